@@ -1,0 +1,38 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// MARK: - Shared settings
+
+/// Every target builds in Swift 6 mode with warnings treated as errors.
+let strict: [SwiftSetting] = [
+  .treatAllWarnings(as: .error)
+]
+
+/// `Double.rounded(_:)` lowers to libm's `rint`/`round`; a target that does not import
+/// Foundation must link libm itself on Linux.
+let libm: [LinkerSetting] = [.linkedLibrary("m", .when(platforms: [.linux]))]
+
+let package = Package(
+  name: "fp8sim",
+  products: [
+    .executable(name: "fp8sim", targets: ["fp8sim"]),
+    .library(name: "FP8Formats", targets: ["FP8Formats"]),
+    .library(name: "FP8ISA", targets: ["FP8ISA"]),
+    .library(name: "FP8Sim", targets: ["FP8Sim"]),
+  ],
+  targets: [
+    // MARK: - Public modules (dependency order)
+    .target(name: "FP8Formats", swiftSettings: strict, linkerSettings: libm),
+    .target(name: "FP8ISA", dependencies: ["FP8Formats"], swiftSettings: strict),
+    .target(name: "FP8Sim", dependencies: ["FP8Formats", "FP8ISA"], swiftSettings: strict),
+    .target(name: "FP8SimCLI", dependencies: ["FP8Formats", "FP8ISA", "FP8Sim"], swiftSettings: strict),
+    .executableTarget(name: "fp8sim", dependencies: ["FP8SimCLI"], swiftSettings: strict),
+
+    // MARK: - Unit test bundles
+    .testTarget(name: "FP8FormatsTests", dependencies: ["FP8Formats"], swiftSettings: strict),
+    .testTarget(name: "FP8ISATests", dependencies: ["FP8ISA"], swiftSettings: strict),
+    .testTarget(name: "FP8SimTests", dependencies: ["FP8Sim"], swiftSettings: strict),
+    .testTarget(
+      name: "FP8SimCLITests", dependencies: ["FP8SimCLI", "fp8sim"], swiftSettings: strict),
+  ]
+)

@@ -1,0 +1,93 @@
+import Foundation
+
+/// The `fp8sim` command line: dispatches to a subcommand and maps errors to exit statuses.
+public enum CLI {
+  /// All subcommands, in the order `fp8sim --help` lists them.
+  static var commands: [any Command.Type] {
+    [
+    QuantizeCommand.self,
+    FormatsCommand.self,
+    ]
+  }
+
+  /// Runs the process's command line and exits with its status.
+  public static func exitWithMain() -> Never {
+    let status = main(
+      Array(CommandLine.arguments.dropFirst()), stdout: FileSink.standardOutput,
+      stderr: FileSink.standardError,
+      readStandardInput: {
+        String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+      })
+    exit(status.rawValue)
+  }
+
+  /// Runs `fp8sim` with `arguments` (without the program name). Testable in process.
+  public static func main(
+    _ arguments: [String], stdout: any OutputSink, stderr: any OutputSink,
+    readStandardInput: @escaping () -> String = { "" }
+  ) -> ExitCode {
+    guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
+      stdout.write(generalHelp)
+      return arguments.isEmpty ? .usage : .success
+    }
+    if first == "--version" {
+      stdout.line("fp8sim \(version)")
+      return .success
+    }
+    guard let command = commands.first(where: { $0.name == first }) else {
+      stderr.line("fp8sim: error: unknown command '\(first)'; see 'fp8sim --help'")
+      return .usage
+    }
+    let rest = Array(arguments.dropFirst())
+    if rest.contains("--help") {
+      stdout.write(command.helpText)
+      return .success
+    }
+    let context = CommandContext(
+      arguments: rest, stdout: stdout, stderr: stderr, readStandardInput: readStandardInput)
+    do {
+      let parsed = try ParsedArguments.parse(rest, specs: command.options)
+      return try command.run(parsed, context)
+    } catch let error as UsageError {
+      stderr.line("fp8sim \(command.name): error: \(error.message)")
+      return .usage
+    } catch let error as CommandFailure {
+      stderr.write(error.message.hasSuffix("\n") ? error.message : error.message + "\n")
+      return error.status
+    } catch {
+      stderr.line("fp8sim \(command.name): error: \(error)")
+      return .runtimeFault
+    }
+  }
+
+  public static let version = "0.1.0"
+
+  static var generalHelp: String {
+    var text = """
+      fp8sim \(version): a cycle-approximate simulator of an FP8 AI accelerator
+
+      usage: fp8sim <command> [options]
+
+      commands:
+
+      """
+    let width = commands.map { $0.name.count }.max() ?? 0
+    for command in commands {
+      text +=
+        "  " + command.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+        + command.summary + "\n"
+    }
+    text += "\nRun 'fp8sim <command> --help' for a command's options.\n"
+    return text
+  }
+}
+
+/// A failure that has already been formatted for the user, with its exit status.
+public struct CommandFailure: Error {
+  public var message: String
+  public var status: ExitCode
+  public init(_ message: String, status: ExitCode) {
+    self.message = message
+    self.status = status
+  }
+}

@@ -1,0 +1,45 @@
+/// What every subcommand gets: its arguments and the three standard streams.
+public struct CommandContext {
+  public var arguments: [String]
+  public var stdout: any OutputSink
+  public var stderr: any OutputSink
+  /// Reads all of standard input; only called by commands that need it.
+  public var readStandardInput: () -> String
+
+  public init(
+    arguments: [String], stdout: any OutputSink, stderr: any OutputSink,
+    readStandardInput: @escaping () -> String
+  ) {
+    self.arguments = arguments
+    self.stdout = stdout
+    self.stderr = stderr
+    self.readStandardInput = readStandardInput
+  }
+}
+
+/// A subcommand: its name, one-line summary, option table and body.
+public protocol Command {
+  static var name: String { get }
+  static var summary: String { get }
+  /// The argument synopsis after the command name, e.g. `--format F [VALUES...]`.
+  static var synopsis: String { get }
+  static var options: [OptionSpec] { get }
+  static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode
+}
+
+extension Command {
+  static var helpText: String {
+    var text = "usage: fp8sim \(name) \(synopsis)\n\n\(summary)\n"
+    let rows = (options + [OptionSpec("--help", help: "Show this help.")])
+    if !rows.isEmpty {
+      text += "\noptions:\n"
+      let width = rows.map(\.usageText.count).max() ?? 0
+      for option in rows {
+        text +=
+          "  " + option.usageText.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+          + option.help + "\n"
+      }
+    }
+    return text
+  }
+}

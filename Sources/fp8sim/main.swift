@@ -1,0 +1,1 @@
+import FP8SimCLI; CLI.exitWithMain()

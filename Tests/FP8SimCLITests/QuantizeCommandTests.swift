@@ -1,0 +1,92 @@
+import Testing
+
+@testable import FP8SimCLI
+
+/// The `quantize` and `formats` contract that scripts depend on.
+@Suite struct QuantizeCommandTests {
+  @Test func printsCodeAndExactValuePerArgument() {
+    let r = runCLI(["quantize", "--format", "e4m3fn", "1.0625", "465", "-0", "nan", "-inf", "0.3"])
+    #expect(r.status == .success)
+    #expect(r.stdout == "0x38 1.0\n0x7F nan\n0x80 -0.0\n0x7F nan\n0xFF nan\n0x2A 0.3125\n")
+    #expect(r.stderr.isEmpty)
+  }
+
+  @Test func readsWhitespaceSeparatedStandardInputWhenNoValuesAreGiven() {
+    let r = runCLI(["quantize", "--format", "f16"], stdin: "1\n0.1\t65520  -1e-8 -1e-7\n")
+    #expect(r.status == .success)
+    #expect(
+      r.stdout
+        == "0x3C00 1.0\n0x2E66 0.0999755859375\n0x7C00 inf\n0x8000 -0.0\n0x8002 -1.1920928955078125e-07\n")
+  }
+
+  @Test func scaleBiasSaturateAndAliases() {
+    let r = runCLI([
+      "quantize", "--format", "float8_e4m3fnuz", "--scale-bias", "3", "--overflow", "saturate",
+      "-1.5", "100", "0.0001",
+    ])
+    // -1.5·8 = -12 → 0xDC; 100·8 = 800 saturates to 240 → 30; 0.0008 → 0.0009765625 (code 0x01).
+    #expect(r.stdout == "0xDC -1.5\n0x7F 30.0\n0x01 0.0001220703125\n")
+  }
+
+  @Test func stochasticRoundingIsRepeatableWithASeed() {
+    let args = ["quantize", "--format", "e5m2", "--rounding", "stochastic", "--seed", "9"]
+      + Array(repeating: "1.1", count: 32)
+    let a = runCLI(args)
+    let b = runCLI(args)
+    #expect(a.stdout == b.stdout)
+    let lines = Set(a.stdout.split(separator: "\n"))
+    #expect(lines == ["0x3C 1.0", "0x3D 1.25"])
+    let c = runCLI(args.map { $0 == "9" ? "10" : $0 })
+    #expect(c.stdout != a.stdout)
+  }
+
+  @Test(arguments: [
+    (["quantize", "1.0"], "missing required option '--format F'"),
+    (["quantize", "--format", "e4m3", "1"], "unknown format 'e4m3'"),
+    (["quantize", "--format", "f16", "abc"], "invalid number 'abc'"),
+    (["quantize", "--format", "f16", "--rounding", "up", "1"], "option '--rounding' must be one of nearest-even, toward-zero, stochastic; got 'up'"),
+    (["quantize", "--format", "f16", "--scale-bias", "x"], "option '--scale-bias' needs an integer"),
+    (["quantize", "--format", "f16", "--seed", "-1", "1"], "option '--seed' needs a non-negative integer"),
+    (["quantize", "--format", "f16", "--bogus", "1"], "unknown option '--bogus'"),
+  ])
+  func badInputExitsWithUsageStatus(arguments: [String], message: String) {
+    let r = runCLI(arguments)
+    #expect(r.status == .usage)
+    #expect(r.stdout.isEmpty)
+    #expect(r.stderr.contains(message), "stderr was: \(r.stderr)")
+  }
+
+  @Test func badTokenOnStandardInputPrintsNothing() {
+    let r = runCLI(["quantize", "--format", "f16"], stdin: "1 2 zz 3")
+    #expect(r.status == .usage && r.stdout.isEmpty)
+    #expect(r.stderr == "fp8sim quantize: error: invalid number 'zz'\n")
+  }
+
+  @Test func formatsTableListsEveryFormat() {
+    let r = runCLI(["formats"])
+    #expect(r.status == .success)
+    let lines = r.stdout.split(separator: "\n")
+    #expect(lines.count == 9)
+    #expect(lines[2].hasPrefix("e4m3fn    float8_e4m3fn       8  4   3     7  448.0"))
+    #expect(r.stdout.contains("0x7D-0x7F 0xFD-0xFF"))
+    #expect(lines[4].contains("240.0") && lines[4].hasSuffix("none"))
+  }
+
+  @Test func realExecutableUsesExitCode64AndStderr() throws {
+    let (status, out, err) = try runExecutable(["quantize", "--format", "nope"])
+    #expect(status == 64)
+    #expect(out.isEmpty)
+    #expect(err.hasPrefix("fp8sim quantize: error: unknown format 'nope'"))
+    let (ok, out2, _) = try runExecutable(["quantize", "--format", "e4m3fnuz"], stdin: "240 -0 1e9")
+    #expect(ok == 0)
+    #expect(out2 == "0x7F 240.0\n0x00 0.0\n0x80 nan\n")
+  }
+
+  @Test func unknownCommandAndHelp() {
+    #expect(runCLI(["frobnicate"]).status == .usage)
+    let help = runCLI(["--help"])
+    #expect(help.status == .success && help.stdout.contains("quantize"))
+    let qh = runCLI(["quantize", "--help"])
+    #expect(qh.stdout.hasPrefix("usage: fp8sim quantize --format F"))
+  }
+}
