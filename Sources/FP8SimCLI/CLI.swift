@@ -5,8 +5,8 @@ public enum CLI {
   /// All subcommands, in the order `fp8sim --help` lists them.
   static var commands: [any Command.Type] {
     [
-    QuantizeCommand.self,
-    FormatsCommand.self,
+      QuantizeCommand.self,
+      FormatsCommand.self,
     ]
   }
 

@@ -1,1 +1,3 @@
-import FP8SimCLI; CLI.exitWithMain()
+import FP8SimCLI;
+
+CLI.exitWithMain()

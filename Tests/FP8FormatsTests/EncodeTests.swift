@@ -36,7 +36,8 @@ import Testing
       // ml_dtypes keeps NaN payload bits of f16/bf16 inputs; compare NaN-ness there.
       let same = got == v.code || (format.decode(got).isNaN && format.decode(v.code).isNaN)
       if !same && mismatches.count < 10 {
-        mismatches.append("\(v.format) \(v.input): got 0x\(String(got, radix: 16)) want 0x\(String(v.code, radix: 16))")
+        mismatches.append(
+          "\(v.format) \(v.input): got 0x\(String(got, radix: 16)) want 0x\(String(v.code, radix: 16))")
       }
     }
     #expect(mismatches.isEmpty, "\(mismatches)")
@@ -74,9 +75,13 @@ import Testing
     Case(format: .e4m3fn, input: 1.0625, code: 0x38, event: .rounded, note: "tie → even 1.0"),
     Case(format: .e4m3fn, input: 1.1875, code: 0x3A, event: .rounded, note: "tie → even 1.25"),
     Case(format: .e4m3fn, input: -1.0625, code: 0xB8, event: .rounded, note: "negative tie"),
-    Case(format: .e4m3fn, input: 1.0625 + 0x1p-20, code: 0x39, event: .rounded, note: "above tie: no double rounding"),
+    Case(
+      format: .e4m3fn, input: 1.0625 + 0x1p-20, code: 0x39, event: .rounded,
+      note: "above tie: no double rounding"),
     Case(format: .e4m3fn, input: 1.12, rounding: .towardZero, code: 0x38, event: .rounded, note: "truncate"),
-    Case(format: .e4m3fn, input: -1.99, rounding: .towardZero, code: 0xBF, event: .rounded, note: "truncate negative"),
+    Case(
+      format: .e4m3fn, input: -1.99, rounding: .towardZero, code: 0xBF, event: .rounded,
+      note: "truncate negative"),
     // Subnormals: e4m3fn quantum below 2^-6 is 2^-9.
     Case(format: .e4m3fn, input: 0x1p-9, code: 0x01, event: .exact, note: "min subnormal"),
     Case(format: .e4m3fn, input: 0x1.8p-9, code: 0x02, event: .rounded, note: "subnormal tie → even"),
@@ -92,8 +97,12 @@ import Testing
     Case(format: .e4m3fn, input: 465, overflow: .saturate, code: 0x7E, event: .overflow, note: "saturate"),
     Case(format: .e4m3fn, input: -1e6, overflow: .saturate, code: 0xFE, event: .overflow, note: "saturate −"),
     Case(format: .e4m3fn, input: .infinity, code: 0x7F, event: .overflow, note: "inf → NaN (no inf)"),
-    Case(format: .e4m3fn, input: -.infinity, overflow: .saturate, code: 0xFE, event: .overflow, note: "−inf → −max"),
-    Case(format: .e4m3fn, input: 1000, rounding: .towardZero, code: 0x7E, event: .overflow, note: "RTZ carries to max"),
+    Case(
+      format: .e4m3fn, input: -.infinity, overflow: .saturate, code: 0xFE, event: .overflow,
+      note: "−inf → −max"),
+    Case(
+      format: .e4m3fn, input: 1000, rounding: .towardZero, code: 0x7E, event: .overflow,
+      note: "RTZ carries to max"),
     Case(format: .e5m2, input: 61439, code: 0x7B, event: .rounded, note: "below midpoint"),
     Case(format: .e5m2, input: 61440, code: 0x7C, event: .overflow, note: "midpoint ties to 2^16 → inf"),
     Case(format: .e5m2, input: 61440, overflow: .saturate, code: 0x7B, event: .overflow, note: "saturate"),
@@ -109,7 +118,8 @@ import Testing
     Case(format: .e4m3fn, input: -.nan, code: 0xFF, event: .nan, note: "−NaN keeps sign"),
     Case(format: .e5m2, input: .nan, code: 0x7E, event: .nan, note: "quiet NaN"),
     Case(format: .e4m3fnuz, input: -.nan, code: 0x80, event: .nan, note: "single NaN"),
-    Case(format: .e4m3fnuz, input: .nan, overflow: .saturate, code: 0x80, event: .nan, note: "NaN not saturated"),
+    Case(
+      format: .e4m3fnuz, input: .nan, overflow: .saturate, code: 0x80, event: .nan, note: "NaN not saturated"),
     Case(format: .e4m3fn, input: -0.0, code: 0x80, event: .exact, note: "−0"),
     Case(format: .e5m2fnuz, input: -0.0, code: 0x00, event: .exact, note: "−0 → +0 in fnuz"),
     Case(format: .bf16, input: -0.0, code: 0x8000, event: .exact, note: "bf16 −0"),

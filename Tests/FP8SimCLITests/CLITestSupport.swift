@@ -58,5 +58,7 @@ func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, 
   let out = outPipe.fileHandleForReading.readDataToEndOfFile()
   let err = errPipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+  return (
+    process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)
+  )
 }

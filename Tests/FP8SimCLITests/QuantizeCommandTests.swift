@@ -29,7 +29,8 @@ import Testing
   }
 
   @Test func stochasticRoundingIsRepeatableWithASeed() {
-    let args = ["quantize", "--format", "e5m2", "--rounding", "stochastic", "--seed", "9"]
+    let args =
+      ["quantize", "--format", "e5m2", "--rounding", "stochastic", "--seed", "9"]
       + Array(repeating: "1.1", count: 32)
     let a = runCLI(args)
     let b = runCLI(args)
@@ -44,7 +45,10 @@ import Testing
     (["quantize", "1.0"], "missing required option '--format F'"),
     (["quantize", "--format", "e4m3", "1"], "unknown format 'e4m3'"),
     (["quantize", "--format", "f16", "abc"], "invalid number 'abc'"),
-    (["quantize", "--format", "f16", "--rounding", "up", "1"], "option '--rounding' must be one of nearest-even, toward-zero, stochastic; got 'up'"),
+    (
+      ["quantize", "--format", "f16", "--rounding", "up", "1"],
+      "option '--rounding' must be one of nearest-even, toward-zero, stochastic; got 'up'"
+    ),
     (["quantize", "--format", "f16", "--scale-bias", "x"], "option '--scale-bias' needs an integer"),
     (["quantize", "--format", "f16", "--seed", "-1", "1"], "option '--seed' needs a non-negative integer"),
     (["quantize", "--format", "f16", "--bogus", "1"], "unknown option '--bogus'"),
