@@ -7,6 +7,8 @@ public enum CLI {
     [
       QuantizeCommand.self,
       FormatsCommand.self,
+      CheckCommand.self,
+      ISACommand.self,
     ]
   }
 

@@ -1,0 +1,301 @@
+import FP8Formats
+import Foundation
+
+/// `.device`, `.param`, `.tensor`, `.output`.
+extension Assembler {
+  mutating func directive(_ s: inout Scanner) throws(LineError) {
+    let column = s.column
+    _ = s.consume(".")
+    guard let name = s.identifier() else {
+      throw LineError(message: .expected("a directive name", found: s.rest()), column: s.column)
+    }
+    switch name {
+    case "device": try deviceDirective(&s, column: column)
+    case "param": try paramDirective(&s)
+    case "tensor": try tensorDirective(&s)
+    case "output": try outputDirective(&s)
+    default:
+      let suggestion = Assembler.closest(to: name, in: ["device", "param", "tensor", "output"])
+      throw LineError(
+        message: .unknownDirective(name), column: column, length: name.count + 1,
+        notes: suggestion.map { ["did you mean '.\($0)'?"] } ?? [])
+    }
+    try expectEnd(&s)
+  }
+
+  func expectEnd(_ s: inout Scanner) throws(LineError) {
+    if !s.atEnd() {
+      throw LineError(message: .unexpectedText(s.nextChunk()), column: s.column, length: s.nextChunk().count)
+    }
+  }
+
+  mutating func deviceDirective(_ s: inout Scanner, column: Int) throws(LineError) {
+    s.skipSpaces()
+    let valueColumn = s.column
+    let value: String
+    if let str = s.string() {
+      switch str {
+      case .success(let text): value = text
+      case .failure(let box): throw LineError(message: box.message, column: valueColumn)
+      }
+    } else if let word = s.word() {
+      value = word
+    } else {
+      throw LineError(
+        message: .expected("a device name or \"file.json\"", found: s.rest()), column: valueColumn)
+    }
+    if program.device != nil {
+      throw LineError(message: .duplicateName(".device"), column: column, length: 7)
+    }
+    program.device = value
+  }
+
+  mutating func paramDirective(_ s: inout Scanner) throws(LineError) {
+    s.skipSpaces()
+    let column = s.column
+    guard let name = s.identifier() else {
+      throw LineError(message: .expected("a parameter name", found: s.rest()), column: column)
+    }
+    try checkNewName(name, column: column)
+    guard s.consume("=") else {
+      throw LineError(message: .expected("'='", found: s.rest()), column: s.column)
+    }
+    s.skipSpaces()
+    var value = try ExpressionParser(params: paramValues).parse(&s)
+    try expectEnd(&s)
+    var overridden = false
+    if let text = options.overrides[name] {
+      var o = Scanner(line: Substring(text), lineNumber: s.lineNumber, file: s.file)
+      do throws(LineError) {
+        value = try ExpressionParser(params: paramValues).parse(&o)
+        if !o.atEnd() { throw LineError(message: .unexpectedText(o.nextChunk()), column: o.column) }
+      } catch {
+        throw LineError(
+          message: .invalidOptionValue("--set \(name)", "'\(text)': \(error.message.text)"), column: column,
+          length: name.count)
+      }
+      overridden = true
+    }
+    paramValues[name] = value
+    program.params.append(
+      ParamDecl(name: name, value: value, overridden: overridden, location: s.location(at: column)))
+  }
+
+  func checkNewName(_ name: String, column: Int) throws(LineError) {
+    if Assembler.isReserved(name) {
+      throw LineError(message: .reservedName(name), column: column, length: name.count)
+    }
+    if paramValues[name] != nil || tensorByName[name] != nil {
+      throw LineError(message: .duplicateName(name), column: column, length: name.count)
+    }
+  }
+
+  /// `.tensor NAME TYPE [d0, d1, ...] SPACE [INITIALISER]`
+  mutating func tensorDirective(_ s: inout Scanner) throws(LineError) {
+    s.skipSpaces()
+    let column = s.column
+    guard let name = s.identifier() else {
+      throw LineError(message: .expected("a tensor name", found: s.rest()), column: column)
+    }
+    try checkNewName(name, column: column)
+    let dtype = try parseDType(&s)
+    s.skipSpaces()
+    let shapeColumn = s.column
+    guard s.consume("[") else {
+      throw LineError(message: .expected("a shape '[d0, d1, ...]'", found: s.rest()), column: s.column)
+    }
+    var shape: [Int] = []
+    repeat {
+      s.skipSpaces()
+      let dimColumn = s.column
+      let value = try ExpressionParser(params: paramValues).parse(&s)
+      guard case .int(let d) = value else {
+        throw LineError(message: .invalidShape("dimensions must be integers"), column: dimColumn)
+      }
+      guard d >= 1, d <= Int64(ProgramLimits.maxDimension) else {
+        throw LineError(
+          message: .invalidShape("dimension \(d) is outside 1 ... \(ProgramLimits.maxDimension)"),
+          column: dimColumn)
+      }
+      shape.append(Int(d))
+    } while s.consume(",")
+    guard s.consume("]") else {
+      throw LineError(message: .expected("']'", found: s.rest()), column: s.column)
+    }
+    guard shape.count <= ProgramLimits.maxRank else {
+      throw LineError(
+        message: .invalidShape("rank \(shape.count) exceeds \(ProgramLimits.maxRank)"), column: shapeColumn)
+    }
+    var count = 1
+    for d in shape {
+      let (p, overflow) = count.multipliedReportingOverflow(by: d)
+      guard !overflow, p <= ProgramLimits.maxElements else {
+        throw LineError(
+          message: .tensorTooLarge(name, "more than 2^40 (\(ProgramLimits.maxElements)) elements"),
+          column: shapeColumn)
+      }
+      count = p
+    }
+    s.skipSpaces()
+    let spaceColumn = s.column
+    guard let spaceName = s.identifier(), let space = MemorySpace(rawValue: spaceName) else {
+      throw LineError(message: .expected("'dram' or 'sram'", found: s.rest()), column: spaceColumn)
+    }
+    var initializer = Initializer.zeros
+    if !s.atEnd() {
+      initializer = try parseInitializer(&s, shape: shape)
+    }
+    let location = s.location(at: column)
+    tensorByName[name] = program.tensors.count
+    program.tensors.append(
+      TensorDecl(
+        name: name, dtype: dtype, shape: shape, space: space, initializer: initializer, location: location))
+  }
+
+  mutating func parseDType(_ s: inout Scanner) throws(LineError) -> DType {
+    s.skipSpaces()
+    let column = s.column
+    guard let name = s.identifier() else {
+      throw LineError(message: .expected("an element type", found: s.rest()), column: column)
+    }
+    guard let dtype = DType.named(name) else {
+      let suggestion = Assembler.closest(to: name, in: DType.spellings)
+      throw LineError(
+        message: .unknownType(name), column: column, length: name.count,
+        notes: [
+          suggestion.map { "did you mean '\($0)'?" } ?? "types: " + DType.spellings.joined(separator: ", ")
+        ])
+    }
+    return dtype
+  }
+
+  mutating func parseInitializer(_ s: inout Scanner, shape: [Int]) throws(LineError) -> Initializer {
+    s.skipSpaces()
+    let column = s.column
+    guard let kind = s.identifier() else {
+      throw LineError(message: .expected("an initialiser", found: s.rest()), column: column)
+    }
+    if kind == "zeros" { return .zeros }
+    guard s.consume("(") else {
+      throw LineError(message: .expected("'(' after '\(kind)'", found: s.rest()), column: s.column)
+    }
+    func numbers(_ count: Int, _ s: inout Scanner) throws(LineError) -> [ParamValue] {
+      var values: [ParamValue] = []
+      for i in 0..<count {
+        if i > 0, !s.consume(",") {
+          throw LineError(
+            message: .invalidInitializer("\(kind) takes \(count) arguments"), column: s.column)
+        }
+        values.append(try ExpressionParser(params: paramValues).parse(&s))
+      }
+      return values
+    }
+    func seed(_ v: ParamValue) throws(LineError) -> UInt64 {
+      guard case .int(let n) = v, n >= 0 else {
+        throw LineError(
+          message: .invalidInitializer("the seed must be a non-negative integer"), column: column)
+      }
+      return UInt64(n)
+    }
+    func quoted(_ s: inout Scanner) throws(LineError) -> String {
+      s.skipSpaces()
+      let c = s.column
+      guard let result = s.string() else {
+        throw LineError(message: .expected("a quoted path", found: s.rest()), column: c)
+      }
+      switch result {
+      case .success(let text): return text
+      case .failure(let box): throw LineError(message: box.message, column: c)
+      }
+    }
+    let result: Initializer
+    switch kind {
+    case "const":
+      result = .constant(try numbers(1, &s)[0].asDouble)
+    case "randn":
+      let v = try numbers(3, &s)
+      guard v[2].asDouble >= 0, v[1].asDouble.isFinite, v[2].asDouble.isFinite else {
+        throw LineError(message: .invalidInitializer("randn needs a finite mean and std ≥ 0"), column: column)
+      }
+      result = .randn(seed: try seed(v[0]), mean: v[1].asDouble, std: v[2].asDouble)
+    case "uniform":
+      let v = try numbers(3, &s)
+      guard v[1].asDouble.isFinite, v[2].asDouble.isFinite, v[1].asDouble <= v[2].asDouble else {
+        throw LineError(message: .invalidInitializer("uniform needs finite low ≤ high"), column: column)
+      }
+      result = .uniform(seed: try seed(v[0]), low: v[1].asDouble, high: v[2].asDouble)
+    case "npy":
+      result = .npy(path: try quoted(&s))
+    case "safetensors":
+      let path = try quoted(&s)
+      guard s.consume(",") else {
+        throw LineError(message: .expected("',' and a tensor name", found: s.rest()), column: s.column)
+      }
+      result = .safetensors(path: path, name: try quoted(&s))
+    default:
+      throw LineError(
+        message: .invalidInitializer(
+          "unknown '\(kind)' (zeros, const(v), randn(seed, mean, std), uniform(seed, lo, hi), npy(\"f\"), safetensors(\"f\", \"name\"))"
+        ), column: column, length: kind.count)
+    }
+    guard s.consume(")") else {
+      throw LineError(message: .expected("')'", found: s.rest()), column: s.column)
+    }
+    try checkDataFile(result, shape: shape, column: column)
+    return result
+  }
+
+  /// Opens a data file's header and checks its shape against the declaration.
+  func checkDataFile(_ initializer: Initializer, shape: [Int], column: Int) throws(LineError) {
+    guard options.checkDataFiles else { return }
+    let path: String
+    var name: String?
+    switch initializer {
+    case .npy(let p): path = p
+    case .safetensors(let p, let n):
+      path = p
+      name = n
+    default: return
+    }
+    let url = Assembler.resolve(path, base: options.baseDirectory)
+    let header: ArrayFileHeader
+    do {
+      header = try ArrayFile.header(of: url, tensor: name)
+    } catch {
+      throw LineError(message: .dataFile(error.description), column: column)
+    }
+    if header.shape != shape {
+      throw LineError(
+        message: .dataFile("\(path): shape \(header.shape) does not match the declared \(shape)"),
+        column: column)
+    }
+  }
+
+  /// A data-file path relative to the program's folder (absolute paths unchanged).
+  public static func resolve(_ path: String, base: URL?) -> URL {
+    if path.hasPrefix("/") || base == nil { return URL(fileURLWithPath: path) }
+    return base!.appendingPathComponent(path)
+  }
+
+  mutating func outputDirective(_ s: inout Scanner) throws(LineError) {
+    repeat {
+      s.skipSpaces()
+      let column = s.column
+      guard let name = s.identifier() else {
+        throw LineError(message: .expected("a tensor name", found: s.rest()), column: column)
+      }
+      guard let index = tensorByName[name] else {
+        throw LineError(message: .unknownTensor(name), column: column, length: name.count)
+      }
+      guard program.tensors[index].space == .dram else {
+        throw LineError(
+          message: .wrongSpace(name, .dram, "output"), column: column, length: name.count,
+          notes: ["copy the result to a dram tensor with dma.store and output that"])
+      }
+      guard !program.outputs.contains(index) else {
+        throw LineError(message: .duplicateOutput(name), column: column, length: name.count)
+      }
+      program.outputs.append(index)
+    } while s.consume(",")
+  }
+}

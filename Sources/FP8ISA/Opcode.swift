@@ -1,0 +1,288 @@
+/// The fp8sim instruction set: one case per instruction, one `spec` row per case.
+///
+/// This table is the single source of truth: the assembler looks mnemonics and operand kinds up
+/// here, the disassembler prints from it, `isa/ISA.md` is generated from it (a test fails when
+/// the file is stale), and the simulator's `switch` over `Opcode` is exhaustive.
+public enum Opcode: String, Sendable, CaseIterable {
+  // Scalar
+  case nop, mov, add, sub, mul, div, rem, min, max
+  case fmov, fadd, fmul, fmax, fmin
+  case jmp, beq, bne, blt, bge, halt
+  case bias
+  // DMA
+  case dmaLoad, dmaStore, dmaWait
+  // Vector
+  case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, exp, softmax, layernorm
+  case amax, rmax, rsum
+  // Tensor
+  case mma
+  // Sync
+  case barrier, allreduceMax, allreduceSum
+
+  public var spec: OpcodeSpec {
+    switch self {
+    // MARK: Scalar
+    case .nop:
+      return OpcodeSpec(
+        "nop", unit: .scalar, summary: "Do nothing.",
+        semantics: "Occupies the scalar core for one cycle.")
+    case .mov:
+      return OpcodeSpec(
+        "mov", unit: .scalar, operands: [.init("rD", .intDest), .init("iS", .intSource)],
+        summary: "rD = iS.", semantics: "Copies an integer value into `rD`.")
+    case .add: return Opcode.integerBinary("add", "rD = iA + iB.")
+    case .sub: return Opcode.integerBinary("sub", "rD = iA − iB.")
+    case .mul: return Opcode.integerBinary("mul", "rD = iA × iB.")
+    case .div:
+      return Opcode.integerBinary(
+        "div", "rD = iA / iB, truncated toward zero.", more: "Faults when iB = 0.")
+    case .rem:
+      return Opcode.integerBinary(
+        "rem", "rD = iA mod iB, with the sign of iA.", more: "Faults when iB = 0.")
+    case .min: return Opcode.integerBinary("min", "rD = min(iA, iB).")
+    case .max: return Opcode.integerBinary("max", "rD = max(iA, iB).")
+    case .fmov:
+      return OpcodeSpec(
+        "fmov", unit: .scalar, operands: [.init("fD", .floatDest), .init("fS", .floatSource)],
+        summary: "fD = fS.",
+        semantics: "Copies a float value (a register or a constant) into `fD`.")
+    case .fadd: return Opcode.floatBinary("fadd", "fD = fA + fB.")
+    case .fmul: return Opcode.floatBinary("fmul", "fD = fA × fB.")
+    case .fmax:
+      return Opcode.floatBinary(
+        "fmax", "fD = max(fA, fB).",
+        more: "NaN if either is NaN. Keeps an amax history for delayed scaling.")
+    case .fmin: return Opcode.floatBinary("fmin", "fD = min(fA, fB).", more: "NaN if either is NaN.")
+    case .jmp:
+      return OpcodeSpec(
+        "jmp", unit: .scalar, operands: [.init("LABEL", .label)], summary: "Jump to LABEL.",
+        semantics: "Continues at the instruction after `LABEL:`.")
+    case .beq: return Opcode.branch("beq", "iA = iB")
+    case .bne: return Opcode.branch("bne", "iA ≠ iB")
+    case .blt: return Opcode.branch("blt", "iA < iB")
+    case .bge: return Opcode.branch("bge", "iA ≥ iB")
+    case .halt:
+      return OpcodeSpec(
+        "halt", unit: .scalar, summary: "Stop this tile.",
+        semantics:
+          "This tile stops issuing. Its units finish what they started; the run ends when every"
+          + " tile has halted (falling off the end of the program halts too).")
+    case .bias:
+      return OpcodeSpec(
+        "bias", unit: .scalar,
+        operands: [.init("rD", .intDest), .init("fS", .floatSource), .init("TYPE", .dtype)],
+        options: [
+          OptionSpec("margin", .int, default: "0", "Subtracted from the bias (the paper's Fig. 1 uses 3)."),
+          OptionSpec("min", .int, default: "-31", "Lower clamp."),
+          OptionSpec("max", .int, default: "31", "Upper clamp."),
+        ],
+        summary: "FP8-AMAX scaling bias from an amax.",
+        semantics:
+          "`rD = clamp(floor(log2(max(TYPE) / |fS|)) − margin, min, max)`, computed exactly: the"
+          + " largest `b` with `|fS|·2^b ≤ max(TYPE)`, so with margin 0 the scaled amax never"
+          + " overflows. When `fS` is 0, NaN or ±inf the rule is undefined and `rD` keeps its"
+          + " previous value (Transformer Engine keeps the previous scale the same way).")
+
+    // MARK: DMA
+    case .dmaLoad:
+      return OpcodeSpec(
+        "dma.load", unit: .dma, operands: [.init("DST", .view), .init("SRC", .view)],
+        summary: "Copy a DRAM view into an SRAM view (asynchronous).",
+        semantics:
+          "`DST` (in `sram`) ← `SRC` (in `dram`); same shape and element type. The DMA engine"
+          + " reads `SRC` line by line through L2 (hits are served by L2, misses fill from DRAM)"
+          + " and writes the tile's SRAM. The scalar core does not wait: reading `DST` before a"
+          + " `dma.wait` that covers this transfer is a runtime fault.")
+    case .dmaStore:
+      return OpcodeSpec(
+        "dma.store", unit: .dma, operands: [.init("DST", .view), .init("SRC", .view)],
+        summary: "Copy an SRAM view to a DRAM view (asynchronous).",
+        semantics:
+          "`DST` (in `dram`) ← `SRC` (in `sram`); same shape and element type. Lines are written"
+          + " into L2 (write-allocate, write-back); dirty lines reach DRAM when evicted or when the"
+          + " run ends. The transfer starts once earlier vector/tensor writes of `SRC` are done.")
+    case .dmaWait:
+      return OpcodeSpec(
+        "dma.wait", unit: .dma, operands: [.init("N", .optionalCount)],
+        summary: "Wait until at most N of this tile's DMA transfers are in flight.",
+        semantics:
+          "The scalar core stalls until no more than `N` (default 0) of this tile's `dma.load`/"
+          + "`dma.store` transfers are unfinished. Transfers finish in issue order, so"
+          + " `dma.wait 1` after issuing the next block's load waits for the previous one"
+          + " (double buffering).")
+
+    // MARK: Vector
+    case .vadd: return Opcode.vectorBinary("vadd", "x = a + b")
+    case .vsub: return Opcode.vectorBinary("vsub", "x = a − b")
+    case .vmul: return Opcode.vectorBinary("vmul", "x = a × b")
+    case .vmax: return Opcode.vectorBinary("vmax", "x = max(a, b) (NaN if either is NaN)")
+    case .vfill:
+      return OpcodeSpec(
+        "vfill", unit: .vector, operands: [.init("D", .view), .init("fS", .floatSource)],
+        options: Opcode.outputOptions, summary: "Fill D with a value.",
+        semantics: "For every element, `x = fS`, stored as described under *Output options*.")
+    case .cast:
+      return OpcodeSpec(
+        "cast", unit: .vector, operands: [.init("D", .view), .init("A", .view)],
+        options: Opcode.outputOptions,
+        summary: "Convert A to D's type with a scaling bias (FP8 quantisation).",
+        semantics:
+          "`x = a`; `D = cast_D(x · 2^bias)` with the given rounding and overflow. This is the"
+          + " paper's `cast(scale(v, b))`: FP8 quantisation with `bias = b`, or unscaling a matmul"
+          + " result with `bias = −(b_a + b_b)`, or loss scaling. With `amax=fD` it also produces"
+          + " the amax of its input in the same pass (delayed scaling's on-the-fly amax).")
+    case .relu: return Opcode.vectorUnary("relu", "x = max(a, 0)")
+    case .gelu:
+      return Opcode.vectorUnary("gelu", "x = a · Φ(a) = 0.5·a·(1 + erf(a/√2)) (exact GELU)")
+    case .exp: return Opcode.vectorUnary("exp", "x = e^a")
+    case .softmax:
+      return OpcodeSpec(
+        "softmax", unit: .vector, operands: [.init("D", .view), .init("A", .view)],
+        options: Opcode.outputOptions, summary: "Row-wise softmax over the last dimension.",
+        semantics:
+          "For each row: `m = max(a)`, `x_j = e^(a_j − m) / Σ_k e^(a_k − m)` (f64), stored as"
+          + " described under *Output options*.")
+    case .layernorm:
+      return OpcodeSpec(
+        "layernorm", unit: .vector, operands: [.init("D", .view), .init("A", .view)],
+        options: [
+          OptionSpec("gamma", .view, "Scale, shape [n] or [1, n]; absent means 1."),
+          OptionSpec("beta", .view, "Shift, shape [n] or [1, n]; absent means 0."),
+          OptionSpec("eps", .float, default: "1e-05", "Added to the variance."),
+        ] + Opcode.outputOptions,
+        summary: "Row-wise layer normalisation over the last dimension.",
+        semantics:
+          "For each row of n elements: `μ = Σa/n`, `σ² = Σ(a − μ)²/n`,"
+          + " `x_j = (a_j − μ)/√(σ² + eps) · γ_j + β_j` (f64), stored as described under"
+          + " *Output options*.")
+    case .amax: return Opcode.reduction("amax", "max |a| over every element of A")
+    case .rmax: return Opcode.reduction("rmax", "max a over every element of A")
+    case .rsum: return Opcode.reduction("rsum", "Σ a over every element of A (f64, in order)")
+
+    // MARK: Tensor
+    case .mma:
+      return OpcodeSpec(
+        "mma", unit: .tensor, operands: [.init("D", .view), .init("A", .view), .init("B", .view)],
+        options: [
+          OptionSpec(
+            "acc", .choice(["auto", "f16", "bf16", "f32", "fp22"]), default: "auto",
+            "Accumulator: `auto` is D's type; `fp22` needs an f32 D."),
+          OptionSpec("ta", .flag, default: "0", "A is stored transposed, [K, M]."),
+          OptionSpec("tb", .flag, default: "0", "B is stored transposed, [N, K]."),
+          OptionSpec("clear", .flag, default: "0", "Start from zero instead of D's contents."),
+          OptionSpec("amax", .floatDest, "Also write max |D| after the operation."),
+        ],
+        summary: "D[M,N] += A[M,K] · B[K,N] in the accumulator's precision.",
+        semantics:
+          "Every product `a·b` is exact. For each element of D, the products are added in"
+          + " increasing k, starting from D (or 0 with `clear=1`):\n"
+          + "- `f32`: `acc = RN_f32(acc + a_k·b_k)`.\n"
+          + "- `f16` / `bf16`: `acc = RN_f16(acc + a_k·b_k)`, IEEE overflow to ±inf; an"
+          + " f16 accumulator stagnates once its spacing exceeds twice the products.\n"
+          + "- `fp22` (H100-like FP8 path, DeepSeek-V3 §3.5.2): K is split into groups of 32 within"
+          + " the instruction. For each group, E is the largest exponent among the accumulator and"
+          + " the group's products; every term is truncated toward zero to a multiple of"
+          + " 2^(E−13); the terms are added exactly; the sum is truncated toward zero to 14"
+          + " significant bits (1 sign, 8 exponent, 13 mantissa bits). Non-finite terms follow"
+          + " IEEE addition.\n\n"
+          + "A and B are FP8 (any mix of E4/E5 formats) or both f16, both bf16 or both f32. D is"
+          + " f16, bf16 or f32 in SRAM. The result is *not* unscaled: follow with"
+          + " `cast D, D, bias=−(b_a+b_b)` as the paper's `unscale`.")
+
+    // MARK: Sync
+    case .barrier:
+      return OpcodeSpec(
+        "barrier", unit: .sync, summary: "Wait for every tile.",
+        semantics:
+          "A tile arrives once its own vector, tensor and DMA work has finished; all tiles leave"
+          + " together, `barrier` cycles after the last arrival. Every tile that has not halted"
+          + " must reach the same barrier, otherwise the run faults.")
+    case .allreduceMax:
+      return Opcode.allReduce("allreduce.max", "maximum", detail: "NaN if any is NaN")
+    case .allreduceSum:
+      return Opcode.allReduce("allreduce.sum", "sum", detail: "added in tile order, f64")
+    }
+  }
+
+  /// The opcode of a mnemonic.
+  public static let byMnemonic: [String: Opcode] = Dictionary(
+    uniqueKeysWithValues: allCases.map { ($0.spec.mnemonic, $0) })
+
+  // MARK: - Row builders for families of instructions
+
+  /// The options every vector instruction that writes a tensor accepts.
+  public static let outputOptions: [OptionSpec] = [
+    OptionSpec("bias", .intSource, default: "0", "Scaling bias b: each result x is stored as cast(x·2^b)."),
+    OptionSpec(
+      "round", .choice(["nearest-even", "toward-zero", "stochastic"]), default: "nearest-even",
+      "Rounding to D's type."),
+    OptionSpec(
+      "overflow", .choice(["nonfinite", "saturate"]), default: "nonfinite",
+      "What a value beyond D's range becomes."),
+    OptionSpec("seed", .int, default: "0", "Seed of stochastic rounding."),
+    OptionSpec("amax", .floatDest, "Also write max |x| of the unscaled results (NaN if any is NaN)."),
+  ]
+
+  static func integerBinary(_ mnemonic: String, _ summary: String, more: String = "") -> OpcodeSpec {
+    OpcodeSpec(
+      mnemonic, unit: .scalar,
+      operands: [.init("rD", .intDest), .init("iA", .intSource), .init("iB", .intSource)],
+      summary: summary,
+      semantics: [summary, more, "64-bit signed; overflow faults."].filter { !$0.isEmpty }
+        .joined(separator: " "))
+  }
+
+  static func floatBinary(_ mnemonic: String, _ summary: String, more: String = "") -> OpcodeSpec {
+    OpcodeSpec(
+      mnemonic, unit: .scalar,
+      operands: [.init("fD", .floatDest), .init("fA", .floatSource), .init("fB", .floatSource)],
+      summary: summary,
+      semantics: [summary, more, "f64 arithmetic."].filter { !$0.isEmpty }.joined(separator: " "))
+  }
+
+  static func branch(_ mnemonic: String, _ condition: String) -> OpcodeSpec {
+    OpcodeSpec(
+      mnemonic, unit: .scalar,
+      operands: [.init("iA", .intSource), .init("iB", .intSource), .init("LABEL", .label)],
+      summary: "Jump to LABEL if \(condition).",
+      semantics: "Continues at `LABEL` when \(condition), otherwise at the next instruction.")
+  }
+
+  static func vectorBinary(_ mnemonic: String, _ formula: String) -> OpcodeSpec {
+    OpcodeSpec(
+      mnemonic, unit: .vector,
+      operands: [.init("D", .view), .init("A", .view), .init("B", .viewOrFloat)],
+      options: outputOptions, summary: "Elementwise \(formula).",
+      semantics:
+        "For every element, `\(formula)` in f64, stored as described under *Output options*."
+        + " `B` has D's shape, or is one row (`[n]` or `[1, n]`) added to every row, or a float"
+        + " value.")
+  }
+
+  static func vectorUnary(_ mnemonic: String, _ formula: String) -> OpcodeSpec {
+    OpcodeSpec(
+      mnemonic, unit: .vector, operands: [.init("D", .view), .init("A", .view)],
+      options: outputOptions, summary: "Elementwise \(formula).",
+      semantics:
+        "For every element, `\(formula)` in f64, stored as described under *Output options*.")
+  }
+
+  static func reduction(_ mnemonic: String, _ what: String) -> OpcodeSpec {
+    OpcodeSpec(
+      mnemonic, unit: .vector, operands: [.init("fD", .floatDest), .init("A", .view)],
+      summary: "fD = \(what).",
+      semantics:
+        "Reads every element of `A` once and writes \(what) to `fD` (NaN if any element is"
+        + " NaN). An instruction that reads `fD` waits for it.")
+  }
+
+  static func allReduce(_ mnemonic: String, _ what: String, detail: String) -> OpcodeSpec {
+    OpcodeSpec(
+      mnemonic, unit: .sync, operands: [.init("fD", .floatDest), .init("fS", .floatSource)],
+      summary: "fD = \(what) of fS over all tiles.",
+      semantics:
+        "A barrier that also combines one float per tile: every tile's `fD` becomes the \(what)"
+        + " of the tiles' `fS` (\(detail)). Modeled as a reduce then broadcast over a binary tree"
+        + " of tiles (exchange traffic: 2·(T−1) messages of 4 bytes).")
+  }
+}

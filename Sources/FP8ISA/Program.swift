@@ -1,0 +1,138 @@
+import FP8Formats
+
+/// Where a tensor lives.
+public enum MemorySpace: String, Sendable, Hashable, CaseIterable {
+  /// Device memory, shared by all tiles, reached through L2.
+  case dram
+  /// Tile-local SRAM: every tile has its own instance of the tensor.
+  case sram
+}
+
+/// How a tensor's initial values are produced.
+public enum Initializer: Sendable, Hashable {
+  case zeros
+  case constant(Double)
+  /// Normal deviates from a seeded generator.
+  case randn(seed: UInt64, mean: Double, std: Double)
+  /// Uniform in [low, high).
+  case uniform(seed: UInt64, low: Double, high: Double)
+  /// A `.npy` file (path relative to the program's folder).
+  case npy(path: String)
+  /// One tensor of a `.safetensors` file.
+  case safetensors(path: String, name: String)
+}
+
+/// A `.tensor` declaration.
+public struct TensorDecl: Sendable, Hashable {
+  public var name: String
+  public var dtype: DType
+  public var shape: [Int]
+  public var space: MemorySpace
+  public var initializer: Initializer
+  public var location: SourceLocation
+
+  /// Number of elements (checked against the limits when declared).
+  public var elementCount: Int { shape.reduce(1, *) }
+  public var byteCount: Int { elementCount * dtype.byteWidth }
+}
+
+/// A `.param` value: an integer or a float.
+public enum ParamValue: Sendable, Hashable, CustomStringConvertible {
+  case int(Int64)
+  case float(Double)
+
+  public var description: String {
+    switch self {
+    case .int(let v): return String(v)
+    case .float(let v): return ValueText.exact(v)
+    }
+  }
+
+  public var asDouble: Double {
+    switch self {
+    case .int(let v): return Double(v)
+    case .float(let v): return v
+    }
+  }
+}
+
+public struct ParamDecl: Sendable, Hashable {
+  public var name: String
+  public var value: ParamValue
+  /// True when `--set` replaced the value in the source.
+  public var overridden: Bool
+  public var location: SourceLocation
+}
+
+/// One decoded instruction.
+public struct Instruction: Sendable, Hashable {
+  public var opcode: Opcode
+  /// Positional operands, in `spec.operands` order. An absent optional count is `.int(0)`.
+  public var operands: [Operand]
+  /// Option values by name; absent options take their default.
+  public var options: [String: Operand]
+  public var location: SourceLocation
+
+  public init(
+    opcode: Opcode, operands: [Operand], options: [String: Operand] = [:], location: SourceLocation
+  ) {
+    self.opcode = opcode
+    self.operands = operands
+    self.options = options
+    self.location = location
+  }
+
+  /// Equality of what the instruction does, ignoring where it was written.
+  public func sameOperation(as other: Instruction) -> Bool {
+    opcode == other.opcode && operands == other.operands && options == other.options
+  }
+}
+
+/// An assembled program: directives and instructions, every name resolved.
+public struct Program: Sendable {
+  public var source: SourceFile
+  /// The `.device` directive's device name or JSON file path, if any.
+  public var device: String?
+  public var params: [ParamDecl]
+  public var tensors: [TensorDecl]
+  /// Indices into `tensors` of the `.output` tensors, in declaration order.
+  public var outputs: [Int]
+  public var instructions: [Instruction]
+  /// Label names and the index of the instruction each names (may equal `instructions.count`).
+  public var labels: [String: Int]
+
+  public func tensorIndex(named name: String) -> Int? {
+    tensors.firstIndex { $0.name == name }
+  }
+
+  /// Equality of meaning: same directives (ignoring locations) and same operations.
+  public func sameMeaning(as other: Program) -> Bool {
+    func strip(_ t: TensorDecl) -> TensorDecl {
+      var t = t
+      t.location = SourceLocation(file: "", line: 0, column: 0)
+      return t
+    }
+    return device == other.device
+      && params.map { "\($0.name)=\($0.value)" } == other.params.map { "\($0.name)=\($0.value)" }
+      && tensors.map(strip) == other.tensors.map(strip) && outputs == other.outputs
+      && instructions.count == other.instructions.count
+      && zip(instructions, other.instructions).allSatisfy { $0.sameOperation(as: $1) }
+      && labels == other.labels
+  }
+}
+
+/// Limits on what a program may declare, so that no input can exhaust memory or overflow an
+/// `Int` before the simulator even starts.
+public enum ProgramLimits {
+  /// Largest tensor rank.
+  public static let maxRank = 4
+  /// Largest extent of one dimension.
+  public static let maxDimension = 1 << 32
+  /// Largest element count of one tensor (2^40; only `--timing-only` can run such a tensor).
+  public static let maxElements = 1 << 40
+  /// Integer registers `r0`...`r31`, float registers `f0`...`f15`.
+  public static let intRegisters = 32
+  public static let floatRegisters = 16
+  /// Largest source file accepted, in bytes.
+  public static let maxSourceBytes = 16 << 20
+}

@@ -1,0 +1,31 @@
+import FP8ISA
+
+/// `fp8sim check`: assembles a program and reports what it declares, or every error.
+enum CheckCommand: Command {
+  static let name = "check"
+  static let summary = "Assemble a program and report its errors (or a summary)."
+  static let synopsis = "PROGRAM.isa [--set NAME=VALUE]... [--print]"
+  static let options: [OptionSpec] = [
+    ProgramLoading.setOption,
+    OptionSpec("--print", help: "Print the program in canonical form instead of a summary."),
+  ]
+
+  static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+    guard arguments.positionals.count == 1 else {
+      throw UsageError(arguments.positionals.isEmpty ? "missing PROGRAM.isa" : "expected one program")
+    }
+    let path = arguments.positionals[0]
+    let program = try ProgramLoading.load(path, overrides: try ProgramLoading.overrides(arguments))
+    if arguments.has("--print") {
+      context.stdout.write(Disassembler.text(of: program))
+      return .success
+    }
+    let dram = program.tensors.filter { $0.space == .dram }
+    let sram = program.tensors.filter { $0.space == .sram }
+    context.stdout.line(
+      "\(path): ok: \(program.instructions.count) instructions, \(program.tensors.count) tensors"
+        + " (\(dram.reduce(0) { $0 + $1.byteCount }) bytes in dram, \(sram.reduce(0) { $0 + $1.byteCount }) bytes of sram per tile),"
+        + " \(program.params.count) parameters, \(program.outputs.count) outputs")
+    return .success
+  }
+}

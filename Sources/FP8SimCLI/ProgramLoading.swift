@@ -1,0 +1,61 @@
+import FP8ISA
+import Foundation
+
+/// Reading and assembling a program file, shared by `check`, `run` and `compare`.
+enum ProgramLoading {
+  /// The `--set NAME=VALUE` option, shared by every command that assembles programs.
+  static let setOption = OptionSpec(
+    "--set", value: "NAME=VALUE", repeatable: true,
+    help: "Override a .param value (a constant expression); may be repeated.")
+
+  /// Parses every `--set NAME=VALUE`.
+  static func overrides(_ arguments: ParsedArguments) throws(UsageError) -> [String: String] {
+    var result: [String: String] = [:]
+    for item in arguments.all("--set") {
+      guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
+        throw UsageError("--set needs NAME=VALUE, got '\(item)'")
+      }
+      let name = String(item[..<eq])
+      guard result[name] == nil else { throw UsageError("--set \(name) given twice") }
+      result[name] = String(item[item.index(after: eq)...])
+    }
+    return result
+  }
+
+  /// Reads and assembles `path`; failures are already formatted for the user.
+  static func load(_ path: String, overrides: [String: String]) throws -> Program {
+    let url = URL(fileURLWithPath: path)
+    let text: String
+    do {
+      let data = try Data(contentsOf: url)
+      guard data.count <= ProgramLimits.maxSourceBytes else {
+        throw CommandFailure(
+          "\(path): error: program is larger than \(ProgramLimits.maxSourceBytes) bytes", status: .dataError)
+      }
+      guard let decoded = String(data: data, encoding: .utf8) else {
+        throw CommandFailure("\(path): error: the file is not UTF-8 text", status: .dataError)
+      }
+      text = decoded
+    } catch let failure as CommandFailure {
+      throw failure
+    } catch {
+      throw UsageError("cannot read '\(path)'")
+    }
+    let program: Program
+    do {
+      program = try Assembler.assemble(
+        SourceFile(path: path, text: text),
+        options: Assembler.Options(overrides: overrides, baseDirectory: url.deletingLastPathComponent()))
+    } catch {
+      throw CommandFailure(error.description, status: .dataError)
+    }
+    let declared = Set(program.params.map(\.name))
+    if let unknown = overrides.keys.sorted().first(where: { !declared.contains($0) }) {
+      let names = program.params.map(\.name).joined(separator: ", ")
+      throw UsageError(
+        "--set \(unknown): '\(path)' declares no parameter '\(unknown)'"
+          + (names.isEmpty ? "" : " (parameters: \(names))"))
+    }
+    return program
+  }
+}

@@ -1,0 +1,134 @@
+import FP8Formats
+import Foundation
+import Testing
+
+@testable import FP8ISA
+
+/// What the assembler makes of valid programs.
+@Suite struct AssemblerTests {
+  @Test func directivesParamsAndExpressions() throws {
+    let p = try assembleOK(
+      """
+      .device ipu            ; comment
+      .param M = 2 * (3 + 5)
+      .param K = M / 3       ; integer division truncates
+      .param s = 0.5 * M
+      .param neg = -M % 5
+      .tensor X f16 [M, K + 1] dram randn(7, -1.5, s)
+      .tensor W fp8e4 [4] sram const(-0.0)
+      .tensor U bf16 [2, 2, 2] dram uniform(3, -1, 1)
+      .output X
+      """)
+    #expect(p.device == "ipu")
+    #expect(p.params.map(\.value) == [.int(16), .int(5), .float(8), .int(-1)])
+    #expect(p.tensors[0].shape == [16, 6])
+    #expect(p.tensors[0].initializer == .randn(seed: 7, mean: -1.5, std: 8))
+    #expect(p.tensors[1].dtype == .fp8e4 && p.tensors[1].space == .sram)
+    if case .constant(let v) = p.tensors[1].initializer {
+      #expect(v.sign == .minus && v == 0)
+    } else {
+      Issue.record("expected const")
+    }
+    #expect(p.tensors[2].dtype == .format(.bf16))
+    #expect(p.outputs == [0])
+  }
+
+  @Test func overridesReplaceParamValuesWhereDeclared() throws {
+    let text = ".param M = 4\n.param N = M * 2\n.tensor X f32 [N] dram\n"
+    let p = try assembleOK(text, overrides: ["M": "10"])
+    #expect(p.params.map(\.value) == [.int(10), .int(20)])
+    #expect(p.params[0].overridden && !p.params[1].overridden)
+    #expect(p.tensors[0].shape == [20])
+    let bad = diagnostics(".param M = 4\n")
+    #expect(bad.isEmpty)
+    do {
+      _ = try Assembler.assemble(text: text, options: .init(overrides: ["M": "x"]))
+      Issue.record("should fail")
+    } catch {
+      #expect(error.diagnostics.first?.message.id == "invalidOptionValue")
+    }
+  }
+
+  @Test func viewsLabelsAndOptions() throws {
+    let p = try assembleOK(
+      """
+      .tensor A fp8e4 [64, 32] dram
+      .tensor b fp8e4 [2, 16, 32] sram
+      .tensor c f32 [16, 16] sram
+      top:  dma.load b[r7, :, :], A[r1+16:+16, :]
+            mma c, b[1, :, :], b[0, :, :], tb=1, acc=fp22, clear=1, amax=f3
+            cast c, c, bias=-(3 + 4), round=stochastic, seed=9
+            blt r1, ntiles, top
+      end:
+      """)
+    let load = p.instructions[0]
+    #expect(load.opcode == .dmaLoad)
+    #expect(
+      load.operands[0]
+        == .view(
+          TensorView(tensor: 1, indices: [.index(SliceStart(base: .register(7), offset: 0)), .full, .full])))
+    #expect(
+      load.operands[1]
+        == .view(
+          TensorView(
+            tensor: 0, indices: [.range(SliceStart(base: .register(1), offset: 16), length: 16), .full])))
+    let mma = p.instructions[1]
+    #expect(
+      mma.options == ["tb": .int(1), "acc": .choice("fp22"), "clear": .int(1), "amax": .floatRegister(3)])
+    #expect(p.instructions[2].options["bias"] == .int(-7))
+    #expect(p.instructions[3].operands == [.intRegister(1), .special(.ntiles), .label("top", target: 0)])
+    #expect(p.labels == ["top": 0, "end": 4])
+  }
+
+  @Test func canonicalPrintingDropsDefaultsAndEvaluatesParams() throws {
+    let p = try assembleOK(
+      """
+      .param T = 8
+      .tensor x f16 [T, T] sram
+      .tensor y fp8e5 [T, T] sram
+        cast y, x, bias=0, round=nearest-even, overflow=saturate
+        dma.wait 0
+        dma.wait T - 6
+      """)
+    #expect(
+      Disassembler.text(of: p) == """
+        .param T = 8
+        .tensor x f16 [8, 8] sram
+        .tensor y fp8e5 [8, 8] sram
+          cast y, x, overflow=saturate
+          dma.wait
+          dma.wait 2
+
+        """)
+  }
+
+  /// The example at the top of `isa/syntax.md` is a real program.
+  @Test func theSyntaxGuideExampleAssembles() throws {
+    let doc = try String(contentsOf: packageRoot.appendingPathComponent("isa/syntax.md"), encoding: .utf8)
+    let blocks = doc.components(separatedBy: "```")
+    let program = try #require(blocks.first { $0.contains(".device teach") })
+    let p = try assembleOK(program)
+    #expect(
+      p.instructions.map(\.opcode) == [
+        .mul, .dmaLoad, .dmaWait, .amax, .allreduceMax, .bias, .cast, .dmaStore,
+      ])
+  }
+
+  @Test func theGemmExampleAssembles() throws {
+    let url = packageRoot.appendingPathComponent("examples/gemm_fp8.isa")
+    let text = try String(contentsOf: url, encoding: .utf8)
+    let p = try assembleOK(text)
+    #expect(p.instructions.count == 29)
+    #expect(p.instructions.filter { $0.opcode == .mma }.count == 2)
+  }
+
+  @Test(arguments: [
+    ("0x10", ParamValue.int(16)), ("1e3", .float(1000)), ("7 % -4", .int(3)), ("-7 / 2", .int(-3)),
+    ("2 * 3 + 4", .int(10)), ("2 * (3 + 4)", .int(14)), ("1.5 + 1", .float(2.5)), ("- -3", .int(3)),
+    ("0x1p-3", .float(0.125)),
+  ])
+  func constantExpressions(text: String, value: ParamValue) throws {
+    let p = try assembleOK(".param v = \(text)\n")
+    #expect(p.params[0].value == value)
+  }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+@testable import FP8SimCLI
+
+@Suite struct CheckCommandTests {
+  func write(_ text: String) throws -> String {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString).isa")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+  }
+
+  @Test func summarisesAValidProgram() throws {
+    let path = try write(
+      ".param N = 8\n.tensor X f16 [N, N] dram\n.tensor x f16 [N, N] sram\n  dma.load x, X\n  halt\n")
+    let r = runCLI(["check", path])
+    #expect(r.status == .success)
+    #expect(
+      r.stdout
+        == "\(path): ok: 2 instructions, 2 tensors (128 bytes in dram, 128 bytes of sram per tile), 1 parameters, 0 outputs\n"
+    )
+  }
+
+  @Test func setOverridesAndPrintsCanonicalForm() throws {
+    let path = try write(".param N = 8\n.tensor X f16 [N] dram\n")
+    let r = runCLI(["check", path, "--set", "N=3*4", "--print"])
+    #expect(r.stdout == ".param N = 12\n.tensor X f16 [12] dram\n")
+    let unknown = runCLI(["check", path, "--set", "M=1"])
+    #expect(unknown.status == .usage)
+    #expect(unknown.stderr.contains("declares no parameter 'M' (parameters: N)"))
+    #expect(runCLI(["check", path, "--set", "N"]).status == .usage)
+  }
+
+  @Test func badProgramExitsWith65AndEveryDiagnostic() throws {
+    let path = try write("  mov r99, 1\n  frob\n")
+    let r = runCLI(["check", path])
+    #expect(r.status == .dataError)
+    #expect(r.stdout.isEmpty)
+    #expect(r.stderr.contains("\(path):1:7: error: register 'r99' does not exist"))
+    #expect(r.stderr.contains("\(path):2:3: error: unknown instruction 'frob'"))
+    #expect(r.stderr.hasSuffix("2 errors generated.\n"))
+  }
+
+  @Test func missingFileIsAUsageError() {
+    let r = runCLI(["check", "/nonexistent/x.isa"])
+    #expect(r.status == .usage)
+    #expect(r.stderr.contains("cannot read '/nonexistent/x.isa'"))
+  }
+
+  @Test func realExecutableExitStatuses() throws {
+    let path = try write("  bogus\n")
+    let (status, _, err) = try runExecutable(["check", path])
+    #expect(status == 65)
+    #expect(err.contains("unknown instruction 'bogus'"))
+  }
+
+  @Test func isaCommandPrintsTheGeneratedReference() throws {
+    let r = runCLI(["isa"])
+    #expect(r.status == .success)
+    let committed = try String(contentsOf: packageRoot.appendingPathComponent("isa/ISA.md"), encoding: .utf8)
+    #expect(r.stdout == committed)
+  }
+}
