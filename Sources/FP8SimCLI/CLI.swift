@@ -9,6 +9,8 @@ public enum CLI {
       FormatsCommand.self,
       CheckCommand.self,
       ISACommand.self,
+      RunCommand.self,
+      DevicesCommand.self,
     ]
   }
 

@@ -1,4 +1,5 @@
 import FP8Formats
+import FP8Sim
 
 /// `fp8sim formats`: a table of every format's parameters and special encodings.
 enum FormatsCommand: Command {
@@ -33,7 +34,7 @@ enum FormatsCommand: Command {
         f.hasNegativeZero ? hex(f.zeroCode(negative: true)) : "none",
       ])
     }
-    return TextTable(header: header, rows: rows, rightAligned: [2, 3, 4, 5]).render()
+    return TextTable(header: header, rows: rows, rightAligned: [2, 3, 4, 5], underline: true).render()
   }
 
   /// `0x7D-0x7F 0xFD-0xFF`: runs of codes.

@@ -1,0 +1,109 @@
+/// The built-in devices. Each number cites the row of `shared/reference/hardware-numbers.md`
+/// (and through it the primary source) it comes from; `docs/devices.md` repeats the table.
+/// Tags: [P] primary, [S] secondary, [D] derived, [U] unconfirmed placeholder.
+extension DeviceConfig {
+  public static let presets: [DeviceConfig] = [teach, h100, ipu]
+
+  public static func preset(named name: String) -> DeviceConfig? {
+    presets.first { $0.name == name }
+  }
+
+  /// A handful of small tiles with round numbers, so that tiny examples show every effect and
+  /// every cost can be worked out by hand.
+  public static let teach: DeviceConfig = {
+    var d = DeviceConfig()
+    d.name = "teach"
+    d.summary = "Teaching device: 4 tiles, 64 KiB SRAM, 256 KiB L2, round numbers."
+    return d
+  }()
+
+  /// NVIDIA H100 SXM5, one tile per SM.
+  public static let h100: DeviceConfig = {
+    var d = DeviceConfig()
+    d.name = "h100"
+    d.summary = "NVIDIA H100 SXM5 (132 SMs as tiles, 228 KiB SMEM, 50 MiB L2, HBM3); see docs/devices.md."
+    d.clockGHz = 1.83  // [D] clock consistent with the dense tensor peaks (§A2; XLA-PM 1830 MHz)
+    d.tiles = 132  // [P] SMs enabled, SXM5 (§A1, NV-BLOG T3)
+    d.formatE4 = "e4m3fn"  // [P] OCP E4M3 / E5M2 (§A7)
+    d.formatE5 = "e5m2"
+    d.sramBytesPerTile = 233_472  // [P] 228 KiB shared memory per SM (§A1)
+    d.l2Bytes = 52_428_800  // [P] 50 MB L2 (§A1), as 50 MiB
+    d.l2LineBytes = 128  // [P] 128-B L2 line (4 × 32-B sectors)
+    d.l2Ways = 16  // [U] associativity not published
+    d.l2HitLatency = 263  // [S] L2 hit, near partition, 263 cycles (§A3, LUO24 Table IV)
+    d.l2BytesPerCycle = 3942.4  // [S] L2 load 3,942.4 B/clk whole GPU (§A4, LUO24 Table V)
+    d.dramLatency = 350  // [P] DRAM ≈ 594–657 cycles total (§A3, HPMLL) minus the 263-cycle L2 hit
+    d.dramBytesPerCycle = 1830.6  // [D] 3.35 TB/s HBM3 (§A1) / 1.83 GHz
+    d.dmaBytesPerCycle = 128  // [P] ≈128 B/clk/SM L1 bandwidth (§A4, RRZE)
+    d.dmaSetupCycles = 105  // [P] TMA load ≈ +105 cycles over a plain load (§A3, HPMLL)
+    d.dmaMaxInFlight = 16  // [U]
+    d.tensorMacsPerCycleFP8 = 4096  // [D] 1,978.9 TFLOP/s / (132 × 1.83 GHz × 2) (§A2)
+    d.tensorMacsPerCycleHalf = 2048  // [D] 989.4 TFLOP/s (§A2)
+    d.tensorMacsPerCycleSingle = 1024  // [D] TF32 494.7 TFLOP/s (§A2)
+    d.tensorLatency = 24  // [S] mma.sync latency 24 cycles (§A5, LUO24 Table VII)
+    d.tensorTileM = 64  // [S] wgmma m64nNk32 (§A5): M in steps of 64
+    d.tensorTileN = 8  // [S] N a multiple of 8
+    d.tensorTileKBytes = 32  // [S] k32 for FP8, k16 for f16 (32 bytes of K)
+    d.vectorElementsPerCycle = 128  // [P] 128 FP32 lanes per SM (§A1)
+    d.vectorLatency = 4  // [U] dependent ALU latency 4 (§A3, model assumption)
+    d.vectorTranscendentalCost = 8  // [U] 16 SFU ops/clk/SM vs 128 FP32 lanes
+    d.unitQueueDepth = 4  // [U]
+    d.barrierCycles = 2000  // [U] grid-wide sync, about 1 µs; not published
+    d.exchangeHopCycles = 180  // [S] SM-to-SM (DSM) latency 180 cycles (§A3, LUO24)
+    d.exchangeBytesPerCycle = 32  // [U]
+    d.energyMacFP8 = 0.6  // [U] FP8 mult 0.4 + add 0.2 pJ estimates at 45 nm (§D2, esim)
+    d.energyMacHalf = 1.5  // [S] 16-bit FP mult 1.1 + add 0.4 pJ (§D1, Horowitz 2014)
+    d.energyMacSingle = 4.6  // [S] 32-bit FP mult 3.7 + add 0.9 pJ (§D1)
+    d.energyVectorOp = 0.9  // [S] 32-bit FP add (§D1)
+    d.energySramByte = 1.25  // [S] 10 pJ per 64-bit access of an 8 KB SRAM (§D1)
+    d.energyL2Byte = 12.5  // [S] 100 pJ per 64-bit access of a 1 MB SRAM (§D1)
+    d.energyDramByte = 160  // [S] ≈640 pJ per 32-bit DRAM word (§D2, Dally)
+    d.energyExchangeByte = 5  // [U]
+    return d
+  }()
+
+  /// Graphcore Bow IPU with the C600's FP8 rates, one tile per IPU tile.
+  public static let ipu: DeviceConfig = {
+    var d = DeviceConfig()
+    d.name = "ipu"
+    d.summary = "Graphcore IPU (Bow clock, C600 FP8 rates): 1,472 tiles × 624 KiB SRAM, no L2, streaming DRAM; see docs/devices.md."
+    d.clockGHz = 1.85  // [P] Bow IPU 1.85 GHz (§C1, GC-BOW)
+    d.tiles = 1472  // [P] 1,472 tiles (§C1)
+    d.formatE4 = "e4m3fnuz"  // [P] float8_143 / float8_152, the paper's formats (§C4)
+    d.formatE5 = "e5m2fnuz"
+    d.sramBytesPerTile = 638_976  // [P] 624.0 kB per tile as Poplar reports it (§C1, UCL-PI)
+    d.l2Bytes = 0  // [P] no cache between tiles and streaming memory
+    d.l2LineBytes = 64  // [U] transfer granularity to streaming memory
+    d.l2Ways = 1
+    d.l2HitLatency = 0
+    d.l2BytesPerCycle = 5888  // [D] exchange: 4 B/tile/cycle × 1,472 tiles (§C2)
+    d.dramLatency = 3000  // [U] streaming-memory latency not published (gap §C3)
+    d.dramBytesPerCycle = 5.19  // [U] 9.6 GB/s per IPU (§C2, Bow-2000 DDR4) / 1.85 GHz
+    d.dmaBytesPerCycle = 4  // [D] exchange ≈4 B per tile per cycle (§C2)
+    d.dmaSetupCycles = 30  // [U]
+    d.dmaMaxInFlight = 8  // [U]
+    d.tensorMacsPerCycleFP8 = 128  // [D] C600 560 TFLOP/s FP8 = 2 × FP16 rate (§C2) [U]
+    d.tensorMacsPerCycleHalf = 64  // [D] 348.5 TFLOP/s / (1,472 × 1.85 GHz × 2) (§C2)
+    d.tensorMacsPerCycleSingle = 16  // [D] 87.2 TFLOP/s FP32 (§C2)
+    d.tensorLatency = 16  // [U]
+    d.tensorTileM = 1  // [U] AMP works on vectors; no padding modelled beyond K
+    d.tensorTileN = 4
+    d.tensorTileKBytes = 16
+    d.vectorElementsPerCycle = 4  // [D] 64-bit datapath: 4 × f16 per cycle [U]
+    d.vectorLatency = 6  // [S] 6-cycle local memory latency (§C3, JIA19)
+    d.vectorTranscendentalCost = 4  // [U]
+    d.unitQueueDepth = 4  // [U]
+    d.barrierCycles = 150  // [U] hardware BSP sync; cost not published (gap §C3)
+    d.exchangeHopCycles = 20  // [U]
+    d.exchangeBytesPerCycle = 4  // [D] 4 B per tile per cycle (§C2)
+    d.energyMacFP8 = 0.6  // same component figures as h100 (§D1, §D2)
+    d.energyMacHalf = 1.5
+    d.energyMacSingle = 4.6
+    d.energyVectorOp = 0.9
+    d.energySramByte = 1.25
+    d.energyL2Byte = 12.5
+    d.energyDramByte = 160
+    d.energyExchangeByte = 5
+    return d
+  }()
+}

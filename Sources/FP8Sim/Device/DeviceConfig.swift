@@ -1,0 +1,92 @@
+import FP8Formats
+
+/// A device: N tiles (each with SRAM, a DMA engine, a vector unit and a tensor unit), a shared L2
+/// cache and DRAM. Every number the cost model uses is a field here; `DeviceConfig.fields`
+/// documents each one, gives its default and its valid range, and drives JSON loading,
+/// `fp8sim devices --dump` and `docs/devices.md`.
+public struct DeviceConfig: Sendable, Equatable {
+  public var name = "custom"
+  public var summary = ""
+  public var clockGHz = 1.0
+  public var tiles = 4
+  public var formatE4 = "e4m3fn"
+  public var formatE5 = "e5m2"
+
+  public var sramBytesPerTile = 65_536
+
+  public var l2Bytes = 262_144
+  public var l2LineBytes = 64
+  public var l2Ways = 8
+  public var l2HitLatency = 20
+  public var l2BytesPerCycle = 64.0
+
+  public var dramLatency = 100
+  public var dramBytesPerCycle = 16.0
+
+  public var dmaBytesPerCycle = 32.0
+  public var dmaSetupCycles = 10
+  public var dmaMaxInFlight = 8
+
+  public var tensorMacsPerCycleFP8 = 64.0
+  public var tensorMacsPerCycleHalf = 32.0
+  public var tensorMacsPerCycleSingle = 8.0
+  public var tensorLatency = 8
+  public var tensorTileM = 1
+  public var tensorTileN = 1
+  public var tensorTileKBytes = 1
+
+  public var vectorElementsPerCycle = 16.0
+  public var vectorLatency = 4
+  public var vectorTranscendentalCost = 4.0
+
+  public var unitQueueDepth = 4
+
+  public var barrierCycles = 20
+  public var exchangeHopCycles = 5
+  public var exchangeBytesPerCycle = 4.0
+
+  public var energyMacFP8 = 0.6
+  public var energyMacHalf = 1.5
+  public var energyMacSingle = 4.6
+  public var energyVectorOp = 1.0
+  public var energySramByte = 1.25
+  public var energyL2Byte = 12.5
+  public var energyDramByte = 160.0
+  public var energyExchangeByte = 5.0
+
+  public init() {}
+
+  /// The native E4 and E5 formats that `fp8e4` / `fp8e5` stand for.
+  public var e4: FloatFormat { FloatFormat.named(formatE4) ?? .e4m3fn }
+  public var e5: FloatFormat { FloatFormat.named(formatE5) ?? .e5m2 }
+
+  /// Number of L2 sets (0 when there is no L2).
+  public var l2Sets: Int { l2Bytes == 0 ? 0 : l2Bytes / (l2LineBytes * l2Ways) }
+
+  public func macsPerCycle(_ c: MMAInputClassName) -> Double {
+    switch c {
+    case .fp8: return tensorMacsPerCycleFP8
+    case .half: return tensorMacsPerCycleHalf
+    case .single: return tensorMacsPerCycleSingle
+    }
+  }
+
+  public func energyPerMac(_ c: MMAInputClassName) -> Double {
+    switch c {
+    case .fp8: return energyMacFP8
+    case .half: return energyMacHalf
+    case .single: return energyMacSingle
+    }
+  }
+
+  /// Peak dense FP8 throughput, TFLOP/s (2 flops per MAC).
+  public var peakFP8TFLOPS: Double { 2 * tensorMacsPerCycleFP8 * Double(tiles) * clockGHz / 1000 }
+  /// DRAM bandwidth in GB/s.
+  public var dramGBps: Double { dramBytesPerCycle * clockGHz }
+}
+
+/// The tensor unit's input classes (a copy of `FP8ISA.MMAInputClass`, so that device
+/// descriptions do not depend on the ISA module).
+public enum MMAInputClassName: String, Sendable, CaseIterable {
+  case fp8, half, single
+}

@@ -1,0 +1,161 @@
+import FP8ISA
+
+/// `dma.load`, `dma.store`, `dma.wait`.
+///
+/// Cost of a transfer of B bytes issued at time t (see docs/cost-model.md):
+///
+///     start = max(t, when the SRAM range may be written / has been written)
+///     t0    = start + dma.setupCycles
+///     port  = max(t0, port free)  + ceil(B / dma.bytesPerCycle)          (this tile only)
+///     link  = max(t0, link free)  + ceil(B / l2.bytesPerCycle)           (shared by all tiles)
+///     dram  = max(t0, dram free)  + ceil((fills + write-backs) / dram.bytesPerCycle)  (shared)
+///     end   = max(port, link, dram) + l2.hitLatency (+ dram.latency if any line missed)
+///
+/// Transfers of one tile finish in issue order.
+extension Machine {
+  func executeDMA(_ instruction: Instruction, tile id: Int) throws(RuntimeFaultMessage) {
+    if instruction.opcode == .dmaWait {
+      dmaWait(keep: Int(instruction.operands[0].intValue ?? 0), tile: id)
+      issue(id)
+      return
+    }
+    let load = instruction.opcode == .dmaLoad
+    let dst = try resolve(instruction.operands[0].view!, tile: id)
+    let src = try resolve(instruction.operands[1].view!, tile: id)
+    let sramView = load ? dst : src
+    let dramView = load ? src : dst
+    let layout = layouts[dramView.tensor]
+    let bytes = dramView.count * layout.elementBytes
+
+    // In-flight limit.
+    let now = tiles[id].time
+    let inFlight = tiles[id].dmaQueue.filter { $0.end > now }
+    if inFlight.count >= device.dmaMaxInFlight {
+      let until = inFlight[inFlight.count - device.dmaMaxInFlight].end
+      tiles[id].stats[.scalar]!.queue += until - now
+      tiles[id].time = until
+    }
+    let dispatchTime = tiles[id].time
+
+    // SRAM hazards: a load waits for earlier reads and writes of its destination; a store waits
+    // for the data it sends to be written (by any unit, earlier DMA loads included).
+    let access = Access(sramView)
+    var ready = dispatchTime
+    if load {
+      ready = max(ready, writeReady(access, tile: id))
+    } else {
+      for w in tiles[id].hazards[access.tensor].writes where w.low < access.high && access.low < w.high {
+        ready = max(ready, w.visible)
+      }
+    }
+
+    // Lines through L2.
+    var fills = 0
+    var writebacks = 0
+    forEachLine(dramView, layout: layout) { line in
+      if load {
+        let r = l2.access(line: line, write: false)
+        if !r.hit { fills += 1 }
+        if r.writeback { writebacks += 1 }
+      } else if l2.isEnabled {
+        let r = l2.access(line: line, write: true)
+        if r.writeback { writebacks += 1 }
+      } else {
+        writebacks += 1  // no L2: the store goes straight to DRAM
+      }
+    }
+    let lineBytes = device.l2LineBytes
+    if load {
+      traffic.dramToL2 += fills * lineBytes
+      traffic.l2ToSram += bytes
+    } else {
+      traffic.sramToL2 += bytes
+    }
+    traffic.l2ToDram += writebacks * lineBytes
+    compute.sramBytes += bytes
+
+    let t0 = ready + Int64(device.dmaSetupCycles)
+    let portStart = max(t0, tiles[id].dmaPortFree)
+    let portEnd = portStart + Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes)
+    tiles[id].dmaPortFree = portEnd
+    let linkEnd = l2Link.reserve(at: t0, bytes: bytes)
+    let dramBytes = (fills + writebacks) * lineBytes
+    let dramEnd = dramBytes > 0 ? dramLink.reserve(at: t0, bytes: dramBytes) : t0
+    let latency = Int64(device.l2HitLatency) + (fills > 0 ? Int64(device.dramLatency) : 0)
+    let end = max(max(portEnd, linkEnd, dramEnd) + latency, tiles[id].lastDMAEnd)
+
+    var stats = tiles[id].stats[.dma]!
+    stats.busy += portEnd - portStart
+    stats.dependency += ready - dispatchTime
+    stats.bandwidth += max(0, max(linkEnd, dramEnd) - portEnd)
+    tiles[id].stats[.dma] = stats
+
+    let transfer = tiles[id].nextDMAID
+    tiles[id].nextDMAID += 1
+    tiles[id].dmaQueue.append(DMATransfer(id: transfer, end: end))
+    tiles[id].lastDMAEnd = end
+    tiles[id].endTime = max(tiles[id].endTime, end)
+    let line = instruction.location.line
+    if load {
+      tiles[id].hazards[access.tensor].writes.append(
+        PendingAccess(low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: transfer, line: line))
+    } else {
+      tiles[id].hazards[access.tensor].reads.append(
+        PendingAccess(low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: nil, line: line))
+    }
+    record(id, .dma, instruction.opcode.spec.mnemonic, start: ready, end: end, line: line)
+
+    if !options.timingOnly {
+      let from = try storage(src.tensor, tile: id)
+      let to = try storage(dst.tensor, tile: id)
+      dst.scatter(src.gather(from.main), into: &to.main)
+      dst.scatter(src.gather(from.shadow), into: &to.shadow)
+    }
+    issue(id)
+  }
+
+  /// `dma.wait N`: stall until at most `keep` transfers are unfinished.
+  func dmaWait(keep: Int, tile id: Int) {
+    let queue = tiles[id].dmaQueue
+    let now = tiles[id].time
+    if queue.count > keep {
+      let target = queue[queue.count - keep - 1]
+      if target.end > now {
+        tiles[id].stats[.scalar]!.dependency += target.end - now
+        tiles[id].time = target.end
+      }
+      tiles[id].waitedThrough = max(tiles[id].waitedThrough, target.id)
+    }
+    let t = tiles[id].time
+    let waited = tiles[id].waitedThrough
+    tiles[id].dmaQueue.removeAll { $0.end <= t && $0.id <= waited }
+  }
+
+  /// Calls `body` with each L2 line (global line number) a DRAM view touches, in order.
+  func forEachLine(_ view: ResolvedView, layout: TensorLayout, _ body: (UInt64) -> Void) {
+    let lineBytes = device.l2LineBytes
+    let eb = layout.elementBytes
+    view.forEachRun { start, length, stride in
+      if stride == 1 {
+        let first = (layout.address + start * eb) / lineBytes
+        let last = (layout.address + (start + length) * eb - 1) / lineBytes
+        for l in first...last { body(UInt64(l)) }
+      } else {
+        var previous = -1
+        for j in 0..<length {
+          let l = (layout.address + (start + j * stride) * eb) / lineBytes
+          if l != previous { body(UInt64(l)) }
+          previous = l
+        }
+      }
+    }
+  }
+
+  func storage(_ index: Int, tile: Int) throws(RuntimeFaultMessage) -> TensorStorage {
+    do {
+      return try storage(index, tile: tile, location: layouts[index].decl.location)
+    } catch {
+      throw RuntimeFaultMessage(error.message)
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import FP8ISA
+
+/// Barriers and all-reduces: every tile that has not halted must arrive at the same one.
+extension Machine {
+  func arriveAtSync(_ instruction: Instruction, index: Int, tile id: Int) {
+    tiles[id].blockedAt = index
+    var arrival = tiles[id].drainedAt
+    if instruction.opcode != .barrier, let r = instruction.operands[1].floatRegister {
+      arrival = max(arrival, tiles[id].floatReady[r])
+    }
+    tiles[id].arrival = arrival
+  }
+
+  /// Called when no tile can run: every blocked tile is released together, or the run faults.
+  func releaseSync(_ blocked: [Int]) throws(RuntimeFault) {
+    let first = blocked.min()!
+    let index = tiles[first].blockedAt!
+    let instruction = program.instructions[index]
+    for t in blocked where tiles[t].blockedAt != index {
+      let other = program.instructions[tiles[t].blockedAt!]
+      throw RuntimeFault(
+        "tile \(first) waits at line \(instruction.location.line) but tile \(t) waits at line \(other.location.line): every tile must reach the same barrier or all-reduce",
+        at: instruction.location, tile: first)
+    }
+    if let halted = tiles.first(where: { $0.halted }) {
+      throw RuntimeFault(
+        "tile \(halted.id) halted (line \(halted.haltLine)) without reaching this \(instruction.opcode.spec.mnemonic); every tile must take part",
+        at: instruction.location, tile: first)
+    }
+    let arrivals = blocked.map { tiles[$0].arrival }
+    let last = arrivals.max()!
+    var cost = Int64(device.barrierCycles)
+    var main: Double = 0
+    var shadow: Double = 0
+    if instruction.opcode != .barrier {
+      // Reduce then broadcast over a binary tree: 2·ceil(log2 T) hops of one 4-byte message.
+      let levels = Int64(ceilLog2(device.tiles))
+      let messageCycles = Int64((4 / device.exchangeBytesPerCycle).rounded(.up))
+      cost = 2 * levels * (Int64(device.exchangeHopCycles) + messageCycles)
+      traffic.exchange += 2 * (device.tiles - 1) * 4
+      let values = blocked.sorted().map { float(instruction.operands[1], tile: $0) }
+      if instruction.opcode == .allreduceMax {
+        main = values.map(\.main).reduce(-.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+        shadow = values.map(\.shadow).reduce(-.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+      } else {
+        main = values.map(\.main).reduce(0, +)
+        shadow = values.map(\.shadow).reduce(0, +)
+      }
+    }
+    let release = last + cost
+    for t in blocked {
+      tiles[t].stats[.scalar]!.sync += release - tiles[t].time
+      record(t, .scalar, instruction.opcode.spec.mnemonic, start: tiles[t].time, end: release, line: instruction.location.line)
+      tiles[t].time = release
+      tiles[t].blockedAt = nil
+      if instruction.opcode != .barrier, let r = instruction.operands[0].floatRegister {
+        tiles[t].floatRegisters[r] = main
+        tiles[t].shadowFloatRegisters[r] = shadow
+        tiles[t].floatReady[r] = release
+      }
+      issue(t)
+    }
+  }
+}
+
+/// ceil(log2(n)) for n ≥ 1.
+func ceilLog2(_ n: Int) -> Int {
+  var levels = 0
+  var span = 1
+  while span < n {
+    span *= 2
+    levels += 1
+  }
+  return levels
+}

@@ -1,0 +1,83 @@
+import FP8Formats
+import FP8ISA
+
+/// `mma`. Cost: `ceil(M'·N'·K' / tensor.macsPerCycle[class])` cycles of occupancy plus
+/// `tensor.latency`, where M', N' are M, N rounded up to `tensor.tileM`, `tensor.tileN` and K' is
+/// K rounded up to `tensor.tileKBytes / (input bytes)` elements.
+extension Machine {
+  func executeTensor(_ instruction: Instruction, tile id: Int) throws(RuntimeFaultMessage) {
+    let ops = instruction.operands
+    let o = instruction.options
+    let d = try resolve(ops[0].view!, tile: id)
+    let a = try resolve(ops[1].view!, tile: id)
+    let b = try resolve(ops[2].view!, tile: id)
+    let ta = o["ta"]?.intValue == 1
+    let tb = o["tb"]?.intValue == 1
+    let clear = o["clear"]?.intValue == 1
+    let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let n = tb ? b.shape[0] : b.shape[1]
+    let aDecl = layouts[a.tensor].decl
+    let inputClass = MMAInputClassName(rawValue: aDecl.dtype.mmaInputClass!.rawValue)!
+    let inputBytes = layouts[a.tensor].elementBytes
+
+    let kGranule = max(1, device.tensorTileKBytes / inputBytes)
+    let pm = roundUp(m, device.tensorTileM)
+    let pn = roundUp(n, device.tensorTileN)
+    let pk = roundUp(k, kGranule)
+    let padded = pm * pn * pk
+    let duration = Int64((Double(padded) / device.macsPerCycle(inputClass)).rounded(.up))
+    compute.macs[inputClass.rawValue, default: 0] += m * n * k
+    compute.paddedMacs[inputClass.rawValue, default: 0] += padded
+    let dBytes = d.count * layouts[d.tensor].elementBytes
+    compute.sramBytes += a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes
+
+    let amaxRegister = o["amax"]?.floatRegister
+    var reads = [Access(a), Access(b)]
+    if !clear { reads.append(Access(d)) }
+    try dispatch(
+      unit: .tensor, tile: id, reads: reads, writes: [Access(d)], floatWrites: amaxRegister.map { [$0] } ?? [],
+      duration: duration, latency: Int64(device.tensorLatency), name: "mma \(m)×\(n)×\(k)",
+      line: instruction.location.line)
+    if options.timingOnly { return }
+
+    let accumulator: Accumulator
+    switch o["acc"]?.choiceValue ?? "auto" {
+    case "fp22": accumulator = .fp22
+    case "f16": accumulator = .f16
+    case "bf16": accumulator = .bf16
+    case "f32": accumulator = .f32
+    default:
+      let f = layouts[d.tensor].format
+      accumulator = f == .f16 ? .f16 : f == .bf16 ? .bf16 : .f32
+    }
+    let sa = try storage(a.tensor, tile: id)
+    let sb = try storage(b.tensor, tile: id)
+    let sd = try storage(d.tensor, tile: id)
+    func packed(_ v: ResolvedView, _ values: [Float], transpose: Bool) -> [Float] {
+      let g = v.gather(values)
+      guard transpose else { return g }
+      let rows = v.shape[0]
+      let cols = v.shape[1]
+      var t = [Float](repeating: 0, count: g.count)
+      for r in 0..<rows { for c in 0..<cols { t[c * rows + r] = g[r * cols + c] } }
+      return t
+    }
+    let exact = inputClass != .single
+    var cMain = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd.main)
+    MMANumerics.multiply(
+      a: packed(a, sa.main, transpose: ta), b: packed(b, sb.main, transpose: tb), c: &cMain, m: m, n: n, k: k,
+      accumulator: accumulator, exactProducts: exact)
+    var cShadow = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd.shadow)
+    MMANumerics.multiply(
+      a: packed(a, sa.shadow, transpose: ta), b: packed(b, sb.shadow, transpose: tb), c: &cShadow, m: m, n: n,
+      k: k, accumulator: .f32)
+    d.scatter(cMain, into: &sd.main)
+    d.scatter(cShadow, into: &sd.shadow)
+    if let r = amaxRegister {
+      tiles[id].floatRegisters[r] = VectorNumerics.amax(cMain.map(Double.init))
+      tiles[id].shadowFloatRegisters[r] = VectorNumerics.amax(cShadow.map(Double.init))
+    }
+  }
+}
+
+func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }

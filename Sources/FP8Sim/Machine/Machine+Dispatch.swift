@@ -1,0 +1,103 @@
+import FP8ISA
+
+/// Handing work to the vector and tensor units: queue limits, data hazards on SRAM ranges and
+/// float registers, occupancy and latency.
+extension Machine {
+  /// An SRAM range an instruction reads or writes.
+  struct Access {
+    var tensor: Int
+    var low: Int
+    var high: Int
+    init(_ view: ResolvedView) {
+      tensor = view.tensor
+      low = view.low
+      high = view.high
+    }
+  }
+
+  /// Waits (in the scalar core) until `queue` has room, counting the wait as a queue stall.
+  func waitForRoom(_ queue: inout UnitQueue, tile: Int, depth: Int) {
+    let now = tiles[tile].time
+    queue.inFlight.removeAll { $0 <= now }
+    if queue.inFlight.count >= depth {
+      let until = queue.inFlight[queue.inFlight.count - depth]
+      tiles[tile].stats[.scalar]!.queue += until - now
+      tiles[tile].time = until
+      queue.inFlight.removeAll { $0 <= until }
+    }
+  }
+
+  /// When data written to `access` becomes readable by `unit`; faults if a DMA load wrote it
+  /// and no `dma.wait` covers that load.
+  func readReady(_ access: Access, unit: UnitName, tile: Int) throws(RuntimeFaultMessage) -> Int64 {
+    var ready: Int64 = 0
+    for w in tiles[tile].hazards[access.tensor].writes where w.low < access.high && access.low < w.high {
+      if let id = w.dmaID, id > tiles[tile].waitedThrough {
+        throw RuntimeFaultMessage(
+          "reads '\(layouts[access.tensor].decl.name)' while the dma.load at line \(w.line) that writes it has not been waited for; add a dma.wait before this instruction")
+      }
+      ready = max(ready, w.unit == unit ? w.sameUnitReady : w.visible)
+    }
+    return ready
+  }
+
+  /// When `access` may be overwritten: after earlier reads end and earlier writes land.
+  func writeReady(_ access: Access, tile: Int) -> Int64 {
+    var ready: Int64 = 0
+    let h = tiles[tile].hazards[access.tensor]
+    for r in h.reads where r.low < access.high && access.low < r.high { ready = max(ready, r.visible) }
+    for w in h.writes where w.low < access.high && access.low < w.high { ready = max(ready, w.sameUnitReady) }
+    return ready
+  }
+
+  /// Schedules one vector or tensor instruction; returns its start and occupancy end.
+  @discardableResult
+  func dispatch(
+    unit: UnitName, tile: Int, reads: [Access], writes: [Access], floatReads: [Int] = [],
+    floatWrites: [Int] = [], duration: Int64, latency: Int64, name: String, line: Int
+  ) throws(RuntimeFaultMessage) -> (start: Int64, end: Int64) {
+    var queue = unit == .tensor ? tiles[tile].tensor : tiles[tile].vector
+    waitForRoom(&queue, tile: tile, depth: device.unitQueueDepth)
+    let dispatchTime = tiles[tile].time
+    var ready: Int64 = 0
+    for r in reads { ready = max(ready, try readReady(r, unit: unit, tile: tile)) }
+    for w in writes { ready = max(ready, writeReady(w, tile: tile)) }
+    for f in floatReads { ready = max(ready, tiles[tile].floatReady[f]) }
+    let free = max(dispatchTime, queue.freeAt)
+    let start = max(free, ready)
+    let end = start + duration
+    let visible = end + latency
+    queue.freeAt = end
+    queue.inFlight.append(visible)
+    if unit == .tensor { tiles[tile].tensor = queue } else { tiles[tile].vector = queue }
+
+    var stats = tiles[tile].stats[unit]!
+    stats.busy += duration
+    stats.dependency += start - free
+    tiles[tile].stats[unit] = stats
+    for r in reads {
+      tiles[tile].hazards[r.tensor].reads.append(
+        PendingAccess(low: r.low, high: r.high, visible: end, sameUnitReady: end, unit: unit, dmaID: nil, line: line))
+    }
+    for w in writes {
+      tiles[tile].hazards[w.tensor].writes.append(
+        PendingAccess(low: w.low, high: w.high, visible: visible, sameUnitReady: end, unit: unit, dmaID: nil, line: line))
+    }
+    for f in floatWrites { tiles[tile].floatReady[f] = visible }
+    tiles[tile].endTime = max(tiles[tile].endTime, visible)
+    record(tile, unit, name, start: start, end: end, line: line)
+    pruneHazards(tile)
+    issue(tile)
+    return (start, end)
+  }
+
+  /// Keeps the hazard lists short: entries that cannot delay future work are dropped.
+  func pruneHazards(_ tile: Int) {
+    let now = tiles[tile].time
+    let waited = tiles[tile].waitedThrough
+    for i in tiles[tile].hazards.indices
+    where !tiles[tile].hazards[i].writes.isEmpty || !tiles[tile].hazards[i].reads.isEmpty {
+      tiles[tile].hazards[i].prune(before: now, waitedThrough: waited)
+    }
+  }
+}

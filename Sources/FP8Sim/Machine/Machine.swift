@@ -1,0 +1,297 @@
+import FP8Formats
+import FP8ISA
+import Foundation
+
+/// Runs a program on a device: every tile executes the instruction stream, the units and the
+/// shared links keep `busy-until` times, and every instruction also computes its values (twice:
+/// on the device's formats and in the FP32 shadow run) unless `timingOnly` is set.
+///
+/// Scheduling: the tile whose scalar core is earliest in simulated time issues next (ties by
+/// tile id), so requests reach the shared links roughly in time order. Execution is
+/// deterministic: the same program, device and options give the same bits and cycles.
+public final class Machine {
+  let program: Program
+  let device: DeviceConfig
+  let options: RunOptions
+  let layouts: [TensorLayout]
+
+  var tiles: [TileState]
+  var dram: [TensorStorage?]
+  /// sram[tile][tensor], allocated when a tile first touches the tensor.
+  var sram: [[TensorStorage?]]
+  var allocatedElements = 0
+
+  var l2: L2Cache
+  var l2Link: Link
+  var dramLink: Link
+  var traffic = TrafficStats()
+  var compute = ComputeStats()
+  /// Cast events per tensor index (summed over tiles).
+  var castCounts: [Int: CastCounts] = [:]
+  var executed = 0
+  var trace: [TraceEvent] = []
+  var traceDropped = 0
+
+  public init(program: Program, device: DeviceConfig, options: RunOptions = RunOptions()) throws(RuntimeFault) {
+    self.program = program
+    self.device = device
+    self.options = options
+    var layouts: [TensorLayout] = []
+    var dramAddress = 0
+    var sramOffset = 0
+    for t in program.tensors {
+      let format = t.dtype.resolved(e4: device.e4, e5: device.e5)
+      var strides = [Int](repeating: 1, count: t.shape.count)
+      for d in stride(from: t.shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * t.shape[d + 1] }
+      var layout = TensorLayout(decl: t, format: format, strides: strides, elementBytes: format.byteWidth, address: 0)
+      switch t.space {
+      case .dram:
+        layout.address = dramAddress
+        dramAddress += (t.byteCount + 4095) / 4096 * 4096
+      case .sram:
+        layout.address = sramOffset
+        sramOffset += (t.byteCount + 63) / 64 * 64
+        if sramOffset > device.sramBytesPerTile {
+          throw RuntimeFault(
+            "SRAM overflow: the sram tensors up to '\(t.name)' need \(sramOffset) bytes per tile; device '\(device.name)' has \(device.sramBytesPerTile)",
+            at: t.location)
+        }
+      }
+      layouts.append(layout)
+    }
+    self.layouts = layouts
+    tiles = (0..<device.tiles).map { TileState(id: $0, tensorCount: program.tensors.count) }
+    dram = Array(repeating: nil, count: program.tensors.count)
+    sram = Array(repeating: Array(repeating: nil, count: program.tensors.count), count: device.tiles)
+    l2 = L2Cache(sets: device.l2Sets, ways: device.l2Ways)
+    l2Link = Link(bytesPerCycle: device.l2BytesPerCycle)
+    dramLink = Link(bytesPerCycle: device.dramBytesPerCycle)
+    if !options.timingOnly {
+      for (i, t) in program.tensors.enumerated() where t.space == .dram {
+        dram[i] = try allocate(i, location: t.location)
+      }
+    }
+  }
+
+  // MARK: - Storage
+
+  /// Allocates and initialises tensor `index`.
+  func allocate(_ index: Int, location: SourceLocation) throws(RuntimeFault) -> TensorStorage {
+    let layout = layouts[index]
+    let (total, overflow) = allocatedElements.addingReportingOverflow(2 * layout.count)
+    guard !overflow, total <= options.maxNumericElements else {
+      throw RuntimeFault(
+        "a numeric run would hold more than \(options.maxNumericElements) values (main and shadow) when allocating '\(layout.decl.name)'; run with --timing-only, or use smaller tensors",
+        at: location)
+    }
+    allocatedElements = total
+    let storage = TensorStorage(count: layout.count)
+    try Initializers.fill(storage, layout: layout, baseDirectory: options.baseDirectory)
+    return storage
+  }
+
+  /// The storage of tensor `index` as tile `tile` sees it.
+  func storage(_ index: Int, tile: Int, location: SourceLocation) throws(RuntimeFault) -> TensorStorage {
+    if layouts[index].decl.space == .dram { return dram[index]! }
+    if let s = sram[tile][index] { return s }
+    let s = try allocate(index, location: location)
+    sram[tile][index] = s
+    return s
+  }
+
+  // MARK: - The run
+
+  /// Runs every tile to completion and returns the measurements.
+  public func run() throws(RuntimeFault) -> RunResult {
+    var heap = TileHeap()
+    for t in tiles.indices { heap.push(time: 0, tile: t) }
+    var blocked: [Int] = []
+    while let id = heap.pop() {
+      let limit = heap.peekTime ?? .max
+      // Run this tile while it is (one of) the earliest.
+      while true {
+        let outcome = try step(id)
+        if outcome == .blocked {
+          blocked.append(id)
+          break
+        }
+        if outcome == .halted { break }
+        if tiles[id].time > limit {
+          heap.push(time: tiles[id].time, tile: id)
+          break
+        }
+      }
+      if heap.isEmpty && !blocked.isEmpty {
+        try releaseSync(blocked)
+        for t in blocked { heap.push(time: tiles[t].time, tile: t) }
+        blocked.removeAll()
+      }
+    }
+    for t in tiles.indices { tiles[t].endTime = tiles[t].drainedAt }
+    // Dirty lines reach DRAM when the run ends (counted, not timed).
+    let flushed = l2.flush()
+    traffic.finalWriteback = flushed * device.l2LineBytes
+    traffic.l2ToDram += traffic.finalWriteback
+    traffic.l2Hits = l2.hits
+    traffic.l2Misses = l2.misses
+    traffic.l2Writebacks = l2.writebacks
+    return makeResult()
+  }
+
+  enum StepOutcome { case running, blocked, halted }
+
+  /// Issues the tile's next instruction.
+  func step(_ id: Int) throws(RuntimeFault) -> StepOutcome {
+    let pc = tiles[id].pc
+    guard pc < program.instructions.count else {
+      halt(id, line: program.instructions.last?.location.line ?? 0)
+      return .halted
+    }
+    executed += 1
+    if executed > options.maxInstructions {
+      throw RuntimeFault(
+        "more than \(options.maxInstructions) instructions executed (an endless loop?); raise the limit with --max-instructions",
+        at: program.instructions[pc].location, tile: id)
+    }
+    let instruction = program.instructions[pc]
+    tiles[id].pc = pc + 1
+    tiles[id].stats[instruction.opcode.spec.unit.reportedUnit, default: UnitStats()].instructions += 1
+    do throws(RuntimeFaultMessage) {
+      switch instruction.opcode.spec.unit {
+      case .scalar:
+        if instruction.opcode == .halt {
+          issue(id)
+          halt(id, line: instruction.location.line)
+          return .halted
+        }
+        try executeScalar(instruction, tile: id)
+      case .dma: try executeDMA(instruction, tile: id)
+      case .vector: try executeVector(instruction, tile: id)
+      case .tensor: try executeTensor(instruction, tile: id)
+      case .sync:
+        arriveAtSync(instruction, index: pc, tile: id)
+        return .blocked
+      }
+    } catch {
+      throw RuntimeFault(error.text, at: instruction.location, tile: id)
+    }
+    return .running
+  }
+
+  func halt(_ id: Int, line: Int) {
+    tiles[id].halted = true
+    tiles[id].haltLine = line
+    tiles[id].endTime = tiles[id].drainedAt
+  }
+
+  /// The scalar core spends one issue cycle.
+  @inline(__always)
+  func issue(_ id: Int) {
+    tiles[id].time += 1
+    tiles[id].stats[.scalar]!.busy += 1
+  }
+
+  // MARK: - Operands
+
+  func int(_ operand: Operand, tile: Int) -> Int64 {
+    switch operand {
+    case .intRegister(let r): return tiles[tile].intRegisters[r]
+    case .special(.tid): return Int64(tile)
+    case .special(.ntiles): return Int64(device.tiles)
+    case .int(let v): return v
+    default: preconditionFailure("not an integer operand: \(operand)")
+    }
+  }
+
+  /// A float operand's (main, shadow) values and when it is ready.
+  func float(_ operand: Operand, tile: Int) -> (main: Double, shadow: Double, ready: Int64) {
+    switch operand {
+    case .floatRegister(let r):
+      return (tiles[tile].floatRegisters[r], tiles[tile].shadowFloatRegisters[r], tiles[tile].floatReady[r])
+    case .float(let v): return (v, v, 0)
+    case .int(let v): return (Double(v), Double(v), 0)
+    default: preconditionFailure("not a float operand: \(operand)")
+    }
+  }
+
+  func resolve(_ view: TensorView, tile: Int) throws(RuntimeFaultMessage) -> ResolvedView {
+    let t = tiles[tile]
+    let ntiles = device.tiles
+    switch layouts[view.tensor].resolve(view, registers: { t.register($0, tiles: ntiles) }) {
+    case .success(let v): return v
+    case .failure(let m): throw m
+    }
+  }
+
+  func record(_ tile: Int, _ unit: UnitName, _ name: String, start: Int64, end: Int64, line: Int) {
+    guard options.traceEventLimit > 0, end > start else { return }
+    if trace.count < options.traceEventLimit {
+      trace.append(TraceEvent(tile: tile, unit: unit, name: name, start: start, end: end, line: line))
+    } else {
+      traceDropped += 1
+    }
+  }
+}
+
+extension UnitKind {
+  /// Which reported unit an ISA unit's instructions count against (sync runs on the scalar core).
+  var reportedUnit: UnitName {
+    switch self {
+    case .scalar, .sync: return .scalar
+    case .dma: return .dma
+    case .vector: return .vector
+    case .tensor: return .tensor
+    }
+  }
+}
+
+/// A binary min-heap of (time, tile), ties broken by tile id.
+struct TileHeap {
+  private var items: [(Int64, Int)] = []
+  var isEmpty: Bool { items.isEmpty }
+  var peekTime: Int64? { items.first?.0 }
+
+  private func less(_ a: (Int64, Int), _ b: (Int64, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 < b.1) }
+
+  mutating func push(time: Int64, tile: Int) {
+    items.append((time, tile))
+    var i = items.count - 1
+    while i > 0 {
+      let parent = (i - 1) / 2
+      if !less(items[i], items[parent]) { break }
+      items.swapAt(i, parent)
+      i = parent
+    }
+  }
+
+  mutating func pop() -> Int? {
+    guard !items.isEmpty else { return nil }
+    let top = items[0].1
+    let last = items.removeLast()
+    if !items.isEmpty {
+      items[0] = last
+      var i = 0
+      while true {
+        let l = 2 * i + 1
+        let r = l + 1
+        var m = i
+        if l < items.count, less(items[l], items[m]) { m = l }
+        if r < items.count, less(items[r], items[m]) { m = r }
+        if m == i { break }
+        items.swapAt(i, m)
+        i = m
+      }
+    }
+    return top
+  }
+}
+
+/// One unit activity for the Chrome trace.
+struct TraceEvent {
+  var tile: Int
+  var unit: UnitName
+  var name: String
+  var start: Int64
+  var end: Int64
+  var line: Int
+}

@@ -1,0 +1,165 @@
+import FP8Formats
+import FP8ISA
+
+/// The values of one tensor instance: `main` as the simulated device holds them (each exactly
+/// representable in the tensor's type), `shadow` as the FP32 reference run computes them.
+final class TensorStorage {
+  var main: [Float]
+  var shadow: [Float]
+  init(count: Int) {
+    main = [Float](repeating: 0, count: count)
+    shadow = [Float](repeating: 0, count: count)
+  }
+}
+
+/// Static facts about a declared tensor on a given device.
+struct TensorLayout {
+  var decl: TensorDecl
+  var format: FloatFormat
+  /// Row-major strides in elements.
+  var strides: [Int]
+  var elementBytes: Int
+  /// Byte address in the DRAM address space (DRAM tensors) or byte offset in each tile's SRAM.
+  var address: Int
+
+  var count: Int { decl.elementCount }
+  var bytes: Int { decl.byteCount }
+}
+
+/// A view with every start resolved: the elements it covers, in row-major order of `shape`.
+struct ResolvedView {
+  var tensor: Int
+  var offset: Int
+  var shape: [Int]
+  var strides: [Int]
+  var count: Int
+  /// Smallest and one-past-largest element index touched (a conservative range for hazards).
+  var low: Int
+  var high: Int
+
+  /// Calls `body(offset, length, stride)` for each innermost run of the view, in order.
+  @inline(__always)
+  func forEachRun(_ body: (Int, Int, Int) -> Void) {
+    let rank = shape.count
+    if rank == 0 {
+      body(offset, 1, 1)
+      return
+    }
+    let inner = shape[rank - 1]
+    let innerStride = strides[rank - 1]
+    if rank == 1 {
+      body(offset, inner, innerStride)
+      return
+    }
+    var index = [Int](repeating: 0, count: rank - 1)
+    var base = offset
+    while true {
+      body(base, inner, innerStride)
+      var d = rank - 2
+      while d >= 0 {
+        index[d] += 1
+        base += strides[d]
+        if index[d] < shape[d] { break }
+        base -= strides[d] * shape[d]
+        index[d] = 0
+        d -= 1
+      }
+      if d < 0 { return }
+    }
+  }
+
+  /// Number of innermost runs (rows).
+  var runCount: Int { shape.count <= 1 ? 1 : count / shape[shape.count - 1] }
+
+  func gather(_ source: [Float]) -> [Float] {
+    var out = [Float](repeating: 0, count: count)
+    var i = 0
+    source.withUnsafeBufferPointer { src in
+      out.withUnsafeMutableBufferPointer { dst in
+        forEachRun { start, length, stride in
+          if stride == 1 {
+            for j in 0..<length { dst[i + j] = src[start + j] }
+          } else {
+            for j in 0..<length { dst[i + j] = src[start + j * stride] }
+          }
+          i += length
+        }
+      }
+    }
+    return out
+  }
+
+  func scatter(_ values: [Float], into target: inout [Float]) {
+    var i = 0
+    values.withUnsafeBufferPointer { src in
+      target.withUnsafeMutableBufferPointer { dst in
+        forEachRun { start, length, stride in
+          if stride == 1 {
+            for j in 0..<length { dst[start + j] = src[i + j] }
+          } else {
+            for j in 0..<length { dst[start + j * stride] = src[i + j] }
+          }
+          i += length
+        }
+      }
+    }
+  }
+}
+
+extension TensorLayout {
+  /// Resolves `view` with the tile's registers; nil message means in bounds.
+  func resolve(_ view: TensorView, registers: (SliceStart.Base) -> Int64) -> Result<ResolvedView, RuntimeFaultMessage> {
+    let shape = decl.shape
+    if view.indices.isEmpty {
+      return .success(
+        ResolvedView(
+          tensor: view.tensor, offset: 0, shape: shape, strides: strides, count: count, low: 0, high: count))
+    }
+    var offset = 0
+    var viewShape: [Int] = []
+    var viewStrides: [Int] = []
+    var high = 1  // one past the last element, accumulated as offset + Σ (len−1)·stride
+    for (d, index) in view.indices.enumerated() {
+      func start(_ s: SliceStart) -> Int64 {
+        let base = s.base.map(registers) ?? 0
+        let (v, overflow) = base.addingReportingOverflow(s.offset)
+        return overflow ? .max : v
+      }
+      switch index {
+      case .full:
+        viewShape.append(shape[d])
+        viewStrides.append(strides[d])
+        high += (shape[d] - 1) * strides[d]
+      case .range(let s, let length):
+        let begin = start(s)
+        guard begin >= 0, begin <= Int64(shape[d] - length) else {
+          return .failure(
+            RuntimeFaultMessage(
+              "slice out of bounds: \(decl.name) dimension \(d) is 0..<\(shape[d]), the view asks \(begin):+\(length)"))
+        }
+        offset += Int(begin) * strides[d]
+        viewShape.append(length)
+        viewStrides.append(strides[d])
+        high += (length - 1) * strides[d]
+      case .index(let s):
+        let i = start(s)
+        guard i >= 0, i < Int64(shape[d]) else {
+          return .failure(
+            RuntimeFaultMessage("index out of bounds: \(decl.name) dimension \(d) is 0..<\(shape[d]), index \(i)"))
+        }
+        offset += Int(i) * strides[d]
+      }
+    }
+    let count = viewShape.reduce(1, *)
+    return .success(
+      ResolvedView(
+        tensor: view.tensor, offset: offset, shape: viewShape, strides: viewStrides, count: count, low: offset,
+        high: offset + high))
+  }
+}
+
+/// A fault message before the instruction and tile are attached.
+struct RuntimeFaultMessage: Error {
+  var text: String
+  init(_ text: String) { self.text = text }
+}

@@ -1,0 +1,63 @@
+/// The units a tile has, as reported.
+public enum UnitName: String, Sendable, CaseIterable, Codable {
+  case scalar, dma, vector, tensor
+}
+
+/// Cycles one unit (summed over tiles) was busy or held up, by cause.
+///
+/// - `busy`: cycles the unit was occupied (the scalar core: one per issued instruction; DMA: its
+///   port moving bytes; vector/tensor: executing).
+/// - `dependency`: the unit was free but waited for an input (data not yet produced, a
+///   `dma.wait`, a float register).
+/// - `bandwidth`: a DMA transfer waited for a shared link (tile↔L2 or L2↔DRAM) beyond its own
+///   port time.
+/// - `sync`: the scalar core waited in a barrier or all-reduce for other tiles.
+/// - `queue`: the scalar core waited because a unit's queue (or the DMA in-flight limit) was full.
+public struct UnitStats: Sendable, Equatable, Codable {
+  public var instructions = 0
+  public var busy: Int64 = 0
+  public var dependency: Int64 = 0
+  public var bandwidth: Int64 = 0
+  public var sync: Int64 = 0
+  public var queue: Int64 = 0
+
+  public init() {}
+
+  public static func + (a: UnitStats, b: UnitStats) -> UnitStats {
+    var c = a
+    c.instructions += b.instructions
+    c.busy += b.busy
+    c.dependency += b.dependency
+    c.bandwidth += b.bandwidth
+    c.sync += b.sync
+    c.queue += b.queue
+    return c
+  }
+}
+
+/// Bytes across each level boundary, and L2 behaviour.
+public struct TrafficStats: Sendable, Equatable, Codable {
+  public var dramToL2 = 0
+  public var l2ToSram = 0
+  public var sramToL2 = 0
+  public var l2ToDram = 0
+  public var exchange = 0
+  /// Part of `l2ToDram` written when the run ended (dirty lines flushed).
+  public var finalWriteback = 0
+  public var l2Hits = 0
+  public var l2Misses = 0
+  public var l2Writebacks = 0
+  public init() {}
+}
+
+/// Work done by the compute units.
+public struct ComputeStats: Sendable, Equatable, Codable {
+  /// MACs actually requested, by input class (`fp8`, `half`, `single`).
+  public var macs: [String: Int] = [:]
+  /// MACs the tensor unit spent, padding included.
+  public var paddedMacs: [String: Int] = [:]
+  public var vectorElementOps = 0
+  /// Bytes read or written in SRAM by every unit (for the energy estimate).
+  public var sramBytes = 0
+  public init() {}
+}

@@ -1,0 +1,92 @@
+import FP8ISA
+
+/// An access to an SRAM range that later accesses may have to wait for.
+struct PendingAccess {
+  var low: Int
+  var high: Int
+  /// For writes: when other units can read the data. For reads: when reading ends.
+  var visible: Int64
+  /// For writes: when the same unit can read it (forwarding inside a pipelined unit).
+  var sameUnitReady: Int64
+  var unit: UnitName
+  /// Set for writes done by a DMA load: the transfer's id (a reader needs a covering dma.wait).
+  var dmaID: Int?
+  var line: Int
+}
+
+/// The SRAM hazards of one tensor instance on one tile.
+struct TensorHazards {
+  var writes: [PendingAccess] = []
+  var reads: [PendingAccess] = []
+
+  /// Drops accesses that can no longer delay anything issued at or after `time`.
+  mutating func prune(before time: Int64, waitedThrough: Int) {
+    writes.removeAll { $0.visible <= time && ($0.dmaID ?? 0) <= waitedThrough }
+    reads.removeAll { $0.visible <= time }
+  }
+}
+
+/// An execution unit's queue: when it is next free and when its in-flight work completes.
+struct UnitQueue {
+  var freeAt: Int64 = 0
+  /// Completion times of queued or running instructions, oldest first.
+  var inFlight: [Int64] = []
+}
+
+/// One in-flight DMA transfer.
+struct DMATransfer {
+  var id: Int
+  var end: Int64
+}
+
+/// Everything one tile holds while the program runs.
+struct TileState {
+  let id: Int
+  var pc = 0
+  var time: Int64 = 0
+  var halted = false
+  /// Index of the barrier or all-reduce instruction the tile is waiting in.
+  var blockedAt: Int?
+  var arrival: Int64 = 0
+  var haltLine = 0
+
+  var intRegisters = [Int64](repeating: 0, count: ProgramLimits.intRegisters)
+  var floatRegisters = [Double](repeating: 0, count: ProgramLimits.floatRegisters)
+  var shadowFloatRegisters = [Double](repeating: 0, count: ProgramLimits.floatRegisters)
+  var floatReady = [Int64](repeating: 0, count: ProgramLimits.floatRegisters)
+
+  var vector = UnitQueue()
+  var tensor = UnitQueue()
+  var dmaPortFree: Int64 = 0
+  var dmaQueue: [DMATransfer] = []
+  var nextDMAID = 1
+  var waitedThrough = 0
+  var lastDMAEnd: Int64 = 0
+
+  /// Hazards per tensor index (only sram tensors are used).
+  var hazards: [TensorHazards]
+  var stats: [UnitName: UnitStats] = [:]
+  /// Latest time any of this tile's work completes.
+  var endTime: Int64 = 0
+  /// Counts stochastic-rounding instructions, so each gets fresh random bits.
+  var stochasticSequence: UInt64 = 0
+
+  init(id: Int, tensorCount: Int) {
+    self.id = id
+    hazards = Array(repeating: TensorHazards(), count: tensorCount)
+    for u in UnitName.allCases { stats[u] = UnitStats() }
+  }
+
+  /// When every unit of the tile has finished everything issued so far.
+  var drainedAt: Int64 {
+    max(time, vector.inFlight.last ?? 0, tensor.inFlight.last ?? 0, lastDMAEnd, endTime)
+  }
+
+  func register(_ base: SliceStart.Base, tiles: Int) -> Int64 {
+    switch base {
+    case .register(let r): return intRegisters[r]
+    case .special(.tid): return Int64(id)
+    case .special(.ntiles): return Int64(tiles)
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import FP8Formats
+import FP8ISA
+
+/// How the results of a vector instruction are stored: the output options of the ISA.
+struct OutputCast {
+  var format: FloatFormat
+  var bias: Int
+  var rounding: RoundingMode
+  var overflow: OverflowMode
+  /// Stream of random bits for stochastic rounding (element index is added per value).
+  var seed: UInt64
+
+  /// Stores `x · 2^bias` in `format`; returns the stored value (not unscaled) and the event.
+  @inline(__always)
+  func store(_ x: Double, index: Int) -> (Float, CastEvent) {
+    let scaled = bias == 0 ? x : ScalingBias.scaled(x, by: bias)
+    let bits = rounding == .stochastic ? RandomBits.at(seed: seed, index: UInt64(index)) : 0
+    let e = format.encode(scaled, rounding: rounding, overflow: overflow, randomBits: bits)
+    return (Float(format.decode(e.code)), e.event)
+  }
+
+  /// The shadow run's store: `x · 2^bias` rounded to f32 only.
+  @inline(__always)
+  func storeShadow(_ x: Double) -> Float {
+    Float(bias == 0 ? x : ScalingBias.scaled(x, by: bias))
+  }
+}
+
+/// The elementwise and row-wise operations of the vector unit, on gathered values.
+enum VectorNumerics {
+  /// The per-element function of an elementwise instruction.
+  static func elementwise(_ opcode: Opcode) -> (Double, Double) -> Double {
+    switch opcode {
+    case .vadd: return { $0 + $1 }
+    case .vsub: return { $0 - $1 }
+    case .vmul: return { $0 * $1 }
+    case .vmax: return { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+    case .vfill: return { _, b in b }
+    case .cast: return { a, _ in a }
+    case .relu: return { a, _ in a.isNaN ? .nan : max(a, 0) }
+    case .gelu: return { a, _ in 0.5 * a * (1 + Math.erf(a * 0.70710678118654752440)) }
+    case .exp: return { a, _ in Math.exp(a) }
+    default: preconditionFailure("not elementwise: \(opcode)")
+    }
+  }
+
+  /// Softmax of each row of `values` (rows of `width` elements), numerically stable, in f64.
+  static func softmax(_ values: [Double], width: Int) -> [Double] {
+    var out = values
+    var row = 0
+    while row < values.count {
+      let r = row..<(row + width)
+      let m = values[r].reduce(-Double.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+      var sum = 0.0
+      for i in r {
+        out[i] = Math.exp(values[i] - m)
+        sum += out[i]
+      }
+      for i in r { out[i] /= sum }
+      row += width
+    }
+    return out
+  }
+
+  /// Layer normalisation of each row (population variance), then `· gamma + beta`.
+  static func layernorm(_ values: [Double], width: Int, gamma: [Double]?, beta: [Double]?, eps: Double) -> [Double] {
+    var out = values
+    var row = 0
+    let n = Double(width)
+    while row < values.count {
+      let r = row..<(row + width)
+      var mean = 0.0
+      for i in r { mean += values[i] }
+      mean /= n
+      var variance = 0.0
+      for i in r {
+        let d = values[i] - mean
+        variance += d * d
+      }
+      variance /= n
+      let inv = 1 / (variance + eps).squareRoot()
+      for (j, i) in r.enumerated() {
+        out[i] = (values[i] - mean) * inv * (gamma?[j] ?? 1) + (beta?[j] ?? 0)
+      }
+      row += width
+    }
+    return out
+  }
+
+  /// `max |x|` with NaN propagation.
+  static func amax(_ values: [Double]) -> Double {
+    var m = 0.0
+    for v in values {
+      if v.isNaN { return .nan }
+      m = max(m, v.magnitude)
+    }
+    return m
+  }
+}

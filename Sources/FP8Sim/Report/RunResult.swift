@@ -1,0 +1,104 @@
+import FP8Formats
+import FP8ISA
+
+/// An output tensor after the run: the device's values, the FP32 shadow's, and their distance.
+public struct OutputResult: Sendable {
+  public var name: String
+  public var dtype: String
+  public var format: FloatFormat
+  public var shape: [Int]
+  /// Values as the device holds them, and from the FP32 shadow run (empty when timing only).
+  public var values: [Float]
+  public var reference: [Float]
+  public var metrics: ErrorMetrics
+}
+
+/// Energy estimate in picojoules, per component.
+public struct EnergyBreakdown: Sendable, Equatable, Codable {
+  public var tensor = 0.0
+  public var vector = 0.0
+  public var sram = 0.0
+  public var l2 = 0.0
+  public var dram = 0.0
+  public var exchange = 0.0
+  public var total: Double { tensor + vector + sram + l2 + dram + exchange }
+}
+
+/// Everything a run measured; reports are computed from it.
+public struct RunResult: Sendable {
+  public var device: DeviceConfig
+  public var timingOnly: Bool
+  /// Cycles from the start until the last unit of the last tile finished.
+  public var cycles: Int64
+  public var instructions: Int
+  /// Per unit, summed over tiles.
+  public var units: [UnitName: UnitStats]
+  /// The busiest tile's tensor-unit busy cycles (load balance).
+  public var maxTileTensorBusy: Int64
+  public var traffic: TrafficStats
+  public var compute: ComputeStats
+  public var energy: EnergyBreakdown
+  public var outputs: [OutputResult]
+  /// Cast events of every tensor that received casts, by tensor name, in declaration order.
+  public var casts: [(name: String, counts: CastCounts)]
+  public var trace: [TraceRecord]
+  public var traceDropped: Int
+
+  public var seconds: Double { Double(cycles) / (device.clockGHz * 1e9) }
+}
+
+/// One unit activity, for the Chrome trace.
+public struct TraceRecord: Sendable {
+  public var tile: Int
+  public var unit: UnitName
+  public var name: String
+  public var start: Int64
+  public var end: Int64
+  public var line: Int
+}
+
+extension Machine {
+  func makeResult() -> RunResult {
+    var units: [UnitName: UnitStats] = [:]
+    for u in UnitName.allCases {
+      units[u] = tiles.reduce(UnitStats()) { $0 + ($1.stats[u] ?? UnitStats()) }
+    }
+    let cycles = tiles.map(\.endTime).max() ?? 0
+    var energy = EnergyBreakdown()
+    for c in MMAInputClassName.allCases {
+      energy.tensor += Double(compute.paddedMacs[c.rawValue] ?? 0) * device.energyPerMac(c)
+    }
+    energy.vector = Double(compute.vectorElementOps) * device.energyVectorOp
+    energy.sram = Double(compute.sramBytes) * device.energySramByte
+    energy.l2 = Double(traffic.l2ToSram + traffic.sramToL2) * device.energyL2Byte
+    energy.dram = Double(traffic.dramToL2 + traffic.l2ToDram) * device.energyDramByte
+    energy.exchange = Double(traffic.exchange) * device.energyExchangeByte
+
+    var outputs: [OutputResult] = []
+    for index in program.outputs {
+      let layout = layouts[index]
+      var values: [Float] = []
+      var reference: [Float] = []
+      var metrics = ErrorMetrics()
+      if let s = dram[index] {
+        values = s.main
+        reference = s.shadow
+        metrics = ErrorMetrics(values: values, reference: reference, casts: castCounts[index] ?? CastCounts())
+      }
+      outputs.append(
+        OutputResult(
+          name: layout.decl.name, dtype: layout.decl.dtype.name, format: layout.format, shape: layout.decl.shape,
+          values: values, reference: reference, metrics: metrics))
+    }
+    let casts = program.tensors.indices.compactMap { i -> (name: String, counts: CastCounts)? in
+      castCounts[i].map { (program.tensors[i].name, $0) }
+    }
+    return RunResult(
+      device: device, timingOnly: options.timingOnly, cycles: cycles, instructions: executed, units: units,
+      maxTileTensorBusy: tiles.map { $0.stats[.tensor]?.busy ?? 0 }.max() ?? 0, traffic: traffic,
+      compute: compute, energy: energy, outputs: outputs, casts: casts,
+      trace: trace.map {
+        TraceRecord(tile: $0.tile, unit: $0.unit, name: $0.name, start: $0.start, end: $0.end, line: $0.line)
+      }, traceDropped: traceDropped)
+  }
+}
