@@ -52,26 +52,32 @@ extension Machine {
     // Lines through L2.
     var fills = 0
     var writebacks = 0
+    let lineBytes = device.l2LineBytes
+    var evicted: [UInt64] = []
     forEachLine(dramView, layout: layout) { line in
       if load {
         let r = l2.access(line: line, write: false)
         if !r.hit { fills += 1 }
-        if r.writeback { writebacks += 1 }
+        if let e = r.writeback { evicted.append(e) }
       } else if l2.isEnabled {
-        let r = l2.access(line: line, write: true)
-        if r.writeback { writebacks += 1 }
+        if let e = l2.access(line: line, write: true).writeback { evicted.append(e) }
       } else {
-        writebacks += 1  // no L2: the store goes straight to DRAM
+        evicted.append(line)  // no L2: the store goes straight to DRAM
       }
     }
-    let lineBytes = device.l2LineBytes
+    writebacks = evicted.count
+    var own = traffic.perTensor[dramView.tensor, default: TensorTraffic()]
     if load {
       traffic.dramToL2 += fills * lineBytes
       traffic.l2ToSram += bytes
+      own.dramToL2 += fills * lineBytes
+      own.l2ToSram += bytes
     } else {
       traffic.sramToL2 += bytes
+      own.sramToL2 += bytes
     }
-    traffic.l2ToDram += writebacks * lineBytes
+    traffic.perTensor[dramView.tensor] = own
+    writeBack(evicted)
     compute.sramBytes += bytes
 
     let t0 = ready + Int64(device.dmaSetupCycles)
@@ -129,6 +135,25 @@ extension Machine {
     let t = tiles[id].time
     let waited = tiles[id].waitedThrough
     tiles[id].dmaQueue.removeAll { $0.end <= t && $0.id <= waited }
+  }
+
+  /// Counts dirty lines written to DRAM, against the tensors that own them.
+  func writeBack(_ lines: [UInt64]) {
+    let lineBytes = device.l2LineBytes
+    traffic.l2ToDram += lines.count * lineBytes
+    for line in lines {
+      if let t = tensor(ofLine: line) { traffic.perTensor[t, default: TensorTraffic()].l2ToDram += lineBytes }
+    }
+  }
+
+  /// The DRAM tensor whose storage holds `line`.
+  func tensor(ofLine line: UInt64) -> Int? {
+    let address = Int(line) * device.l2LineBytes
+    var best: Int?
+    for (i, l) in layouts.enumerated() where l.decl.space == .dram && l.address <= address {
+      if address < l.address + max(l.bytes, 1), best == nil || l.address > layouts[best!].address { best = i }
+    }
+    return best
   }
 
   /// Calls `body` with each L2 line (global line number) a DRAM view touches, in order.

@@ -24,14 +24,13 @@ struct L2Cache {
 
   var isEnabled: Bool { sets > 0 }
 
-  /// Looks `line` up, allocating it on a miss. Returns whether it hit and whether a dirty line
-  /// was evicted (a write-back to DRAM).
+  /// Looks `line` up, allocating it on a miss. Returns whether it hit and the dirty line it
+  /// evicted, if any (a write-back to DRAM).
   @inline(__always)
-  mutating func access(line: UInt64, write: Bool) -> (hit: Bool, writeback: Bool) {
+  mutating func access(line: UInt64, write: Bool) -> (hit: Bool, writeback: UInt64?) {
     guard sets > 0 else {
-      if write { return (false, false) }
-      misses += 1
-      return (false, false)
+      if !write { misses += 1 }
+      return (false, nil)
     }
     clock &+= 1
     let set = Int(line % UInt64(sets))
@@ -44,7 +43,7 @@ struct L2Cache {
         stamps[w] = clock
         if write { dirty[w] = true }
         hits += 1
-        return (true, false)
+        return (true, nil)
       }
       if tags[w] == 0 {
         if oldest != 0 {
@@ -57,23 +56,26 @@ struct L2Cache {
       }
     }
     misses += 1
-    let evictedDirty = tags[victim] != 0 && dirty[victim]
-    if evictedDirty { writebacks += 1 }
+    var evicted: UInt64?
+    if tags[victim] != 0 && dirty[victim] {
+      writebacks += 1
+      evicted = tags[victim] - 1
+    }
     tags[victim] = key
     stamps[victim] = clock
     dirty[victim] = write
-    return (false, evictedDirty)
+    return (false, evicted)
   }
 
-  /// Writes every dirty line back; returns how many.
-  mutating func flush() -> Int {
-    var n = 0
+  /// Writes every dirty line back; returns their line numbers.
+  mutating func flush() -> [UInt64] {
+    var lines: [UInt64] = []
     for i in 0..<dirty.count where dirty[i] {
       dirty[i] = false
-      n += 1
+      lines.append(tags[i] - 1)
     }
-    writebacks += n
-    return n
+    writebacks += lines.count
+    return lines
   }
 }
 

@@ -107,8 +107,8 @@ public final class Machine {
     for t in tiles.indices { heap.push(time: 0, tile: t) }
     var blocked: [Int] = []
     while let id = heap.pop() {
-      let limit = heap.peekTime ?? .max
-      // Run this tile while it is (one of) the earliest.
+      let next = heap.peek ?? (.max, .max)
+      // Run this tile while it stays the earliest (time, then tile id).
       while true {
         let outcome = try step(id)
         if outcome == .blocked {
@@ -116,7 +116,7 @@ public final class Machine {
           break
         }
         if outcome == .halted { break }
-        if tiles[id].time > limit {
+        if tiles[id].time > next.0 || (tiles[id].time == next.0 && id > next.1) {
           heap.push(time: tiles[id].time, tile: id)
           break
         }
@@ -130,8 +130,8 @@ public final class Machine {
     for t in tiles.indices { tiles[t].endTime = tiles[t].drainedAt }
     // Dirty lines reach DRAM when the run ends (counted, not timed).
     let flushed = l2.flush()
-    traffic.finalWriteback = flushed * device.l2LineBytes
-    traffic.l2ToDram += traffic.finalWriteback
+    traffic.finalWriteback = flushed.count * device.l2LineBytes
+    writeBack(flushed)
     traffic.l2Hits = l2.hits
     traffic.l2Misses = l2.misses
     traffic.l2Writebacks = l2.writebacks
@@ -249,7 +249,7 @@ extension UnitKind {
 struct TileHeap {
   private var items: [(Int64, Int)] = []
   var isEmpty: Bool { items.isEmpty }
-  var peekTime: Int64? { items.first?.0 }
+  var peek: (Int64, Int)? { items.first }
 
   private func less(_ a: (Int64, Int), _ b: (Int64, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 < b.1) }
 

@@ -35,6 +35,15 @@ public struct UnitStats: Sendable, Equatable, Codable {
   }
 }
 
+/// Bytes of one DRAM tensor across each boundary.
+public struct TensorTraffic: Sendable, Equatable, Codable {
+  public var dramToL2 = 0
+  public var l2ToSram = 0
+  public var sramToL2 = 0
+  public var l2ToDram = 0
+  public init() {}
+}
+
 /// Bytes across each level boundary, and L2 behaviour.
 public struct TrafficStats: Sendable, Equatable, Codable {
   public var dramToL2 = 0
@@ -47,6 +56,8 @@ public struct TrafficStats: Sendable, Equatable, Codable {
   public var l2Hits = 0
   public var l2Misses = 0
   public var l2Writebacks = 0
+  /// The same bytes per DRAM tensor, by tensor index.
+  public var perTensor: [Int: TensorTraffic] = [:]
   public init() {}
 }
 

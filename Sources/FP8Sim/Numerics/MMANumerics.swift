@@ -73,7 +73,8 @@ public enum MMANumerics {
         for j in 0..<n {
           let p = s * b[kk * n + j]
           let acc = c[i * n + j]
-          c[i * n + j] = exactProducts ? round(acc + p) : round(Float(sumRoundedToOdd(Double(acc), Double(p))))
+          c[i * n + j] =
+            exactProducts ? round(acc + p) : round(floatRoundedToOdd(sumRoundedToOdd(Double(acc), Double(p))))
         }
       }
     }
@@ -88,6 +89,14 @@ public enum MMANumerics {
     let error = (x - (s - bb)) + (y - bb)
     if error == 0 || s.bitPattern & 1 == 1 { return s }
     return error > 0 ? s.nextUp : s.nextDown
+  }
+
+  /// `x` rounded to `Float` with round-to-odd: exact values stay, others take the neighbour
+  /// whose last bit is 1. A later rounding to a format of at most 22 bits is then correct.
+  static func floatRoundedToOdd(_ x: Double) -> Float {
+    let f = Float(x)
+    guard f.isFinite, Double(f) != x, f.bitPattern & 1 == 0 else { return f }
+    return Double(f) < x ? f.nextUp : f.nextDown
   }
 
   /// FP22 (H100-like FP8 path): per group of 32 products, align to the largest exponent of the

@@ -51,6 +51,8 @@ public struct Report: Codable, Sendable, Equatable {
     public var dramGBps: Double
     /// Bytes between tiles and L2 (both directions) per second of run time.
     public var l2GBps: Double
+    /// The same boundaries per DRAM tensor (tensors without traffic are left out).
+    public var tensors: [String: TensorTraffic]
   }
 
   public struct Compute: Codable, Sendable, Equatable {
@@ -115,7 +117,8 @@ public struct Report: Codable, Sendable, Equatable {
   public var energy: Energy
   public var outputs: [Output]
   public var casts: [Casts]
-  /// Overflow and underflow events of every cast in the run.
+  /// Overflow and underflow events of every cast in the run. `casts` lists the tensors whose
+  /// stores rounded, overflowed, underflowed or produced NaN at least once.
   public var totalOverflow: Int
   public var totalUnderflow: Int
 
@@ -149,7 +152,8 @@ public struct Report: Codable, Sendable, Equatable {
       finalWritebackBytes: t.finalWriteback, l2Hits: t.l2Hits, l2Misses: t.l2Misses,
       l2HitRate: l2Accesses > 0 ? Double(t.l2Hits) / Double(l2Accesses) : nil, l2Writebacks: t.l2Writebacks,
       dramGBps: r.cycles == 0 ? 0 : Double(t.dramToL2 + t.l2ToDram - t.finalWriteback) / seconds / 1e9,
-      l2GBps: r.cycles == 0 ? 0 : Double(t.l2ToSram + t.sramToL2) / seconds / 1e9)
+      l2GBps: r.cycles == 0 ? 0 : Double(t.l2ToSram + t.sramToL2) / seconds / 1e9,
+      tensors: Dictionary(uniqueKeysWithValues: t.perTensor.map { (program.tensors[$0.key].name, $0.value) }))
     let c = r.compute
     let macs = c.macs.values.reduce(0, +)
     let padded = c.paddedMacs.values.reduce(0, +)
@@ -168,7 +172,7 @@ public struct Report: Codable, Sendable, Equatable {
         nan: o.metrics.nanCount, inf: o.metrics.infCount, overflow: o.metrics.overflowCount,
         underflow: o.metrics.underflowCount)
     }
-    casts = r.casts.map {
+    casts = r.casts.filter { $0.counts.rounded + $0.counts.overflow + $0.counts.underflow + $0.counts.nan > 0 }.map {
       Casts(
         tensor: $0.name, values: $0.counts.total, rounded: $0.counts.rounded, overflow: $0.counts.overflow,
         underflow: $0.counts.underflow, nan: $0.counts.nan)

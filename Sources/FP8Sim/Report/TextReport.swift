@@ -43,6 +43,16 @@ public enum TextReport {
           ["exchange", grouped(b.exchange)],
         ], rightAligned: [1]
       ).render())
+    if !r.traffic.tensors.isEmpty {
+      let rows = r.traffic.tensors.sorted { $0.key < $1.key }.map { name, t in
+        [name, grouped(t.dramToL2), grouped(t.l2ToSram), grouped(t.sramToL2), grouped(t.l2ToDram)]
+      }
+      out += "\n" + indent(
+        TextTable(
+          header: ["tensor", "DRAM -> L2", "L2 -> SRAM", "SRAM -> L2", "L2 -> DRAM"], rows: rows,
+          rightAligned: [1, 2, 3, 4]
+        ).render())
+    }
     if r.traffic.finalWritebackBytes > 0 {
       out += "  (L2 -> DRAM includes \(grouped(r.traffic.finalWritebackBytes)) bytes of dirty lines flushed when the run ended)\n"
     }
