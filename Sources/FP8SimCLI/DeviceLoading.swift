@@ -23,7 +23,8 @@ enum DeviceLoading {
         "unknown device '\(name)'; presets: " + DeviceConfig.presets.map(\.name).joined(separator: ", ")
           + ", or a .json device file")
     }
-    let url = name.hasPrefix("/") || base == nil ? URL(fileURLWithPath: name) : base!.appendingPathComponent(name)
+    let url =
+      name.hasPrefix("/") || base == nil ? URL(fileURLWithPath: name) : base!.appendingPathComponent(name)
     do {
       return try DeviceConfig.load(url)
     } catch {

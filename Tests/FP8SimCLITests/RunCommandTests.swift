@@ -43,7 +43,8 @@ import Testing
 
   @Test func runtimeFaultExitsWith1AndNamesTheLine() throws {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("fault-\(UUID().uuidString).isa")
-    try ".tensor x f16 [4] sram\n  mov r1, 9\n  vfill x[r1:+2], 0\n".write(to: url, atomically: true, encoding: .utf8)
+    try ".tensor x f16 [4] sram\n  mov r1, 9\n  vfill x[r1:+2], 0\n".write(
+      to: url, atomically: true, encoding: .utf8)
     let r = runCLI(["run", url.path])
     #expect(r.status == .runtimeFault)
     #expect(r.stdout.isEmpty)
@@ -71,7 +72,8 @@ import Testing
 
   @Test func traceIsChromeTraceJSON() throws {
     inPackageRoot()
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID().uuidString).json")
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "trace-\(UUID().uuidString).json")
     let r = runCLI(["run", "examples/gemm_fp8.isa", "--trace", path.path])
     #expect(r.status == .success)
     let object = try JSONSerialization.jsonObject(with: Data(contentsOf: path)) as? [String: Any]
@@ -90,7 +92,8 @@ import Testing
     let files = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
     #expect(files.isSuperset(of: ["C16.npy", "C16.ref.npy", "C16.codes.npy", "C32.npy", "C32.ref.npy"]))
     #expect(!files.contains("C32.codes.npy"))
-    let header = try String(decoding: Data(contentsOf: dir.appendingPathComponent("C16.codes.npy")).prefix(80), as: UTF8.self)
+    let header = try String(
+      decoding: Data(contentsOf: dir.appendingPathComponent("C16.codes.npy")).prefix(80), as: UTF8.self)
     #expect(header.contains("'descr': '<u2'") && header.contains("'shape': (16, 16)"))
   }
 

@@ -5,15 +5,20 @@ import Testing
 /// environment the file is (re)written and the test fails on purpose, so a new baseline is
 /// never accepted silently.
 func assertSnapshot(_ actual: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) {
-  let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/\(name)")
+  let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+    "Snapshots/\(name)")
   if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] != nil {
-    try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try? FileManager.default.createDirectory(
+      at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try? actual.write(to: url, atomically: true, encoding: .utf8)
-    Issue.record("recorded a new baseline for \(name); run again without RECORD_SNAPSHOTS", sourceLocation: sourceLocation)
+    Issue.record(
+      "recorded a new baseline for \(name); run again without RECORD_SNAPSHOTS",
+      sourceLocation: sourceLocation)
     return
   }
   guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-    Issue.record("no snapshot \(name); record it with RECORD_SNAPSHOTS=1 swift test", sourceLocation: sourceLocation)
+    Issue.record(
+      "no snapshot \(name); record it with RECORD_SNAPSHOTS=1 swift test", sourceLocation: sourceLocation)
     return
   }
   if actual != expected {

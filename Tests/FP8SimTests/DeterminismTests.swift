@@ -7,7 +7,8 @@ import Testing
 
 @Suite struct DeterminismTests {
   static func gemm() throws -> Program {
-    let text = try String(contentsOf: packageRoot.appendingPathComponent("examples/gemm_fp8.isa"), encoding: .utf8)
+    let text = try String(
+      contentsOf: packageRoot.appendingPathComponent("examples/gemm_fp8.isa"), encoding: .utf8)
     return try Assembler.assemble(text: text, path: "examples/gemm_fp8.isa")
   }
 
@@ -55,7 +56,9 @@ import Testing
       let program = try Assembler.assemble(text: text)
       let clock = ContinuousClock()
       var result: RunResult?
-      let elapsed = try clock.measure { result = try Machine(program: program, device: teach(), options: options).run() }
+      let elapsed = try clock.measure {
+        result = try Machine(program: program, device: teach(), options: options).run()
+      }
       return (result!, elapsed)
     }
     let (small, _) = try run(4096)

@@ -18,14 +18,16 @@ import Testing
   @Test(arguments: [
     Case(
       name: "slice out of bounds",
-      source: ".tensor X f16 [8, 8] dram\n.tensor x f16 [4, 8] sram\n  mov r1, 6\n  dma.load x, X[r1:+4, :]\n",
+      source:
+        ".tensor X f16 [8, 8] dram\n.tensor x f16 [4, 8] sram\n  mov r1, 6\n  dma.load x, X[r1:+4, :]\n",
       line: 4, message: "slice out of bounds: X dimension 0 is 0..<8, the view asks 6:+4"),
     Case(
       name: "index out of bounds", source: ".tensor x f16 [4, 8] sram\n  mov r1, -1\n  vfill x[r1, :], 0\n",
       line: 3, message: "index out of bounds: x dimension 0 is 0..<4, index -1"),
     Case(
       name: "sram overflow", source: ".tensor a f32 [8192] sram\n.tensor b f32 [8192] sram\n  nop\n", line: 2,
-      message: "SRAM overflow: the sram tensors up to 'b' need 65536 bytes per tile; device 'teach' has 65535"),
+      message: "SRAM overflow: the sram tensors up to 'b' need 65536 bytes per tile; device 'teach' has 65535"
+    ),
     Case(
       name: "read before dma.wait",
       source: ".tensor X f16 [8] dram\n.tensor x f16 [8] sram\n  dma.load x, X\n  cast x, x\n", line: 4,
@@ -33,12 +35,15 @@ import Testing
     Case(
       name: "endless loop", source: "top:\n  jmp top\n", line: 2,
       message: "more than 1000 instructions executed (an endless loop?)"),
-    Case(name: "division by zero", source: "  mov r1, 0\n  div r2, 5, r1\n", line: 2, message: "division by zero"),
+    Case(
+      name: "division by zero", source: "  mov r1, 0\n  div r2, 5, r1\n", line: 2, message: "division by zero"
+    ),
     Case(
       name: "integer overflow", source: "  mov r1, 9223372036854775807\n  add r1, r1, 1\n", line: 2,
       message: "integer overflow in 'add'"),
     Case(
-      name: "barrier mismatch", source: "  beq tid, 0, other\n  barrier\n  halt\nother:\n  barrier\n", line: 5,
+      name: "barrier mismatch", source: "  beq tid, 0, other\n  barrier\n  halt\nother:\n  barrier\n",
+      line: 5,
       message: "tile 0 waits at line 5 but tile 1 waits at line 2", tiles: 2),
     Case(
       name: "halted tile", source: "  beq tid, 1, done\n  barrier\ndone:\n  halt\n", line: 2,
@@ -60,7 +65,8 @@ import Testing
   @Test func faultRenderingQuotesTheSource() throws {
     let source = SourceFile(path: "p.isa", text: "  mov r1, 0\n  div r2, 5, r1\n")
     let f = RuntimeFault("division by zero", at: SourceLocation(file: "p.isa", line: 2, column: 3), tile: 0)
-    #expect(f.rendered(source: source) == "p.isa:2:3: error: tile 0: division by zero\n  div r2, 5, r1\n  ^\n")
+    #expect(
+      f.rendered(source: source) == "p.isa:2:3: error: tile 0: division by zero\n  div r2, 5, r1\n  ^\n")
   }
 
   @Test func numericRunsRefuseHugeTensorsButTimingOnlyRunsThem() throws {

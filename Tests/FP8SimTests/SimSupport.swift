@@ -14,7 +14,9 @@ func teach(tiles: Int = 1, _ adjust: (inout DeviceConfig) -> Void = { _ in }) ->
 }
 
 /// Assembles and runs `text`; records the diagnostics or fault as a test failure.
-func simulate(_ text: String, device: DeviceConfig = teach(), options: RunOptions = RunOptions()) throws -> RunResult {
+func simulate(_ text: String, device: DeviceConfig = teach(), options: RunOptions = RunOptions()) throws
+  -> RunResult
+{
   let program: Program
   do {
     program = try Assembler.assemble(text: text, path: "t.isa")
@@ -26,7 +28,9 @@ func simulate(_ text: String, device: DeviceConfig = teach(), options: RunOption
 }
 
 /// The fault a program must raise.
-func fault(_ text: String, device: DeviceConfig = teach(), options: RunOptions = RunOptions()) -> RuntimeFault? {
+func fault(_ text: String, device: DeviceConfig = teach(), options: RunOptions = RunOptions())
+  -> RuntimeFault?
+{
   do {
     let program = try Assembler.assemble(text: text, path: "t.isa")
     _ = try Machine(program: program, device: device, options: options).run()

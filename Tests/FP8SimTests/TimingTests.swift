@@ -114,7 +114,9 @@ import Testing
 
   @Test func mmaPadsToTheNativeShape() throws {
     // H100-like padding: M to 64, N to 8, K to 32 bytes. 16×8×16 FP8 → 64×8×32 = 16384 MACs.
-    let device = teach { $0.tensorTileM = 64; $0.tensorTileN = 8; $0.tensorTileKBytes = 32 }
+    let device = teach {
+      $0.tensorTileM = 64; $0.tensorTileN = 8; $0.tensorTileKBytes = 32
+    }
     let r = try simulate(
       """
       .tensor a fp8e4 [16, 16] sram

@@ -102,7 +102,8 @@ extension DeviceConfig {
   }
 
   static func flatten(
-    _ object: [String: JSONValue], prefix: String, into flat: inout [String: JSONValue], problems: inout [String]
+    _ object: [String: JSONValue], prefix: String, into flat: inout [String: JSONValue],
+    problems: inout [String]
   ) {
     for (key, value) in object {
       let path = prefix.isEmpty ? key : prefix + "." + key
@@ -128,7 +129,8 @@ extension DeviceConfig {
     for i in 1...max(1, a.count) where !a.isEmpty {
       var current = [i] + Array(repeating: 0, count: b.count)
       for j in stride(from: 1, through: b.count, by: 1) {
-        current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        current[j] = min(
+          previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
       }
       previous = current
     }
@@ -137,7 +139,10 @@ extension DeviceConfig {
 
   /// The device as a commented JSON5 document that `load` reads back to the same device.
   public func json5() -> String {
-    var lines = ["// fp8sim device description. Every field is optional: a missing field takes the value", "// of the preset named by \"base\" (or the built-in default). See docs/devices.md.", "{"]
+    var lines = [
+      "// fp8sim device description. Every field is optional: a missing field takes the value",
+      "// of the preset named by \"base\" (or the built-in default). See docs/devices.md.", "{",
+    ]
     var openGroups: [String] = []
     for field in Self.fields {
       let parts = field.path.split(separator: ".").map(String.init)
@@ -171,7 +176,8 @@ extension DeviceConfig {
     case .double(let kp, _): return ValueText.exact(self[keyPath: kp])
     case .string(let kp, _):
       let s = self[keyPath: kp]
-      return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+      return "\""
+        + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
   }
 }

@@ -66,7 +66,8 @@ extension DeviceConfig {
   public static let ipu: DeviceConfig = {
     var d = DeviceConfig()
     d.name = "ipu"
-    d.summary = "Graphcore IPU (Bow clock, C600 FP8 rates): 1,472 tiles × 624 KiB SRAM, no L2, streaming DRAM; see docs/devices.md."
+    d.summary =
+      "Graphcore IPU (Bow clock, C600 FP8 rates): 1,472 tiles × 624 KiB SRAM, no L2, streaming DRAM; see docs/devices.md."
     d.clockGHz = 1.85  // [P] Bow IPU 1.85 GHz (§C1, GC-BOW)
     d.tiles = 1472  // [P] 1,472 tiles (§C1)
     d.formatE4 = "e4m3fnuz"  // [P] float8_143 / float8_152, the paper's formats (§C4)

@@ -104,10 +104,14 @@ extension Machine {
     let line = instruction.location.line
     if load {
       tiles[id].hazards[access.tensor].writes.append(
-        PendingAccess(low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: transfer, line: line))
+        PendingAccess(
+          low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: transfer,
+          line: line))
     } else {
       tiles[id].hazards[access.tensor].reads.append(
-        PendingAccess(low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: nil, line: line))
+        PendingAccess(
+          low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: nil,
+          line: line))
     }
     record(id, .dma, instruction.opcode.spec.mnemonic, start: ready, end: end, line: line)
 

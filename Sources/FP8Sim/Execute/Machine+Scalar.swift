@@ -45,7 +45,8 @@ extension Machine {
       setInt(
         try checked(
           instruction.opcode == .div
-            ? int(1).dividedReportingOverflow(by: int(2)) : int(1).remainderReportingOverflow(dividingBy: int(2))))
+            ? int(1).dividedReportingOverflow(by: int(2))
+            : int(1).remainderReportingOverflow(dividingBy: int(2))))
     case .min: setInt(Swift.min(int(1), int(2)))
     case .max: setInt(Swift.max(int(1), int(2)))
     case .fmov:

@@ -50,7 +50,9 @@ extension Machine {
     let release = last + cost
     for t in blocked {
       tiles[t].stats[.scalar]!.sync += release - tiles[t].time
-      record(t, .scalar, instruction.opcode.spec.mnemonic, start: tiles[t].time, end: release, line: instruction.location.line)
+      record(
+        t, .scalar, instruction.opcode.spec.mnemonic, start: tiles[t].time, end: release,
+        line: instruction.location.line)
       tiles[t].time = release
       tiles[t].blockedAt = nil
       if instruction.opcode != .barrier, let r = instruction.operands[0].floatRegister {

@@ -29,13 +29,15 @@ extension Machine {
     compute.macs[inputClass.rawValue, default: 0] += m * n * k
     compute.paddedMacs[inputClass.rawValue, default: 0] += padded
     let dBytes = d.count * layouts[d.tensor].elementBytes
-    compute.sramBytes += a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes
+    compute.sramBytes +=
+      a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes
 
     let amaxRegister = o["amax"]?.floatRegister
     var reads = [Access(a), Access(b)]
     if !clear { reads.append(Access(d)) }
     try dispatch(
-      unit: .tensor, tile: id, reads: reads, writes: [Access(d)], floatWrites: amaxRegister.map { [$0] } ?? [],
+      unit: .tensor, tile: id, reads: reads, writes: [Access(d)],
+      floatWrites: amaxRegister.map { [$0] } ?? [],
       duration: duration, latency: Int64(device.tensorLatency), name: "mma \(m)×\(n)×\(k)",
       line: instruction.location.line)
     if options.timingOnly { return }

@@ -87,7 +87,9 @@ extension Machine {
     let work = Double(n) * costPerElement(op)
     compute.vectorElementOps += Int(work.rounded(.up))
     compute.sramBytes += n * layouts[d.tensor].elementBytes
-    for r in [a, b, gamma, beta].compactMap({ $0 }) { compute.sramBytes += r.count * layouts[r.tensor].elementBytes }
+    for r in [a, b, gamma, beta].compactMap({ $0 }) {
+      compute.sramBytes += r.count * layouts[r.tensor].elementBytes
+    }
     let output = outputCast(instruction, destination: d, tile: id)
     try dispatch(
       unit: .vector, tile: id, reads: reads, writes: [Access(d)], floatReads: floatReads,
@@ -96,7 +98,9 @@ extension Machine {
     if options.timingOnly { return }
 
     // Values: gather inputs (main and shadow), compute in f64, store through the output cast.
-    func values(_ v: ResolvedView?, _ pick: (TensorStorage) -> [Float]) throws(RuntimeFaultMessage) -> [Double]? {
+    func values(_ v: ResolvedView?, _ pick: (TensorStorage) -> [Float]) throws(RuntimeFaultMessage)
+      -> [Double]?
+    {
       guard let v else { return nil }
       return v.gather(pick(try storage(v.tensor, tile: id))).map(Double.init)
     }
@@ -163,7 +167,8 @@ extension Machine {
       seed = RandomBits.at(seed: userSeed, index: UInt64(id) << 40 | tiles[id].stochasticSequence)
     }
     return OutputCast(
-      format: layouts[destination.tensor].format, bias: bias, rounding: rounding, overflow: overflow, seed: seed)
+      format: layouts[destination.tensor].format, bias: bias, rounding: rounding, overflow: overflow,
+      seed: seed)
   }
 
   /// Stores results through the output cast (main) and as f32 (shadow), counting cast events.

@@ -34,7 +34,8 @@ extension Machine {
     for w in tiles[tile].hazards[access.tensor].writes where w.low < access.high && access.low < w.high {
       if let id = w.dmaID, id > tiles[tile].waitedThrough {
         throw RuntimeFaultMessage(
-          "reads '\(layouts[access.tensor].decl.name)' while the dma.load at line \(w.line) that writes it has not been waited for; add a dma.wait before this instruction")
+          "reads '\(layouts[access.tensor].decl.name)' while the dma.load at line \(w.line) that writes it has not been waited for; add a dma.wait before this instruction"
+        )
       }
       ready = max(ready, w.unit == unit ? w.sameUnitReady : w.visible)
     }
@@ -77,11 +78,13 @@ extension Machine {
     tiles[tile].stats[unit] = stats
     for r in reads {
       tiles[tile].hazards[r.tensor].reads.append(
-        PendingAccess(low: r.low, high: r.high, visible: end, sameUnitReady: end, unit: unit, dmaID: nil, line: line))
+        PendingAccess(
+          low: r.low, high: r.high, visible: end, sameUnitReady: end, unit: unit, dmaID: nil, line: line))
     }
     for w in writes {
       tiles[tile].hazards[w.tensor].writes.append(
-        PendingAccess(low: w.low, high: w.high, visible: visible, sameUnitReady: end, unit: unit, dmaID: nil, line: line))
+        PendingAccess(
+          low: w.low, high: w.high, visible: visible, sameUnitReady: end, unit: unit, dmaID: nil, line: line))
     }
     for f in floatWrites { tiles[tile].floatReady[f] = visible }
     tiles[tile].endTime = max(tiles[tile].endTime, visible)

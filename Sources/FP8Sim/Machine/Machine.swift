@@ -32,7 +32,8 @@ public final class Machine {
   var trace: [TraceEvent] = []
   var traceDropped = 0
 
-  public init(program: Program, device: DeviceConfig, options: RunOptions = RunOptions()) throws(RuntimeFault) {
+  public init(program: Program, device: DeviceConfig, options: RunOptions = RunOptions()) throws(RuntimeFault)
+  {
     self.program = program
     self.device = device
     self.options = options
@@ -42,8 +43,11 @@ public final class Machine {
     for t in program.tensors {
       let format = t.dtype.resolved(e4: device.e4, e5: device.e5)
       var strides = [Int](repeating: 1, count: t.shape.count)
-      for d in stride(from: t.shape.count - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * t.shape[d + 1] }
-      var layout = TensorLayout(decl: t, format: format, strides: strides, elementBytes: format.byteWidth, address: 0)
+      for d in stride(from: t.shape.count - 2, through: 0, by: -1) {
+        strides[d] = strides[d + 1] * t.shape[d + 1]
+      }
+      var layout = TensorLayout(
+        decl: t, format: format, strides: strides, elementBytes: format.byteWidth, address: 0)
       switch t.space {
       case .dram:
         layout.address = dramAddress

@@ -108,7 +108,9 @@ struct ResolvedView {
 
 extension TensorLayout {
   /// Resolves `view` with the tile's registers; nil message means in bounds.
-  func resolve(_ view: TensorView, registers: (SliceStart.Base) -> Int64) -> Result<ResolvedView, RuntimeFaultMessage> {
+  func resolve(_ view: TensorView, registers: (SliceStart.Base) -> Int64) -> Result<
+    ResolvedView, RuntimeFaultMessage
+  > {
     let shape = decl.shape
     if view.indices.isEmpty {
       return .success(
@@ -135,7 +137,8 @@ extension TensorLayout {
         guard begin >= 0, begin <= Int64(shape[d] - length) else {
           return .failure(
             RuntimeFaultMessage(
-              "slice out of bounds: \(decl.name) dimension \(d) is 0..<\(shape[d]), the view asks \(begin):+\(length)"))
+              "slice out of bounds: \(decl.name) dimension \(d) is 0..<\(shape[d]), the view asks \(begin):+\(length)"
+            ))
         }
         offset += Int(begin) * strides[d]
         viewShape.append(length)
@@ -145,7 +148,8 @@ extension TensorLayout {
         let i = start(s)
         guard i >= 0, i < Int64(shape[d]) else {
           return .failure(
-            RuntimeFaultMessage("index out of bounds: \(decl.name) dimension \(d) is 0..<\(shape[d]), index \(i)"))
+            RuntimeFaultMessage(
+              "index out of bounds: \(decl.name) dimension \(d) is 0..<\(shape[d]), index \(i)"))
         }
         offset += Int(i) * strides[d]
       }
@@ -153,7 +157,8 @@ extension TensorLayout {
     let count = viewShape.reduce(1, *)
     return .success(
       ResolvedView(
-        tensor: view.tensor, offset: offset, shape: viewShape, strides: viewStrides, count: count, low: offset,
+        tensor: view.tensor, offset: offset, shape: viewShape, strides: viewStrides, count: count,
+        low: offset,
         high: offset + high))
   }
 }

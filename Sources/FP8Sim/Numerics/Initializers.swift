@@ -41,7 +41,8 @@ enum Initializers {
         let values = try ArrayFile.readValues(url, header: header, rawFormat: format)
         for i in 0..<n { set(i, values[i]) }
       } catch {
-        throw RuntimeFault("cannot load '\(layout.decl.name)': \(error.description)", at: layout.decl.location)
+        throw RuntimeFault(
+          "cannot load '\(layout.decl.name)': \(error.description)", at: layout.decl.location)
       }
     }
   }

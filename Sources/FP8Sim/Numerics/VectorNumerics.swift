@@ -63,7 +63,9 @@ enum VectorNumerics {
   }
 
   /// Layer normalisation of each row (population variance), then `· gamma + beta`.
-  static func layernorm(_ values: [Double], width: Int, gamma: [Double]?, beta: [Double]?, eps: Double) -> [Double] {
+  static func layernorm(_ values: [Double], width: Int, gamma: [Double]?, beta: [Double]?, eps: Double)
+    -> [Double]
+  {
     var out = values
     var row = 0
     let n = Double(width)

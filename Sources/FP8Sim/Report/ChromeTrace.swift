@@ -11,7 +11,8 @@ public enum ChromeTrace {
     for tile in tilesUsed {
       events.append(#"{"name":"process_name","ph":"M","pid":\#(tile),"args":{"name":"tile \#(tile)"}}"#)
       for (i, unit) in UnitName.allCases.enumerated() {
-        events.append(#"{"name":"thread_name","ph":"M","pid":\#(tile),"tid":\#(i),"args":{"name":"\#(unit.rawValue)"}}"#)
+        events.append(
+          #"{"name":"thread_name","ph":"M","pid":\#(tile),"tid":\#(i),"args":{"name":"\#(unit.rawValue)"}}"#)
       }
     }
     let unitIndex = Dictionary(uniqueKeysWithValues: UnitName.allCases.enumerated().map { ($1, $0) })

@@ -11,9 +11,12 @@ public enum Dump {
   public static func write(_ result: RunResult, to directory: URL) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     for o in result.outputs where !o.values.isEmpty {
-      try NPY.write(directory.appendingPathComponent("\(o.name).npy"), shape: o.shape, descr: "<f4", data: floats(o.values))
       try NPY.write(
-        directory.appendingPathComponent("\(o.name).ref.npy"), shape: o.shape, descr: "<f4", data: floats(o.reference))
+        directory.appendingPathComponent("\(o.name).npy"), shape: o.shape, descr: "<f4",
+        data: floats(o.values))
+      try NPY.write(
+        directory.appendingPathComponent("\(o.name).ref.npy"), shape: o.shape, descr: "<f4",
+        data: floats(o.reference))
       if o.format.totalBits <= 16 {
         var data = Data(capacity: o.values.count * o.format.byteWidth)
         for v in o.values {

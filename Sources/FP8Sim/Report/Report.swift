@@ -139,7 +139,8 @@ public struct Report: Codable, Sendable, Equatable {
           u.rawValue,
           Unit(
             instructions: s.instructions, busyCycles: s.busy, utilization: Double(s.busy) / capacity,
-            stallCycles: Stalls(dependency: s.dependency, bandwidth: s.bandwidth, sync: s.sync, queue: s.queue))
+            stallCycles: Stalls(
+              dependency: s.dependency, bandwidth: s.bandwidth, sync: s.sync, queue: s.queue))
         )
       })
     let t = r.traffic
@@ -158,8 +159,10 @@ public struct Report: Codable, Sendable, Equatable {
     let macs = c.macs.values.reduce(0, +)
     let padded = c.paddedMacs.values.reduce(0, +)
     compute = Compute(
-      macs: c.macs, paddedMacs: c.paddedMacs, tensorEfficiency: padded > 0 ? Double(macs) / Double(padded) : nil,
-      achievedTFLOPS: r.cycles == 0 ? 0 : 2 * Double(macs) / seconds / 1e12, vectorElementOps: c.vectorElementOps,
+      macs: c.macs, paddedMacs: c.paddedMacs,
+      tensorEfficiency: padded > 0 ? Double(macs) / Double(padded) : nil,
+      achievedTFLOPS: r.cycles == 0 ? 0 : 2 * Double(macs) / seconds / 1e12,
+      vectorElementOps: c.vectorElementOps,
       sramBytes: c.sramBytes)
     let e = r.energy
     energy = Energy(
@@ -172,7 +175,9 @@ public struct Report: Codable, Sendable, Equatable {
         nan: o.metrics.nanCount, inf: o.metrics.infCount, overflow: o.metrics.overflowCount,
         underflow: o.metrics.underflowCount)
     }
-    casts = r.casts.filter { $0.counts.rounded + $0.counts.overflow + $0.counts.underflow + $0.counts.nan > 0 }.map {
+    casts = r.casts.filter {
+      $0.counts.rounded + $0.counts.overflow + $0.counts.underflow + $0.counts.nan > 0
+    }.map {
       Casts(
         tensor: $0.name, values: $0.counts.total, rounded: $0.counts.rounded, overflow: $0.counts.overflow,
         underflow: $0.counts.underflow, nan: $0.counts.nan)

@@ -87,7 +87,8 @@ extension Machine {
       }
       outputs.append(
         OutputResult(
-          name: layout.decl.name, dtype: layout.decl.dtype.name, format: layout.format, shape: layout.decl.shape,
+          name: layout.decl.name, dtype: layout.decl.dtype.name, format: layout.format,
+          shape: layout.decl.shape,
           values: values, reference: reference, metrics: metrics))
     }
     let casts = program.tensors.indices.compactMap { i -> (name: String, counts: CastCounts)? in

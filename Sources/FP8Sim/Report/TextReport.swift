@@ -8,12 +8,16 @@ public enum TextReport {
     out +=
       "device \(d.name): \(d.tiles) tiles @ \(fixed(d.clockGHz, 3)) GHz, fp8e4 = \(d.fp8e4), fp8e5 = \(d.fp8e5)"
     if !r.params.isEmpty {
-      out += "\nparams: " + r.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+      out +=
+        "\nparams: "
+        + r.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
     if r.timingOnly { out += "\ntiming only: values were not computed" }
     out += "\n\n"
     out += "time          \(grouped(r.cycles)) cycles = \(duration(r.seconds))\n"
-    let perUnit = ["scalar", "dma", "vector", "tensor"].compactMap { u in r.units[u].map { "\(u) \(grouped($0.instructions))" } }
+    let perUnit = ["scalar", "dma", "vector", "tensor"].compactMap { u in
+      r.units[u].map { "\(u) \(grouped($0.instructions))" }
+    }
     out += "instructions  \(grouped(r.instructions)) (\(perUnit.joined(separator: ", ")))\n\n"
 
     out += "units, summed over tiles\n"
@@ -47,19 +51,23 @@ public enum TextReport {
       let rows = r.traffic.tensors.sorted { $0.key < $1.key }.map { name, t in
         [name, grouped(t.dramToL2), grouped(t.l2ToSram), grouped(t.sramToL2), grouped(t.l2ToDram)]
       }
-      out += "\n" + indent(
-        TextTable(
-          header: ["tensor", "DRAM -> L2", "L2 -> SRAM", "SRAM -> L2", "L2 -> DRAM"], rows: rows,
-          rightAligned: [1, 2, 3, 4]
-        ).render())
+      out +=
+        "\n"
+        + indent(
+          TextTable(
+            header: ["tensor", "DRAM -> L2", "L2 -> SRAM", "SRAM -> L2", "L2 -> DRAM"], rows: rows,
+            rightAligned: [1, 2, 3, 4]
+          ).render())
     }
     if r.traffic.finalWritebackBytes > 0 {
-      out += "  (L2 -> DRAM includes \(grouped(r.traffic.finalWritebackBytes)) bytes of dirty lines flushed when the run ended)\n"
+      out +=
+        "  (L2 -> DRAM includes \(grouped(r.traffic.finalWritebackBytes)) bytes of dirty lines flushed when the run ended)\n"
     }
     let hitRate = r.traffic.l2HitRate.map(percent) ?? "n/a"
     out +=
       "  L2: \(grouped(r.traffic.l2Hits)) hits, \(grouped(r.traffic.l2Misses)) misses, hit rate \(hitRate), \(grouped(r.traffic.l2Writebacks)) write-backs\n"
-    out += "  achieved: DRAM \(fixed(r.traffic.dramGBps, 1)) GB/s, tile<->L2 \(fixed(r.traffic.l2GBps, 1)) GB/s\n"
+    out +=
+      "  achieved: DRAM \(fixed(r.traffic.dramGBps, 1)) GB/s, tile<->L2 \(fixed(r.traffic.l2GBps, 1)) GB/s\n"
 
     let c = r.compute
     out += "\ncompute\n"
@@ -86,13 +94,15 @@ public enum TextReport {
       } else {
         let rows = r.outputs.map { o in
           [
-            o.name, "[" + o.shape.map(String.init).joined(separator: ", ") + "]", o.format, ValueText.fixed(o.snrDB, digits: 2),
+            o.name, "[" + o.shape.map(String.init).joined(separator: ", ") + "]", o.format,
+            ValueText.fixed(o.snrDB, digits: 2),
             scientific(o.maxAbsError), scientific(o.maxRelError), String(o.nan), String(o.inf),
           ]
         }
         out += indent(
           TextTable(
-            header: ["output", "shape", "type", "SNR dB", "max abs err", "max rel err", "NaN", "inf"], rows: rows,
+            header: ["output", "shape", "type", "SNR dB", "max abs err", "max rel err", "NaN", "inf"],
+            rows: rows,
             rightAligned: [3, 4, 5, 6, 7]
           ).render())
       }
@@ -100,7 +110,10 @@ public enum TextReport {
     if !r.casts.isEmpty && !r.timingOnly {
       out += "\ncasts, events over all tiles\n"
       let rows = r.casts.map {
-        [$0.tensor, grouped($0.values), grouped($0.rounded), grouped($0.overflow), grouped($0.underflow), grouped($0.nan)]
+        [
+          $0.tensor, grouped($0.values), grouped($0.rounded), grouped($0.overflow), grouped($0.underflow),
+          grouped($0.nan),
+        ]
       }
       out += indent(
         TextTable(
@@ -112,7 +125,8 @@ public enum TextReport {
   }
 
   static func indent(_ s: String) -> String {
-    s.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
+    s.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(
+      separator: "\n")
   }
 
   /// 1,234,567
@@ -148,7 +162,8 @@ public enum TextReport {
       mantissa = "1.000"
       e += 1
     }
-    return (x < 0 ? "-" : "") + mantissa + "e" + (e < 0 ? "-" : "+") + (abs(e) < 10 ? "0" : "") + String(abs(e))
+    return (x < 0 ? "-" : "") + mantissa + "e" + (e < 0 ? "-" : "+") + (abs(e) < 10 ? "0" : "")
+      + String(abs(e))
   }
 
   static func duration(_ seconds: Double) -> String {
@@ -173,7 +188,9 @@ public struct TextTable {
 
   public func render() -> String {
     var widths = header.map(\.count)
-    for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+    for row in rows {
+      for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+    }
     func line(_ cells: [String]) -> String {
       var parts: [String] = []
       for (i, w) in widths.enumerated() {

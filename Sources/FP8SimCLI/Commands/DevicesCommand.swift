@@ -4,14 +4,20 @@ import FP8Sim
 enum DevicesCommand: Command {
   static let name = "devices"
   static let summary = "List the device presets, or print one as a device file (--dump NAME)."
-  static let synopsis = "[--dump NAME|FILE]"
+  static let synopsis = "[--dump NAME|FILE] [--fields]"
   static let options: [OptionSpec] = [
-    OptionSpec("--dump", value: "NAME", help: "Print a preset (or a device file, resolved) as commented JSON5.")
+    OptionSpec(
+      "--dump", value: "NAME", help: "Print a preset (or a device file, resolved) as commented JSON5."),
+    OptionSpec("--fields", help: "Print the field reference (Markdown) of device files."),
   ]
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     guard arguments.positionals.isEmpty else {
       throw UsageError("unexpected argument '\(arguments.positionals[0])'")
+    }
+    if arguments.has("--fields") {
+      context.stdout.write(DeviceConfig.fieldReferenceMarkdown())
+      return .success
     }
     if let name = arguments.value("--dump") {
       context.stdout.write(try DeviceLoading.load(name, relativeTo: nil).json5())
@@ -26,14 +32,17 @@ enum DevicesCommand: Command {
     }
     context.stdout.write(
       TextTable(
-        header: ["device", "tiles", "GHz", "SRAM/tile", "L2", "DRAM GB/s", "FP8 TFLOP/s", "fp8e4/fp8e5"], rows: rows,
+        header: ["device", "tiles", "GHz", "SRAM/tile", "L2", "DRAM GB/s", "FP8 TFLOP/s", "fp8e4/fp8e5"],
+        rows: rows,
         rightAligned: [1, 2, 3, 4, 5, 6], underline: true
       ).render())
-    context.stdout.write("\n" + DeviceConfig.presets.map { "\($0.name): \($0.summary)" }.joined(separator: "\n") + "\n")
+    context.stdout.write(
+      "\n" + DeviceConfig.presets.map { "\($0.name): \($0.summary)" }.joined(separator: "\n") + "\n")
     return .success
   }
 
   static func kib(_ bytes: Int) -> String {
-    bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(TextReport.fixed(Double(bytes) / 1024, 0)) KiB"
+    bytes >= 1 << 20 && bytes % (1 << 20) == 0
+      ? "\(bytes >> 20) MiB" : "\(TextReport.fixed(Double(bytes) / 1024, 0)) KiB"
   }
 }

@@ -11,12 +11,17 @@ enum RunCommand: Command {
   static let options: [OptionSpec] = [
     DeviceLoading.deviceOption,
     ProgramLoading.setOption,
-    OptionSpec("--format", value: "F", help: "Report format: text (default) or json (schema in docs/report.md)."),
+    OptionSpec(
+      "--format", value: "F", help: "Report format: text (default) or json (schema in docs/report.md)."),
     OptionSpec("--trace", value: "FILE", help: "Write a Chrome trace (open in Perfetto) of unit activity."),
     OptionSpec("--trace-limit", value: "N", help: "Most events in the trace (default 1000000)."),
-    OptionSpec("--timing-only", help: "Skip values: only cycles, traffic and energy; cost independent of tensor sizes."),
-    OptionSpec("--dump", value: "DIR", help: "Write each output as NAME.npy, NAME.ref.npy and NAME.codes.npy."),
-    OptionSpec("--max-instructions", value: "N", help: "Fault after N executed instructions (default 100000000)."),
+    OptionSpec(
+      "--timing-only", help: "Skip values: only cycles, traffic and energy; cost independent of tensor sizes."
+    ),
+    OptionSpec(
+      "--dump", value: "DIR", help: "Write each output as NAME.npy, NAME.ref.npy and NAME.codes.npy."),
+    OptionSpec(
+      "--max-instructions", value: "N", help: "Fault after N executed instructions (default 100000000)."),
   ]
 
   enum Format: String, CaseIterable { case text, json }
@@ -31,7 +36,9 @@ enum RunCommand: Command {
       do {
         try Dump.write(result, to: URL(fileURLWithPath: dir))
       } catch {
-        throw CommandFailure("fp8sim run: error: cannot write outputs to '\(dir)': \(error.localizedDescription)", status: .ioError)
+        throw CommandFailure(
+          "fp8sim run: error: cannot write outputs to '\(dir)': \(error.localizedDescription)",
+          status: .ioError)
       }
     }
     if let path = arguments.value("--trace") {
@@ -54,9 +61,11 @@ enum RunCommand: Command {
     var options = RunOptions()
     options.timingOnly = arguments.has("--timing-only")
     options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent()
-    options.maxInstructions = try arguments.integer("--max-instructions", default: options.maxInstructions, range: 1...Int.max)
+    options.maxInstructions = try arguments.integer(
+      "--max-instructions", default: options.maxInstructions, range: 1...Int.max)
     if arguments.value("--trace") != nil {
-      options.traceEventLimit = try arguments.integer("--trace-limit", default: 1_000_000, range: 1...100_000_000)
+      options.traceEventLimit = try arguments.integer(
+        "--trace-limit", default: 1_000_000, range: 1...100_000_000)
     }
     do {
       let machine = try Machine(program: program, device: device, options: options)
