@@ -67,6 +67,8 @@ public struct ComputeStats: Sendable, Equatable, Codable {
   public var macs: [String: Int] = [:]
   /// MACs the tensor unit spent, padding included.
   public var paddedMacs: [String: Int] = [:]
+  /// MACs by the formats of A and B and the accumulator, e.g. `e4m3fn×e5m2→f16`.
+  public var macsByFormat: [String: Int] = [:]
   public var vectorElementOps = 0
   /// Bytes read or written in SRAM by every unit (for the energy estimate).
   public var sramBytes = 0

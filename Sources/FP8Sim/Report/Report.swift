@@ -58,6 +58,8 @@ public struct Report: Codable, Sendable, Equatable {
   public struct Compute: Codable, Sendable, Equatable {
     public var macs: [String: Int]
     public var paddedMacs: [String: Int]
+    /// MACs by `A format×B format→accumulator`, e.g. `e4m3fn×e5m2→f16`.
+    public var macsByFormat: [String: Int]
     /// MACs / padded MACs over all classes; null without mma.
     public var tensorEfficiency: Double?
     /// 2 × MACs per second of run time, in TFLOP/s.
@@ -159,7 +161,7 @@ public struct Report: Codable, Sendable, Equatable {
     let macs = c.macs.values.reduce(0, +)
     let padded = c.paddedMacs.values.reduce(0, +)
     compute = Compute(
-      macs: c.macs, paddedMacs: c.paddedMacs,
+      macs: c.macs, paddedMacs: c.paddedMacs, macsByFormat: c.macsByFormat,
       tensorEfficiency: padded > 0 ? Double(macs) / Double(padded) : nil,
       achievedTFLOPS: r.cycles == 0 ? 0 : 2 * Double(macs) / seconds / 1e12,
       vectorElementOps: c.vectorElementOps,

@@ -78,6 +78,7 @@ public enum TextReport {
       for k in classes {
         out += "  \(k) MACs \(grouped(c.macs[k]!)) (padded \(grouped(c.paddedMacs[k] ?? 0)))\n"
       }
+      for (k, v) in c.macsByFormat.sorted(by: { $0.key < $1.key }) { out += "    \(k)  \(grouped(v))\n" }
       out +=
         "  tensor efficiency \(c.tensorEfficiency.map(percent) ?? "n/a"), achieved \(fixed(c.achievedTFLOPS, 3)) TFLOP/s\n"
     }
