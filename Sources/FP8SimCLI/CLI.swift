@@ -10,6 +10,7 @@ public enum CLI {
       CheckCommand.self,
       ISACommand.self,
       RunCommand.self,
+      CompareCommand.self,
       DevicesCommand.self,
     ]
   }
