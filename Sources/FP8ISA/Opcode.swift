@@ -279,10 +279,19 @@ public enum Opcode: String, Sendable, CaseIterable {
   static func allReduce(_ mnemonic: String, _ what: String, detail: String) -> OpcodeSpec {
     OpcodeSpec(
       mnemonic, unit: .sync, operands: [.init("fD", .floatDest), .init("fS", .floatSource)],
+      options: [
+        OptionSpec(
+          "async", .flag, default: "0",
+          "Do not wait: the tile contributes fS and continues; fD is ready when the reduction completes.")
+      ],
       summary: "fD = \(what) of fS over all tiles.",
       semantics:
         "A barrier that also combines one float per tile: every tile's `fD` becomes the \(what)"
         + " of the tiles' `fS` (\(detail)). Modeled as a reduce then broadcast over a binary tree"
-        + " of tiles (exchange traffic: 2·(T−1) messages of 4 bytes).")
+        + " of tiles (exchange traffic: 2·(T−1) messages of 4 bytes). With `async=1` a tile"
+        + " contributes as soon as `fS` is ready, without waiting for its own units or for the"
+        + " other tiles, and goes on; an instruction that reads `fD` waits until the reduction"
+        + " has completed (delayed scaling reduces the amax of one step this way, off the data"
+        + " path). Every tile must still reach the same all-reduce.")
   }
 }

@@ -22,8 +22,10 @@ enum ProgramLoading {
     return result
   }
 
-  /// Reads and assembles `path`; failures are already formatted for the user.
-  static func load(_ path: String, overrides: [String: String]) throws -> Program {
+  /// Reads and assembles `path`; failures are already formatted for the user. An override of a
+  /// parameter the program does not declare is a usage error unless `lenient` (`compare` checks
+  /// instead that some program declares it).
+  static func load(_ path: String, overrides: [String: String], lenient: Bool = false) throws -> Program {
     let url = URL(fileURLWithPath: path)
     let text: String
     do {
@@ -50,7 +52,7 @@ enum ProgramLoading {
       throw CommandFailure(error.description, status: .dataError)
     }
     let declared = Set(program.params.map(\.name))
-    if let unknown = overrides.keys.sorted().first(where: { !declared.contains($0) }) {
+    if !lenient, let unknown = overrides.keys.sorted().first(where: { !declared.contains($0) }) {
       let names = program.params.map(\.name).joined(separator: ", ")
       throw UsageError(
         "--set \(unknown): '\(path)' declares no parameter '\(unknown)'"

@@ -4,12 +4,15 @@ import FP8ISA
 extension Machine {
   func arriveAtSync(_ instruction: Instruction, index: Int, tile id: Int) {
     tiles[id].blockedAt = index
-    var arrival = tiles[id].drainedAt
+    // A blocking sync waits for the tile's own work; an async all-reduce only for its operand.
+    var arrival = isAsync(instruction) ? tiles[id].time : tiles[id].drainedAt
     if instruction.opcode != .barrier, let r = instruction.operands[1].floatRegister {
       arrival = max(arrival, tiles[id].floatReady[r])
     }
     tiles[id].arrival = arrival
   }
+
+  func isAsync(_ instruction: Instruction) -> Bool { instruction.options["async"]?.intValue == 1 }
 
   /// Called when no tile can run: every blocked tile is released together, or the run faults.
   func releaseSync(_ blocked: [Int]) throws(RuntimeFault) {
@@ -48,12 +51,18 @@ extension Machine {
       }
     }
     let release = last + cost
+    let async = isAsync(instruction)
     for t in blocked {
-      tiles[t].stats[.scalar]!.sync += release - tiles[t].time
-      record(
-        t, .scalar, instruction.opcode.spec.mnemonic, start: tiles[t].time, end: release,
-        line: instruction.location.line)
-      tiles[t].time = release
+      if async {
+        // The tile went on from its own arrival; only fD waits for the reduction.
+        tiles[t].time = max(tiles[t].time, tiles[t].arrival)
+      } else {
+        tiles[t].stats[.scalar]!.sync += release - tiles[t].time
+        record(
+          t, .scalar, instruction.opcode.spec.mnemonic, start: tiles[t].time, end: release,
+          line: instruction.location.line)
+        tiles[t].time = release
+      }
       tiles[t].blockedAt = nil
       if instruction.opcode != .barrier, let r = instruction.operands[0].floatRegister {
         tiles[t].floatRegisters[r] = main

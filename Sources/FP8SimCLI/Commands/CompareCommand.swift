@@ -33,6 +33,7 @@ enum CompareCommand: Command {
     if let text = arguments.value("--sweep") { sweep = try parseSweep(text) }
 
     var runs: [Run] = []
+    var declared = Set<String>()
     for path in arguments.positionals {
       let label = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
       for value in sweep?.values ?? [""] {
@@ -41,9 +42,15 @@ enum CompareCommand: Command {
           args.values["--set", default: []].removeAll { $0.hasPrefix(sweep.name + "=") }
           args.values["--set", default: []].append("\(sweep.name)=\(value)")
         }
-        let (program, result) = try RunCommand.simulate(path, arguments: args)
+        let (program, result) = try RunCommand.simulate(path, arguments: args, lenient: true)
+        declared.formUnion(program.params.map(\.name))
         runs.append(Run(label: sweep == nil ? label : "\(label) \(sweep!.name)=\(value)", report: Report(result: result, program: program)))
       }
+    }
+    // A --set must mean something to at least one program.
+    let names = try ProgramLoading.overrides(arguments).keys.sorted() + (sweep.map { [$0.name] } ?? [])
+    if let unknown = names.first(where: { !declared.contains($0) }) {
+      throw UsageError("no program declares a parameter '\(unknown)'")
     }
     if format == .json {
       context.stdout.write(json(runs))
