@@ -29,10 +29,12 @@ let package = Package(
     .executableTarget(name: "fp8sim", dependencies: ["FP8SimCLI"], swiftSettings: strict),
 
     // MARK: - Unit test bundles
-    .testTarget(name: "FP8FormatsTests", dependencies: ["FP8Formats"], swiftSettings: strict),
+    .testTarget(
+      name: "FP8FormatsTests", dependencies: ["FP8Formats"], exclude: ["Fixtures"], swiftSettings: strict),
     .testTarget(name: "FP8ISATests", dependencies: ["FP8ISA"], swiftSettings: strict),
     .testTarget(name: "FP8SimTests", dependencies: ["FP8Sim"], swiftSettings: strict),
     .testTarget(
-      name: "FP8SimCLITests", dependencies: ["FP8SimCLI", "fp8sim"], swiftSettings: strict),
+      name: "FP8SimCLITests", dependencies: ["FP8SimCLI", "fp8sim"], exclude: ["Snapshots"],
+      swiftSettings: strict),
   ]
 )

@@ -27,8 +27,10 @@ extension Machine {
     let padded = pm * pn * pk
     let duration = Int64((Double(padded) / device.macsPerCycle(inputClass)).rounded(.up))
     compute.macs[inputClass.rawValue, default: 0] += m * n * k
-    let accumulatorName = o["acc"]?.choiceValue.flatMap { $0 == "auto" ? nil : $0 } ?? layouts[d.tensor].format.name
-    compute.macsByFormat["\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulatorName)", default: 0] +=
+    let accumulatorName =
+      o["acc"]?.choiceValue.flatMap { $0 == "auto" ? nil : $0 } ?? layouts[d.tensor].format.name
+    compute.macsByFormat[
+      "\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulatorName)", default: 0] +=
       m * n * k
     compute.paddedMacs[inputClass.rawValue, default: 0] += padded
     let dBytes = d.count * layouts[d.tensor].elementBytes

@@ -15,7 +15,8 @@ enum CompareCommand: Command {
     OptionSpec(
       "--sweep", value: "NAME=LIST",
       help: "Run every program once per value: LIST is A..B (integers) or v1,v2,..."),
-    OptionSpec("--format", value: "F", help: "text (default) or json: {\"schema\", \"runs\": [report, ...]}."),
+    OptionSpec(
+      "--format", value: "F", help: "text (default) or json: {\"schema\", \"runs\": [report, ...]}."),
     OptionSpec("--timing-only", help: "Skip values (no output error figures)."),
     OptionSpec("--max-instructions", value: "N", help: "Fault after N executed instructions per run."),
   ]
@@ -44,7 +45,10 @@ enum CompareCommand: Command {
         }
         let (program, result) = try RunCommand.simulate(path, arguments: args, lenient: true)
         declared.formUnion(program.params.map(\.name))
-        runs.append(Run(label: sweep == nil ? label : "\(label) \(sweep!.name)=\(value)", report: Report(result: result, program: program)))
+        runs.append(
+          Run(
+            label: sweep == nil ? label : "\(label) \(sweep!.name)=\(value)",
+            report: Report(result: result, program: program)))
       }
     }
     // A --set must mean something to at least one program.
@@ -67,8 +71,11 @@ enum CompareCommand: Command {
     let name = String(text[..<eq])
     let list = String(text[text.index(after: eq)...])
     if let range = list.range(of: "..") {
-      guard let a = Int(list[..<range.lowerBound]), let b = Int(list[range.upperBound...]), a <= b, b - a < 1000 else {
-        throw UsageError("--sweep range must be A..B with integers A ≤ B (at most 1000 values); got '\(list)'")
+      guard let a = Int(list[..<range.lowerBound]), let b = Int(list[range.upperBound...]), a <= b,
+        b - a < 1000
+      else {
+        throw UsageError(
+          "--sweep range must be A..B with integers A ≤ B (at most 1000 values); got '\(list)'")
       }
       return (name, (a...b).map(String.init))
     }
@@ -109,13 +116,21 @@ enum CompareCommand: Command {
       if !$0.contains($1) { $0.append($1) }
     }
     for o in outputs {
-      rows.append((
-        "\(o) SNR dB",
-        { r in r.timingOnly ? "n/a" : r.outputs.first { $0.name == o }.map { TextReport.fixed($0.snrDB, 2) } ?? "-" }
-      ))
-      rows.append((
-        "\(o) NaN+inf", { r in r.timingOnly ? "n/a" : r.outputs.first { $0.name == o }.map { String($0.nan + $0.inf) } ?? "-" }
-      ))
+      rows.append(
+        (
+          "\(o) SNR dB",
+          { r in
+            r.timingOnly
+              ? "n/a" : r.outputs.first { $0.name == o }.map { TextReport.fixed($0.snrDB, 2) } ?? "-"
+          }
+        ))
+      rows.append(
+        (
+          "\(o) NaN+inf",
+          { r in
+            r.timingOnly ? "n/a" : r.outputs.first { $0.name == o }.map { String($0.nan + $0.inf) } ?? "-"
+          }
+        ))
     }
     rows.append(("cast overflows", { $0.timingOnly ? "n/a" : g($0.totalOverflow) }))
     rows.append(("cast underflows", { $0.timingOnly ? "n/a" : g($0.totalUnderflow) }))
@@ -130,9 +145,11 @@ enum CompareCommand: Command {
   static func sideBySide(_ runs: [Run]) -> String {
     let metrics = metrics(runs)
     let rows = metrics.map { name, value in [name] + runs.map { value($0.report) } }
-    var out = "fp8sim compare (stalls summed over units and tiles; bytes per boundary, then per DRAM tensor)\n"
+    var out =
+      "fp8sim compare (stalls summed over units and tiles; bytes per boundary, then per DRAM tensor)\n"
     out += TextTable(
-      header: ["measurement"] + runs.map(\.label), rows: rows, rightAligned: Set(1...runs.count), underline: true
+      header: ["measurement"] + runs.map(\.label), rows: rows, rightAligned: Set(1...runs.count),
+      underline: true
     ).render()
     return out
   }
@@ -140,14 +157,24 @@ enum CompareCommand: Command {
   /// Runs as rows (for sweeps), the most useful measurements as columns.
   static func rows(_ runs: [Run]) -> String {
     let wanted = metrics(runs).filter { name, _ in
-      ["cycles", "L2 -> SRAM B", "DRAM -> L2 B", "energy uJ", "cast overflows", "cast underflows"].contains(name)
+      ["cycles", "L2 -> SRAM B", "DRAM -> L2 B", "energy uJ", "cast overflows", "cast underflows"].contains(
+        name)
         || name.hasSuffix("SNR dB") || name.hasSuffix("NaN+inf")
     }
-    let rows = runs.map { run in [run.label] + wanted.map { $0.1(run.report) } }
+    // A bar per run for the first output's SNR: the shape of the paper's Figure 5 at a glance.
+    let snrs = runs.map { $0.report.outputs.first?.snrDB ?? .nan }
+    let top = snrs.filter(\.isFinite).max() ?? 0
+    let bar = { (snr: Double) -> String in
+      guard snr.isFinite, top > 0 else { return snr == -.infinity ? "(-inf)" : "" }
+      return String(repeating: "#", count: max(0, Int((snr / top * 30).rounded())))
+    }
+    let showBars = runs.contains { !$0.report.timingOnly && !$0.report.outputs.isEmpty }
+    let rows = runs.enumerated().map { i, run in
+      [run.label] + wanted.map { $0.1(run.report) } + (showBars ? [bar(snrs[i])] : [])
+    }
+    let header = ["run"] + wanted.map(\.0) + (showBars ? ["SNR"] : [])
     return "fp8sim compare, sweep\n"
-      + TextTable(
-        header: ["run"] + wanted.map(\.0), rows: rows, rightAligned: Set(1...wanted.count), underline: true
-      ).render()
+      + TextTable(header: header, rows: rows, rightAligned: Set(1...wanted.count), underline: true).render()
   }
 
   static func json(_ runs: [Run]) -> String {
@@ -163,7 +190,8 @@ enum CompareCommand: Command {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    let data = (try? encoder.encode(Output(runs: runs.map { Entry(label: $0.label, report: $0.report) }))) ?? Data()
+    let data =
+      (try? encoder.encode(Output(runs: runs.map { Entry(label: $0.label, report: $0.report) }))) ?? Data()
     return String(decoding: data, as: UTF8.self) + "\n"
   }
 }

@@ -55,8 +55,11 @@ enum RunCommand: Command {
   }
 
   /// Assembles and runs one program with the options of `run` (shared with `compare`).
-  static func simulate(_ path: String, arguments: ParsedArguments, lenient: Bool = false) throws -> (Program, RunResult) {
-    let program = try ProgramLoading.load(path, overrides: try ProgramLoading.overrides(arguments), lenient: lenient)
+  static func simulate(_ path: String, arguments: ParsedArguments, lenient: Bool = false) throws -> (
+    Program, RunResult
+  ) {
+    let program = try ProgramLoading.load(
+      path, overrides: try ProgramLoading.overrides(arguments), lenient: lenient)
     let device = try DeviceLoading.device(for: program, option: arguments.value("--device"))
     var options = RunOptions()
     options.timingOnly = arguments.has("--timing-only")
