@@ -28,6 +28,10 @@ let package = Package(
     .target(name: "FP8SimCLI", dependencies: ["FP8Formats", "FP8ISA", "FP8Sim"], swiftSettings: strict),
     .executableTarget(name: "fp8sim", dependencies: ["FP8SimCLI"], swiftSettings: strict),
 
+    // MARK: - libFuzzer harnesses (build with --sanitize fuzzer -Xswiftc -parse-as-library)
+    .executableTarget(name: "FP8FuzzAssembler", dependencies: ["FP8ISA"], swiftSettings: strict),
+    .executableTarget(name: "FP8FuzzRun", dependencies: ["FP8ISA", "FP8Sim"], swiftSettings: strict),
+
     // MARK: - Unit test bundles
     .testTarget(
       name: "FP8FormatsTests", dependencies: ["FP8Formats"], exclude: ["Fixtures"], swiftSettings: strict),

@@ -9,6 +9,10 @@ public enum ScalingBias {
   /// (`fp8_amax_scale.py`) and the IPU's ±31 hardware exponent bias.
   public static let defaultRange: ClosedRange<Int> = -31...31
 
+  /// Every bias fp8sim accepts. Beyond ±300 a scaling moves every finite value of every format
+  /// (f32 spans 2^-149 ... 2^128) out of range, so a larger bias is certainly a mistake.
+  public static let validRange: ClosedRange<Int> = -300...300
+
   /// FP8-AMAX: `floor(log2(maxFinite / amax)) - margin`, clamped to `range`.
   ///
   /// Computed exactly: the result (before margin and clamp) is the largest integer `b` with

@@ -208,6 +208,13 @@ public enum Opcode: String, Sendable, CaseIterable {
   public static let byMnemonic: [String: Opcode] = Dictionary(
     uniqueKeysWithValues: allCases.map { ($0.spec.mnemonic, $0) })
 
+  /// `spec.unit` and `spec.mnemonic` without building the spec (for the simulator's hot loop).
+  private static let units: [Opcode: UnitKind] = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.spec.unit) })
+  private static let mnemonics: [Opcode: String] = Dictionary(
+    uniqueKeysWithValues: allCases.map { ($0, $0.spec.mnemonic) })
+  public var unit: UnitKind { Opcode.units[self]! }
+  public var mnemonic: String { Opcode.mnemonics[self]! }
+
   // MARK: - Row builders for families of instructions
 
   /// The options every vector instruction that writes a tensor accepts.

@@ -12,6 +12,7 @@ public enum CLI {
       RunCommand.self,
       CompareCommand.self,
       DevicesCommand.self,
+      BenchCommand.self,
     ]
   }
 

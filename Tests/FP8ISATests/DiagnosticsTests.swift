@@ -38,11 +38,17 @@ import Testing
     Case(source: "  mov r1, 4 1️⃣/ 0", id: "divisionByZero", contains: "division by zero"),
     Case(source: "  mov r1, 9223372036854775807 1️⃣+ 1", id: "integerOverflow", contains: "integer overflow"),
     Case(source: "  mov r1, 1️⃣12ab", id: "invalidNumber", contains: "invalid number '12ab'"),
+    Case(
+      source: "  mov r1, " + String(repeating: "(", count: 64) + "1️⃣1" + String(repeating: ")", count: 64),
+      id: "expressionTooDeep", contains: "nested more than 64 levels"),
     Case(source: "  cast h, c, 1️⃣colour=1", id: "unknownOption", contains: "'cast' has no option 'colour'"),
     Case(
       source: "  cast h, c, bias=1, 1️⃣bias=2", id: "duplicateOption", contains: "option 'bias' given twice"),
     Case(source: "  cast h, c, round=1️⃣up", id: "invalidOptionValue", contains: "nearest-even"),
     Case(source: "  mma c, a, b, ta=1️⃣2", id: "invalidOptionValue", contains: "expected 0 or 1"),
+    Case(source: "  cast h, c, 1️⃣bias=301", id: "invalidOptionValue", contains: "301 is outside -300...300"),
+    Case(source: "  bias r1, f1, fp8e4, 1️⃣min=3, max=-3", id: "invalidOptionValue", contains: "min (3) is greater than max (-3)"),
+    Case(source: "  bias r1, f1, fp8e4, 1️⃣margin=-400", id: "invalidOptionValue", contains: "-400 is outside"),
     Case(
       source: "  mma h, a, b, 1️⃣acc=fp22", id: "invalidOptionValue", contains: "cannot accumulate into f16"),
     Case(source: "  dma.load 1️⃣A, a", id: "wrongSpace", contains: "destination 'A' must be in sram"),

@@ -1,3 +1,4 @@
+import Foundation
 import FP8Formats
 import FP8ISA
 import Testing
@@ -49,8 +50,8 @@ import Testing
       name: "halted tile", source: "  beq tid, 1, done\n  barrier\ndone:\n  halt\n", line: 2,
       message: "tile 1 halted (line 4) without reaching this barrier", tiles: 2),
     Case(
-      name: "bias clamp", source: "  fmov f1, 2\n  bias r1, f1, fp8e4, min=3, max=-3\n", line: 2,
-      message: "bias: min (3) is greater than max (-3)"),
+      name: "bias out of range", source: ".tensor x f32 [4] sram\n  mov r3, 1000\n  vfill x, 1, bias=r3\n", line: 3,
+      message: "bias 1000 is outside -300...300"),
   ])
   func faultsNameTheLine(c: Case) throws {
     var options = RunOptions()
@@ -83,5 +84,40 @@ import Testing
     options.timingOnly = true
     let r = try simulate(text, options: options)
     #expect(r.traffic.l2ToSram == 64 * 64 * 2)
+  }
+}
+
+/// Non-finite input data is not an error, but every report says where it came from.
+@Suite struct NonFiniteDataTests {
+  @Test func nanAndInfInAFileAreReportedAndPropagate() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nonfinite-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    var data = Data()
+    for v: Float in [1, .nan, .infinity, -2] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+    try NPY.write(dir.appendingPathComponent("x.npy"), shape: [4], descr: "<f4", data: data)
+    let text = """
+      .tensor X f32 [4] dram npy("x.npy")
+      .tensor x f32 [4] sram
+      .tensor q fp8e4 [4] sram
+      .tensor Y f32 [4] dram
+      .output Y
+        dma.load x, X
+        dma.wait
+        cast q, x, overflow=saturate
+        cast x, q
+        dma.store Y, x
+      """
+    let program = try Assembler.assemble(text: text, path: "t.isa", options: .init(baseDirectory: dir))
+    var options = RunOptions()
+    options.baseDirectory = dir
+    let r = try Machine(program: program, device: teach(), options: options).run()
+    #expect(r.warnings.contains { $0.contains("tensor 'X' starts with 1 NaN and 1 infinite values") })
+    #expect(r.warnings.contains { $0.contains("output 'Y': 2 values of the FP32 reference are NaN or infinite") })
+    let y = try #require(output(r, "Y"))
+    // NaN stays NaN; +inf saturates to 448 in E4M3 with overflow=saturate.
+    #expect(y.values[0] == 1 && y.values[1].isNaN && y.values[2] == 448 && y.values[3] == -2)
+    #expect(y.metrics.nanCount == 1 && y.metrics.snrDB.isNaN)
+    let q = try #require(r.casts.first { $0.name == "q" }?.counts)
+    #expect(q.nan == 1 && q.overflow == 1)
   }
 }

@@ -21,6 +21,25 @@ extension Assembler {
       return (t, v.shape(of: t.shape), optionColumns[name] ?? 1)
     }
 
+    // Constant biases, margins and clamps must be meaningful exponent shifts.
+    for name in ["bias", "margin", "min", "max"] {
+      if let v = instruction.options[name]?.intValue, !ScalingBias.validRange.contains(Int(clamping: v)) {
+        throw LineError(
+          message: .invalidOptionValue(
+            name, "\(v) is outside \(ScalingBias.validRange.lowerBound)...\(ScalingBias.validRange.upperBound)"),
+          column: optionColumns[name] ?? 1)
+      }
+    }
+    if instruction.opcode == .bias {
+      let low = instruction.options["min"]?.intValue ?? Int64(ScalingBias.defaultRange.lowerBound)
+      let high = instruction.options["max"]?.intValue ?? Int64(ScalingBias.defaultRange.upperBound)
+      if low > high {
+        throw LineError(
+          message: .invalidOptionValue("min", "min (\(low)) is greater than max (\(high))"),
+          column: optionColumns["min"] ?? optionColumns["max"] ?? 1)
+      }
+    }
+
     switch instruction.opcode {
     case .dmaLoad, .dmaStore:
       let load = instruction.opcode == .dmaLoad

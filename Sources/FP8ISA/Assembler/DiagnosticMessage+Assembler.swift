@@ -17,6 +17,9 @@ extension DiagnosticMessage {
   public static func expected(_ what: String, found: String) -> Self {
     make("expected \(what), found \(found)")
   }
+  public static func expressionTooDeep(_ limit: Int) -> Self {
+    make("expression nested more than \(limit) levels deep")
+  }
   public static func extraOperand(_ mnemonic: String, expected: Int) -> Self {
     make("too many operands for '\(mnemonic)' (expects \(expected))")
   }

@@ -11,8 +11,18 @@ struct LineError: Error {
 /// error); `/` truncates on integers; any float operand makes the result a float.
 struct ExpressionParser {
   var params: [String: ParamValue]
+  /// Parentheses and unary signs nest at most this deep (bounded recursion on any input).
+  static let maxDepth = 64
+  private var depth = 0
+
+  init(params: [String: ParamValue]) { self.params = params }
 
   func parse(_ s: inout Scanner) throws(LineError) -> ParamValue {
+    var copy = self
+    return try copy.expression(&s)
+  }
+
+  private mutating func expression(_ s: inout Scanner) throws(LineError) -> ParamValue {
     var value = try term(&s)
     while true {
       s.skipSpaces()
@@ -28,7 +38,7 @@ struct ExpressionParser {
     }
   }
 
-  private func term(_ s: inout Scanner) throws(LineError) -> ParamValue {
+  private mutating func term(_ s: inout Scanner) throws(LineError) -> ParamValue {
     var value = try unary(&s)
     while true {
       s.skipSpaces()
@@ -39,9 +49,14 @@ struct ExpressionParser {
     }
   }
 
-  private func unary(_ s: inout Scanner) throws(LineError) -> ParamValue {
+  private mutating func unary(_ s: inout Scanner) throws(LineError) -> ParamValue {
     s.skipSpaces()
     let column = s.column
+    depth += 1
+    defer { depth -= 1 }
+    if depth > ExpressionParser.maxDepth {
+      throw LineError(message: .expressionTooDeep(ExpressionParser.maxDepth), column: column)
+    }
     if s.consume("-") {
       switch try unary(&s) {
       case .float(let x): return .float(-x)
@@ -54,11 +69,11 @@ struct ExpressionParser {
     return try primary(&s)
   }
 
-  private func primary(_ s: inout Scanner) throws(LineError) -> ParamValue {
+  private mutating func primary(_ s: inout Scanner) throws(LineError) -> ParamValue {
     s.skipSpaces()
     let column = s.column
     if s.consume("(") {
-      let v = try parse(&s)
+      let v = try expression(&s)
       guard s.consume(")") else {
         throw LineError(message: .expected("')'", found: s.rest()), column: s.column)
       }

@@ -145,8 +145,8 @@ extension DeviceConfig {
         problems.append(
           "l2.bytes (\(l2Bytes)) must be a multiple of l2.lineBytes × l2.ways (\(l2LineBytes * l2Ways))")
       }
-      if l2Bytes / l2LineBytes > 1 << 26 {
-        problems.append("l2.bytes / l2.lineBytes must be at most 2^26 lines")
+      if l2Bytes / l2LineBytes > 1 << 24 {
+        problems.append("l2.bytes / l2.lineBytes must be at most 2^24 lines (the tag array is simulated)")
       }
     }
     if l2LineBytes & (l2LineBytes - 1) != 0 {

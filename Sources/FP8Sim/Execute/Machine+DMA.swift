@@ -113,7 +113,7 @@ extension Machine {
           low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: nil,
           line: line))
     }
-    record(id, .dma, instruction.opcode.spec.mnemonic, start: ready, end: end, line: line)
+    record(id, .dma, instruction.opcode.mnemonic, start: ready, end: end, line: line)
 
     if !options.timingOnly {
       let from = try storage(src.tensor, tile: id)
@@ -150,14 +150,18 @@ extension Machine {
     }
   }
 
-  /// The DRAM tensor whose storage holds `line`.
+  /// The DRAM tensor whose storage holds `line` (binary search over the address map).
   func tensor(ofLine line: UInt64) -> Int? {
     let address = Int(line) * device.l2LineBytes
-    var best: Int?
-    for (i, l) in layouts.enumerated() where l.decl.space == .dram && l.address <= address {
-      if address < l.address + max(l.bytes, 1), best == nil || l.address > layouts[best!].address { best = i }
+    var low = 0
+    var high = dramRanges.count
+    while low < high {
+      let mid = (low + high) / 2
+      if dramRanges[mid].address <= address { low = mid + 1 } else { high = mid }
     }
-    return best
+    guard low > 0 else { return nil }
+    let r = dramRanges[low - 1]
+    return address < r.address + max(r.bytes, 1) ? r.tensor : nil
   }
 
   /// Calls `body` with each L2 line (global line number) a DRAM view touches, in order.

@@ -7,7 +7,7 @@ extension Machine {
     let ops = instruction.operands
     func int(_ i: Int) -> Int64 { self.int(ops[i], tile: id) }
     func checked(_ r: (partialValue: Int64, overflow: Bool)) throws(RuntimeFaultMessage) -> Int64 {
-      if r.overflow { throw RuntimeFaultMessage("integer overflow in '\(instruction.opcode.spec.mnemonic)'") }
+      if r.overflow { throw RuntimeFaultMessage("integer overflow in '\(instruction.opcode.mnemonic)'") }
       return r.partialValue
     }
     /// Waits for float operands, counting a dependency stall.
@@ -76,7 +76,6 @@ extension Machine {
       let margin = Int(instruction.options["margin"]?.intValue ?? 0)
       let low = Int(instruction.options["min"]?.intValue ?? -31)
       let high = Int(instruction.options["max"]?.intValue ?? 31)
-      guard low <= high else { throw RuntimeFaultMessage("bias: min (\(low)) is greater than max (\(high))") }
       let r = ops[0].intRegister!
       // Undefined for amax = 0, NaN or inf: the register keeps its value.
       let previous = tiles[id].intRegisters[r]

@@ -27,7 +27,7 @@ extension Machine {
     }
     if let halted = tiles.first(where: { $0.halted }) {
       throw RuntimeFault(
-        "tile \(halted.id) halted (line \(halted.haltLine)) without reaching this \(instruction.opcode.spec.mnemonic); every tile must take part",
+        "tile \(halted.id) halted (line \(halted.haltLine)) without reaching this \(instruction.opcode.mnemonic); every tile must take part",
         at: instruction.location, tile: first)
     }
     let arrivals = blocked.map { tiles[$0].arrival }
@@ -59,7 +59,7 @@ extension Machine {
       } else {
         tiles[t].stats[.scalar]!.sync += release - tiles[t].time
         record(
-          t, .scalar, instruction.opcode.spec.mnemonic, start: tiles[t].time, end: release,
+          t, .scalar, instruction.opcode.mnemonic, start: tiles[t].time, end: release,
           line: instruction.location.line)
         tiles[t].time = release
       }

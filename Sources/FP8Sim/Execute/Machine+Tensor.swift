@@ -69,15 +69,13 @@ extension Machine {
       for r in 0..<rows { for c in 0..<cols { t[c * rows + r] = g[r * cols + c] } }
       return t
     }
-    let exact = inputClass != .single
     var cMain = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd.main)
     MMANumerics.multiply(
       a: packed(a, sa.main, transpose: ta), b: packed(b, sb.main, transpose: tb), c: &cMain, m: m, n: n, k: k,
-      accumulator: accumulator, exactProducts: exact)
+      accumulator: accumulator, inputs: inputClass)
     var cShadow = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd.shadow)
-    MMANumerics.multiply(
-      a: packed(a, sa.shadow, transpose: ta), b: packed(b, sb.shadow, transpose: tb), c: &cShadow, m: m, n: n,
-      k: k, accumulator: .f32)
+    MMANumerics.shadow(
+      a: packed(a, sa.shadow, transpose: ta), b: packed(b, sb.shadow, transpose: tb), c: &cShadow, m: m, n: n, k: k)
     d.scatter(cMain, into: &sd.main)
     d.scatter(cShadow, into: &sd.shadow)
     if let r = amaxRegister {

@@ -20,7 +20,7 @@ extension Machine {
     let op = instruction.opcode
     let ops = instruction.operands
     let line = instruction.location.line
-    let name = op.spec.mnemonic
+    let name = op.mnemonic
 
     // Reductions write a float register.
     if op == .amax || op == .rmax || op == .rsum {
@@ -90,7 +90,7 @@ extension Machine {
     for r in [a, b, gamma, beta].compactMap({ $0 }) {
       compute.sramBytes += r.count * layouts[r.tensor].elementBytes
     }
-    let output = outputCast(instruction, destination: d, tile: id)
+    let output = try outputCast(instruction, destination: d, tile: id)
     try dispatch(
       unit: .vector, tile: id, reads: reads, writes: [Access(d)], floatReads: floatReads,
       floatWrites: amaxRegister.map { [$0] } ?? [], duration: cycles(work),
@@ -154,9 +154,15 @@ extension Machine {
   }
 
   /// The output options of a vector instruction writing `destination`.
-  func outputCast(_ instruction: Instruction, destination: ResolvedView, tile id: Int) -> OutputCast {
+  func outputCast(_ instruction: Instruction, destination: ResolvedView, tile id: Int) throws(RuntimeFaultMessage)
+    -> OutputCast
+  {
     let o = instruction.options
     let bias = o["bias"].map { Int(clamping: int($0, tile: id)) } ?? 0
+    guard ScalingBias.validRange.contains(bias) else {
+      throw RuntimeFaultMessage(
+        "bias \(bias) is outside \(ScalingBias.validRange.lowerBound)...\(ScalingBias.validRange.upperBound)")
+    }
     let rounding = o["round"]?.choiceValue.flatMap(RoundingMode.init(rawValue:)) ?? .nearestEven
     let overflow = o["overflow"]?.choiceValue.flatMap(OverflowMode.init(rawValue:)) ?? .nonfinite
     var seed: UInt64 = 0

@@ -14,22 +14,28 @@ public final class Machine {
   let device: DeviceConfig
   let options: RunOptions
   let layouts: [TensorLayout]
+  /// (address, bytes, tensor) of every DRAM tensor, in increasing address.
+  let dramRanges: [(address: Int, bytes: Int, tensor: Int)]
 
-  var tiles: [TileState]
+  // Hot state: exclusive access is guaranteed by the single-threaded run loop.
+  @exclusivity(unchecked) var tiles: [TileState]
   var dram: [TensorStorage?]
   /// sram[tile][tensor], allocated when a tile first touches the tensor.
   var sram: [[TensorStorage?]]
   var allocatedElements = 0
 
-  var l2: L2Cache
-  var l2Link: Link
-  var dramLink: Link
-  var traffic = TrafficStats()
-  var compute = ComputeStats()
+  @exclusivity(unchecked) var l2: L2Cache
+  @exclusivity(unchecked) var l2Link: Link
+  @exclusivity(unchecked) var dramLink: Link
+  @exclusivity(unchecked) var traffic = TrafficStats()
+  @exclusivity(unchecked) var compute = ComputeStats()
   /// Cast events per tensor index (summed over tiles).
   var castCounts: [Int: CastCounts] = [:]
   var executed = 0
   var trace: [TraceEvent] = []
+  /// Things a user should know that are not errors (non-finite input data, ...).
+  var warnings: [String] = []
+  var warnedTensors = Set<Int>()
   var traceDropped = 0
 
   public init(program: Program, device: DeviceConfig, options: RunOptions = RunOptions()) throws(RuntimeFault)
@@ -46,14 +52,13 @@ public final class Machine {
       for d in stride(from: t.shape.count - 2, through: 0, by: -1) {
         strides[d] = strides[d + 1] * t.shape[d + 1]
       }
-      var layout = TensorLayout(
-        decl: t, format: format, strides: strides, elementBytes: format.byteWidth, address: 0)
+      var address = 0
       switch t.space {
       case .dram:
-        layout.address = dramAddress
+        address = dramAddress
         dramAddress += (t.byteCount + 4095) / 4096 * 4096
       case .sram:
-        layout.address = sramOffset
+        address = sramOffset
         sramOffset += (t.byteCount + 63) / 64 * 64
         if sramOffset > device.sramBytesPerTile {
           throw RuntimeFault(
@@ -61,9 +66,10 @@ public final class Machine {
             at: t.location)
         }
       }
-      layouts.append(layout)
+      layouts.append(TensorLayout(decl: t, format: format, strides: strides, address: address))
     }
     self.layouts = layouts
+    dramRanges = layouts.indices.filter { layouts[$0].isDRAM }.map { (layouts[$0].address, layouts[$0].bytes, $0) }
     tiles = (0..<device.tiles).map { TileState(id: $0, tensorCount: program.tensors.count) }
     dram = Array(repeating: nil, count: program.tensors.count)
     sram = Array(repeating: Array(repeating: nil, count: program.tensors.count), count: device.tiles)
@@ -90,13 +96,18 @@ public final class Machine {
     }
     allocatedElements = total
     let storage = TensorStorage(count: layout.count)
-    try Initializers.fill(storage, layout: layout, baseDirectory: options.baseDirectory)
+    let nonFinite = try Initializers.fill(storage, layout: layout, baseDirectory: options.baseDirectory)
+    if nonFinite.nan + nonFinite.inf > 0 && !warnedTensors.contains(index) {
+      warnedTensors.insert(index)
+      warnings.append(
+        "\(layout.decl.location): tensor '\(layout.decl.name)' starts with \(nonFinite.nan) NaN and \(nonFinite.inf) infinite values")
+    }
     return storage
   }
 
   /// The storage of tensor `index` as tile `tile` sees it.
   func storage(_ index: Int, tile: Int, location: SourceLocation) throws(RuntimeFault) -> TensorStorage {
-    if layouts[index].decl.space == .dram { return dram[index]! }
+    if layouts[index].isDRAM { return dram[index]! }
     if let s = sram[tile][index] { return s }
     let s = try allocate(index, location: location)
     sram[tile][index] = s
@@ -159,9 +170,9 @@ public final class Machine {
     }
     let instruction = program.instructions[pc]
     tiles[id].pc = pc + 1
-    tiles[id].stats[instruction.opcode.spec.unit.reportedUnit, default: UnitStats()].instructions += 1
+    tiles[id].stats[instruction.opcode.unit.reportedUnit]!.instructions += 1
     do throws(RuntimeFaultMessage) {
-      switch instruction.opcode.spec.unit {
+      switch instruction.opcode.unit {
       case .scalar:
         if instruction.opcode == .halt {
           issue(id)

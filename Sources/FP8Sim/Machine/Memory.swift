@@ -12,18 +12,29 @@ final class TensorStorage {
   }
 }
 
-/// Static facts about a declared tensor on a given device.
-struct TensorLayout {
-  var decl: TensorDecl
-  var format: FloatFormat
+/// Static facts about a declared tensor on a given device (a class: it is shared, never copied).
+final class TensorLayout {
+  let decl: TensorDecl
+  let format: FloatFormat
   /// Row-major strides in elements.
-  var strides: [Int]
-  var elementBytes: Int
+  let strides: [Int]
+  let elementBytes: Int
   /// Byte address in the DRAM address space (DRAM tensors) or byte offset in each tile's SRAM.
-  var address: Int
+  let address: Int
+  let count: Int
+  let bytes: Int
+  let isDRAM: Bool
 
-  var count: Int { decl.elementCount }
-  var bytes: Int { decl.byteCount }
+  init(decl: TensorDecl, format: FloatFormat, strides: [Int], address: Int) {
+    self.decl = decl
+    self.format = format
+    self.strides = strides
+    self.elementBytes = format.byteWidth
+    self.address = address
+    self.count = decl.elementCount
+    self.bytes = decl.byteCount
+    self.isDRAM = decl.space == .dram
+  }
 }
 
 /// A view with every start resolved: the elements it covers, in row-major order of `shape`.

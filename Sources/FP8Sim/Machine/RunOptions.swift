@@ -9,9 +9,9 @@ public struct RunOptions: Sendable {
   public var timingOnly = false
   /// Dynamic instructions (all tiles together) before the run faults as a runaway loop.
   public var maxInstructions = 100_000_000
-  /// Largest number of tensor elements (main + shadow copies, all tiles) a numeric run may
-  /// allocate; larger programs must run with `timingOnly`.
-  public var maxNumericElements = 1 << 30
+  /// Largest number of tensor values (main + shadow copies, all tiles) a numeric run may
+  /// allocate (2^28 values = 1 GiB); larger programs must run with `timingOnly`.
+  public var maxNumericElements = 1 << 28
   /// Record unit activity for a Chrome trace, up to this many events (0: no trace).
   public var traceEventLimit = 0
   /// Folder that data-file paths are relative to.

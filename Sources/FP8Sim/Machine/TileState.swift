@@ -65,7 +65,7 @@ struct TileState {
 
   /// Hazards per tensor index (only sram tensors are used).
   var hazards: [TensorHazards]
-  var stats: [UnitName: UnitStats] = [:]
+  var stats = UnitStatsTable()
   /// Latest time any of this tile's work completes.
   var endTime: Int64 = 0
   /// Counts stochastic-rounding instructions, so each gets fresh random bits.
@@ -74,7 +74,6 @@ struct TileState {
   init(id: Int, tensorCount: Int) {
     self.id = id
     hazards = Array(repeating: TensorHazards(), count: tensorCount)
-    for u in UnitName.allCases { stats[u] = UnitStats() }
   }
 
   /// When every unit of the tile has finished everything issued so far.
@@ -87,6 +86,27 @@ struct TileState {
     case .register(let r): return intRegisters[r]
     case .special(.tid): return Int64(id)
     case .special(.ntiles): return Int64(tiles)
+    }
+  }
+}
+
+/// Per-unit stats of one tile, indexed by unit without hashing.
+struct UnitStatsTable {
+  private var entries = [UnitStats](repeating: UnitStats(), count: UnitName.allCases.count)
+
+  subscript(unit: UnitName) -> UnitStats? {
+    get { entries[unit.index] }
+    set { entries[unit.index] = newValue ?? UnitStats() }
+  }
+}
+
+extension UnitName {
+  var index: Int {
+    switch self {
+    case .scalar: return 0
+    case .dma: return 1
+    case .vector: return 2
+    case .tensor: return 3
     }
   }
 }

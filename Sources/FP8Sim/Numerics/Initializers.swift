@@ -6,7 +6,21 @@ import Foundation
 /// (nearest-even, non-finite overflow); the FP32 shadow holds it rounded to f32 only, so input
 /// quantisation shows in the reported error.
 enum Initializers {
-  static func fill(_ storage: TensorStorage, layout: TensorLayout, baseDirectory: URL?) throws(RuntimeFault) {
+  /// Fills `storage`; returns how many initial values are NaN and how many infinite.
+  @discardableResult
+  static func fill(_ storage: TensorStorage, layout: TensorLayout, baseDirectory: URL?) throws(RuntimeFault)
+    -> (nan: Int, inf: Int)
+  {
+    try fillValues(storage, layout: layout, baseDirectory: baseDirectory)
+    var nan = 0
+    var inf = 0
+    for v in storage.shadow where !v.isFinite {
+      if v.isNaN { nan += 1 } else { inf += 1 }
+    }
+    return (nan, inf)
+  }
+
+  static func fillValues(_ storage: TensorStorage, layout: TensorLayout, baseDirectory: URL?) throws(RuntimeFault) {
     let format = layout.format
     let n = layout.count
     func set(_ i: Int, _ x: Double) {

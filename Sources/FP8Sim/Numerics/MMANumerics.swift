@@ -7,10 +7,15 @@ public enum Accumulator: String, Sendable, CaseIterable {
 
 /// `C[M×N] += A[M×K] · B[K×N]` on packed row-major `Float` matrices, for each accumulator.
 ///
-/// Products of FP8, f16 and bf16 values are exact in `Float` (at most 11 × 11 significant bits),
-/// so `c + a * b` rounds once, like a fused multiply-add. For f32 inputs the device path passes
-/// `exactProducts: false` (a fused multiply-add); the FP32 shadow run keeps `true`: each product
-/// and each sum rounded to f32. Each element accumulates its products in increasing k.
+/// Every product is exact: products of FP8, f16 and bf16 values fit in `Float` (at most 11 × 11
+/// significant bits) and f32 inputs use a fused multiply-add. Each element accumulates its
+/// products in increasing k, rounding once per addition to the accumulator's format.
+///
+/// `inputs` says how many significant bits the products have, which decides how a narrow
+/// accumulator can round correctly: FP8 products (at most 8 bits) can be added in `Float` and
+/// rounded to f16 or bf16 directly (24 ≥ 2·11 + 2); wider products are added in `Double` with
+/// round-to-odd first. The FP32 shadow run passes `inputs: .fp8` semantics for speed on any
+/// input (`shadow: true`): each product and each sum rounded to f32.
 public enum MMANumerics {
   /// Width of an fp22 alignment group along K, and the fractional bits kept (DeepSeek-V3 §3.5.2;
   /// hardware-numbers §A6).
@@ -19,14 +24,52 @@ public enum MMANumerics {
 
   public static func multiply(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    exactProducts: Bool = true
+    inputs: MMAInputClassName = .fp8
   ) {
     precondition(a.count == m * k && b.count == k * n && c.count == m * n)
+    #if DEBUG
+      // Unoptimised SIMD code is slower than plain loops: debug builds (the test suite) use the
+      // reference, which `KernelTests` prove bit-identical to the kernels.
+      reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
+    #else
+      fast(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
+    #endif
+  }
+
+  /// The fast kernels (MMAKernels.swift): exactly what `reference` defines, bit for bit.
+  static func fast(
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
+    inputs: MMAInputClassName
+  ) {
+    switch (accumulator, inputs) {
+    case (.f32, .fp8), (.f32, .half):
+      MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
+    case (.f16, .fp8): MMAKernels.multiply(F16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
+    case (.bf16, .fp8): MMAKernels.multiply(BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
+    case (.fp22, .fp8), (.fp22, .half): FP22Kernel.multiply(a: a, b: b, c: &c, m: m, n: n, k: k)
+    default: reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
+    }
+  }
+
+  /// The FP32 shadow run's matmul: every product and every sum rounded to f32, in increasing k.
+  public static func shadow(a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int) {
+    #if DEBUG
+      f32(a, b, &c, m, n, k)
+    #else
+      MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
+    #endif
+  }
+
+  /// The definition of every accumulator, one element and one product at a time.
+  public static func reference(
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
+    inputs: MMAInputClassName = .fp8
+  ) {
     switch accumulator {
     case .f32:
-      if exactProducts { f32(a, b, &c, m, n, k) } else { f32Fused(a, b, &c, m, n, k) }
-    case .f16: rounded(a, b, &c, m, n, k, exactProducts: exactProducts) { Float(Float16($0)) }
-    case .bf16: rounded(a, b, &c, m, n, k, exactProducts: exactProducts) { roundToBF16($0) }
+      if inputs == .single { f32Fused(a, b, &c, m, n, k) } else { f32(a, b, &c, m, n, k) }
+    case .f16: rounded(a, b, &c, m, n, k, narrowProducts: inputs == .fp8) { Float(Float16($0)) }
+    case .bf16: rounded(a, b, &c, m, n, k, narrowProducts: inputs == .fp8) { roundToBF16($0) }
     case .fp22: fp22(a, b, &c, m, n, k)
     }
   }
@@ -60,21 +103,25 @@ public enum MMANumerics {
 
   /// An accumulator narrower than f32: `acc = round(acc + a·b)` after every product.
   ///
-  /// With exact products of at most 8 significant bits (FP8 inputs) the `Float` sum followed by
-  /// one rounding to f16 or bf16 is correctly rounded (24 ≥ 2·11 + 2). Wider products (f16/bf16
-  /// inputs) are added in `Double` with round-to-odd, which keeps the final rounding correct.
+  /// With products of at most 8 significant bits (FP8 inputs) the `Float` sum followed by one
+  /// rounding to f16 or bf16 is correctly rounded (24 ≥ 2·11 + 2). Wider products are added in
+  /// `Double` with round-to-odd, which keeps the final rounding correct.
   static func rounded(
-    _ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int, exactProducts: Bool,
+    _ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int, narrowProducts: Bool,
     _ round: (Float) -> Float
   ) {
     for i in 0..<m {
       for kk in 0..<k {
         let s = a[i * k + kk]
         for j in 0..<n {
-          let p = s * b[kk * n + j]
           let acc = c[i * n + j]
-          c[i * n + j] =
-            exactProducts ? round(acc + p) : round(floatRoundedToOdd(sumRoundedToOdd(Double(acc), Double(p))))
+          if narrowProducts {
+            c[i * n + j] = round(acc + s * b[kk * n + j])
+          } else {
+            // The exact product in Double (f32 inputs: up to 48 bits), then one rounding.
+            let p = Double(s) * Double(b[kk * n + j])
+            c[i * n + j] = round(floatRoundedToOdd(sumRoundedToOdd(Double(acc), p)))
+          }
         }
       }
     }

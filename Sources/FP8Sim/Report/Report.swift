@@ -123,6 +123,8 @@ public struct Report: Codable, Sendable, Equatable {
   /// stores rounded, overflowed, underflowed or produced NaN at least once.
   public var totalOverflow: Int
   public var totalUnderflow: Int
+  /// Things worth knowing that are not errors (non-finite input data, undefined error figures).
+  public var warnings: [String]
 
   public init(result r: RunResult, program: Program) {
     self.program = program.source.path
@@ -186,6 +188,7 @@ public struct Report: Codable, Sendable, Equatable {
     }
     totalOverflow = r.casts.reduce(0) { $0 + $1.counts.overflow }
     totalUnderflow = r.casts.reduce(0) { $0 + $1.counts.underflow }
+    warnings = r.warnings
   }
 
   /// Pretty-printed JSON with sorted keys (stable for golden files).

@@ -43,6 +43,7 @@ public struct RunResult: Sendable {
   public var casts: [(name: String, counts: CastCounts)]
   public var trace: [TraceRecord]
   public var traceDropped: Int
+  public var warnings: [String]
 
   public var seconds: Double { Double(cycles) / (device.clockGHz * 1e9) }
 }
@@ -58,6 +59,16 @@ public struct TraceRecord: Sendable {
 }
 
 extension Machine {
+  /// Outputs whose FP32 reference is not finite have no meaningful SNR: say so.
+  func outputWarnings(_ outputs: [OutputResult]) -> [String] {
+    outputs.compactMap { o in
+      let bad = o.reference.filter { !$0.isFinite }.count
+      return bad > 0
+        ? "output '\(o.name)': \(bad) values of the FP32 reference are NaN or infinite; its error figures are undefined (nan)"
+        : nil
+    }
+  }
+
   func makeResult() -> RunResult {
     var units: [UnitName: UnitStats] = [:]
     for u in UnitName.allCases {
@@ -100,6 +111,6 @@ extension Machine {
       compute: compute, energy: energy, outputs: outputs, casts: casts,
       trace: trace.map {
         TraceRecord(tile: $0.tile, unit: $0.unit, name: $0.name, start: $0.start, end: $0.end, line: $0.line)
-      }, traceDropped: traceDropped)
+      }, traceDropped: traceDropped, warnings: warnings + outputWarnings(outputs))
   }
 }

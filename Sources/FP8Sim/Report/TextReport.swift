@@ -13,6 +13,7 @@ public enum TextReport {
         + r.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
     if r.timingOnly { out += "\ntiming only: values were not computed" }
+    for w in r.warnings { out += "\nwarning: " + w }
     out += "\n\n"
     out += "time          \(grouped(r.cycles)) cycles = \(duration(r.seconds))\n"
     let perUnit = ["scalar", "dma", "vector", "tensor"].compactMap { u in

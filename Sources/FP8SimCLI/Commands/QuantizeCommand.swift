@@ -20,8 +20,6 @@ enum QuantizeCommand: Command {
     OptionSpec("--overflow", value: "O", help: "nonfinite (default) or saturate."),
   ]
 
-  /// Biases beyond this magnitude make every value overflow or underflow in every format.
-  static let biasRange = -1100...1100
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     guard let formatName = arguments.value("--format") else {
@@ -32,7 +30,7 @@ enum QuantizeCommand: Command {
         "unknown format '\(formatName)'; expected one of "
           + FloatFormat.all.map(\.name).joined(separator: ", "))
     }
-    let bias = try arguments.integer("--scale-bias", default: 0, range: biasRange)
+    let bias = try arguments.integer("--scale-bias", default: 0, range: ScalingBias.validRange)
     let rounding = try arguments.choice("--rounding", default: RoundingMode.nearestEven)
     let overflow = try arguments.choice("--overflow", default: OverflowMode.nonfinite)
     let seed: UInt64

@@ -1,0 +1,293 @@
+import Dispatch
+
+/// Fast `mma` kernels: B packed into panels of 8 columns, 4×8 register tiles of `SIMD8<Float>`
+/// accumulators, K innermost, so every element still adds its products in increasing k; rows
+/// are split across cores. Each accumulator mode is a type whose rounding is inlined into the
+/// kernel. The scalar implementations in `MMANumerics` are the specification; tests compare the
+/// two bit for bit.
+enum MMAKernels {
+  /// Below this many MACs an mma runs on one thread (dispatch costs more than it saves).
+  static let parallelThreshold = 1 << 16
+
+  static func multiply<R: AccumulatorRounding>(
+    _ rounding: R.Type, a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int
+  ) {
+    guard m > 0, n > 0 else { return }
+    let panels = (n + 7) / 8
+    let packed = pack(b, n: n, k: k)
+    let rowBlocks = (m + 3) / 4
+    let work = m * n * k
+    let chunks = work >= parallelThreshold ? min(rowBlocks, 4 * ProcessInfoCores.count) : 1
+    a.withUnsafeBufferPointer { pa in
+      packed.withUnsafeBufferPointer { pp in
+        c.withUnsafeMutableBufferPointer { pc in
+          let ptr = KernelPointers(a: pa.baseAddress!, b: pp.baseAddress!, c: pc.baseAddress!)
+          let body: @Sendable (Int) -> Void = { chunk in
+            let (aBase, pBase, cBase) = (ptr.a, ptr.b, ptr.c)
+            let first = chunk * rowBlocks / chunks * 4
+            let last = min(m, (chunk + 1) * rowBlocks / chunks * 4)
+            var i = first
+            while i < last {
+              let rows = min(4, last - i)
+              for p in 0..<panels {
+                block(R.self, aBase, pBase, cBase, row: i, rows: rows, panel: p, n: n, k: k)
+              }
+              i += 4
+            }
+          }
+          if chunks == 1 {
+            body(0)
+          } else {
+            DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
+          }
+        }
+      }
+    }
+  }
+
+  /// B packed into panels of 8 columns: panel p holds B[kk, 8p ..< 8p+8] for every kk, zero
+  /// padded, so a kernel loads one `SIMD8` per k.
+  static func pack(_ b: [Float], n: Int, k: Int) -> [Float] {
+    let panels = (n + 7) / 8
+    var packed = [Float](repeating: 0, count: panels * k * 8)
+    packed.withUnsafeMutableBufferPointer { pb in
+      b.withUnsafeBufferPointer { sb in
+        for p in 0..<panels {
+          let width = min(8, n - 8 * p)
+          for kk in 0..<k {
+            let dst = (p * k + kk) * 8
+            let src = kk * n + 8 * p
+            for j in 0..<width { pb[dst + j] = sb[src + j] }
+          }
+        }
+      }
+    }
+    return packed
+  }
+
+  /// One register tile: up to 4 rows × 8 columns of C, all of K.
+  @inline(__always)
+  static func block<R: AccumulatorRounding>(
+    _: R.Type, _ a: UnsafePointer<Float>, _ packed: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    row i: Int, rows: Int, panel p: Int, n: Int, k: Int
+  ) {
+    let j0 = 8 * p
+    let width = min(8, n - j0)
+    @inline(__always) func load(_ r: Int) -> SIMD8<Float> {
+      var v = SIMD8<Float>()
+      if r < rows { for j in 0..<width { v[j] = c[(i + r) * n + j0 + j] } }
+      return v
+    }
+    var c0 = load(0)
+    var c1 = load(1)
+    var c2 = load(2)
+    var c3 = load(3)
+    let bPanel = packed + p * k * 8
+    let a0 = a + i * k
+    let a1 = a + min(i + 1, i + rows - 1) * k
+    let a2 = a + min(i + 2, i + rows - 1) * k
+    let a3 = a + min(i + 3, i + rows - 1) * k
+    for kk in 0..<k {
+      let bv = UnsafeRawPointer(bPanel + kk * 8).loadUnaligned(as: SIMD8<Float>.self)
+      R.accumulate(&c0, a0[kk], bv)
+      R.accumulate(&c1, a1[kk], bv)
+      R.accumulate(&c2, a2[kk], bv)
+      R.accumulate(&c3, a3[kk], bv)
+    }
+    @inline(__always) func store(_ r: Int, _ v: SIMD8<Float>) {
+      if r < rows { for j in 0..<width { c[(i + r) * n + j0 + j] = v[j] } }
+    }
+    store(0, c0)
+    store(1, c1)
+    store(2, c2)
+    store(3, c3)
+  }
+}
+
+/// How an accumulator adds one product vector.
+protocol AccumulatorRounding: SendableMetatype {
+  static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>)
+}
+
+/// f32: `acc + a·b`, the product exact for FP8/f16/bf16 inputs.
+enum F32Accumulation: AccumulatorRounding {
+  @inline(__always)
+  static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
+    acc += a * b
+  }
+}
+
+/// f16: `RN_f16(acc + a·b)`; correct for products of at most 13 significant bits (FP8 inputs).
+enum F16Accumulation: AccumulatorRounding {
+  @inline(__always)
+  static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
+    acc = HalfRounding.round(acc + a * b)
+  }
+}
+
+/// bf16: `RN_bf16(acc + a·b)`.
+enum BF16Accumulation: AccumulatorRounding {
+  @inline(__always)
+  static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
+    let s = acc + a * b
+    let bits = s.bits
+    let rounded = (bits &+ 0x7FFF &+ ((bits &>> 16) & 1)) & 0xFFFF_0000
+    // NaN stays NaN (the carry could turn a NaN with a low payload into inf).
+    let nan = Lanes.greater(bits & 0x7FFF_FFFF, SIMD8(repeating: 0x7F80_0000))
+    acc = SIMD8<Float>(bits: Lanes.select(nan, bits, rounded))
+  }
+}
+
+/// Rounding `Float` lanes to the nearest f16 value (ties to even), overflowing to ±inf, with
+/// f16 subnormals: `(x + c) − c` with `c = 1.5 · 2^(q+23)` rounds x to a multiple of `2^q`.
+enum HalfRounding {
+  @inline(__always)
+  static func round(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let bits = x.bits
+    let magnitude = bits & 0x7FFF_FFFF
+    // Biased exponent, clamped to [113, 143]: below 2^-14 (f16 subnormals) the quantum stays
+    // 2^-24; from 2^16 up everything overflows, and a larger exponent would overflow c itself.
+    let field = (magnitude &>> 23).clamped(lowerBound: SIMD8(repeating: 113), upperBound: SIMD8(repeating: 143))
+    // c = 1.5 · 2^(e − 10 + 23): exponent field (field + 13), mantissa 0x400000.
+    let cv = SIMD8<Float>(bits: (field &+ 13) &<< 23 | 0x0040_0000)
+    let rounded = ((x + cv) - cv).bits & 0x7FFF_FFFF
+    // 65536 or more is past the largest f16 (65504): infinity. inf and NaN pass through.
+    var out = Lanes.select(Lanes.greater(rounded, SIMD8(repeating: 0x477F_FFFF)), SIMD8(repeating: 0x7F80_0000), rounded)
+    out = Lanes.select(Lanes.greater(magnitude, SIMD8(repeating: 0x7F7F_FFFF)), magnitude, out)
+    // Rounding never changes the sign ((x + c) − c loses it when x rounds to zero).
+    return SIMD8<Float>(bits: out | bits & 0x8000_0000)
+  }
+}
+
+/// Lane masks from integer arithmetic. (SIMD comparisons and `replace(with:where:)` compile to
+/// per-lane loops here, twenty times slower than these shifts.)
+enum Lanes {
+  /// All ones in the lanes where `a > b`, for values below 2^31.
+  @inline(__always)
+  static func greater(_ a: SIMD8<UInt32>, _ b: SIMD8<UInt32>) -> SIMD8<UInt32> {
+    let difference = unsafeBitCast(b, to: SIMD8<Int32>.self) &- unsafeBitCast(a, to: SIMD8<Int32>.self)
+    return unsafeBitCast(difference &>> 31, to: SIMD8<UInt32>.self)
+  }
+
+  /// `a` where `mask` is all ones, `b` where it is zero.
+  @inline(__always)
+  static func select(_ mask: SIMD8<UInt32>, _ a: SIMD8<UInt32>, _ b: SIMD8<UInt32>) -> SIMD8<UInt32> {
+    (a & mask) | (b & ~mask)
+  }
+
+  @inline(__always)
+  static func max(_ a: SIMD8<UInt32>, _ b: SIMD8<UInt32>) -> SIMD8<UInt32> { select(greater(b, a), b, a) }
+}
+
+/// FP22 (`MMANumerics.fp22Group` is the definition): for every group of 32 products along K,
+/// E is the largest exponent of the accumulator and the group's products; each term is truncated
+/// to a multiple of 2^(E−13) by masking its low mantissa bits, the terms are added exactly in
+/// f32 (at most 33 multiples of 2^(E−13) below 2^(E+1): 20 bits), and the sum is truncated to 14
+/// significant bits (its low 10 mantissa bits cleared). Non-finite groups fall back to the
+/// scalar definition.
+enum FP22Kernel {
+  static func multiply(a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int) {
+    guard m > 0, n > 0 else { return }
+    let group = MMANumerics.fp22Group
+    let panels = (n + 7) / 8
+    let packed = MMAKernels.pack(b, n: n, k: k)
+    let work = m * n * k
+    let chunks = work >= MMAKernels.parallelThreshold ? min(m, 4 * ProcessInfoCores.count) : 1
+    a.withUnsafeBufferPointer { pa in
+      packed.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          let ptr = KernelPointers(a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+          let body: @Sendable (Int) -> Void = { chunk in
+            let (aBase, bBase, cBase) = (ptr.a, ptr.b, ptr.c)
+            let terms = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: group)
+            defer { terms.deallocate() }
+            for i in (chunk * m / chunks)..<((chunk + 1) * m / chunks) {
+              let aRow = aBase + i * k
+              for p in 0..<panels {
+                let j0 = 8 * p
+                let width = min(8, n - j0)
+                let panel = bBase + p * k * 8
+                var acc = SIMD8<Float>()
+                for j in 0..<width { acc[j] = cBase[i * n + j0 + j] }
+                var k0 = 0
+                while k0 < k {
+                  let count = min(group, k - k0)
+                  for t in 0..<count {
+                    let bv = UnsafeRawPointer(panel + (k0 + t) * 8).loadUnaligned(as: SIMD8<Float>.self)
+                    terms[t] = aRow[k0 + t] * bv
+                  }
+                  acc = reduce(acc, terms, count: count)
+                  k0 += count
+                }
+                for j in 0..<width { cBase[i * n + j0 + j] = acc[j] }
+              }
+            }
+          }
+          if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+        }
+      }
+    }
+  }
+
+  /// One aligned group for 8 lanes; `terms[0..<count]` are the products.
+  @inline(__always)
+  static func reduce(_ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>, count: Int) -> SIMD8<Float> {
+    // Largest biased exponent per lane (0 for zeros; FP8 products are never f32-subnormal).
+    var top = (acc.bits &>> 23) & 0xFF
+    for t in 0..<count { top = Lanes.max(top, (terms[t].bits &>> 23) & 0xFF) }
+    if top.max() == 0xFF {
+      // inf or NaN somewhere: the scalar definition (IEEE addition) decides.
+      var out = SIMD8<Float>()
+      for lane in 0..<8 {
+        var lanes = [Double(acc[lane])]
+        for t in 0..<count { lanes.append(Double(terms[t][lane])) }
+        out[lane] = Float(MMANumerics.fp22Group(lanes[...]))
+      }
+      return out
+    }
+    @inline(__always) func truncated(_ v: SIMD8<Float>) -> SIMD8<Float> {
+      // Clear the mantissa bits below 2^(E−13): 10 + (E − e) of them; at 24 or more, all.
+      let bits = v.bits
+      let shift = (top &- ((bits &>> 23) & 0xFF)) &+ 10
+      let kept = bits & ((SIMD8<UInt32>(repeating: 0xFFFF_FFFF) &<< (shift & 31)) | 0xFF80_0000)
+      return SIMD8<Float>(bits: Lanes.select(Lanes.greater(shift, SIMD8(repeating: 23)), bits & 0x8000_0000, kept))
+    }
+    var sum = truncated(acc)
+    for t in 0..<count { sum += truncated(terms[t]) }
+    // 14 significant bits: clear the low 10 mantissa bits (the sum above is exact: at most 33
+    // multiples of 2^(E−13) below 2^(E+1), 20 bits); a zero sum is +0.
+    let bits = sum.bits & 0xFFFF_FC00
+    let zero = Lanes.greater(SIMD8(repeating: 1), bits & 0x7FFF_FFFF)
+    return SIMD8<Float>(bits: bits & ~zero)
+  }
+}
+
+/// The number of cores to split work across.
+enum ProcessInfoCores {
+  static let count = max(1, sysconfCores())
+}
+
+#if canImport(Glibc)
+  import Glibc
+  private func sysconfCores() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+#elseif canImport(Darwin)
+  import Darwin
+  private func sysconfCores() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
+#else
+  private func sysconfCores() -> Int { 1 }
+#endif
+
+extension SIMD8 where Scalar == Float {
+  /// |x| per lane.
+  @inline(__always) var absolute: SIMD8<Float> { SIMD8<Float>(bits: bits & 0x7FFF_FFFF) }
+  /// The lanes' IEEE bit patterns.
+  @inline(__always) var bits: SIMD8<UInt32> { unsafeBitCast(self, to: SIMD8<UInt32>.self) }
+  @inline(__always) init(bits: SIMD8<UInt32>) { self = unsafeBitCast(bits, to: SIMD8<Float>.self) }
+}
+
+/// Raw pointers handed to `concurrentPerform` workers, which write disjoint rows of C.
+struct KernelPointers: @unchecked Sendable {
+  var a: UnsafePointer<Float>
+  var b: UnsafePointer<Float>
+  var c: UnsafeMutablePointer<Float>
+}
