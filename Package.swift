@@ -35,8 +35,10 @@ let package = Package(
     // MARK: - Unit test bundles
     .testTarget(
       name: "FP8FormatsTests", dependencies: ["FP8Formats"], exclude: ["Fixtures"], swiftSettings: strict),
-    .testTarget(name: "FP8ISATests", dependencies: ["FP8ISA"], swiftSettings: strict),
-    .testTarget(name: "FP8SimTests", dependencies: ["FP8Sim"], swiftSettings: strict),
+    .testTarget(
+      name: "FP8ISATests", dependencies: ["FP8ISA"], exclude: ["FuzzCases"], swiftSettings: strict),
+    .testTarget(
+      name: "FP8SimTests", dependencies: ["FP8Sim"], exclude: ["FuzzCases"], swiftSettings: strict),
     .testTarget(
       name: "FP8SimCLITests", dependencies: ["FP8SimCLI", "fp8sim"], exclude: ["Snapshots"],
       swiftSettings: strict),

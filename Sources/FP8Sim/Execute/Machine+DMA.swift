@@ -26,6 +26,7 @@ extension Machine {
     let dramView = load ? src : dst
     let layout = layouts[dramView.tensor]
     let bytes = dramView.count * layout.elementBytes
+    try spend(dramView.count)
 
     // In-flight limit.
     let now = tiles[id].time

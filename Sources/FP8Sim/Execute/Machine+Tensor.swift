@@ -26,6 +26,7 @@ extension Machine {
     let pk = roundUp(k, kGranule)
     let padded = pm * pn * pk
     let duration = Int64((Double(padded) / device.macsPerCycle(inputClass)).rounded(.up))
+    try spend(m * n * k)
     compute.macs[inputClass.rawValue, default: 0] += m * n * k
     let accumulatorName =
       o["acc"]?.choiceValue.flatMap { $0 == "auto" ? nil : $0 } ?? layouts[d.tensor].format.name

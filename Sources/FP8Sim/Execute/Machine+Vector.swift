@@ -26,6 +26,7 @@ extension Machine {
     if op == .amax || op == .rmax || op == .rsum {
       let a = try resolve(ops[1].view!, tile: id)
       let n = a.count
+      try spend(n)
       let dest = ops[0].floatRegister!
       compute.vectorElementOps += n
       compute.sramBytes += n * layouts[a.tensor].elementBytes
@@ -84,6 +85,7 @@ extension Machine {
     }
     let amaxRegister = instruction.options["amax"]?.floatRegister
     let n = d.count
+    try spend(n)
     let work = Double(n) * costPerElement(op)
     compute.vectorElementOps += Int(work.rounded(.up))
     compute.sramBytes += n * layouts[d.tensor].elementBytes

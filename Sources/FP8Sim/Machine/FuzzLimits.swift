@@ -7,9 +7,12 @@ public enum FuzzLimits {
     var o = RunOptions()
     o.maxInstructions = 10_000
     o.maxNumericElements = 1 << 20
+    o.maxWork = 1 << 22
     return o
   }
 
+  /// Programs run with at most 10,000 instructions, 2^20 values and 2^22 MACs and element
+  /// operations, so every input finishes in well under a second.
   /// Runs `program` on a two-tile teaching device, numerically and timing-only; returns the
   /// cycles of each (nil when the run faulted).
   @discardableResult

@@ -32,6 +32,8 @@ public final class Machine {
   /// Cast events per tensor index (summed over tiles).
   var castCounts: [Int: CastCounts] = [:]
   var executed = 0
+  /// MACs and element operations so far (for `RunOptions.maxWork`).
+  var work = 0
   var trace: [TraceEvent] = []
   /// Things a user should know that are not errors (non-finite input data, ...).
   var warnings: [String] = []
@@ -197,6 +199,16 @@ public final class Machine {
     tiles[id].halted = true
     tiles[id].haltLine = line
     tiles[id].endTime = tiles[id].drainedAt
+  }
+
+  /// Counts `amount` of work against the budget.
+  func spend(_ amount: Int) throws(RuntimeFaultMessage) {
+    let (total, overflow) = work.addingReportingOverflow(amount)
+    work = overflow ? .max : total
+    if work > options.maxWork {
+      throw RuntimeFaultMessage(
+        "the run exceeded its budget of \(options.maxWork) MACs and element operations; raise it with --max-work")
+    }
   }
 
   /// The scalar core spends one issue cycle.

@@ -9,6 +9,9 @@ public struct RunOptions: Sendable {
   public var timingOnly = false
   /// Dynamic instructions (all tiles together) before the run faults as a runaway loop.
   public var maxInstructions = 100_000_000
+  /// Most MACs plus vector and DMA element operations (all tiles) a run may do before it faults;
+  /// with `maxInstructions`, this bounds the time any program can take.
+  public var maxWork = Int.max
   /// Largest number of tensor values (main + shadow copies, all tiles) a numeric run may
   /// allocate (2^28 values = 1 GiB); larger programs must run with `timingOnly`.
   public var maxNumericElements = 1 << 28

@@ -19,6 +19,7 @@ enum CompareCommand: Command {
       "--format", value: "F", help: "text (default) or json: {\"schema\", \"runs\": [report, ...]}."),
     OptionSpec("--timing-only", help: "Skip values (no output error figures)."),
     OptionSpec("--max-instructions", value: "N", help: "Fault after N executed instructions per run."),
+    OptionSpec("--max-work", value: "N", help: "Fault after N MACs and element operations per run."),
   ]
 
   /// A run's label and report.

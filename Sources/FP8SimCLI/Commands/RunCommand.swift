@@ -22,6 +22,7 @@ enum RunCommand: Command {
       "--dump", value: "DIR", help: "Write each output as NAME.npy, NAME.ref.npy and NAME.codes.npy."),
     OptionSpec(
       "--max-instructions", value: "N", help: "Fault after N executed instructions (default 100000000)."),
+    OptionSpec("--max-work", value: "N", help: "Fault after N MACs and element operations (default: no limit)."),
   ]
 
   enum Format: String, CaseIterable { case text, json }
@@ -66,6 +67,7 @@ enum RunCommand: Command {
     options.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent()
     options.maxInstructions = try arguments.integer(
       "--max-instructions", default: options.maxInstructions, range: 1...Int.max)
+    options.maxWork = try arguments.integer("--max-work", default: options.maxWork, range: 1...Int.max)
     if arguments.value("--trace") != nil {
       options.traceEventLimit = try arguments.integer(
         "--trace-limit", default: 1_000_000, range: 1...100_000_000)
