@@ -4,22 +4,25 @@
 struct L2Cache {
   let sets: Int
   let ways: Int
-  /// `tag + 1` of the line in each way, 0 when invalid.
+  /// Per way: `tag + 1` of the line (0 when invalid) with the dirty flag in bit 63.
   private var tags: [UInt64]
   private var stamps: [UInt64]
-  private var dirty: [Bool]
   private var clock: UInt64 = 0
+  /// The last line looked up and its set: consecutive lines need no division.
+  private var lastLine: UInt64 = .max
+  private var lastSet = 0
 
   var hits = 0
   var misses = 0
   var writebacks = 0
+
+  private static let dirtyBit: UInt64 = 1 << 63
 
   init(sets: Int, ways: Int) {
     self.sets = sets
     self.ways = ways
     tags = [UInt64](repeating: 0, count: sets * ways)
     stamps = [UInt64](repeating: 0, count: sets * ways)
-    dirty = [Bool](repeating: false, count: sets * ways)
   }
 
   var isEnabled: Bool { sets > 0 }
@@ -33,19 +36,28 @@ struct L2Cache {
       return (false, nil)
     }
     clock &+= 1
-    let set = Int(line % UInt64(sets))
+    let set: Int
+    if line == lastLine &+ 1 {
+      set = lastSet + 1 == sets ? 0 : lastSet + 1
+    } else {
+      set = Int(line % UInt64(sets))
+    }
+    lastLine = line
+    lastSet = set
     let base = set * ways
     let key = line &+ 1
+    let dirty = write ? L2Cache.dirtyBit : 0
     var victim = base
     var oldest = UInt64.max
     for w in base..<(base + ways) {
-      if tags[w] == key {
+      let entry = tags[w]
+      if entry & ~L2Cache.dirtyBit == key {
         stamps[w] = clock
-        if write { dirty[w] = true }
+        tags[w] = entry | dirty
         hits += 1
         return (true, nil)
       }
-      if tags[w] == 0 {
+      if entry == 0 {
         if oldest != 0 {
           victim = w
           oldest = 0
@@ -57,22 +69,21 @@ struct L2Cache {
     }
     misses += 1
     var evicted: UInt64?
-    if tags[victim] != 0 && dirty[victim] {
+    if tags[victim] & L2Cache.dirtyBit != 0 {
       writebacks += 1
-      evicted = tags[victim] - 1
+      evicted = (tags[victim] & ~L2Cache.dirtyBit) - 1
     }
-    tags[victim] = key
+    tags[victim] = key | dirty
     stamps[victim] = clock
-    dirty[victim] = write
     return (false, evicted)
   }
 
   /// Writes every dirty line back; returns their line numbers.
   mutating func flush() -> [UInt64] {
     var lines: [UInt64] = []
-    for i in 0..<dirty.count where dirty[i] {
-      dirty[i] = false
-      lines.append(tags[i] - 1)
+    for i in 0..<tags.count where tags[i] & L2Cache.dirtyBit != 0 {
+      lines.append((tags[i] & ~L2Cache.dirtyBit) - 1)
+      tags[i] &= ~L2Cache.dirtyBit
     }
     writebacks += lines.count
     return lines
