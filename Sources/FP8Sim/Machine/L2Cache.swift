@@ -8,8 +8,9 @@ struct L2Cache {
   private var tags: [UInt64]
   private var stamps: [UInt64]
   private var clock: UInt64 = 0
-  /// The last line looked up and its set: consecutive lines need no division.
-  private var lastLine: UInt64 = .max
+  /// The last line looked up and its set: consecutive lines need no division. (Starts where no
+  /// line can follow it: line numbers are below 2^63.)
+  private var lastLine: UInt64 = .max - 1
   private var lastSet = 0
 
   var hits = 0
