@@ -15,7 +15,8 @@ public func fuzzAssembler(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   {
     // The canonical text must assemble to the same program.
     let printed = Disassembler.text(of: program)
-    guard let again = try? Assembler.assemble(text: printed, options: Assembler.Options(checkDataFiles: false)),
+    guard
+      let again = try? Assembler.assemble(text: printed, options: Assembler.Options(checkDataFiles: false)),
       again.sameMeaning(as: program)
     else {
       fatalError("canonical text does not round-trip:\n\(printed)")

@@ -11,8 +11,9 @@ import FP8Sim
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRun(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
-  guard let program = try? Assembler.assemble(
-    text: text, path: "fuzz.isa", options: Assembler.Options(checkDataFiles: false))
+  guard
+    let program = try? Assembler.assemble(
+      text: text, path: "fuzz.isa", options: Assembler.Options(checkDataFiles: false))
   else { return 0 }
   FuzzLimits.run(program)
   return 0

@@ -209,7 +209,8 @@ public enum Opcode: String, Sendable, CaseIterable {
     uniqueKeysWithValues: allCases.map { ($0.spec.mnemonic, $0) })
 
   /// `spec.unit` and `spec.mnemonic` without building the spec (for the simulator's hot loop).
-  private static let units: [Opcode: UnitKind] = Dictionary(uniqueKeysWithValues: allCases.map { ($0, $0.spec.unit) })
+  private static let units: [Opcode: UnitKind] = Dictionary(
+    uniqueKeysWithValues: allCases.map { ($0, $0.spec.unit) })
   private static let mnemonics: [Opcode: String] = Dictionary(
     uniqueKeysWithValues: allCases.map { ($0, $0.spec.mnemonic) })
   public var unit: UnitKind { Opcode.units[self]! }

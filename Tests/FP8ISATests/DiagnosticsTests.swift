@@ -47,7 +47,9 @@ import Testing
     Case(source: "  cast h, c, round=1️⃣up", id: "invalidOptionValue", contains: "nearest-even"),
     Case(source: "  mma c, a, b, ta=1️⃣2", id: "invalidOptionValue", contains: "expected 0 or 1"),
     Case(source: "  cast h, c, 1️⃣bias=301", id: "invalidOptionValue", contains: "301 is outside -300...300"),
-    Case(source: "  bias r1, f1, fp8e4, 1️⃣min=3, max=-3", id: "invalidOptionValue", contains: "min (3) is greater than max (-3)"),
+    Case(
+      source: "  bias r1, f1, fp8e4, 1️⃣min=3, max=-3", id: "invalidOptionValue",
+      contains: "min (3) is greater than max (-3)"),
     Case(source: "  bias r1, f1, fp8e4, 1️⃣margin=-400", id: "invalidOptionValue", contains: "-400 is outside"),
     Case(
       source: "  mma h, a, b, 1️⃣acc=fp22", id: "invalidOptionValue", contains: "cannot accumulate into f16"),

@@ -17,7 +17,8 @@ import Testing
     let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
     do {
       let program = try Assembler.assemble(text: text, options: .init(checkDataFiles: false))
-      let again = try Assembler.assemble(text: Disassembler.text(of: program), options: .init(checkDataFiles: false))
+      let again = try Assembler.assemble(
+        text: Disassembler.text(of: program), options: .init(checkDataFiles: false))
       #expect(again.sameMeaning(as: program))
     } catch {
       #expect(!error.diagnostics.isEmpty)

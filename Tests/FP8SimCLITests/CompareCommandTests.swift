@@ -12,18 +12,27 @@ import Testing
     ])
     #expect(r.status == .success, "\(r.stderr)")
     let lines = r.stdout.split(separator: "\n")
-    #expect(lines[1].hasPrefix("measurement") && lines[1].contains(" linear_amax ") && lines[1].hasSuffix(" linear_cscale"))
-    for row in ["cycles", "stall: sync", "DRAM -> L2 B", "X: L2 -> SRAM B", "energy uJ", "Y SNR dB", "cast overflows"] {
+    #expect(
+      lines[1].hasPrefix("measurement") && lines[1].contains(" linear_amax ")
+        && lines[1].hasSuffix(" linear_cscale"))
+    for row in [
+      "cycles", "stall: sync", "DRAM -> L2 B", "X: L2 -> SRAM B", "energy uJ", "Y SNR dB", "cast overflows",
+    ] {
       #expect(lines.contains { $0.hasPrefix(row + " ") }, "missing row \(row)")
     }
   }
 
   @Test func sweepRunsOnceperValueWithSNRBars() {
     inPackageRoot()
-    let r = runCLI(["compare", "examples/linear_cscale.isa", "--sweep", "bias=-1..1", "--set", "S=1", "--set", "M=64"])
+    let r = runCLI([
+      "compare", "examples/linear_cscale.isa", "--sweep", "bias=-1..1", "--set", "S=1", "--set", "M=64",
+    ])
     #expect(r.status == .success, "\(r.stderr)")
     let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("linear_cscale bias=") }
-    #expect(rows.map { String($0.prefix(22)) } == ["linear_cscale bias=-1 ", "linear_cscale bias=0  ", "linear_cscale bias=1  "])
+    #expect(
+      rows.map { String($0.prefix(22)) } == [
+        "linear_cscale bias=-1 ", "linear_cscale bias=0  ", "linear_cscale bias=1  ",
+      ])
     #expect(rows.allSatisfy { $0.hasSuffix("#") })
   }
 

@@ -50,7 +50,9 @@ import Testing
       "option '--rounding' must be one of nearest-even, toward-zero, stochastic; got 'up'"
     ),
     (["quantize", "--format", "f16", "--scale-bias", "x"], "option '--scale-bias' needs an integer"),
-    (["quantize", "--format", "f16", "--scale-bias", "301", "1"], "needs an integer in -300...300, got '301'"),
+    (
+      ["quantize", "--format", "f16", "--scale-bias", "301", "1"], "needs an integer in -300...300, got '301'"
+    ),
     (["quantize", "--format", "f16", "--seed", "-1", "1"], "option '--seed' needs a non-negative integer"),
     (["quantize", "--format", "f16", "--bogus", "1"], "unknown option '--bogus'"),
   ])

@@ -1,6 +1,6 @@
-import Foundation
 import FP8Formats
 import FP8ISA
+import Foundation
 import Testing
 
 @testable import FP8Sim
@@ -50,7 +50,8 @@ import Testing
       name: "halted tile", source: "  beq tid, 1, done\n  barrier\ndone:\n  halt\n", line: 2,
       message: "tile 1 halted (line 4) without reaching this barrier", tiles: 2),
     Case(
-      name: "bias out of range", source: ".tensor x f32 [4] sram\n  mov r3, 1000\n  vfill x, 1, bias=r3\n", line: 3,
+      name: "bias out of range", source: ".tensor x f32 [4] sram\n  mov r3, 1000\n  vfill x, 1, bias=r3\n",
+      line: 3,
       message: "bias 1000 is outside -300...300"),
   ])
   func faultsNameTheLine(c: Case) throws {
@@ -93,7 +94,9 @@ import Testing
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nonfinite-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     var data = Data()
-    for v: Float in [1, .nan, .infinity, -2] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+    for v: Float in [1, .nan, .infinity, -2] {
+      withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+    }
     try NPY.write(dir.appendingPathComponent("x.npy"), shape: [4], descr: "<f4", data: data)
     let text = """
       .tensor X f32 [4] dram npy("x.npy")
@@ -112,7 +115,8 @@ import Testing
     options.baseDirectory = dir
     let r = try Machine(program: program, device: teach(), options: options).run()
     #expect(r.warnings.contains { $0.contains("tensor 'X' starts with 1 NaN and 1 infinite values") })
-    #expect(r.warnings.contains { $0.contains("output 'Y': 2 values of the FP32 reference are NaN or infinite") })
+    #expect(
+      r.warnings.contains { $0.contains("output 'Y': 2 values of the FP32 reference are NaN or infinite") })
     let y = try #require(output(r, "Y"))
     // NaN stays NaN; +inf saturates to 448 in E4M3 with overflow=saturate.
     #expect(y.values[0] == 1 && y.values[1].isNaN && y.values[2] == 448 && y.values[3] == -2)

@@ -16,12 +16,15 @@ import Testing
   func replays(name: String) throws {
     let url = packageRoot.appendingPathComponent("Tests/FP8SimTests/FuzzCases/run/\(name)")
     let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
-    guard let program = try? Assembler.assemble(text: text, options: .init(checkDataFiles: false)) else { return }
+    guard let program = try? Assembler.assemble(text: text, options: .init(checkDataFiles: false)) else {
+      return
+    }
     FuzzLimits.run(program)
   }
 
   @Test func theSlowUnitStopsAtTheWorkBudget() throws {
-    let url = packageRoot.appendingPathComponent("Tests/FP8SimTests/FuzzCases/run/slow-unit-endless-mma-loop.isa")
+    let url = packageRoot.appendingPathComponent(
+      "Tests/FP8SimTests/FuzzCases/run/slow-unit-endless-mma-loop.isa")
     let program = try Assembler.assemble(text: String(contentsOf: url, encoding: .utf8))
     var device = DeviceConfig.teach
     device.tiles = 2

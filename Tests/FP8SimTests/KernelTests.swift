@@ -6,7 +6,9 @@ import Testing
 /// The fast mma kernels give exactly the bits of the reference definitions.
 @Suite struct KernelTests {
   /// Random FP8 values (all codes except NaN/inf), so products are exact in f32.
-  static func fp8Values(_ count: Int, format: FloatFormat, rng: inout SplitMix64, scale: Double = 1) -> [Float] {
+  static func fp8Values(_ count: Int, format: FloatFormat, rng: inout SplitMix64, scale: Double = 1)
+    -> [Float]
+  {
     (0..<count).map { _ in
       while true {
         let v = format.decode(UInt32(rng.next() & 0xFF))
@@ -22,10 +24,12 @@ import Testing
     var testDescription: String { "\(m)×\(n)×\(k)" }
   }
 
-  @Test(arguments: Accumulator.allCases, [
-    Shape(m: 1, n: 1, k: 1), Shape(m: 3, n: 5, k: 7), Shape(m: 4, n: 8, k: 32), Shape(m: 9, n: 17, k: 65),
-    Shape(m: 64, n: 64, k: 100), Shape(m: 5, n: 130, k: 33),
-  ])
+  @Test(
+    arguments: Accumulator.allCases,
+    [
+      Shape(m: 1, n: 1, k: 1), Shape(m: 3, n: 5, k: 7), Shape(m: 4, n: 8, k: 32), Shape(m: 9, n: 17, k: 65),
+      Shape(m: 64, n: 64, k: 100), Shape(m: 5, n: 130, k: 33),
+    ])
   func fastKernelEqualsReference(accumulator: Accumulator, shape: Shape) {
     var rng = SplitMix64(seed: UInt64(shape.m * 1000 + shape.n * 10 + shape.k))
     let (m, n, k) = (shape.m, shape.n, shape.k)
@@ -47,7 +51,10 @@ import Testing
 
   @Test func halfRoundingMatchesFloat16OnEveryKindOfValue() {
     var rng = SplitMix64(seed: 1)
-    var inputs: [Float] = [0, -0, 65504, 65519.99, 65520, -65520, 1e-8, -3e-8, 5.9604645e-8, 2.9802322e-8, .infinity, -.infinity, .nan, 1.0009765, 6.1035156e-5]
+    var inputs: [Float] = [
+      0, -0, 65504, 65519.99, 65520, -65520, 1e-8, -3e-8, 5.9604645e-8, 2.9802322e-8, .infinity, -.infinity,
+      .nan, 1.0009765, 6.1035156e-5,
+    ]
     for _ in 0..<100_000 { inputs.append(Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))) }
     var i = 0
     while i + 8 <= inputs.count {

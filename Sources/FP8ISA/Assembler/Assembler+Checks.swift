@@ -26,7 +26,8 @@ extension Assembler {
       if let v = instruction.options[name]?.intValue, !ScalingBias.validRange.contains(Int(clamping: v)) {
         throw LineError(
           message: .invalidOptionValue(
-            name, "\(v) is outside \(ScalingBias.validRange.lowerBound)...\(ScalingBias.validRange.upperBound)"),
+            name,
+            "\(v) is outside \(ScalingBias.validRange.lowerBound)...\(ScalingBias.validRange.upperBound)"),
           column: optionColumns[name] ?? 1)
       }
     }

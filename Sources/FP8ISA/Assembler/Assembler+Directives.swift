@@ -33,11 +33,8 @@ extension Assembler {
     s.skipSpaces()
     let valueColumn = s.column
     let value: String
-    if let str = s.string() {
-      switch str {
-      case .success(let text): value = text
-      case .failure(let box): throw LineError(message: box.message, column: valueColumn)
-      }
+    if let text = try s.string() {
+      value = text
     } else if let word = s.word() {
       value = word
     } else {
@@ -198,15 +195,10 @@ extension Assembler {
       return UInt64(n)
     }
     func quoted(_ s: inout Scanner) throws(LineError) -> String {
-      s.skipSpaces()
-      let c = s.column
-      guard let result = s.string() else {
-        throw LineError(message: .expected("a quoted path", found: s.rest()), column: c)
+      guard let text = try s.string() else {
+        throw LineError(message: .expected("a quoted path", found: s.rest()), column: s.column)
       }
-      switch result {
-      case .success(let text): return text
-      case .failure(let box): throw LineError(message: box.message, column: c)
-      }
+      return text
     }
     let result: Initializer
     switch kind {

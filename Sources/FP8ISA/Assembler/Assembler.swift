@@ -143,8 +143,8 @@ public struct Assembler {
     return Int(digits)
   }
 
-  /// The candidate nearest to `name` by edit distance, if reasonably near.
-  static func closest(to name: String, in candidates: [String]) -> String? {
+  /// The candidate nearest to `name` by edit distance, if reasonably near (for "did you mean").
+  public static func closest(to name: String, in candidates: [String]) -> String? {
     var best: (String, Int)?
     for c in candidates {
       let d = editDistance(name, c)
@@ -155,7 +155,8 @@ public struct Assembler {
     return best?.0
   }
 
-  static func editDistance(_ a: String, _ b: String) -> Int {
+  /// Levenshtein distance between two strings, in characters.
+  public static func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a)
     let b = Array(b)
     if a.isEmpty { return b.count }

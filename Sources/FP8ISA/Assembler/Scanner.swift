@@ -127,16 +127,16 @@ struct Scanner {
     return index > start ? String(characters[start..<index]) : nil
   }
 
-  /// A double-quoted string with `\"` and `\\` escapes. Returns nil if there is no `"`;
-  /// `.failure` if it is not terminated.
-  mutating func string() -> Result<String, DiagnosticMessageBox>? {
+  /// A double-quoted string with `\"` and `\\` escapes, or nil if no `"` comes next.
+  mutating func string() throws(LineError) -> String? {
     skipSpaces()
     guard peek() == "\"" else { return nil }
+    let column = self.column
     index += 1
     var text = ""
     while let c = peek() {
       index += 1
-      if c == "\"" { return .success(text) }
+      if c == "\"" { return text }
       if c == "\\", let next = peek() {
         index += 1
         text.append(next)
@@ -144,7 +144,7 @@ struct Scanner {
         text.append(c)
       }
     }
-    return .failure(DiagnosticMessageBox(.unterminatedString()))
+    throw LineError(message: .unterminatedString(), column: column)
   }
 
   /// The rest of the line from the current position (for messages).
@@ -163,12 +163,6 @@ struct Scanner {
     if end == index { end = min(index + 1, characters.count) }
     return String(characters[index..<end])
   }
-}
-
-/// A message carried through `Result` (which needs an `Error`).
-struct DiagnosticMessageBox: Error {
-  var message: DiagnosticMessage
-  init(_ message: DiagnosticMessage) { self.message = message }
 }
 
 extension String {

@@ -1,4 +1,5 @@
 import FP8Formats
+import FP8ISA
 import Foundation
 
 /// A device file that cannot be used, with every problem found.
@@ -59,7 +60,9 @@ extension DeviceConfig {
     let known = Dictionary(uniqueKeysWithValues: fields.map { ($0.path, $0) })
     for (key, value) in flat.sorted(by: { $0.key < $1.key }) {
       guard let field = known[key] else {
-        let nearest = fields.map(\.path).min { editDistance($0, key) < editDistance($1, key) }
+        let nearest = fields.map(\.path).min {
+          Assembler.editDistance($0, key) < Assembler.editDistance($1, key)
+        }
         problems.append("unknown field '\(key)'" + (nearest.map { " (did you mean '\($0)'?)" } ?? ""))
         continue
       }
@@ -120,21 +123,6 @@ extension DeviceConfig {
       return context.debugDescription
     }
     return "\(error)"
-  }
-
-  static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a)
-    let b = Array(b)
-    var previous = Array(0...b.count)
-    for i in 1...max(1, a.count) where !a.isEmpty {
-      var current = [i] + Array(repeating: 0, count: b.count)
-      for j in stride(from: 1, through: b.count, by: 1) {
-        current[j] = min(
-          previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-      }
-      previous = current
-    }
-    return a.isEmpty ? b.count : previous[b.count]
   }
 
   /// The device as a commented JSON5 document that `load` reads back to the same device.

@@ -76,7 +76,8 @@ extension Machine {
       accumulator: accumulator, inputs: inputClass)
     var cShadow = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd.shadow)
     MMANumerics.shadow(
-      a: packed(a, sa.shadow, transpose: ta), b: packed(b, sb.shadow, transpose: tb), c: &cShadow, m: m, n: n, k: k)
+      a: packed(a, sa.shadow, transpose: ta), b: packed(b, sb.shadow, transpose: tb), c: &cShadow, m: m, n: n,
+      k: k)
     d.scatter(cMain, into: &sd.main)
     d.scatter(cShadow, into: &sd.shadow)
     if let r = amaxRegister {

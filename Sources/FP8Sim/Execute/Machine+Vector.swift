@@ -156,7 +156,8 @@ extension Machine {
   }
 
   /// The output options of a vector instruction writing `destination`.
-  func outputCast(_ instruction: Instruction, destination: ResolvedView, tile id: Int) throws(RuntimeFaultMessage)
+  func outputCast(_ instruction: Instruction, destination: ResolvedView, tile id: Int)
+    throws(RuntimeFaultMessage)
     -> OutputCast
   {
     let o = instruction.options

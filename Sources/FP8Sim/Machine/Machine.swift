@@ -71,7 +71,9 @@ public final class Machine {
       layouts.append(TensorLayout(decl: t, format: format, strides: strides, address: address))
     }
     self.layouts = layouts
-    dramRanges = layouts.indices.filter { layouts[$0].isDRAM }.map { (layouts[$0].address, layouts[$0].bytes, $0) }
+    dramRanges = layouts.indices.filter { layouts[$0].isDRAM }.map {
+      (layouts[$0].address, layouts[$0].bytes, $0)
+    }
     tiles = (0..<device.tiles).map { TileState(id: $0, tensorCount: program.tensors.count) }
     dram = Array(repeating: nil, count: program.tensors.count)
     sram = Array(repeating: Array(repeating: nil, count: program.tensors.count), count: device.tiles)
@@ -102,7 +104,8 @@ public final class Machine {
     if nonFinite.nan + nonFinite.inf > 0 && !warnedTensors.contains(index) {
       warnedTensors.insert(index)
       warnings.append(
-        "\(layout.decl.location): tensor '\(layout.decl.name)' starts with \(nonFinite.nan) NaN and \(nonFinite.inf) infinite values")
+        "\(layout.decl.location): tensor '\(layout.decl.name)' starts with \(nonFinite.nan) NaN and \(nonFinite.inf) infinite values"
+      )
     }
     return storage
   }
@@ -207,7 +210,8 @@ public final class Machine {
     work = overflow ? .max : total
     if work > options.maxWork {
       throw RuntimeFaultMessage(
-        "the run exceeded its budget of \(options.maxWork) MACs and element operations; raise it with --max-work")
+        "the run exceeded its budget of \(options.maxWork) MACs and element operations; raise it with --max-work"
+      )
     }
   }
 

@@ -20,7 +20,9 @@ enum Initializers {
     return (nan, inf)
   }
 
-  static func fillValues(_ storage: TensorStorage, layout: TensorLayout, baseDirectory: URL?) throws(RuntimeFault) {
+  static func fillValues(_ storage: TensorStorage, layout: TensorLayout, baseDirectory: URL?)
+    throws(RuntimeFault)
+  {
     let format = layout.format
     let n = layout.count
     func set(_ i: Int, _ x: Double) {

@@ -16,8 +16,7 @@ enum MMAKernels {
     let panels = (n + 7) / 8
     let packed = pack(b, n: n, k: k)
     let rowBlocks = (m + 3) / 4
-    let work = m * n * k
-    let chunks = work >= parallelThreshold ? min(rowBlocks, 4 * ProcessInfoCores.count) : 1
+    let chunks = chunkCount(work: m * n * k, units: rowBlocks)
     a.withUnsafeBufferPointer { pa in
       packed.withUnsafeBufferPointer { pp in
         c.withUnsafeMutableBufferPointer { pc in
@@ -35,14 +34,20 @@ enum MMAKernels {
               i += 4
             }
           }
-          if chunks == 1 {
-            body(0)
-          } else {
-            DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
-          }
+          split(chunks, body)
         }
       }
     }
+  }
+
+  /// How many pieces to split `units` rows (or row blocks) of `work` MACs into.
+  static func chunkCount(work: Int, units: Int) -> Int {
+    work >= parallelThreshold ? min(units, 4 * ProcessInfoCores.count) : 1
+  }
+
+  /// Runs `body` on each of `chunks` disjoint pieces, across cores when there is more than one.
+  static func split(_ chunks: Int, _ body: @Sendable (Int) -> Void) {
+    if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
   }
 
   /// B packed into panels of 8 columns: panel p holds B[kk, 8p ..< 8p+8] for every kk, zero
@@ -147,12 +152,14 @@ enum HalfRounding {
     let magnitude = bits & 0x7FFF_FFFF
     // Biased exponent, clamped to [113, 143]: below 2^-14 (f16 subnormals) the quantum stays
     // 2^-24; from 2^16 up everything overflows, and a larger exponent would overflow c itself.
-    let field = (magnitude &>> 23).clamped(lowerBound: SIMD8(repeating: 113), upperBound: SIMD8(repeating: 143))
+    let field = (magnitude &>> 23).clamped(
+      lowerBound: SIMD8(repeating: 113), upperBound: SIMD8(repeating: 143))
     // c = 1.5 · 2^(e − 10 + 23): exponent field (field + 13), mantissa 0x400000.
     let cv = SIMD8<Float>(bits: (field &+ 13) &<< 23 | 0x0040_0000)
     let rounded = ((x + cv) - cv).bits & 0x7FFF_FFFF
     // 65536 or more is past the largest f16 (65504): infinity. inf and NaN pass through.
-    var out = Lanes.select(Lanes.greater(rounded, SIMD8(repeating: 0x477F_FFFF)), SIMD8(repeating: 0x7F80_0000), rounded)
+    var out = Lanes.select(
+      Lanes.greater(rounded, SIMD8(repeating: 0x477F_FFFF)), SIMD8(repeating: 0x7F80_0000), rounded)
     out = Lanes.select(Lanes.greater(magnitude, SIMD8(repeating: 0x7F7F_FFFF)), magnitude, out)
     // Rounding never changes the sign ((x + c) − c loses it when x rounds to zero).
     return SIMD8<Float>(bits: out | bits & 0x8000_0000)
@@ -191,8 +198,7 @@ enum FP22Kernel {
     let group = MMANumerics.fp22Group
     let panels = (n + 7) / 8
     let packed = MMAKernels.pack(b, n: n, k: k)
-    let work = m * n * k
-    let chunks = work >= MMAKernels.parallelThreshold ? min(m, 4 * ProcessInfoCores.count) : 1
+    let chunks = MMAKernels.chunkCount(work: m * n * k, units: m)
     a.withUnsafeBufferPointer { pa in
       packed.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
@@ -223,7 +229,7 @@ enum FP22Kernel {
               }
             }
           }
-          if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+          MMAKernels.split(chunks, body)
         }
       }
     }
@@ -231,7 +237,9 @@ enum FP22Kernel {
 
   /// One aligned group for 8 lanes; `terms[0..<count]` are the products.
   @inline(__always)
-  static func reduce(_ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>, count: Int) -> SIMD8<Float> {
+  static func reduce(_ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>, count: Int) -> SIMD8<
+    Float
+  > {
     // Largest biased exponent per lane (0 for zeros; FP8 products are never f32-subnormal).
     var top = (acc.bits &>> 23) & 0xFF
     for t in 0..<count { top = Lanes.max(top, (terms[t].bits &>> 23) & 0xFF) }
@@ -250,7 +258,8 @@ enum FP22Kernel {
       let bits = v.bits
       let shift = (top &- ((bits &>> 23) & 0xFF)) &+ 10
       let kept = bits & ((SIMD8<UInt32>(repeating: 0xFFFF_FFFF) &<< (shift & 31)) | 0xFF80_0000)
-      return SIMD8<Float>(bits: Lanes.select(Lanes.greater(shift, SIMD8(repeating: 23)), bits & 0x8000_0000, kept))
+      return SIMD8<Float>(
+        bits: Lanes.select(Lanes.greater(shift, SIMD8(repeating: 23)), bits & 0x8000_0000, kept))
     }
     var sum = truncated(acc)
     for t in 0..<count { sum += truncated(terms[t]) }

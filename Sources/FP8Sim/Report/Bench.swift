@@ -23,7 +23,8 @@ public enum Bench {
       rows.append(
         Row(
           name: "mma emulation, \(accumulator.rawValue) accumulation", value: rate / 1e9, unit: "G MAC/s",
-          target: accumulator == .f32 ? 1.0 : nil, detail: "FP8 inputs, \(size)×\(size)×\(size), best of runs"))
+          target: accumulator == .f32 ? 1.0 : nil, detail: "FP8 inputs, \(size)×\(size)×\(size), best of runs"
+        ))
     }
     rows.append(try gemmRun(quick: quick))
     rows.append(try instructionRate(quick: quick))
@@ -40,7 +41,9 @@ public enum Bench {
     var best = Double.infinity
     for _ in 0..<repeats {
       var c = [Float](repeating: 0, count: n * n)
-      let seconds = measure { MMANumerics.multiply(a: a, b: b, c: &c, m: n, n: n, k: n, accumulator: accumulator) }
+      let seconds = measure {
+        MMANumerics.multiply(a: a, b: b, c: &c, m: n, n: n, k: n, accumulator: accumulator)
+      }
       best = min(best, seconds)
     }
     return Double(n * n * n) / best
@@ -57,7 +60,8 @@ public enum Bench {
     seconds = measure { _ = try? Machine(program: program, device: device).run() }
     let macs = Double(result.compute.macs["fp8"] ?? 0)
     return Row(
-      name: "numeric GEMM run (device + FP32 shadow)", value: macs / seconds / 1e9, unit: "G MAC/s", target: nil,
+      name: "numeric GEMM run (device + FP32 shadow)", value: macs / seconds / 1e9, unit: "G MAC/s",
+      target: nil,
       detail: "\(n)×\(n)×\(n) FP8, f32 accumulation, 16 tiles, \(fixed(seconds, 3)) s")
   }
 
@@ -76,9 +80,12 @@ public enum Bench {
     var options = RunOptions()
     options.timingOnly = true
     var executed = 0
-    let seconds = measure { executed = (try? Machine(program: program, device: device, options: options).run())?.instructions ?? 0 }
+    let seconds = measure {
+      executed = (try? Machine(program: program, device: device, options: options).run())?.instructions ?? 0
+    }
     return Row(
-      name: "simulated instructions (scalar loop)", value: Double(executed) / seconds / 1e6, unit: "M instr/s",
+      name: "simulated instructions (scalar loop)", value: Double(executed) / seconds / 1e6,
+      unit: "M instr/s",
       target: 1.0, detail: "\(executed) instructions, \(fixed(seconds, 3)) s")
   }
 
@@ -94,7 +101,9 @@ public enum Bench {
     let simulatedTFLOPS = 2 * Double(r.compute.macs["fp8"] ?? 0) / r.seconds / 1e12
     return Row(
       name: "timing-only GEMM \(n)×\(n)×\(n) on h100", value: seconds, unit: "s", target: nil,
-      detail: "\(r.instructions) instructions (\(fixed(Double(r.instructions) / seconds / 1e6, 2)) M/s), simulated \(fixed(simulatedTFLOPS, 1)) TFLOP/s")
+      detail:
+        "\(r.instructions) instructions (\(fixed(Double(r.instructions) / seconds / 1e6, 2)) M/s), simulated \(fixed(simulatedTFLOPS, 1)) TFLOP/s"
+    )
   }
 
   /// The example GEMM with its sizes replaced.

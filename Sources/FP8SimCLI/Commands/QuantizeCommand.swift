@@ -20,7 +20,6 @@ enum QuantizeCommand: Command {
     OptionSpec("--overflow", value: "O", help: "nonfinite (default) or saturate."),
   ]
 
-
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     guard let formatName = arguments.value("--format") else {
       throw UsageError("missing required option '--format F'")

@@ -22,7 +22,8 @@ enum RunCommand: Command {
       "--dump", value: "DIR", help: "Write each output as NAME.npy, NAME.ref.npy and NAME.codes.npy."),
     OptionSpec(
       "--max-instructions", value: "N", help: "Fault after N executed instructions (default 100000000)."),
-    OptionSpec("--max-work", value: "N", help: "Fault after N MACs and element operations (default: no limit)."),
+    OptionSpec(
+      "--max-work", value: "N", help: "Fault after N MACs and element operations (default: no limit)."),
   ]
 
   enum Format: String, CaseIterable { case text, json }
