@@ -69,6 +69,9 @@ enum RunCommand: Command {
     options.maxInstructions = try arguments.integer(
       "--max-instructions", default: options.maxInstructions, range: 1...Int.max)
     options.maxWork = try arguments.integer("--max-work", default: options.maxWork, range: 1...Int.max)
+    if arguments.value("--trace-limit") != nil && arguments.value("--trace") == nil {
+      throw UsageError("--trace-limit needs --trace FILE")
+    }
     if arguments.value("--trace") != nil {
       options.traceEventLimit = try arguments.integer(
         "--trace-limit", default: 1_000_000, range: 1...100_000_000)
