@@ -101,6 +101,25 @@ import Testing
     #expect(fits.traffic.tensors["HS"] == nil)
   }
 
+  @Test func backwardPassNeedsLossScalingAndAGradientMargin() throws {
+    let base = try Self.report("backward_fp8")
+    #expect(Self.snr(base, "DX") > 24 && Self.snr(base, "DW") > 24 && base.totalUnderflow == 0)
+    #expect(base.compute.macsByFormat["e5m2×e4m3fn→f16"] == 64 * 48 * 48)
+    // Without loss scaling the tiny gradients underflow FP16 on their way in.
+    let unscaled = try Self.report("backward_fp8", ["LS=0"])
+    #expect(unscaled.totalUnderflow > 0 && Self.snr(unscaled, "DX") < Self.snr(base, "DX") - 1)
+    // With the paper's margin of 3, Gaussian gradients overflow the FP16 accumulators.
+    let margin3 = try Self.report("backward_fp8", ["MARGIN=3"])
+    #expect(Self.snr(margin3, "DX") == -.infinity && (margin3.outputs.first?.inf ?? 0) > 0)
+  }
+
+  @Test func attentionKeepsScoresAndSoftmaxInHigherPrecision() throws {
+    let r = try Self.report("attention_rows")
+    #expect(r.compute.macsByFormat["e4m3fn×e4m3fn→f16"] == 3 * 32 * 64 * 64)
+    #expect(r.compute.macsByFormat["f16×f16→f32"] == 32 * 32 * 64 * 2)
+    #expect(Self.snr(r, "O") > 20)
+  }
+
   @Test func withoutTheMarginFP16AccumulationOverflows() throws {
     // Both operands scaled to the top of E4M3: 448·448 > 65504 (paper §3.2).
     let r = try Self.report("linear_amax", ["S=1", "MARGIN=0"])
