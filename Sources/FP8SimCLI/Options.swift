@@ -89,6 +89,11 @@ public struct ParsedArguments: Sendable {
 
 /// Typed readers for option values, each with a clear usage error.
 extension ParsedArguments {
+  /// For commands that take no positional argument.
+  public func expectNoPositionals() throws(UsageError) {
+    if let first = positionals.first { throw UsageError("unexpected argument '\(first)'") }
+  }
+
   public func integer(_ name: String, default defaultValue: Int, range: ClosedRange<Int>)
     throws(UsageError) -> Int
   {

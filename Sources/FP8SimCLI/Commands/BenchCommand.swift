@@ -11,9 +11,7 @@ enum BenchCommand: Command {
   ]
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
-    guard arguments.positionals.isEmpty else {
-      throw UsageError("unexpected argument '\(arguments.positionals[0])'")
-    }
+    try arguments.expectNoPositionals()
     #if DEBUG
       context.stderr.line(
         "fp8sim bench: warning: this is a debug build; measure with `swift run -c release fp8sim bench`")

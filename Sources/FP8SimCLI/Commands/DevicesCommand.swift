@@ -12,9 +12,7 @@ enum DevicesCommand: Command {
   ]
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
-    guard arguments.positionals.isEmpty else {
-      throw UsageError("unexpected argument '\(arguments.positionals[0])'")
-    }
+    try arguments.expectNoPositionals()
     if arguments.has("--fields") {
       context.stdout.write(DeviceConfig.fieldReferenceMarkdown())
       return .success

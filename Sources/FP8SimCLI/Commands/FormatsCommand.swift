@@ -9,9 +9,7 @@ enum FormatsCommand: Command {
   static let options: [OptionSpec] = []
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
-    guard arguments.positionals.isEmpty else {
-      throw UsageError("unexpected argument '\(arguments.positionals[0])'")
-    }
+    try arguments.expectNoPositionals()
     context.stdout.write(table())
     return .success
   }

@@ -8,9 +8,7 @@ enum ISACommand: Command {
   static let options: [OptionSpec] = []
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
-    guard arguments.positionals.isEmpty else {
-      throw UsageError("unexpected argument '\(arguments.positionals[0])'")
-    }
+    try arguments.expectNoPositionals()
     context.stdout.write(ISADocument.markdown())
     return .success
   }
