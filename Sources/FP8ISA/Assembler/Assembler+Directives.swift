@@ -48,12 +48,7 @@ extension Assembler {
   }
 
   mutating func paramDirective(_ s: inout Scanner) throws(LineError) {
-    s.skipSpaces()
-    let column = s.column
-    guard let name = s.identifier() else {
-      throw LineError(message: .expected("a parameter name", found: s.rest()), column: column)
-    }
-    try checkNewName(name, column: column)
+    let (name, column) = try newName(&s, what: "a parameter name")
     guard s.consume("=") else {
       throw LineError(message: .expected("'='", found: s.rest()), column: s.column)
     }
@@ -78,6 +73,17 @@ extension Assembler {
       ParamDecl(name: name, value: value, overridden: overridden, location: s.location(at: column)))
   }
 
+  /// The name a `.param` or `.tensor` declares, and its column; it must be new.
+  func newName(_ s: inout Scanner, what: String) throws(LineError) -> (String, Int) {
+    s.skipSpaces()
+    let column = s.column
+    guard let name = s.identifier() else {
+      throw LineError(message: .expected(what, found: s.rest()), column: column)
+    }
+    try checkNewName(name, column: column)
+    return (name, column)
+  }
+
   func checkNewName(_ name: String, column: Int) throws(LineError) {
     if Assembler.isReserved(name) {
       throw LineError(message: .reservedName(name), column: column, length: name.count)
@@ -89,12 +95,7 @@ extension Assembler {
 
   /// `.tensor NAME TYPE [d0, d1, ...] SPACE [INITIALISER]`
   mutating func tensorDirective(_ s: inout Scanner) throws(LineError) {
-    s.skipSpaces()
-    let column = s.column
-    guard let name = s.identifier() else {
-      throw LineError(message: .expected("a tensor name", found: s.rest()), column: column)
-    }
-    try checkNewName(name, column: column)
+    let (name, column) = try newName(&s, what: "a tensor name")
     let dtype = try parseDType(&s)
     s.skipSpaces()
     let shapeColumn = s.column

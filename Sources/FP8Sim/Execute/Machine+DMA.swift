@@ -115,6 +115,7 @@ extension Machine {
           line: line))
     }
     record(id, .dma, instruction.opcode.mnemonic, start: ready, end: end, line: line)
+    pruneHazards(id, tensor: access.tensor)
 
     if !options.timingOnly {
       let from = try storage(src.tensor, tile: id)

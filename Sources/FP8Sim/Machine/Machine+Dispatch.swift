@@ -89,18 +89,16 @@ extension Machine {
     for f in floatWrites { tiles[tile].floatReady[f] = visible }
     tiles[tile].endTime = max(tiles[tile].endTime, visible)
     record(tile, unit, name, start: start, end: end, line: line)
-    pruneHazards(tile)
+    for access in reads + writes { pruneHazards(tile, tensor: access.tensor) }
     issue(tile)
     return (start, end)
   }
 
-  /// Keeps the hazard lists short: entries that cannot delay future work are dropped.
-  func pruneHazards(_ tile: Int) {
+  /// Keeps a tensor's hazard lists short: entries that cannot delay future work are dropped.
+  /// (Lists only grow when their tensor is accessed, so pruning there is enough.)
+  func pruneHazards(_ tile: Int, tensor: Int) {
     let now = tiles[tile].time
     let waited = tiles[tile].waitedThrough
-    for i in tiles[tile].hazards.indices
-    where !tiles[tile].hazards[i].writes.isEmpty || !tiles[tile].hazards[i].reads.isEmpty {
-      tiles[tile].hazards[i].prune(before: now, waitedThrough: waited)
-    }
+    tiles[tile].hazards[tensor].prune(before: now, waitedThrough: waited)
   }
 }
