@@ -28,10 +28,18 @@ extension Machine {
     let duration = Int64((Double(padded) / device.macsPerCycle(inputClass)).rounded(.up))
     try spend(m * n * k)
     compute.macs[inputClass.rawValue, default: 0] += m * n * k
-    let accumulatorName =
-      o["acc"]?.choiceValue.flatMap { $0 == "auto" ? nil : $0 } ?? layouts[d.tensor].format.name
+    let accumulator: Accumulator
+    switch o["acc"]?.choiceValue ?? "auto" {
+    case "fp22": accumulator = .fp22
+    case "f16": accumulator = .f16
+    case "bf16": accumulator = .bf16
+    case "f32": accumulator = .f32
+    default:
+      let f = layouts[d.tensor].format
+      accumulator = f == .f16 ? .f16 : f == .bf16 ? .bf16 : .f32
+    }
     compute.macsByFormat[
-      "\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulatorName)", default: 0] +=
+      "\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulator.rawValue)", default: 0] +=
       m * n * k
     compute.paddedMacs[inputClass.rawValue, default: 0] += padded
     let dBytes = d.count * layouts[d.tensor].elementBytes
@@ -48,16 +56,6 @@ extension Machine {
       line: instruction.location.line)
     if options.timingOnly { return }
 
-    let accumulator: Accumulator
-    switch o["acc"]?.choiceValue ?? "auto" {
-    case "fp22": accumulator = .fp22
-    case "f16": accumulator = .f16
-    case "bf16": accumulator = .bf16
-    case "f32": accumulator = .f32
-    default:
-      let f = layouts[d.tensor].format
-      accumulator = f == .f16 ? .f16 : f == .bf16 ? .bf16 : .f32
-    }
     let sa = try storage(a.tensor, tile: id)
     let sb = try storage(b.tensor, tile: id)
     let sd = try storage(d.tensor, tile: id)

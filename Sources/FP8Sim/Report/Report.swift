@@ -193,12 +193,17 @@ public struct Report: Codable, Sendable, Equatable {
 
   /// Pretty-printed JSON with sorted keys (stable for golden files).
   public func json() -> String {
+    let data = (try? Report.encoder().encode(self)) ?? Data()
+    return String(decoding: data, as: UTF8.self) + "\n"
+  }
+
+  /// The encoder of every fp8sim JSON document: sorted keys, `inf`/`-inf`/`nan` as strings.
+  public static func encoder() -> JSONEncoder {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    let data = (try? encoder.encode(self)) ?? Data()
-    return String(decoding: data, as: UTF8.self) + "\n"
+    return encoder
   }
 
   public static func decode(_ json: String) throws -> Report {

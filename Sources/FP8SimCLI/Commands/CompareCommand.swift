@@ -187,12 +187,9 @@ enum CompareCommand: Command {
       var label: String
       var report: Report
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     let data =
-      (try? encoder.encode(Output(runs: runs.map { Entry(label: $0.label, report: $0.report) }))) ?? Data()
+      (try? Report.encoder().encode(Output(runs: runs.map { Entry(label: $0.label, report: $0.report) })))
+      ?? Data()
     return String(decoding: data, as: UTF8.self) + "\n"
   }
 }
