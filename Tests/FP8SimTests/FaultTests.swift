@@ -125,3 +125,90 @@ import Testing
     #expect(q.nan == 1 && q.overflow == 1)
   }
 }
+
+/// Counts a user controls never overflow: the run faults at the instruction instead.
+@Suite struct OverflowTests {
+  static let bigSRAM = teach { $0.sramBytesPerTile = 1 << 30 }
+
+  @Test func slowTensorUnitFaultsInsteadOfOverflowing() throws {
+    var device = Self.bigSRAM
+    device.tensorMacsPerCycleFP8 = 0.001
+    var options = RunOptions()
+    options.timingOnly = true
+    let f = try #require(
+      fault(
+        ".tensor a fp8e4 [8192, 8192] sram\n.tensor b fp8e4 [8192, 8192] sram\n.tensor c f32 [8192, 8192] sram\nloop: mma c, a, b\n  jmp loop\n",
+        device: device, options: options))
+    #expect(f.location?.line == 4)
+    #expect(
+      f.message
+        == "mma 8192×8192×8192 (549755813888 padded MACs) would take 549755813888000.0 cycles, more than the 17592186044416 (2^44) a run may simulate; check the device's rates"
+    )
+  }
+
+  @Test func costlyVectorWorkFaultsInsteadOfOverflowing() throws {
+    var device = Self.bigSRAM
+    device.vectorElementsPerCycle = 1e9
+    device.vectorTranscendentalCost = 1e6
+    var options = RunOptions()
+    options.timingOnly = true
+    // 2^30 elements · 10^6 / 10^9 per cycle ≈ 1.07·10^6 cycles: fits; the counts stay exact.
+    let r = try simulate(".tensor x fp8e4 [32768, 32768] sram\n  exp x, x\n", device: device, options: options)
+    #expect(r.compute.vectorElementOps == (1 << 30) * 1_000_000)
+    // ceil(2^30 · 10^6 / 10^9) cycles of occupancy, then the vector latency.
+    #expect(r.cycles == 1_073_742 + Int64(device.vectorLatency))
+  }
+
+  @Test func endlessTimeFaultsAtTheTimeLimit() throws {
+    var device = Self.bigSRAM
+    device.vectorElementsPerCycle = 0.001
+    device.vectorTranscendentalCost = 1000
+    var options = RunOptions()
+    options.timingOnly = true
+    // Each exp takes 2^30·1000·10^3 ≈ 10^15 cycles: over the limit at once.
+    let f = try #require(
+      fault(".tensor x fp8e4 [32768, 32768] sram\nloop: exp x, x\n  jmp loop\n", device: device, options: options))
+    #expect(f.location?.line == 2)
+    #expect(f.message.contains("more than the 17592186044416 (2^44) a run may simulate"), "\(f)")
+    // Many instructions, each under the limit, reach it too.
+    let g = try #require(
+      fault(".tensor x fp8e4 [1024, 1024] sram\nloop: exp x, x\n  jmp loop\n", device: device, options: options))
+    #expect(g.location?.line == 2 || g.location?.line == 3)
+    #expect(g.message == "simulated time passed 17592186044416 (2^44) cycles, the most a run may simulate", "\(g)")
+  }
+
+  @Test func runawayNumericWorkStopsAtTheBudget() throws {
+    #expect(RunOptions().maxWork == 1 << 34)
+    #expect(RunOptions().maxInstructions == 1 << 25)
+    // An endless mma loop: 2^22 work units at 1 per MAC is 2^22 / 2^15 = 128 mma of 32³.
+    var options = RunOptions()
+    options.maxWork = 1 << 22
+    let f = try #require(
+      fault(
+        ".tensor a f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\nloop: mma c, a, a\n  jmp loop\n",
+        options: options))
+    #expect(f.location?.line == 3)
+    #expect(f.message.hasPrefix("the run exceeded its work budget of 4194304 units"), "\(f)")
+    // Vector elements weigh 64 units: 2^22 / 64 / 1024 = 64 instructions.
+    let g = try #require(
+      fault(".tensor a f32 [1024] sram\nloop: vadd a, a, a\n  jmp loop\n", options: options))
+    #expect(g.location?.line == 2)
+    #expect(g.message.hasPrefix("the run exceeded its work budget"), "\(g)")
+  }
+
+  @Test func timingOnlyRunsPayForL2LinesNotMACs() throws {
+    var options = RunOptions()
+    options.timingOnly = true
+    options.maxWork = 64 * 100
+    // 4 KiB = 64 lines of 64 B (+2 slack per run): under 100 lines, any number of MACs is free.
+    let ok = try simulate(
+      ".tensor X f32 [32, 32] dram\n.tensor x f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n  dma.load x, X\n  dma.wait\n  mma c, x, x\n",
+      options: options)
+    #expect(ok.compute.macs["single"] == 32 * 32 * 32)
+    options.maxWork = 64 * 60
+    let f = try #require(
+      fault(".tensor X f32 [32, 32] dram\n.tensor x f32 [32, 32] sram\n  dma.load x, X\n", options: options))
+    #expect(f.location?.line == 3)
+    #expect(f.message.hasPrefix("the run exceeded its work budget of 3840 units"))
+  }
+}

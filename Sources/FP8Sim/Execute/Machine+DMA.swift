@@ -26,7 +26,7 @@ extension Machine {
     let dramView = load ? src : dst
     let layout = layouts[dramView.tensor]
     let bytes = dramView.count * layout.elementBytes
-    try spend(dramView.count)
+    if !options.timingOnly { try spend(dramView.count, weight: WorkCost.dmaElement) }
 
     // In-flight limit.
     let now = tiles[id].time
@@ -55,6 +55,7 @@ extension Machine {
     var writebacks = 0
     let lineBytes = device.l2LineBytes
     var evicted: [UInt64] = []
+    try spend(lineCount(dramView, layout: layout), weight: WorkCost.l2Line)
     forEachLine(dramView, layout: layout) { line in
       if load {
         let r = l2.access(line: line, write: false)
@@ -69,25 +70,25 @@ extension Machine {
     writebacks = evicted.count
     var own = traffic.perTensor[dramView.tensor, default: TensorTraffic()]
     if load {
-      traffic.dramToL2 += fills * lineBytes
-      traffic.l2ToSram += bytes
-      own.dramToL2 += fills * lineBytes
-      own.l2ToSram += bytes
+      try add(&traffic.dramToL2, fills * lineBytes)
+      try add(&traffic.l2ToSram, bytes)
+      try add(&own.dramToL2, fills * lineBytes)
+      try add(&own.l2ToSram, bytes)
     } else {
-      traffic.sramToL2 += bytes
-      own.sramToL2 += bytes
+      try add(&traffic.sramToL2, bytes)
+      try add(&own.sramToL2, bytes)
     }
     traffic.perTensor[dramView.tensor] = own
-    writeBack(evicted)
-    compute.sramBytes += bytes
+    try writeBack(evicted)
+    try add(&compute.sramBytes, bytes)
 
     let t0 = ready + Int64(device.dmaSetupCycles)
     let portStart = max(t0, tiles[id].dmaPortFree)
-    let portEnd = portStart + Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes)
+    let portEnd = portStart + (try Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes))
     tiles[id].dmaPortFree = portEnd
-    let linkEnd = l2Link.reserve(at: t0, bytes: bytes)
+    let linkEnd = try l2Link.reserve(at: t0, bytes: bytes)
     let dramBytes = (fills + writebacks) * lineBytes
-    let dramEnd = dramBytes > 0 ? dramLink.reserve(at: t0, bytes: dramBytes) : t0
+    let dramEnd = dramBytes > 0 ? try dramLink.reserve(at: t0, bytes: dramBytes) : t0
     let latency = Int64(device.l2HitLatency) + (fills > 0 ? Int64(device.dramLatency) : 0)
     let end = max(max(portEnd, linkEnd, dramEnd) + latency, tiles[id].lastDMAEnd)
 
@@ -144,12 +145,30 @@ extension Machine {
   }
 
   /// Counts dirty lines written to DRAM, against the tensors that own them.
-  func writeBack(_ lines: [UInt64]) {
+  func writeBack(_ lines: [UInt64]) throws(RuntimeFaultMessage) {
     let lineBytes = device.l2LineBytes
-    traffic.l2ToDram += lines.count * lineBytes
+    try add(&traffic.l2ToDram, lines.count * lineBytes)
     for line in lines {
-      if let t = tensor(ofLine: line) { traffic.perTensor[t, default: TensorTraffic()].l2ToDram += lineBytes }
+      if let t = tensor(ofLine: line) { try add(&traffic.perTensor[t, default: TensorTraffic()].l2ToDram, lineBytes) }
     }
+  }
+
+  /// The L2 lines a DRAM view touches (exact for contiguous rows, an upper bound for strided
+  /// ones), counted per row without touching the lines, for the work budget.
+  func lineCount(_ view: ResolvedView, layout: TensorLayout) -> Int {
+    let lineBytes = device.l2LineBytes
+    let eb = layout.elementBytes
+    var lines = 0
+    view.forEachRun { start, length, stride in
+      if stride == 1 {
+        let first = (layout.address + start * eb) / lineBytes
+        let last = (layout.address + (start + length) * eb - 1) / lineBytes
+        lines += last - first + 1
+      } else {
+        lines += min(length, (length - 1) * stride * eb / lineBytes + 2)
+      }
+    }
+    return lines
   }
 
   /// The DRAM tensor whose storage holds `line` (binary search over the address map).

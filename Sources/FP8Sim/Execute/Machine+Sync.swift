@@ -40,7 +40,11 @@ extension Machine {
       let levels = Int64(ceilLog2(device.tiles))
       let messageCycles = Int64((4 / device.exchangeBytesPerCycle).rounded(.up))
       cost = 2 * levels * (Int64(device.exchangeHopCycles) + messageCycles)
-      traffic.exchange += 2 * (device.tiles - 1) * 4
+      do throws(RuntimeFaultMessage) {
+        try add(&traffic.exchange, 2 * (device.tiles - 1) * 4)
+      } catch {
+        throw RuntimeFault(error.text, at: instruction.location, tile: first)
+      }
       let values = blocked.sorted().map { float(instruction.operands[1], tile: $0) }
       if instruction.opcode == .allreduceMax {
         main = values.map(\.main).reduce(-.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
@@ -70,6 +74,11 @@ extension Machine {
         tiles[t].floatReady[r] = release
       }
       issue(t)
+      do throws(RuntimeFaultMessage) {
+        try checkTime(t)
+      } catch {
+        throw RuntimeFault(error.text, at: instruction.location, tile: t)
+      }
     }
   }
 }

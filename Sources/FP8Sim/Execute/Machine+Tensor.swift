@@ -24,10 +24,12 @@ extension Machine {
     let pm = roundUp(m, device.tensorTileM)
     let pn = roundUp(n, device.tensorTileN)
     let pk = roundUp(k, kGranule)
-    let padded = pm * pn * pk
-    let duration = Int64((Double(padded) / device.macsPerCycle(inputClass)).rounded(.up))
-    try spend(m * n * k)
-    compute.macs[inputClass.rawValue, default: 0] += m * n * k
+    let macs = try product(m, n, k)
+    let padded = try product(pm, pn, pk)
+    let duration = try cycleCount(
+      Double(padded) / device.macsPerCycle(inputClass), "mma \(m)×\(n)×\(k) (\(padded) padded MACs)")
+    if !options.timingOnly { try spend(macs, weight: WorkCost.mac) }
+    try add(&compute.macs[inputClass.rawValue, default: 0], macs)
     let accumulator: Accumulator
     switch o["acc"]?.choiceValue ?? "auto" {
     case "fp22": accumulator = .fp22
@@ -38,13 +40,15 @@ extension Machine {
       let f = layouts[d.tensor].format
       accumulator = f == .f16 ? .f16 : f == .bf16 ? .bf16 : .f32
     }
-    compute.macsByFormat[
-      "\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulator.rawValue)", default: 0] +=
-      m * n * k
-    compute.paddedMacs[inputClass.rawValue, default: 0] += padded
+    try add(
+      &compute.macsByFormat[
+        "\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulator.rawValue)", default: 0],
+      macs)
+    try add(&compute.paddedMacs[inputClass.rawValue, default: 0], padded)
     let dBytes = d.count * layouts[d.tensor].elementBytes
-    compute.sramBytes +=
-      a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes
+    try add(
+      &compute.sramBytes,
+      a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes)
 
     let amaxRegister = o["amax"]?.floatRegister
     var reads = [Access(a), Access(b)]

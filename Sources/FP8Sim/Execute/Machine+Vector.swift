@@ -26,13 +26,13 @@ extension Machine {
     if op == .amax || op == .rmax || op == .rsum {
       let a = try resolve(ops[1].view!, tile: id)
       let n = a.count
-      try spend(n)
+      if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
       let dest = ops[0].floatRegister!
-      compute.vectorElementOps += n
-      compute.sramBytes += n * layouts[a.tensor].elementBytes
+      try add(&compute.vectorElementOps, n)
+      try add(&compute.sramBytes, n * layouts[a.tensor].elementBytes)
       try dispatch(
         unit: .vector, tile: id, reads: [Access(a)], writes: [], floatWrites: [dest],
-        duration: cycles(Double(n)), latency: Int64(device.vectorLatency), name: name, line: line)
+        duration: cycles(Double(n), name), latency: Int64(device.vectorLatency), name: name, line: line)
       if !options.timingOnly {
         let s = try storage(a.tensor, tile: id)
         let main = a.gather(s.main).map(Double.init)
@@ -85,17 +85,18 @@ extension Machine {
     }
     let amaxRegister = instruction.options["amax"]?.floatRegister
     let n = d.count
-    try spend(n)
+    if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
     let work = Double(n) * costPerElement(op)
-    compute.vectorElementOps += Int(work.rounded(.up))
-    compute.sramBytes += n * layouts[d.tensor].elementBytes
+    // n ≤ 2^40 elements and the cost per element ≤ 10^6 + 2, so the product fits an Int.
+    try add(&compute.vectorElementOps, Int(work.rounded(.up)))
+    try add(&compute.sramBytes, n * layouts[d.tensor].elementBytes)
     for r in [a, b, gamma, beta].compactMap({ $0 }) {
-      compute.sramBytes += r.count * layouts[r.tensor].elementBytes
+      try add(&compute.sramBytes, r.count * layouts[r.tensor].elementBytes)
     }
     let output = try outputCast(instruction, destination: d, tile: id)
     try dispatch(
       unit: .vector, tile: id, reads: reads, writes: [Access(d)], floatReads: floatReads,
-      floatWrites: amaxRegister.map { [$0] } ?? [], duration: cycles(work),
+      floatWrites: amaxRegister.map { [$0] } ?? [], duration: cycles(work, name),
       latency: Int64(device.vectorLatency), name: name, line: line)
     if options.timingOnly { return }
 
@@ -151,8 +152,8 @@ extension Machine {
   }
 
   /// Occupancy of `work` element operations on the vector unit.
-  func cycles(_ work: Double) -> Int64 {
-    work <= 0 ? 0 : Int64((work / device.vectorElementsPerCycle).rounded(.up))
+  func cycles(_ work: Double, _ name: String) throws(RuntimeFaultMessage) -> Int64 {
+    try cycleCount(work / device.vectorElementsPerCycle, "\(name) on \(ValueText.exact(work)) element operations")
   }
 
   /// The output options of a vector instruction writing `destination`.
@@ -194,6 +195,7 @@ extension Machine {
     let target = try storage(d.tensor, tile: id)
     d.scatter(stored, into: &target.main)
     d.scatter(shadow.map { cast.storeShadow($0) }, into: &target.shadow)
+    // Cast counts cannot overflow: they are at most compute.vectorElementOps, which is checked.
     castCounts[d.tensor, default: CastCounts()] = castCounts[d.tensor, default: CastCounts()] + counts
   }
 }

@@ -100,14 +100,20 @@ struct Link {
 
   init(bytesPerCycle: Double) { self.bytesPerCycle = bytesPerCycle }
 
-  /// Cycles to move `bytes` at this link's bandwidth, rounded up.
-  func duration(_ bytes: Int) -> Int64 {
-    bytes <= 0 ? 0 : Int64((Double(bytes) / bytesPerCycle).rounded(.up))
+  /// Cycles to move `bytes` at this link's bandwidth, rounded up; faults past `RunLimits.maxCycles`.
+  func duration(_ bytes: Int) throws(RuntimeFaultMessage) -> Int64 {
+    let cycles = Double(bytes) / bytesPerCycle
+    guard cycles <= Double(RunLimits.maxCycles) else {
+      throw RuntimeFaultMessage(
+        "a transfer of \(bytes) bytes would take more than \(RunLimits.maxCycles) (2^44) cycles at \(bytesPerCycle) B/cycle"
+      )
+    }
+    return bytes <= 0 ? 0 : Int64(cycles.rounded(.up))
   }
 
   /// Reserves the link for `bytes` from `time` on; returns when the transfer ends.
-  mutating func reserve(at time: Int64, bytes: Int) -> Int64 {
-    let d = duration(bytes)
+  mutating func reserve(at time: Int64, bytes: Int) throws(RuntimeFaultMessage) -> Int64 {
+    let d = try duration(bytes)
     if d == 0 { return time }
     let start = max(time, busyUntil)
     busyUntil = start + d

@@ -58,7 +58,12 @@ public final class Machine {
       switch t.space {
       case .dram:
         address = dramAddress
+        // Tensors are at most 2^42 bytes; the address space is capped at 2^56 so sums fit.
         dramAddress += (t.byteCount + 4095) / 4096 * 4096
+        if dramAddress > 1 << 56 {
+          throw RuntimeFault(
+            "the dram tensors up to '\(t.name)' need more than 2^56 bytes of address space", at: t.location)
+        }
       case .sram:
         address = sramOffset
         sramOffset += (t.byteCount + 63) / 64 * 64
@@ -151,11 +156,15 @@ public final class Machine {
     // Dirty lines reach DRAM when the run ends (counted, not timed).
     let flushed = l2.flush()
     traffic.finalWriteback = flushed.count * device.l2LineBytes
-    writeBack(flushed)
+    do throws(RuntimeFaultMessage) {
+      try writeBack(flushed)
+    } catch {
+      throw RuntimeFault(error.text)
+    }
     traffic.l2Hits = l2.hits
     traffic.l2Misses = l2.misses
     traffic.l2Writebacks = l2.writebacks
-    return makeResult()
+    return try makeResult()
   }
 
   enum StepOutcome { case running, blocked, halted }
@@ -192,6 +201,7 @@ public final class Machine {
         arriveAtSync(instruction, index: pc, tile: id)
         return .blocked
       }
+      try checkTime(id)
     } catch {
       throw RuntimeFault(error.text, at: instruction.location, tile: id)
     }
@@ -204,14 +214,53 @@ public final class Machine {
     tiles[id].endTime = tiles[id].drainedAt
   }
 
-  /// Counts `amount` of work against the budget.
-  func spend(_ amount: Int) throws(RuntimeFaultMessage) {
-    let (total, overflow) = work.addingReportingOverflow(amount)
-    work = overflow ? .max : total
+  /// Counts `count` items of `weight` work units each (`WorkCost`) against the budget.
+  func spend(_ count: Int, weight: Int) throws(RuntimeFaultMessage) {
+    let (amount, o1) = count.multipliedReportingOverflow(by: weight)
+    let (total, o2) = work.addingReportingOverflow(amount)
+    work = o1 || o2 ? .max : total
     if work > options.maxWork {
       throw RuntimeFaultMessage(
-        "the run exceeded its budget of \(options.maxWork) MACs and element operations; raise it with --max-work"
+        "the run exceeded its work budget of \(options.maxWork) units (MACs, elements and L2 lines, weighted as in docs/performance.md); raise it with --max-work"
       )
+    }
+  }
+
+  /// Whole cycles for `amount` cycles of occupancy (rounded up); faults when the amount is not a
+  /// number or passes `RunLimits.maxCycles`, so no time computation can overflow.
+  func cycleCount(_ amount: Double, _ what: @autoclosure () -> String) throws(RuntimeFaultMessage) -> Int64 {
+    guard amount.isFinite, amount <= Double(RunLimits.maxCycles) else {
+      throw RuntimeFaultMessage(
+        "\(what()) would take \(ValueText.exact(amount.rounded(.up))) cycles, more than the \(RunLimits.maxCycles) (2^44) a run may simulate; check the device's rates"
+      )
+    }
+    return amount <= 0 ? 0 : Int64(amount.rounded(.up))
+  }
+
+  /// Adds `amount` to a statistic, faulting instead of overflowing.
+  @inline(__always)
+  func add(_ counter: inout Int, _ amount: Int) throws(RuntimeFaultMessage) {
+    let (sum, overflow) = counter.addingReportingOverflow(amount)
+    if overflow { throw RuntimeFaultMessage("a statistic of the run passed 2^63; the run is too large to count") }
+    counter = sum
+  }
+
+  /// Product of counts a user controls, faulting instead of overflowing.
+  func product(_ factors: Int...) throws(RuntimeFaultMessage) -> Int {
+    var p = 1
+    for f in factors {
+      let (r, overflow) = p.multipliedReportingOverflow(by: f)
+      if overflow { throw RuntimeFaultMessage("a count of this instruction passed 2^63; the run is too large to count") }
+      p = r
+    }
+    return p
+  }
+
+  /// Faults when a tile's simulated time passed `RunLimits.maxCycles`.
+  func checkTime(_ id: Int) throws(RuntimeFaultMessage) {
+    if tiles[id].time > RunLimits.maxCycles || tiles[id].endTime > RunLimits.maxCycles {
+      throw RuntimeFaultMessage(
+        "simulated time passed \(RunLimits.maxCycles) (2^44) cycles, the most a run may simulate")
     }
   }
 

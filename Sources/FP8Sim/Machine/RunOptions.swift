@@ -7,11 +7,12 @@ public struct RunOptions: Sendable {
   /// Its cost grows with the number of instructions and L2 lines touched, never with the
   /// number of elements.
   public var timingOnly = false
-  /// Dynamic instructions (all tiles together) before the run faults as a runaway loop.
-  public var maxInstructions = 100_000_000
-  /// Most MACs plus vector and DMA element operations (all tiles) a run may do before it faults;
-  /// with `maxInstructions`, this bounds the time any program can take.
-  public var maxWork = Int.max
+  /// Dynamic instructions (all tiles together) before the run faults as a runaway loop
+  /// (2^25: an endless loop stops after about 5 s on a 2-core 2.4 GHz machine).
+  public var maxInstructions = 1 << 25
+  /// Most work units (all tiles) a run may spend before it faults; with `maxInstructions`, this
+  /// bounds the host time of any program. What a unit is worth: `WorkCost`.
+  public var maxWork = 1 << 34
   /// Largest number of tensor values (main + shadow copies, all tiles) a numeric run may
   /// allocate (2^28 values = 1 GiB); larger programs must run with `timingOnly`.
   public var maxNumericElements = 1 << 28
@@ -21,6 +22,29 @@ public struct RunOptions: Sendable {
   public var baseDirectory: URL?
 
   public init() {}
+}
+
+/// The host cost of simulated work, in work units of about one nanosecond of host time each
+/// (measured on the 2-core machine of docs/performance.md). A numeric run pays for every MAC,
+/// vector element and DMA element it computes; every run, timing-only included, pays for the L2
+/// lines its transfers look up. `RunOptions.maxWork` is a budget in these units.
+public enum WorkCost {
+  /// One multiply-accumulate of an `mma` (numeric runs).
+  public static let mac = 1
+  /// One element written by a vector instruction or read by a reduction (numeric runs).
+  public static let vectorElement = 64
+  /// One element moved by a DMA transfer (numeric runs).
+  public static let dmaElement = 16
+  /// One L2 line looked up by a transfer (every run).
+  public static let l2Line = 64
+}
+
+/// Bounds that keep every time and count of a run inside 64-bit integers.
+public enum RunLimits {
+  /// No tile's simulated time may pass 2^44 cycles (about 2.7 hours of device time at
+  /// 1.8 GHz): with at most 8,192 tiles and 1,024 transfers in flight per tile, every sum of
+  /// cycles over tiles then fits in an Int64.
+  public static let maxCycles: Int64 = 1 << 44
 }
 
 /// A fault while the program runs: the instruction (if any) and the tile it happened on.

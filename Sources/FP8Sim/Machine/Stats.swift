@@ -23,14 +23,23 @@ public struct UnitStats: Sendable, Equatable, Codable {
 
   public init() {}
 
-  public static func + (a: UnitStats, b: UnitStats) -> UnitStats {
-    var c = a
-    c.instructions += b.instructions
-    c.busy += b.busy
-    c.dependency += b.dependency
-    c.bandwidth += b.bandwidth
-    c.sync += b.sync
-    c.queue += b.queue
+  /// The field-by-field sum, or nil when a field would overflow.
+  public func adding(_ b: UnitStats) -> UnitStats? {
+    func sum<T: FixedWidthInteger>(_ x: T, _ y: T) -> T? {
+      let (s, overflow) = x.addingReportingOverflow(y)
+      return overflow ? nil : s
+    }
+    guard let instructions = sum(instructions, b.instructions), let busy = sum(busy, b.busy),
+      let dependency = sum(dependency, b.dependency), let bandwidth = sum(bandwidth, b.bandwidth),
+      let sync = sum(sync, b.sync), let queue = sum(queue, b.queue)
+    else { return nil }
+    var c = UnitStats()
+    c.instructions = instructions
+    c.busy = busy
+    c.dependency = dependency
+    c.bandwidth = bandwidth
+    c.sync = sync
+    c.queue = queue
     return c
   }
 }

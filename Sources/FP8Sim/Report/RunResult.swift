@@ -69,10 +69,17 @@ extension Machine {
     }
   }
 
-  func makeResult() -> RunResult {
+  func makeResult() throws(RuntimeFault) -> RunResult {
     var units: [UnitName: UnitStats] = [:]
     for u in UnitName.allCases {
-      units[u] = tiles.reduce(UnitStats()) { $0 + ($1.stats[u] ?? UnitStats()) }
+      var sum = UnitStats()
+      for t in tiles {
+        guard let s = sum.adding(t.stats[u] ?? UnitStats()) else {
+          throw RuntimeFault("the \(u.rawValue) statistics summed over tiles passed 2^63 cycles")
+        }
+        sum = s
+      }
+      units[u] = sum
     }
     let cycles = tiles.map(\.endTime).max() ?? 0
     var energy = EnergyBreakdown()
