@@ -37,21 +37,23 @@ public struct Diagnostic: Sendable, Hashable, Error, CustomStringConvertible {
     self.notes = notes
   }
 
-  public var description: String { "\(location): \(severity.rawValue): \(message.text)" }
+  public var description: String {
+    "\(Printable.quoted(location.description)): \(severity.rawValue): \(Printable.quoted(message.text))"
+  }
 
   /// `file:line:col: error: message`, then the source line, a caret line and any notes.
   public func rendered(source: SourceFile?) -> String {
     var text = description + "\n"
     if let line = source?.line(location.line) {
-      let expanded = String(line).replacingTabs()
+      let expanded = Printable.quoted(String(line).replacingTabs())
       text += expanded + "\n"
-      let prefix = String(line.prefix(max(0, location.column - 1))).replacingTabs()
+      let prefix = Printable.quoted(String(line.prefix(max(0, location.column - 1))).replacingTabs())
       let available = max(1, expanded.count - prefix.count)
       text +=
         String(repeating: " ", count: prefix.count) + "^"
         + String(repeating: "~", count: max(0, min(length, available) - 1)) + "\n"
     }
-    for note in notes { text += "\(location): note: \(note)\n" }
+    for note in notes { text += "\(Printable.quoted(location.description)): note: \(Printable.quoted(note))\n" }
     return text
   }
 }
@@ -65,18 +67,25 @@ extension String {
 
 /// Every diagnostic of one file, in source order; thrown when assembly fails.
 public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
+  /// At most this many diagnostics are kept and printed; the rest are only counted.
+  public static let maxShown = 100
+
   public var diagnostics: [Diagnostic]
   public var source: SourceFile?
+  /// Errors found beyond the first `maxShown`.
+  public var notShown: Int
 
-  public init(_ diagnostics: [Diagnostic], source: SourceFile?) {
+  public init(_ diagnostics: [Diagnostic], source: SourceFile?, notShown: Int = 0) {
     self.diagnostics = diagnostics.sorted { $0.location < $1.location }
     self.source = source
+    self.notShown = notShown
   }
 
-  public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
+  public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count + notShown }
 
   public var description: String {
     var text = diagnostics.map { $0.rendered(source: source) }.joined()
+    if notShown > 0 { text += "\(notShown) more error\(notShown == 1 ? "" : "s") not shown.\n" }
     let n = errorCount
     if n > 0 { text += "\(n) error\(n == 1 ? "" : "s") generated.\n" }
     return text

@@ -26,9 +26,8 @@ public struct SourceFile: Sendable {
   public init(path: String, text: String) {
     self.path = path
     self.text = text
-    self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-      $0.hasSuffix("\r") ? $0.dropLast() : $0
-    }
+    // "\r\n" is one Character in Swift: split on both, so CRLF files read like LF files.
+    self.lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
   }
 
   public func line(_ number: Int) -> Substring? {

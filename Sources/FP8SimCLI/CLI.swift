@@ -16,21 +16,35 @@ public enum CLI {
     ]
   }
 
-  /// Runs the process's command line and exits with its status.
+  /// Runs the process's command line and exits with its status. A failed write to standard
+  /// output (a full disk, a closed pipe) is reported on standard error with status 74.
   public static func exitWithMain() -> Never {
-    let status = main(
-      Array(CommandLine.arguments.dropFirst()), stdout: FileSink.standardOutput,
-      stderr: FileSink.standardError,
+    // A closed pipe is a write error we report, not a signal that kills the process.
+    signal(SIGPIPE, SIG_IGN)
+    let stdout = FileSink(descriptor: STDOUT_FILENO)
+    let stderr = FileSink(descriptor: STDERR_FILENO, unbuffered: true)
+    var status = main(
+      Array(CommandLine.arguments.dropFirst()), stdout: stdout, stderr: stderr,
       readStandardInput: {
-        String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+          let n = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress!, $0.count) }
+          if n < 0 && errno == EINTR { continue }
+          return n > 0 ? Array(chunk[0..<n]) : nil
+        }
       })
+    stdout.flush()
+    if let failure = stdout.failure {
+      stderr.line("fp8sim: error: cannot write to standard output: \(failure)")
+      status = .ioError
+    }
     exit(status.rawValue)
   }
 
   /// Runs `fp8sim` with `arguments` (without the program name). Testable in process.
   public static func main(
     _ arguments: [String], stdout: any OutputSink, stderr: any OutputSink,
-    readStandardInput: @escaping () -> String = { "" }
+    readStandardInput: @escaping () -> [UInt8]? = { nil }
   ) -> ExitCode {
     guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
       stdout.write(generalHelp)

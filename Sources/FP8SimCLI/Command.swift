@@ -3,12 +3,13 @@ public struct CommandContext {
   public var arguments: [String]
   public var stdout: any OutputSink
   public var stderr: any OutputSink
-  /// Reads all of standard input; only called by commands that need it.
-  public var readStandardInput: () -> String
+  /// Reads the next chunk of standard input (nil at its end); only called by commands that
+  /// need it, which stream through it.
+  public var readStandardInput: () -> [UInt8]?
 
   public init(
     arguments: [String], stdout: any OutputSink, stderr: any OutputSink,
-    readStandardInput: @escaping () -> String
+    readStandardInput: @escaping () -> [UInt8]?
   ) {
     self.arguments = arguments
     self.stdout = stdout

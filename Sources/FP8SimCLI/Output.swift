@@ -3,10 +3,16 @@ import Foundation
 /// Where a command writes. Tests pass `TextBuffer`s; the executable passes the process streams.
 public protocol OutputSink: AnyObject {
   func write(_ text: String)
+  /// Hands buffered text to the destination now.
+  func flush()
+  /// Why writing failed (e.g. "No space left on device"); nil while every write succeeded.
+  var failure: String? { get }
 }
 
 extension OutputSink {
   public func line(_ text: String = "") { write(text + "\n") }
+  public func flush() {}
+  public var failure: String? { nil }
 }
 
 /// An in-memory sink, for tests and for building output before it is printed.
@@ -16,13 +22,42 @@ public final class TextBuffer: OutputSink {
   public func write(_ text: String) { self.text += text }
 }
 
-/// A sink over the process's standard output or error.
-public final class FileSink: OutputSink, Sendable {
-  private let handle: FileHandle
-  private init(_ handle: FileHandle) { self.handle = handle }
-  public func write(_ text: String) { handle.write(Data(text.utf8)) }
-  public static let standardOutput = FileSink(.standardOutput)
-  public static let standardError = FileSink(.standardError)
+/// A sink over a file descriptor (the process's standard output or error). Output is buffered
+/// (64 KiB) unless `unbuffered`; every `write(2)` is checked, and the first failure is kept in
+/// `failure` (later output is dropped) so the command can report it and exit with `ioError`.
+public final class FileSink: OutputSink {
+  private let descriptor: Int32
+  private let unbuffered: Bool
+  private var buffer: [UInt8] = []
+  public private(set) var failure: String?
+
+  public init(descriptor: Int32, unbuffered: Bool = false) {
+    self.descriptor = descriptor
+    self.unbuffered = unbuffered
+  }
+
+  public func write(_ text: String) {
+    guard failure == nil else { return }
+    buffer.append(contentsOf: text.utf8)
+    if unbuffered || buffer.count >= 1 << 16 { flush() }
+  }
+
+  public func flush() {
+    guard failure == nil, !buffer.isEmpty else { return }
+    var done = 0
+    buffer.withUnsafeBytes { bytes in
+      while done < bytes.count {
+        let n = Foundation.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 {
+          if errno == EINTR { continue }
+          failure = String(cString: strerror(errno))
+          return
+        }
+        done += n
+      }
+    }
+    buffer.removeAll(keepingCapacity: true)
+  }
 }
 
 /// Exit statuses, following BSD `sysexits.h` where one applies.

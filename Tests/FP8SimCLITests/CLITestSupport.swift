@@ -14,7 +14,13 @@ struct CLIResult {
 func runCLI(_ arguments: [String], stdin: String = "") -> CLIResult {
   let out = TextBuffer()
   let err = TextBuffer()
-  let status = CLI.main(arguments, stdout: out, stderr: err, readStandardInput: { stdin })
+  var pending: [UInt8]? = Array(stdin.utf8)
+  let status = CLI.main(
+    arguments, stdout: out, stderr: err,
+    readStandardInput: {
+      defer { pending = nil }
+      return pending?.isEmpty == false ? pending : nil
+    })
   return CLIResult(status: status, stdout: out.text, stderr: err.text)
 }
 
@@ -53,12 +59,55 @@ func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, 
   process.standardError = errPipe
   process.standardInput = inPipe
   try process.run()
-  inPipe.fileHandleForWriting.write(Data(stdin.utf8))
-  try inPipe.fileHandleForWriting.close()
+  // Written from another thread: a streaming command answers before its input ends, and both
+  // pipes must drain at once.
+  let writer = inPipe.fileHandleForWriting
+  let input = Data(stdin.utf8)
+  let written = DispatchSemaphore(value: 0)
+  DispatchQueue.global().async {
+    writer.write(input)
+    try? writer.close()
+    written.signal()
+  }
   let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+  written.wait()
   let err = errPipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   return (
     process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self)
   )
+}
+
+/// Starts the real executable with a standard input left open; writes `first`, and returns what
+/// it printed before `seconds` passed (a streaming command answers before its input ends).
+func firstOutputBeforeInputEnds(_ arguments: [String], first: String, seconds: Double) throws -> String {
+  let process = Process()
+  process.executableURL = try builtExecutable()
+  process.arguments = arguments
+  let outPipe = Pipe()
+  let inPipe = Pipe()
+  process.standardOutput = outPipe
+  process.standardInput = inPipe
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  inPipe.fileHandleForWriting.write(Data(first.utf8))
+  let box = OutputBox()
+  let got = DispatchSemaphore(value: 0)
+  let reader = outPipe.fileHandleForReading
+  DispatchQueue.global().async {
+    box.set(reader.availableData)
+    got.signal()
+  }
+  _ = got.wait(timeout: .now() + seconds)
+  try inPipe.fileHandleForWriting.close()
+  process.waitUntilExit()
+  return String(decoding: box.get(), as: UTF8.self)
+}
+
+/// A value handed from a reading thread.
+final class OutputBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private var data = Data()
+  func set(_ d: Data) { lock.withLock { data = d } }
+  func get() -> Data { lock.withLock { data } }
 }

@@ -63,10 +63,39 @@ import Testing
     #expect(r.stderr.contains(message), "stderr was: \(r.stderr)")
   }
 
-  @Test func badTokenOnStandardInputPrintsNothing() {
-    let r = runCLI(["quantize", "--format", "f16"], stdin: "1 2 zz 3")
-    #expect(r.status == .usage && r.stdout.isEmpty)
-    #expect(r.stderr == "fp8sim quantize: error: invalid number 'zz'\n")
+  @Test func badTokenOnStandardInputStopsTheStreamWithItsPosition() {
+    // Standard input is streamed: the values before the bad token have been printed.
+    let r = runCLI(["quantize", "--format", "f16"], stdin: "1 2\n  zz\u{1B}[2J 3")
+    #expect(r.status == .dataError)
+    #expect(r.stdout == "0x3C00 1.0\n0x4000 2.0\n")
+    #expect(r.stderr == "fp8sim quantize: error: <stdin>:2:3: invalid number 'zz\\u{1B}[2J'\n")
+    // Arguments are all parsed first: nothing on standard output.
+    let a = runCLI(["quantize", "--format", "f16", "1", "zz"])
+    #expect(a.status == .usage && a.stdout.isEmpty)
+    #expect(a.stderr == "fp8sim quantize: error: invalid number 'zz'\n")
+  }
+
+  @Test func tokenReaderSplitsAcrossChunksAndBoundsTokens() throws {
+    var reader = TokenReader()
+    #expect(try reader.feed(Array("1.5 -2".utf8)).map(\.text) == ["1.5"])
+    let next = try reader.feed(Array("5e3\n\n 7".utf8))
+    #expect(next.map(\.text) == ["-25e3"])
+    #expect(next[0].line == 1 && next[0].column == 5)
+    let last = try #require(try reader.finish())
+    #expect(last.text == "7" && last.line == 3 && last.column == 2)
+    var long = TokenReader()
+    #expect(throws: CommandFailure.self) { try long.feed([UInt8](repeating: 0x31, count: 2000)) }
+  }
+
+  @Test func standardInputIsStreamedByTheRealExecutable() throws {
+    // 200,000 values: read and printed chunk by chunk (the closing line counts them).
+    let input = String(repeating: "1.0 ", count: 200_000)
+    let (status, out, err) = try runExecutable(["quantize", "--format", "e4m3fn"], stdin: input)
+    #expect(status == 0 && err.isEmpty)
+    #expect(out.split(separator: "\n").count == 200_000)
+    // The first line comes out while standard input is still open.
+    let first = try firstOutputBeforeInputEnds(["quantize", "--format", "e4m3fn"], first: "1.0\n", seconds: 10)
+    #expect(first == "0x38 1.0\n")
   }
 
   @Test func formatsTableListsEveryFormat() {

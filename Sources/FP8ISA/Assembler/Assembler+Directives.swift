@@ -15,7 +15,7 @@ extension Assembler {
     case "tensor": try tensorDirective(&s)
     case "output": try outputDirective(&s)
     default:
-      let suggestion = Assembler.closest(to: name, in: ["device", "param", "tensor", "output"])
+      let suggestion = suggest(name, from: ["device", "param", "tensor", "output"])
       throw LineError(
         message: .unknownDirective(name), column: column, length: name.count + 1,
         notes: suggestion.map { ["did you mean '.\($0)'?"] } ?? [])
@@ -157,7 +157,7 @@ extension Assembler {
       throw LineError(message: .expected("an element type", found: s.rest()), column: column)
     }
     guard let dtype = DType.named(name) else {
-      let suggestion = Assembler.closest(to: name, in: DType.spellings)
+      let suggestion = suggest(name, from: DType.spellings)
       throw LineError(
         message: .unknownType(name), column: column, length: name.count,
         notes: [

@@ -10,7 +10,7 @@ extension Assembler {
       throw LineError(message: .unexpectedText(s.nextChunk()), column: column, length: s.nextChunk().count)
     }
     guard let opcode = Opcode.byMnemonic[mnemonic] else {
-      let suggestion = Assembler.closest(to: mnemonic, in: Array(Opcode.byMnemonic.keys))
+      let suggestion = suggest(mnemonic, from: Array(Opcode.byMnemonic.keys))
       throw LineError(
         message: .unknownMnemonic(mnemonic), column: column, length: mnemonic.count,
         notes: suggestion.map { ["did you mean '\($0)'?"] } ?? [])
@@ -222,7 +222,7 @@ extension Assembler {
       throw LineError(message: .expected("a tensor", found: s.rest()), column: column)
     }
     guard let tensorIndex = tensorByName[name] else {
-      let suggestion = Assembler.closest(to: name, in: Array(tensorByName.keys))
+      let suggestion = suggest(name, from: Array(tensorByName.keys))
       throw LineError(
         message: .unknownTensor(name), column: column, length: name.count,
         notes: suggestion.map { ["did you mean '\($0)'?"] } ?? [])

@@ -29,7 +29,7 @@ public struct Assembler {
     var assembler = Assembler(source: source, options: options)
     assembler.run()
     if !assembler.diagnostics.isEmpty {
-      throw DiagnosticList(assembler.diagnostics, source: source)
+      throw DiagnosticList(assembler.diagnostics, source: source, notShown: assembler.notShown)
     }
     return assembler.program
   }
@@ -46,6 +46,8 @@ public struct Assembler {
   let source: SourceFile
   let options: Options
   var diagnostics: [Diagnostic] = []
+  /// Errors found after the first `DiagnosticList.maxShown`: counted, not kept.
+  var notShown = 0
   var program: Program
   var paramValues: [String: ParamValue] = [:]
   var tensorByName: [String: Int] = [:]
@@ -62,7 +64,7 @@ public struct Assembler {
 
   mutating func run() {
     if source.text.utf8.count > ProgramLimits.maxSourceBytes {
-      diagnostics.append(
+      report(
         Diagnostic(
           .fileTooLarge(ProgramLimits.maxSourceBytes),
           at: SourceLocation(file: source.path, line: 1, column: 1)))
@@ -73,12 +75,21 @@ public struct Assembler {
       do {
         try assembleLine(&s)
       } catch {
-        diagnostics.append(
+        report(
           Diagnostic(
             error.message, at: s.location(at: error.column), length: error.length, notes: error.notes))
       }
     }
     resolveLabels()
+  }
+
+  /// Keeps the first `DiagnosticList.maxShown` diagnostics and counts the rest.
+  mutating func report(_ diagnostic: Diagnostic) {
+    if diagnostics.count < DiagnosticList.maxShown {
+      diagnostics.append(diagnostic)
+    } else {
+      notShown += 1
+    }
   }
 
   mutating func assembleLine(_ s: inout Scanner) throws(LineError) {
@@ -119,9 +130,11 @@ public struct Assembler {
     for use in labelUses {
       if let target = program.labels[use.name] {
         program.instructions[use.instruction].operands[use.operand] = .label(use.name, target: target)
+      } else if diagnostics.count >= DiagnosticList.maxShown {
+        notShown += 1  // not shown: no need for a suggestion
       } else {
-        let suggestion = Assembler.closest(to: use.name, in: Array(program.labels.keys))
-        diagnostics.append(
+        let suggestion = suggest(use.name, from: Array(program.labels.keys))
+        report(
           Diagnostic(
             .unknownLabel(use.name), at: use.location, length: use.name.count,
             notes: suggestion.map { ["did you mean '\($0)'?"] } ?? []))
@@ -143,10 +156,17 @@ public struct Assembler {
     return Int(digits)
   }
 
+  /// A "did you mean" candidate, only while diagnostics are still shown (so a file of many
+  /// errors costs linear time).
+  func suggest(_ name: String, from candidates: @autoclosure () -> [String]) -> String? {
+    diagnostics.count < DiagnosticList.maxShown ? Assembler.closest(to: name, in: candidates()) : nil
+  }
+
   /// The candidate nearest to `name` by edit distance, if reasonably near (for "did you mean").
   public static func closest(to name: String, in candidates: [String]) -> String? {
     var best: (String, Int)?
-    for c in candidates {
+    let limit = max(1, name.count / 3)
+    for c in candidates where abs(c.count - name.count) <= limit {
       let d = editDistance(name, c)
       if d <= max(1, name.count / 3), best == nil || d < best!.1 || (d == best!.1 && c < best!.0) {
         best = (c, d)

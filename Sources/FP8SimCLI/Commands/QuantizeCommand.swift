@@ -1,4 +1,5 @@
 import FP8Formats
+import FP8ISA
 
 /// `fp8sim quantize`: casts numbers to a format, printing `0xHH <dequantised value>` per value.
 enum QuantizeCommand: Command {
@@ -42,35 +43,111 @@ enum QuantizeCommand: Command {
       seed = 0
     }
 
-    let tokens: [String]
-    if arguments.positionals.isEmpty {
-      tokens = context.readStandardInput().split(whereSeparator: \.isWhitespace).map(String.init)
-    } else {
-      tokens = arguments.positionals
-    }
-    // Parse everything first: a bad token prints nothing but the error.
-    var values: [Double] = []
-    values.reserveCapacity(tokens.count)
-    for token in tokens {
-      guard let v = ValueText.parse(token) else {
-        throw UsageError("invalid number '\(token)'")
-      }
-      values.append(v)
-    }
     let digits = format.byteWidth * 2
-    var out = ""
-    for (i, x) in values.enumerated() {
+    var index: UInt64 = 0
+    func quantized(_ x: Double) -> String {
       let (encoded, value) = format.quantize(
         x, bias: bias, rounding: rounding, overflow: overflow,
-        randomBits: RandomBits.at(seed: seed, index: UInt64(i)))
-      out += hex(encoded.code, digits: digits) + " " + ValueText.exact(value) + "\n"
+        randomBits: RandomBits.at(seed: seed, index: index))
+      index += 1
+      return hex(encoded.code, digits: digits) + " " + ValueText.exact(value) + "\n"
     }
-    context.stdout.write(out)
+
+    if !arguments.positionals.isEmpty {
+      // Arguments are parsed first: a bad one prints nothing but the error.
+      var values: [Double] = []
+      for token in arguments.positionals {
+        guard let v = ValueText.parse(token) else {
+          throw UsageError("invalid number '\(Printable.quoted(token))'")
+        }
+        values.append(v)
+      }
+      var out = ""
+      for v in values { out += quantized(v) }
+      context.stdout.write(out)
+      return .success
+    }
+
+    // Standard input is streamed: each chunk's values are printed before the next is read, so
+    // memory stays bounded and the first line comes out at once. A bad token stops the stream
+    // (the lines before it have been printed) with its line and column.
+    var reader = TokenReader()
+    while let chunk = context.readStandardInput() {
+      var out = ""
+      do {
+        for token in try reader.feed(chunk) { out += quantized(try number(token)) }
+      } catch {
+        context.stdout.write(out)  // the values before the bad token
+        throw error
+      }
+      context.stdout.write(out)
+      context.stdout.flush()
+      // A closed pipe or a full disk: stop reading (main reports the failure, status 74).
+      if context.stdout.failure != nil { return .ioError }
+    }
+    if let token = try reader.finish() { context.stdout.write(quantized(try number(token))) }
     return .success
+  }
+
+  static func number(_ token: TokenReader.Token) throws -> Double {
+    guard let v = ValueText.parse(token.text) else {
+      throw CommandFailure(
+        "fp8sim quantize: error: <stdin>:\(token.line):\(token.column): invalid number '\(Printable.quoted(token.text))'",
+        status: .dataError)
+    }
+    return v
   }
 
   static func hex(_ code: UInt32, digits: Int) -> String {
     let h = String(code, radix: 16, uppercase: true)
     return "0x" + String(repeating: "0", count: max(0, digits - h.count)) + h
+  }
+}
+
+/// Splits a byte stream into whitespace-separated tokens across chunk boundaries, with the
+/// line and column where each starts; a token may be at most `maxLength` bytes.
+struct TokenReader {
+  struct Token {
+    var text: String
+    var line: Int
+    var column: Int
+  }
+  static let maxLength = 1024
+
+  private var partial: [UInt8] = []
+  private var start = (line: 1, column: 1)
+  private var line = 1
+  private var column = 1
+
+  mutating func feed(_ bytes: [UInt8]) throws -> [Token] {
+    var tokens: [Token] = []
+    for b in bytes {
+      if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C {
+        if let t = take() { tokens.append(t) }
+      } else {
+        if partial.isEmpty { start = (line, column) }
+        guard partial.count < Self.maxLength else {
+          throw CommandFailure(
+            "fp8sim quantize: error: <stdin>:\(start.line):\(start.column): a token longer than \(Self.maxLength) bytes",
+            status: .dataError)
+        }
+        partial.append(b)
+      }
+      if b == 0x0A {
+        line += 1
+        column = 1
+      } else {
+        column += 1
+      }
+    }
+    return tokens
+  }
+
+  mutating func finish() throws -> Token? { take() }
+
+  private mutating func take() -> Token? {
+    guard !partial.isEmpty else { return nil }
+    defer { partial.removeAll(keepingCapacity: true) }
+    return Token(text: String(decoding: partial, as: UTF8.self), line: start.line, column: start.column)
   }
 }
