@@ -64,6 +64,15 @@ public struct ParamDecl: Sendable, Hashable {
   public var location: SourceLocation
 }
 
+/// An `.assert CONDITION, "message"` directive: an assumption of the program about its
+/// parameters, checked when it is assembled with the final values.
+public struct Assertion: Sendable, Hashable {
+  /// The condition as written, e.g. `M % TM == 0 && K >= 2 * TK`.
+  public var condition: String
+  public var message: String
+  public var location: SourceLocation
+}
+
 /// One decoded instruction.
 public struct Instruction: Sendable, Hashable {
   public var opcode: Opcode
@@ -93,6 +102,10 @@ public struct Program: Sendable {
   public var source: SourceFile
   /// The `.device` directive's device name or JSON file path, if any.
   public var device: String?
+  /// Where the `.device` directive is (for errors about the device it names).
+  public var deviceLocation: SourceLocation?
+  /// The `.assert` directives, every one of which held when the program was assembled.
+  public var assertions: [Assertion] = []
   public var params: [ParamDecl]
   public var tensors: [TensorDecl]
   /// Indices into `tensors` of the `.output` tensors, in declaration order.
@@ -113,6 +126,7 @@ public struct Program: Sendable {
       return t
     }
     return device == other.device
+      && assertions.map { [$0.condition, $0.message] } == other.assertions.map { [$0.condition, $0.message] }
       && params.map { "\($0.name)=\($0.value)" } == other.params.map { "\($0.name)=\($0.value)" }
       && tensors.map(strip) == other.tensors.map(strip) && outputs == other.outputs
       && instructions.count == other.instructions.count

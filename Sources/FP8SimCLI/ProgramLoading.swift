@@ -22,6 +22,20 @@ enum ProgramLoading {
     return result
   }
 
+  /// The files a program reads: itself and its data files (relative to its folder).
+  static func inputPaths(_ program: Program, path: String) -> [String] {
+    let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+    var paths = [path]
+    for t in program.tensors {
+      switch t.initializer {
+      case .npy(let p), .safetensors(let p, _):
+        paths.append(p.hasPrefix("/") ? p : base.appendingPathComponent(p).path)
+      default: break
+      }
+    }
+    return paths
+  }
+
   /// Reads and assembles `path`; failures are already formatted for the user. An override of a
   /// parameter the program does not declare is a usage error unless `lenient` (`compare` checks
   /// instead that some program declares it).

@@ -1,7 +1,7 @@
 import FP8Formats
 import Foundation
 
-/// `.device`, `.param`, `.tensor`, `.output`.
+/// `.device`, `.param`, `.assert`, `.tensor`, `.output`.
 extension Assembler {
   mutating func directive(_ s: inout Scanner) throws(LineError) {
     let column = s.column
@@ -14,8 +14,9 @@ extension Assembler {
     case "param": try paramDirective(&s)
     case "tensor": try tensorDirective(&s)
     case "output": try outputDirective(&s)
+    case "assert": try assertDirective(&s)
     default:
-      let suggestion = suggest(name, from: ["device", "param", "tensor", "output"])
+      let suggestion = suggest(name, from: ["device", "param", "assert", "tensor", "output"])
       throw LineError(
         message: .unknownDirective(name), column: column, length: name.count + 1,
         notes: suggestion.map { ["did you mean '.\($0)'?"] } ?? [])
@@ -45,6 +46,65 @@ extension Assembler {
       throw LineError(message: .duplicateName(".device"), column: column, length: 7)
     }
     program.device = value
+    program.deviceLocation = s.location(at: valueColumn)
+  }
+
+  /// `.assert A CMP B [&& C CMP D ...], "message"` over constant expressions of the parameters
+  /// declared so far; an error at assembly (with the final `--set` values) when it does not hold.
+  mutating func assertDirective(_ s: inout Scanner) throws(LineError) {
+    s.skipSpaces()
+    let start = s.index
+    let column = s.column
+    var holds = true
+    repeat {
+      let left = try ExpressionParser(params: paramValues).parse(&s)
+      s.skipSpaces()
+      let opColumn = s.column
+      guard let op = ["==", "!=", "<=", ">=", "<", ">"].first(where: { s.consumeSequence($0) }) else {
+        throw LineError(
+          message: .expected("a comparison (==, !=, <, <=, >, >=)", found: s.rest()), column: opColumn)
+      }
+      let right = try ExpressionParser(params: paramValues).parse(&s)
+      holds = holds && Assembler.compare(left, op, right)
+      s.skipSpaces()
+    } while s.consumeSequence("&&")
+    let condition = String(s.characters[start..<s.index]).trimmingSpaces()
+    guard s.consume(",") else {
+      throw LineError(message: .expected("', \"message\"'", found: s.rest()), column: s.column)
+    }
+    s.skipSpaces()
+    let messageColumn = s.column
+    guard let message = try s.string() else {
+      throw LineError(message: .expected("a quoted message", found: s.rest()), column: messageColumn)
+    }
+    program.assertions.append(Assertion(condition: condition, message: message, location: s.location(at: column)))
+    if !holds {
+      let words = Set(condition.split { !Scanner.isIdentifierBody($0) }.map(String.init))
+      let values = program.params.filter { words.contains($0.name) }.map { "\($0.name) = \($0.value)" }
+      throw LineError(
+        message: .assertionFailed(message), column: column, length: condition.count,
+        notes: ["'\(condition)' does not hold" + (values.isEmpty ? "" : " with " + values.joined(separator: ", "))])
+    }
+  }
+
+  static func compare(_ a: ParamValue, _ op: String, _ b: ParamValue) -> Bool {
+    let order: Int
+    if case .int(let x) = a, case .int(let y) = b {
+      order = x < y ? -1 : x > y ? 1 : 0
+    } else {
+      let x = a.asDouble
+      let y = b.asDouble
+      if x.isNaN || y.isNaN { return op == "!=" }
+      order = x < y ? -1 : x > y ? 1 : 0
+    }
+    switch op {
+    case "==": return order == 0
+    case "!=": return order != 0
+    case "<": return order < 0
+    case "<=": return order <= 0
+    case ">": return order > 0
+    default: return order >= 0
+    }
   }
 
   mutating func paramDirective(_ s: inout Scanner) throws(LineError) {

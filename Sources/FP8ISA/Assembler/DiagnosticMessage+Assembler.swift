@@ -6,6 +6,7 @@ extension DiagnosticMessage {
     DiagnosticMessage(id: String(id.prefix { $0 != "(" }), text)
   }
 
+  public static func assertionFailed(_ message: String) -> Self { make("assertion failed: \(message)") }
   public static func dataFile(_ detail: String) -> Self { make("data file error: \(detail)") }
   public static func divisionByZero() -> Self { make("division by zero in constant expression") }
   public static func duplicateLabel(_ name: String) -> Self { make("label '\(name)' is already defined") }

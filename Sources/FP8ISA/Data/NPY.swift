@@ -81,6 +81,11 @@ public enum NPY {
 
   /// Writes a C-order `.npy` (version 1.0) with little-endian data.
   public static func write(_ url: URL, shape: [Int], descr: String, data: Data) throws {
+    try encode(shape: shape, descr: descr, data: data).write(to: url)
+  }
+
+  /// A whole `.npy` file (version 1.0) holding `data` with `shape` and `descr`.
+  public static func encode(shape: [Int], descr: String, data: Data) -> Data {
     let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
     var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
     // Pad so that magic + version + length + header + "\n" is a multiple of 64.
@@ -91,7 +96,7 @@ public enum NPY {
     file.append(contentsOf: [UInt8(n & 0xFF), UInt8(n >> 8)])
     file.append(contentsOf: Array(header.utf8))
     file.append(data)
-    try file.write(to: url)
+    return file
   }
 }
 

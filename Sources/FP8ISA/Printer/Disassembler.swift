@@ -13,6 +13,7 @@ public enum Disassembler {
       lines.append(".device " + (isWord(device) ? device : quoted(device)))
     }
     for p in program.params { lines.append(".param \(p.name) = \(p.value)") }
+    for a in program.assertions { lines.append(".assert \(a.condition), \(quoted(a.message))") }
     for t in program.tensors { lines.append(declaration(t)) }
     if !program.outputs.isEmpty {
       lines.append(".output " + program.outputs.map { program.tensors[$0].name }.joined(separator: ", "))

@@ -11,7 +11,7 @@ import Foundation
 /// deterministic: the same program, device and options give the same bits and cycles.
 public final class Machine {
   let program: Program
-  let device: DeviceConfig
+  public let device: DeviceConfig
   let options: RunOptions
   let layouts: [TensorLayout]
   /// (address, bytes, tensor) of every DRAM tensor, in increasing address.
@@ -34,11 +34,12 @@ public final class Machine {
   var executed = 0
   /// MACs and element operations so far (for `RunOptions.maxWork`).
   var work = 0
-  var trace: [TraceEvent] = []
+  /// Unit activity for the Chrome trace (kept when the run faults: see `partialTrace`).
+  var trace = Trace()
+  var traceNames: [String: Int32] = [:]
   /// Things a user should know that are not errors (non-finite input data, ...).
   var warnings: [String] = []
   var warnedTensors = Set<Int>()
-  var traceDropped = 0
 
   public init(program: Program, device: DeviceConfig, options: RunOptions = RunOptions()) throws(RuntimeFault)
   {
@@ -305,12 +306,28 @@ public final class Machine {
 
   func record(_ tile: Int, _ unit: UnitName, _ name: String, start: Int64, end: Int64, line: Int) {
     guard options.traceEventLimit > 0, end > start else { return }
-    if trace.count < options.traceEventLimit {
-      trace.append(TraceEvent(tile: tile, unit: unit, name: name, start: start, end: end, line: line))
-    } else {
-      traceDropped += 1
+    guard trace.events.count < options.traceEventLimit else {
+      trace.dropped += 1
+      return
     }
+    let index: Int32
+    if let known = traceNames[name] {
+      index = known
+    } else {
+      index = Int32(trace.names.count)
+      traceNames[name] = index
+      trace.names.append(name)
+    }
+    trace.events.append(
+      Trace.Event(
+        start: start, end: end, tile: Int32(tile), name: index, line: Int32(clamping: line), unit: unit))
   }
+
+  /// The trace recorded so far, with the simulated time reached: what a faulted run leaves.
+  public var partialTrace: (trace: Trace, cycles: Int64) {
+    (trace, tiles.map(\.drainedAt).max() ?? 0)
+  }
+
 }
 
 extension UnitKind {
@@ -364,14 +381,4 @@ struct TileHeap {
     }
     return top
   }
-}
-
-/// One unit activity for the Chrome trace.
-struct TraceEvent {
-  var tile: Int
-  var unit: UnitName
-  var name: String
-  var start: Int64
-  var end: Int64
-  var line: Int
 }

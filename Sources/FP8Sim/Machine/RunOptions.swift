@@ -16,8 +16,11 @@ public struct RunOptions: Sendable {
   /// Largest number of tensor values (main + shadow copies, all tiles) a numeric run may
   /// allocate (2^28 values = 1 GiB); larger programs must run with `timingOnly`.
   public var maxNumericElements = 1 << 28
-  /// Record unit activity for a Chrome trace, up to this many events (0: no trace).
+  /// Record unit activity for a Chrome trace, up to this many events (0: no trace); each event
+  /// holds 32 bytes while the run lasts.
   public var traceEventLimit = 0
+  /// The largest `traceEventLimit` the command line accepts (2^24 events: 512 MiB).
+  public static let maxTraceEvents = 1 << 24
   /// Folder that data-file paths are relative to.
   public var baseDirectory: URL?
 
@@ -60,16 +63,17 @@ public struct RuntimeFault: Error, Sendable, CustomStringConvertible {
   }
 
   public var description: String {
-    let prefix = location.map { "\($0): " } ?? ""
+    let prefix = location.map { "\(Printable.quoted($0.description)): " } ?? ""
     let who = tile.map { "tile \($0): " } ?? ""
-    return "\(prefix)error: \(who)\(message)"
+    return "\(prefix)error: \(who)\(Printable.quoted(message))"
   }
 
   /// The description with the source line quoted, like an assembler diagnostic.
   public func rendered(source: SourceFile?) -> String {
     var text = description + "\n"
     if let location, let line = source?.line(location.line) {
-      text += line + "\n" + String(repeating: " ", count: max(0, location.column - 1)) + "^\n"
+      let prefix = Printable.sourceLine(String(line.prefix(max(0, location.column - 1))))
+      text += Printable.sourceLine(String(line)) + "\n" + String(repeating: " ", count: prefix.count) + "^\n"
     }
     return text
   }

@@ -8,15 +8,13 @@ import Foundation
 /// - `NAME.ref.npy`: the FP32 shadow run's values;
 /// - `NAME.codes.npy`: for 8- and 16-bit types, the raw codes (`|u1` / `<u2`), as ml_dtypes views them.
 public enum Dump {
-  public static func write(_ result: RunResult, to directory: URL) throws {
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  /// The files of every output, as (file name, contents), in output order; written by the
+  /// caller (the CLI writes each atomically and checks that no two names collide).
+  public static func files(_ result: RunResult) -> [(name: String, data: Data)] {
+    var files: [(name: String, data: Data)] = []
     for o in result.outputs where !o.values.isEmpty {
-      try NPY.write(
-        directory.appendingPathComponent("\(o.name).npy"), shape: o.shape, descr: "<f4",
-        data: floats(o.values))
-      try NPY.write(
-        directory.appendingPathComponent("\(o.name).ref.npy"), shape: o.shape, descr: "<f4",
-        data: floats(o.reference))
+      files.append(("\(o.name).npy", NPY.encode(shape: o.shape, descr: "<f4", data: floats(o.values))))
+      files.append(("\(o.name).ref.npy", NPY.encode(shape: o.shape, descr: "<f4", data: floats(o.reference))))
       if o.format.totalBits <= 16 {
         var data = Data(capacity: o.values.count * o.format.byteWidth)
         for v in o.values {
@@ -24,10 +22,18 @@ public enum Dump {
           data.append(UInt8(code & 0xFF))
           if o.format.byteWidth == 2 { data.append(UInt8(code >> 8)) }
         }
-        try NPY.write(
-          directory.appendingPathComponent("\(o.name).codes.npy"), shape: o.shape,
-          descr: o.format.byteWidth == 1 ? "|u1" : "<u2", data: data)
+        files.append(
+          ("\(o.name).codes.npy",
+            NPY.encode(shape: o.shape, descr: o.format.byteWidth == 1 ? "|u1" : "<u2", data: data)))
       }
+    }
+    return files
+  }
+
+  /// The file names `files` will produce for a program's outputs (known before the run).
+  public static func fileNames(outputs: [(name: String, bits: Int)]) -> [String] {
+    outputs.flatMap { o in
+      ["\(o.name).npy", "\(o.name).ref.npy"] + (o.bits <= 16 ? ["\(o.name).codes.npy"] : [])
     }
   }
 

@@ -41,21 +41,30 @@ public struct RunResult: Sendable {
   public var outputs: [OutputResult]
   /// Cast events of every tensor that received casts, by tensor name, in declaration order.
   public var casts: [(name: String, counts: CastCounts)]
-  public var trace: [TraceRecord]
-  public var traceDropped: Int
+  /// Unit activity, when the run recorded a trace.
+  public var trace: Trace
   public var warnings: [String]
 
   public var seconds: Double { Double(cycles) / (device.clockGHz * 1e9) }
 }
 
-/// One unit activity, for the Chrome trace.
-public struct TraceRecord: Sendable {
-  public var tile: Int
-  public var unit: UnitName
-  public var name: String
-  public var start: Int64
-  public var end: Int64
-  public var line: Int
+/// Unit activity recorded for a Chrome trace. Events are compact (32 bytes: the memory a trace
+/// of `RunOptions.traceEventLimit` events holds); names are stored once.
+public struct Trace: Sendable {
+  public struct Event: Sendable {
+    public var start: Int64
+    public var end: Int64
+    public var tile: Int32
+    /// Index into `names`.
+    public var name: Int32
+    public var line: Int32
+    public var unit: UnitName
+  }
+  public var events: [Event] = []
+  public var names: [String] = []
+  /// Events not recorded because the limit was reached.
+  public var dropped = 0
+  public init() {}
 }
 
 extension Machine {
@@ -116,8 +125,6 @@ extension Machine {
       device: device, timingOnly: options.timingOnly, cycles: cycles, instructions: executed, units: units,
       maxTileTensorBusy: tiles.map { $0.stats[.tensor]?.busy ?? 0 }.max() ?? 0, traffic: traffic,
       compute: compute, energy: energy, outputs: outputs, casts: casts,
-      trace: trace.map {
-        TraceRecord(tile: $0.tile, unit: $0.unit, name: $0.name, start: $0.start, end: $0.end, line: $0.line)
-      }, traceDropped: traceDropped, warnings: warnings + outputWarnings(outputs))
+      trace: trace, warnings: warnings + outputWarnings(outputs))
   }
 }

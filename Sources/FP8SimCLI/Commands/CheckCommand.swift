@@ -1,12 +1,16 @@
 import FP8ISA
+import FP8Sim
 
 /// `fp8sim check`: assembles a program and reports what it declares, or every error.
 enum CheckCommand: Command {
   static let name = "check"
   static let summary = "Assemble a program and report its errors (or a summary)."
-  static let synopsis = "PROGRAM.isa [--set NAME=VALUE]... [--print]"
+  static let synopsis = "PROGRAM.isa [--set NAME=VALUE]... [--device D] [--print]"
   static let options: [OptionSpec] = [
     ProgramLoading.setOption,
+    OptionSpec(
+      "--device", value: "D",
+      help: "Also check the program against a device (a preset or a JSON file): that its sram tensors fit."),
     OptionSpec("--print", help: "Print the program in canonical form instead of a summary."),
   ]
 
@@ -16,6 +20,17 @@ enum CheckCommand: Command {
     }
     let path = arguments.positionals[0]
     let program = try ProgramLoading.load(path, overrides: try ProgramLoading.overrides(arguments))
+    if let option = arguments.value("--device") {
+      // What the run would check before its first instruction (SRAM capacity, address space).
+      let device = try DeviceLoading.device(for: program, option: option)
+      var options = RunOptions()
+      options.timingOnly = true
+      do {
+        _ = try Machine(program: program, device: device, options: options)
+      } catch {
+        throw CommandFailure(error.rendered(source: program.source), status: .dataError)
+      }
+    }
     if arguments.has("--print") {
       context.stdout.write(Disassembler.text(of: program))
       return .success

@@ -32,23 +32,58 @@ enum RunCommand: Command {
     guard arguments.positionals.count == 1 else {
       throw UsageError(arguments.positionals.isEmpty ? "missing PROGRAM.isa" : "expected one program")
     }
+    let path = arguments.positionals[0]
     let format = try arguments.choice("--format", default: Format.text)
-    let (program, result) = try simulate(arguments.positionals[0], arguments: arguments)
-    if let dir = arguments.value("--dump") {
-      do {
-        try Dump.write(result, to: URL(fileURLWithPath: dir))
-      } catch {
-        throw CommandFailure(
-          "fp8sim run: error: cannot write outputs to '\(dir)': \(error.localizedDescription)",
-          status: .ioError)
+    let tracePath = arguments.value("--trace")
+    let dumpDirectory = arguments.value("--dump")
+    var files = OutputFiles(command: name)
+    // Every output is planned before the run: none overwrites an input or shares a name.
+    let (program, result) = try simulate(path, arguments: arguments) { program, device in
+      for input in ProgramLoading.inputPaths(program, path: path) { files.addInput(input) }
+      if let devicePath = DeviceLoading.filePath(for: program, option: arguments.value("--device")) {
+        files.addInput(devicePath)
+      }
+      if let dir = dumpDirectory {
+        let outputs = program.outputs.map { i in
+          let t = program.tensors[i]
+          return (name: t.name, bits: t.dtype.resolved(e4: device.e4, e5: device.e5).totalBits)
+        }
+        for file in Dump.fileNames(outputs: outputs) {
+          try files.plan(URL(fileURLWithPath: dir).appendingPathComponent(file).path, as: "--dump file")
+        }
+      }
+      if let tracePath { try files.plan(tracePath, as: "--trace") }
+    } onFault: { machine, fault in
+      // The trace up to the fault: when it is most wanted.
+      if let tracePath {
+        let partial = machine.partialTrace
+        try files.write(tracePath, what: "the trace") { file in
+          try ChromeTrace.write(
+            partial.trace, device: machine.device, cycles: partial.cycles, programPath: path, fault: fault
+          ) { try file.append($0) }
+        }
       }
     }
-    if let path = arguments.value("--trace") {
+    if let dir = dumpDirectory {
       do {
-        try ChromeTrace.json(result, programPath: program.source.path).write(
-          to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+          at: URL(fileURLWithPath: dir), withIntermediateDirectories: true)
       } catch {
-        throw CommandFailure("fp8sim run: error: cannot write the trace '\(path)'", status: .ioError)
+        throw CommandFailure(
+          "fp8sim run: error: cannot create the --dump folder '\(Printable.quoted(dir))': \(error.localizedDescription)",
+          status: .ioError)
+      }
+      for file in Dump.files(result) {
+        try files.write(URL(fileURLWithPath: dir).appendingPathComponent(file.name).path, what: "--dump file") {
+          try $0.append(file.data)
+        }
+      }
+    }
+    if let tracePath {
+      try files.write(tracePath, what: "the trace") { file in
+        try ChromeTrace.write(
+          result.trace, device: result.device, cycles: result.cycles, programPath: program.source.path
+        ) { try file.append($0) }
       }
     }
     let report = Report(result: result, program: program)
@@ -57,9 +92,13 @@ enum RunCommand: Command {
   }
 
   /// Assembles and runs one program with the options of `run` (shared with `compare`).
-  static func simulate(_ path: String, arguments: ParsedArguments, lenient: Bool = false) throws -> (
-    Program, RunResult
-  ) {
+  /// `prepare` sees the program and device before the run (to plan outputs); `onFault` sees the
+  /// machine and the fault's text when the run faults, before the fault is reported.
+  static func simulate(
+    _ path: String, arguments: ParsedArguments, lenient: Bool = false,
+    prepare: (Program, DeviceConfig) throws -> Void = { _, _ in },
+    onFault: (Machine, String) throws -> Void = { _, _ in }
+  ) throws -> (Program, RunResult) {
     let program = try ProgramLoading.load(
       path, overrides: try ProgramLoading.overrides(arguments), lenient: lenient)
     let device = try DeviceLoading.device(for: program, option: arguments.value("--device"))
@@ -74,12 +113,15 @@ enum RunCommand: Command {
     }
     if arguments.value("--trace") != nil {
       options.traceEventLimit = try arguments.integer(
-        "--trace-limit", default: 1_000_000, range: 1...100_000_000)
+        "--trace-limit", default: 1_000_000, range: 1...RunOptions.maxTraceEvents)
     }
+    try prepare(program, device)
+    var machine: Machine?
     do {
-      let machine = try Machine(program: program, device: device, options: options)
-      return (program, try machine.run())
+      machine = try Machine(program: program, device: device, options: options)
+      return (program, try machine!.run())
     } catch {
+      if let machine { try onFault(machine, error.description) }
       throw CommandFailure(error.rendered(source: program.source), status: .runtimeFault)
     }
   }
