@@ -1,3 +1,4 @@
+import FP8ISA
 import Foundation
 
 /// The `fp8sim` command line: dispatches to a subcommand and maps errors to exit statuses.
@@ -46,6 +47,15 @@ public enum CLI {
     _ arguments: [String], stdout: any OutputSink, stderr: any OutputSink,
     readStandardInput: @escaping () -> [UInt8]? = { nil }
   ) -> ExitCode {
+    if arguments.first == "help", arguments.count == 2 {
+      // `fp8sim help run` is `fp8sim run --help`.
+      guard let command = commands.first(where: { $0.name == arguments[1] }) else {
+        stderr.line("fp8sim: error: unknown command '\(Printable.quoted(arguments[1]))'; see 'fp8sim --help'")
+        return .usage
+      }
+      stdout.write(command.helpText)
+      return .success
+    }
     guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
       stdout.write(generalHelp)
       return arguments.isEmpty ? .usage : .success
@@ -55,7 +65,7 @@ public enum CLI {
       return .success
     }
     guard let command = commands.first(where: { $0.name == first }) else {
-      stderr.line("fp8sim: error: unknown command '\(first)'; see 'fp8sim --help'")
+      stderr.line("fp8sim: error: unknown command '\(Printable.quoted(first))'; see 'fp8sim --help'")
       return .usage
     }
     let rest = Array(arguments.dropFirst())
@@ -69,7 +79,7 @@ public enum CLI {
       let parsed = try ParsedArguments.parse(rest, specs: command.options)
       return try command.run(parsed, context)
     } catch let error as UsageError {
-      stderr.line("fp8sim \(command.name): error: \(error.message)")
+      stderr.line("fp8sim \(command.name): error: \(Printable.quoted(error.message))")
       return .usage
     } catch let error as CommandFailure {
       stderr.write(error.message.hasSuffix("\n") ? error.message : error.message + "\n")

@@ -74,12 +74,23 @@ final class AtomicFile {
   }
 
   let path: String
-  private let temporary: String
+  /// The temporary sibling renamed into place on commit (nil: written in place).
+  private let temporary: String?
   private var descriptor: Int32
   private var buffer: [UInt8] = []
 
   init(_ path: String) throws {
     self.path = path
+    // A destination that exists and is not a regular file (a terminal, a pipe, /dev/null, a
+    // device) is written in place: it cannot be replaced, and the user named it on purpose.
+    var info = stat()
+    if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+      guard info.st_mode & S_IFMT != S_IFDIR else { throw Failure(description: "it is a folder") }
+      descriptor = open(path, O_WRONLY)
+      guard descriptor >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
+      temporary = nil
+      return
+    }
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     var template = Array((folder + "/." + url.lastPathComponent + ".tmp-XXXXXX").utf8CString)
@@ -123,12 +134,13 @@ final class AtomicFile {
       throw Failure(description: String(cString: strerror(errno)))
     }
     descriptor = -1
+    guard let temporary else { return }
     guard rename(temporary, path) == 0 else { throw Failure(description: String(cString: strerror(errno))) }
   }
 
   func discard() {
     if descriptor >= 0 { close(descriptor) }
     descriptor = -1
-    unlink(temporary)
+    if let temporary { unlink(temporary) }
   }
 }

@@ -25,6 +25,12 @@ import Testing
 
   @Test(arguments: [
     Case(source: "  1️⃣mmaa c, a, b", id: "unknownMnemonic", contains: "unknown instruction 'mmaa'"),
+    Case(source: ".assert 1️⃣M % 5 == 0, \"M must be a multiple of 5\"", id: "assertionFailed",
+      contains: "assertion failed: M must be a multiple of 5"),
+    Case(source: ".assert M 1️⃣= 16, \"x\"", id: "expected", contains: "a comparison (==, !=, <, <=, >, >=)"),
+    Case(source: ".assert M == 16 1️⃣\"x\"", id: "expected", contains: "', \"message\"'"),
+    Case(source: ".assert M == 16, 1️⃣x", id: "expected", contains: "a quoted message"),
+    Case(source: ".assert M == 1️⃣Q, \"x\"", id: "unknownName", contains: "unknown name 'Q'"),
     Case(source: "1️⃣.tensr x f16 [1] dram", id: "unknownDirective", contains: "'.tensr'"),
     Case(source: "  mov 1️⃣r32, 1", id: "registerOutOfRange", contains: "r0 ... r31"),
     Case(source: "  fmov 1️⃣f16, 1", id: "registerOutOfRange", contains: "f0 ... f15"),
