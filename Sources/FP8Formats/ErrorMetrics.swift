@@ -20,7 +20,9 @@ public struct ErrorMetrics: Sendable, Hashable {
 
   public init() {}
 
-  /// Compares `values` with `reference` element by element (same length required).
+  /// Compares `values` with `reference` element by element (same length required). Inlinable so
+  /// that callers get a specialised loop (unspecialised, it cost 0.2 µs per element).
+  @inlinable
   public init<V: Collection, R: Collection>(
     values: V, reference: R, casts: CastCounts = CastCounts()
   ) where V.Element: BinaryFloatingPoint, R.Element: BinaryFloatingPoint {
@@ -51,6 +53,7 @@ public struct ErrorMetrics: Sendable, Hashable {
     snrDB = ErrorMetrics.snr(signal: signal, noise: noise, referenceFinite: referenceFinite, count: count)
   }
 
+  @usableFromInline
   static func snr(signal: Double, noise: Double, referenceFinite: Bool, count: Int) -> Double {
     if count == 0 || !referenceFinite { return .nan }
     if noise.isNaN || noise.isInfinite { return -.infinity }

@@ -212,3 +212,80 @@ import Testing
     #expect(f.message.hasPrefix("the run exceeded its work budget of 3840 units"))
   }
 }
+
+/// Numeric work in chunks: the same values as element-by-element references, bounded memory.
+@Suite struct ChunkingTests {
+  static let big = teach { $0.sramBytesPerTile = 1 << 24 }
+
+  @Test func chunkedVectorWorkMatchesElementReferences() throws {
+    // 150,000 elements: three chunks and a part. x = i mod 7 − 3.
+    let n = 150_000
+    var options = RunOptions()
+    options.maxNumericElements = 1 << 24
+    let program = try Assembler.assemble(
+      text: """
+        .tensor X f32 [\(n)] dram
+        .tensor x f32 [\(n)] sram
+        .tensor y f32 [\(n)] sram
+        .tensor Y f32 [\(n)] dram
+        .tensor Z f32 [\(n)] dram
+        .output Y, Z
+          dma.load x, X
+          dma.wait
+          rsum f1, x
+          vadd y, x, x
+          vadd x[1:+\(n - 1)], x[0:+\(n - 1)], x[0:+\(n - 1)]
+          dma.store Y, y
+          dma.store Z, x
+          dma.wait
+        """, path: "t.isa")
+    let machine = try Machine(program: program, device: Self.big, options: options)
+    let storage = try machine.storage(0, tile: 0, location: program.tensors[0].location)
+    for i in 0..<n { storage.main[i] = Float(i % 7 - 3); storage.shadow[i] = storage.main[i] }
+    let r = try machine.run()
+    let y = r.outputs[0].values
+    let z = r.outputs[1].values
+    #expect((0..<n).allSatisfy { y[$0] == Float(2 * ($0 % 7 - 3)) })
+    // A partly overlapping output reads every input before writing (not chunk by chunk).
+    #expect(z[0] == -3)
+    #expect((1..<n).allSatisfy { z[$0] == Float(2 * (($0 - 1) % 7 - 3)) })
+    // rsum folds in order across chunks: Σ (i mod 7 − 3).
+    let expected = (0..<n).reduce(0.0) { $0 + Double($1 % 7 - 3) }
+    #expect(machine.tiles[0].floatRegisters[1] == expected)
+  }
+
+  @Test func stochasticRoundingUsesTheGlobalElementIndexAcrossChunks() throws {
+    let n = 70_000
+    var options = RunOptions()
+    options.maxNumericElements = 1 << 24
+    let r = try simulate(
+      ".tensor x f32 [\(n)] sram uniform(5, -1, 1)\n.tensor y fp8e4 [\(n)] sram\n.tensor Y fp8e4 [\(n)] dram\n.output Y\n  cast y, x, round=stochastic, seed=9\n  dma.store Y, y\n  dma.wait\n",
+      device: Self.big, options: options)
+    // The reference: the same per-instruction stream, element index i (tile 0, first stochastic instruction).
+    let x = try simulate(
+      ".tensor x f32 [\(n)] sram uniform(5, -1, 1)\n.tensor X f32 [\(n)] dram\n.output X\n  dma.store X, x\n  dma.wait\n",
+      device: Self.big, options: options
+    ).outputs[0].values
+    let seed = RandomBits.at(seed: 9, index: 0 << 40 | 1)
+    let format = FloatFormat.e4m3fn
+    var mismatches = 0
+    for i in 0..<n {
+      let e = format.encode(
+        Double(x[i]), rounding: .stochastic, overflow: .nonfinite,
+        randomBits: RandomBits.at(seed: seed, index: UInt64(i)))
+      if r.outputs[0].values[i] != Float(format.decode(e.code)) { mismatches += 1 }
+    }
+    #expect(mismatches == 0)
+  }
+
+  @Test func mmaTemporariesCountAgainstTheNumericCap() throws {
+    var options = RunOptions()
+    options.maxNumericElements = 3 * 2 * 4096 + 2 * 3 * 4096 - 1  // tensors + copies, less one
+    let text = ".tensor a f32 [64, 64] sram\n.tensor b f32 [64, 64] sram\n.tensor c f32 [64, 64] sram\n  mma c, a, b\n"
+    let f = try #require(fault(text, device: Self.big, options: options))
+    #expect(f.location?.line == 4)
+    #expect(f.message.hasPrefix("this mma needs 24576 temporary values besides the 24576 the tensors hold"))
+    options.maxNumericElements += 1
+    _ = try simulate(text, device: Self.big, options: options)
+  }
+}

@@ -121,8 +121,13 @@ extension Machine {
     if !options.timingOnly {
       let from = try storage(src.tensor, tile: id)
       let to = try storage(dst.tensor, tile: id)
-      dst.scatter(src.gather(from.main), into: &to.main)
-      dst.scatter(src.gather(from.shadow), into: &to.shadow)
+      // Chunk by chunk (bounded temporaries); source and destination are different tensors.
+      let n = dst.count
+      for lo in stride(from: 0, to: n, by: Machine.chunkElements) {
+        let range = lo..<min(n, lo + Machine.chunkElements)
+        dst.scatter(src.gather(from.main, range: range), range: range, into: &to.main)
+        dst.scatter(src.gather(from.shadow, range: range), range: range, into: &to.shadow)
+      }
     }
     issue(id)
   }

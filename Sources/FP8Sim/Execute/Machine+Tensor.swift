@@ -28,7 +28,9 @@ extension Machine {
     let padded = try product(pm, pn, pk)
     let duration = try cycleCount(
       Double(padded) / device.macsPerCycle(inputClass), "mma \(m)×\(n)×\(k) (\(padded) padded MACs)")
-    if !options.timingOnly { try spend(macs, weight: WorkCost.mac) }
+    if !options.timingOnly {
+      try spend(macs, weight: WorkCost.mac)
+    }
     try add(&compute.macs[inputClass.rawValue, default: 0], macs)
     let accumulator: Accumulator
     switch o["acc"]?.choiceValue ?? "auto" {
@@ -63,6 +65,14 @@ extension Machine {
     let sa = try storage(a.tensor, tile: id)
     let sb = try storage(b.tensor, tile: id)
     let sd = try storage(d.tensor, tile: id)
+    // The numeric kernels work on packed copies of A, B and C (main and shadow, transposed
+    // operands once more): they count against the values a numeric run may hold.
+    let copies = try product(2, m * k + k * n + m * n) + (ta ? m * k : 0) + (tb ? k * n : 0)
+    guard copies <= options.maxNumericElements - allocatedElements else {
+      throw RuntimeFaultMessage(
+        "this mma needs \(copies) temporary values besides the \(allocatedElements) the tensors hold: more than the \(options.maxNumericElements) a numeric run may hold; run with --timing-only, or use smaller tiles"
+      )
+    }
     func packed(_ v: ResolvedView, _ values: [Float], transpose: Bool) -> [Float] {
       let g = v.gather(values)
       guard transpose else { return g }

@@ -34,18 +34,24 @@ extension Machine {
         unit: .vector, tile: id, reads: [Access(a)], writes: [], floatWrites: [dest],
         duration: cycles(Double(n), name), latency: Int64(device.vectorLatency), name: name, line: line)
       if !options.timingOnly {
+        // A fold over the elements in order, chunk by chunk (bounded temporaries).
         let s = try storage(a.tensor, tile: id)
-        let main = a.gather(s.main).map(Double.init)
-        let shadow = a.gather(s.shadow).map(Double.init)
-        func reduce(_ v: [Double]) -> Double {
-          switch op {
-          case .amax: return VectorNumerics.amax(v)
-          case .rmax: return v.reduce(-Double.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
-          default: return v.reduce(0, +)
+        func fold(_ values: [Float]) -> Double {
+          var acc = op == .amax ? 0.0 : op == .rmax ? -Double.infinity : 0.0
+          for lo in stride(from: 0, to: n, by: Machine.chunkElements) {
+            for f in a.gather(values, range: lo..<min(n, lo + Machine.chunkElements)) {
+              let v = Double(f)
+              switch op {
+              case .amax: acc = acc.isNaN || v.isNaN ? .nan : max(acc, v.magnitude)
+              case .rmax: acc = acc.isNaN || v.isNaN ? .nan : max(acc, v)
+              default: acc += v
+              }
+            }
           }
+          return acc
         }
-        tiles[id].floatRegisters[dest] = reduce(main)
-        tiles[id].shadowFloatRegisters[dest] = reduce(shadow)
+        tiles[id].floatRegisters[dest] = fold(s.main)
+        tiles[id].shadowFloatRegisters[dest] = fold(s.shadow)
       }
       return
     }
@@ -99,55 +105,116 @@ extension Machine {
       floatWrites: amaxRegister.map { [$0] } ?? [], duration: cycles(work, name),
       latency: Int64(device.vectorLatency), name: name, line: line)
     if options.timingOnly { return }
+    try computeVector(
+      op, d: d, a: a, b: b, scalar: scalar, gamma: gamma, beta: beta,
+      eps: instruction.options["eps"].map { float($0, tile: id).main } ?? 1e-5, output: output,
+      amaxRegister: amaxRegister, tile: id)
+  }
 
-    // Values: gather inputs (main and shadow), compute in f64, store through the output cast.
-    func values(_ v: ResolvedView?, _ pick: (TensorStorage) -> [Float]) throws(RuntimeFaultMessage)
-      -> [Double]?
-    {
+  /// Elements a numeric vector instruction or transfer handles at once: temporaries stay at a
+  /// few MiB whatever the tensor size.
+  static let chunkElements = 1 << 16
+
+  /// The values of a vector instruction: inputs gathered (main and shadow) chunk by chunk,
+  /// computed in f64, stored through the output cast. Chunks are whole rows for row-wise
+  /// operations; an output that partly overlaps an input is computed in one piece (every input
+  /// is read before any output is written).
+  func computeVector(
+    _ op: Opcode, d: ResolvedView, a: ResolvedView?, b: ResolvedView?, scalar: Operand?,
+    gamma: ResolvedView?, beta: ResolvedView?, eps: Double, output: OutputCast, amaxRegister: Int?,
+    tile id: Int
+  ) throws(RuntimeFaultMessage) {
+    let n = d.count
+    let width = d.shape.last ?? 1
+    let rowWise = op == .softmax || op == .layernorm
+    let broadcast = b.map { $0.count != n } ?? false
+    func sameView(_ x: ResolvedView) -> Bool {
+      x.tensor == d.tensor && x.offset == d.offset && x.shape == d.shape && x.strides == d.strides
+    }
+    // Broadcast rows and layer-norm parameters are gathered whole before anything is written;
+    // chunking is safe unless a chunked input overlaps the output without being the same view.
+    let chunkedInputs = [a, broadcast ? nil : b].compactMap { $0 }
+    let partlyOverlapping = chunkedInputs.contains { $0.mayOverlap(d) && !sameView($0) }
+    let step =
+      partlyOverlapping
+      ? n : rowWise ? max(1, Machine.chunkElements / max(1, width)) * width : Machine.chunkElements
+
+    let target = try storage(d.tensor, tile: id)
+    let sa = try a.map { v throws(RuntimeFaultMessage) in try storage(v.tensor, tile: id) }
+    let sb = try b.map { v throws(RuntimeFaultMessage) in try storage(v.tensor, tile: id) }
+    func whole(_ v: ResolvedView?, _ pick: (TensorStorage) -> [Float]) throws(RuntimeFaultMessage) -> [Double]? {
       guard let v else { return nil }
       return v.gather(pick(try storage(v.tensor, tile: id))).map(Double.init)
     }
-    let aMain = try values(a) { $0.main }
-    let aShadow = try values(a) { $0.shadow }
-    var bMain = try values(b) { $0.main }
-    var bShadow = try values(b) { $0.shadow }
-    let width = d.shape.last ?? 1
-    if let bm = bMain, bm.count != n {  // one row broadcast over every row
-      bMain = (0..<n).map { bm[$0 % width] }
-      bShadow = (0..<n).map { bShadow![$0 % width] }
-    }
+    // Rows broadcast to every row, and layer-norm parameters: one row, gathered once.
+    let bRowMain = broadcast ? try whole(b) { $0.main } : nil
+    let bRowShadow = broadcast ? try whole(b) { $0.shadow } : nil
+    let gMain = try whole(gamma) { $0.main }
+    let gShadow = try whole(gamma) { $0.shadow }
+    let beMain = try whole(beta) { $0.main }
+    let beShadow = try whole(beta) { $0.shadow }
+    var scalarValues: (main: Double, shadow: Double)?
     if let scalar {
       let f = float(scalar, tile: id)
-      bMain = [Double](repeating: f.main, count: n)
-      bShadow = [Double](repeating: f.shadow, count: n)
+      scalarValues = (f.main, f.shadow)
     }
-    var xMain: [Double]
-    var xShadow: [Double]
-    switch op {
-    case .softmax:
-      xMain = VectorNumerics.softmax(aMain!, width: width)
-      xShadow = VectorNumerics.softmax(aShadow!, width: width)
-    case .layernorm:
-      let eps = instruction.options["eps"].map { float($0, tile: id).main } ?? 1e-5
-      let g = try values(gamma) { $0.main }
-      let be = try values(beta) { $0.main }
-      let gs = try values(gamma) { $0.shadow }
-      let bs = try values(beta) { $0.shadow }
-      xMain = VectorNumerics.layernorm(aMain!, width: width, gamma: g, beta: be, eps: eps)
-      xShadow = VectorNumerics.layernorm(aShadow!, width: width, gamma: gs, beta: bs, eps: eps)
-    default:
-      let f = VectorNumerics.elementwise(op)
-      let am = aMain ?? [Double](repeating: 0, count: n)
-      let ashadow = aShadow ?? [Double](repeating: 0, count: n)
-      let bm = bMain ?? [Double](repeating: 0, count: n)
-      let bs = bShadow ?? [Double](repeating: 0, count: n)
-      xMain = (0..<n).map { f(am[$0], bm[$0]) }
-      xShadow = (0..<n).map { f(ashadow[$0], bs[$0]) }
+    let f = rowWise ? nil : VectorNumerics.elementwise(op)
+    var counts = CastCounts()
+    var amaxMain = 0.0
+    var amaxShadow = 0.0
+
+    // Computes elements lo..<hi of one run (main or shadow).
+    func compute(_ lo: Int, _ hi: Int, shadow: Bool) -> [Double] {
+      let count = hi - lo
+      let av = sa.map { s in a!.gather(shadow ? s.shadow : s.main, range: lo..<hi).map(Double.init) }
+      if rowWise {
+        let x = av!
+        return op == .softmax
+          ? VectorNumerics.softmax(x, width: width)
+          : VectorNumerics.layernorm(
+            x, width: width, gamma: shadow ? gShadow : gMain, beta: shadow ? beShadow : beMain, eps: eps)
+      }
+      var bv: [Double]
+      if let row = shadow ? bRowShadow : bRowMain {
+        bv = (lo..<hi).map { row[$0 % width] }
+      } else if let sb {
+        bv = b!.gather(shadow ? sb.shadow : sb.main, range: lo..<hi).map(Double.init)
+      } else if let scalarValues {
+        bv = [Double](repeating: shadow ? scalarValues.shadow : scalarValues.main, count: count)
+      } else {
+        bv = [Double](repeating: 0, count: count)
+      }
+      let am = av ?? [Double](repeating: 0, count: count)
+      return (0..<count).map { f!(am[$0], bv[$0]) }
     }
-    try store(xMain, xShadow, into: d, cast: output, tile: id)
+
+    var lo = 0
+    while lo < n {
+      let hi = min(n, lo + step)
+      let xMain = compute(lo, hi, shadow: false)
+      let xShadow = compute(lo, hi, shadow: true)
+      var stored = [Float](repeating: 0, count: hi - lo)
+      for i in xMain.indices {
+        let (v, e) = output.store(xMain[i], index: lo + i)
+        stored[i] = v
+        counts.record(e)
+      }
+      d.scatter(stored, range: lo..<hi, into: &target.main)
+      d.scatter(xShadow.map { output.storeShadow($0) }, range: lo..<hi, into: &target.shadow)
+      if amaxRegister != nil {
+        // NaN anywhere makes the amax NaN.
+        let cm = VectorNumerics.amax(xMain)
+        let cs = VectorNumerics.amax(xShadow)
+        amaxMain = amaxMain.isNaN || cm.isNaN ? .nan : max(amaxMain, cm)
+        amaxShadow = amaxShadow.isNaN || cs.isNaN ? .nan : max(amaxShadow, cs)
+      }
+      lo = hi
+    }
+    // Cast counts cannot overflow: they are at most compute.vectorElementOps, which is checked.
+    castCounts[d.tensor, default: CastCounts()] = castCounts[d.tensor, default: CastCounts()] + counts
     if let r = amaxRegister {
-      tiles[id].floatRegisters[r] = VectorNumerics.amax(xMain)
-      tiles[id].shadowFloatRegisters[r] = VectorNumerics.amax(xShadow)
+      tiles[id].floatRegisters[r] = amaxMain
+      tiles[id].shadowFloatRegisters[r] = amaxShadow
     }
   }
 
@@ -181,21 +248,4 @@ extension Machine {
       seed: seed)
   }
 
-  /// Stores results through the output cast (main) and as f32 (shadow), counting cast events.
-  func store(_ main: [Double], _ shadow: [Double], into d: ResolvedView, cast: OutputCast, tile id: Int)
-    throws(RuntimeFaultMessage)
-  {
-    var counts = CastCounts()
-    var stored = [Float](repeating: 0, count: main.count)
-    for i in main.indices {
-      let (v, e) = cast.store(main[i], index: i)
-      stored[i] = v
-      counts.record(e)
-    }
-    let target = try storage(d.tensor, tile: id)
-    d.scatter(stored, into: &target.main)
-    d.scatter(shadow.map { cast.storeShadow($0) }, into: &target.shadow)
-    // Cast counts cannot overflow: they are at most compute.vectorElementOps, which is checked.
-    castCounts[d.tensor, default: CastCounts()] = castCounts[d.tensor, default: CastCounts()] + counts
-  }
 }

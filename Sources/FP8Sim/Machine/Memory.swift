@@ -79,6 +79,78 @@ struct ResolvedView {
     }
   }
 
+  /// Calls `body(offset, length, stride)` for the innermost runs covering the view's elements
+  /// `range` (in row-major order of `shape`), in order, clipped to the range. Costs O(runs in
+  /// the range), wherever the range starts.
+  func forEachRun(in range: Range<Int>, _ body: (Int, Int, Int) -> Void) {
+    guard !range.isEmpty else { return }
+    let rank = shape.count
+    if rank == 0 {
+      body(offset, 1, 1)
+      return
+    }
+    let inner = shape[rank - 1]
+    let innerStride = strides[rank - 1]
+    var row = range.lowerBound / inner
+    var column = range.lowerBound % inner
+    var index = [Int](repeating: 0, count: max(0, rank - 1))
+    var base = offset
+    for d in stride(from: rank - 2, through: 0, by: -1) {
+      index[d] = row % shape[d]
+      row /= shape[d]
+      base += index[d] * strides[d]
+    }
+    var position = range.lowerBound
+    while position < range.upperBound {
+      let length = min(inner - column, range.upperBound - position)
+      body(base + column * innerStride, length, innerStride)
+      position += length
+      column = 0
+      var d = rank - 2
+      while d >= 0 {
+        index[d] += 1
+        base += strides[d]
+        if index[d] < shape[d] { break }
+        base -= strides[d] * shape[d]
+        index[d] = 0
+        d -= 1
+      }
+    }
+  }
+
+  /// The view's elements `range` of `source`.
+  func gather(_ source: [Float], range: Range<Int>) -> [Float] {
+    var out = [Float](repeating: 0, count: range.count)
+    var i = 0
+    source.withUnsafeBufferPointer { src in
+      out.withUnsafeMutableBufferPointer { dst in
+        forEachRun(in: range) { start, length, stride in
+          for j in 0..<length { dst[i + j] = src[start + j * stride] }
+          i += length
+        }
+      }
+    }
+    return out
+  }
+
+  /// Writes `values` to the view's elements `range` of `target`.
+  func scatter(_ values: [Float], range: Range<Int>, into target: inout [Float]) {
+    var i = 0
+    values.withUnsafeBufferPointer { src in
+      target.withUnsafeMutableBufferPointer { dst in
+        forEachRun(in: range) { start, length, stride in
+          for j in 0..<length { dst[start + j * stride] = src[i + j] }
+          i += length
+        }
+      }
+    }
+  }
+
+  /// Whether the two views may touch a common element (same tensor, overlapping ranges).
+  func mayOverlap(_ other: ResolvedView) -> Bool {
+    tensor == other.tensor && low < other.high && other.low < high
+  }
+
   /// Number of innermost runs (rows).
   var runCount: Int { shape.count <= 1 ? 1 : count / shape[shape.count - 1] }
 

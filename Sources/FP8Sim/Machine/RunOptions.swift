@@ -13,8 +13,10 @@ public struct RunOptions: Sendable {
   /// Most work units (all tiles) a run may spend before it faults; with `maxInstructions`, this
   /// bounds the host time of any program. What a unit is worth: `WorkCost`.
   public var maxWork = 1 << 34
-  /// Largest number of tensor values (main + shadow copies, all tiles) a numeric run may
-  /// allocate (2^28 values = 1 GiB); larger programs must run with `timingOnly`.
+  /// Largest number of values a numeric run may hold (2^28 values = 1 GiB of f32): its tensors
+  /// (main and shadow copies, all tiles) plus the packed operand copies of the `mma` being
+  /// computed. Vector instructions and transfers work in chunks of `Machine.chunkElements`
+  /// (a few MiB of temporaries). Larger programs run with `timingOnly`.
   public var maxNumericElements = 1 << 28
   /// Record unit activity for a Chrome trace, up to this many events (0: no trace); each event
   /// holds 32 bytes while the run lasts.
