@@ -180,36 +180,38 @@ import Testing
   @Test func runawayNumericWorkStopsAtTheBudget() throws {
     #expect(RunOptions().maxWork == 1 << 34)
     #expect(RunOptions().maxInstructions == 1 << 25)
-    // An endless mma loop: 2^22 work units at 1 per MAC is 2^22 / 2^15 = 128 mma of 32³.
+    // Weights: f32-input MACs 8, FP8 MACs into f32 1 (into fp22 2), vector elements 128.
     var options = RunOptions()
-    options.maxWork = 1 << 22
+    let mma = ".tensor a f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
+    options.maxWork = 3 * 8 * 32 * 32 * 32
+    _ = try simulate(mma + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a\n", options: options)
     let f = try #require(
-      fault(
-        ".tensor a f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\nloop: mma c, a, a\n  jmp loop\n",
-        options: options))
-    #expect(f.location?.line == 3)
-    #expect(f.message.hasPrefix("the run exceeded its work budget of 4194304 units"), "\(f)")
-    // Vector elements weigh 64 units: 2^22 / 64 / 1024 = 64 instructions.
-    let g = try #require(
-      fault(".tensor a f32 [1024] sram\nloop: vadd a, a, a\n  jmp loop\n", options: options))
-    #expect(g.location?.line == 2)
-    #expect(g.message.hasPrefix("the run exceeded its work budget"), "\(g)")
+      fault(mma + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a\n  mma c, a, a\n", options: options))
+    #expect(f.location?.line == 6)
+    #expect(f.message.hasPrefix("the run exceeded its work budget of 786432 units"), "\(f)")
+    let fp8 = ".tensor a fp8e4 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
+    options.maxWork = 3 * 32 * 32 * 32
+    _ = try simulate(fp8 + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a\n", options: options)
+    #expect(fault(fp8 + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a, acc=fp22\n", options: options)?.location?.line == 5)
+    options.maxWork = 2 * 128 * 1024
+    let vector = ".tensor a f32 [1024] sram\n"
+    _ = try simulate(vector + "  vadd a, a, a\n  exp a, a\n", options: options)
+    #expect(fault(vector + "  vadd a, a, a\n  exp a, a\n  rsum f1, a\n", options: options)?.location?.line == 4)
   }
 
   @Test func timingOnlyRunsPayForL2LinesNotMACs() throws {
     var options = RunOptions()
     options.timingOnly = true
-    options.maxWork = 64 * 100
-    // 4 KiB = 64 lines of 64 B (+2 slack per run): under 100 lines, any number of MACs is free.
+    // 32×32 f32 = 4 KiB = 64 lines of 64 B, 32 units each: two loads fit 4096 units, any MACs are free.
+    options.maxWork = 2 * 64 * 32
+    let program = ".tensor X f32 [32, 32] dram\n.tensor x f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
     let ok = try simulate(
-      ".tensor X f32 [32, 32] dram\n.tensor x f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n  dma.load x, X\n  dma.wait\n  mma c, x, x\n",
-      options: options)
+      program + "  dma.load x, X\n  dma.load x, X\n  dma.wait\n  mma c, x, x\n", options: options)
     #expect(ok.compute.macs["single"] == 32 * 32 * 32)
-    options.maxWork = 64 * 60
     let f = try #require(
-      fault(".tensor X f32 [32, 32] dram\n.tensor x f32 [32, 32] sram\n  dma.load x, X\n", options: options))
-    #expect(f.location?.line == 3)
-    #expect(f.message.hasPrefix("the run exceeded its work budget of 3840 units"))
+      fault(program + "  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n", options: options))
+    #expect(f.location?.line == 6)
+    #expect(f.message.hasPrefix("the run exceeded its work budget of 4096 units"))
   }
 }
 

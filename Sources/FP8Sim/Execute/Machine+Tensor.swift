@@ -28,9 +28,6 @@ extension Machine {
     let padded = try product(pm, pn, pk)
     let duration = try cycleCount(
       Double(padded) / device.macsPerCycle(inputClass), "mma \(m)×\(n)×\(k) (\(padded) padded MACs)")
-    if !options.timingOnly {
-      try spend(macs, weight: WorkCost.mac)
-    }
     try add(&compute.macs[inputClass.rawValue, default: 0], macs)
     let accumulator: Accumulator
     switch o["acc"]?.choiceValue ?? "auto" {
@@ -41,6 +38,9 @@ extension Machine {
     default:
       let f = layouts[d.tensor].format
       accumulator = f == .f16 ? .f16 : f == .bf16 ? .bf16 : .f32
+    }
+    if !options.timingOnly {
+      try spend(macs, weight: WorkCost.mac(inputs: inputClass, accumulator: accumulator))
     }
     try add(
       &compute.macsByFormat[

@@ -29,19 +29,25 @@ public struct RunOptions: Sendable {
   public init() {}
 }
 
-/// The host cost of simulated work, in work units of about one nanosecond of host time each
-/// (measured on the 2-core machine of docs/performance.md). A numeric run pays for every MAC,
-/// vector element and DMA element it computes; every run, timing-only included, pays for the L2
-/// lines its transfers look up. `RunOptions.maxWork` is a budget in these units.
+/// The host cost of simulated work in work units, weighted so that each kind of work costs
+/// about the same host time per unit (measured on the 2-core machine of docs/performance.md,
+/// where the default budget of 2^34 units stops any runaway loop within seconds). A numeric run
+/// pays for every MAC, vector element and DMA element it computes; every run, timing-only
+/// included, pays for the L2 lines its transfers look up. `RunOptions.maxWork` is the budget.
 public enum WorkCost {
-  /// One multiply-accumulate of an `mma` (numeric runs).
-  public static let mac = 1
+  /// One multiply-accumulate of an `mma` (numeric runs): 1 for FP8/f16/bf16 inputs into an f32
+  /// accumulator (the packed kernels), 2 into an emulated f16/bf16/fp22 accumulator, 8 for f32
+  /// inputs.
+  public static func mac(inputs: MMAInputClassName, accumulator: Accumulator) -> Int {
+    if inputs == .single { return 8 }
+    return accumulator == .f32 ? 1 : 2
+  }
   /// One element written by a vector instruction or read by a reduction (numeric runs).
-  public static let vectorElement = 64
+  public static let vectorElement = 128
   /// One element moved by a DMA transfer (numeric runs).
-  public static let dmaElement = 16
+  public static let dmaElement = 8
   /// One L2 line looked up by a transfer (every run).
-  public static let l2Line = 64
+  public static let l2Line = 32
 }
 
 /// Bounds that keep every time and count of a run inside 64-bit integers.
