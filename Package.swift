@@ -40,7 +40,7 @@ let package = Package(
     .testTarget(
       name: "FP8SimTests", dependencies: ["FP8Sim"], exclude: ["FuzzCases"], swiftSettings: strict),
     .testTarget(
-      name: "FP8SimCLITests", dependencies: ["FP8SimCLI", "fp8sim"], exclude: ["Snapshots"],
+      name: "FP8SimCLITests", dependencies: ["FP8SimCLI", "fp8sim"], exclude: ["Snapshots", "Hostile"],
       swiftSettings: strict),
   ]
 )
