@@ -195,8 +195,9 @@ public enum Opcode: String, Sendable, CaseIterable {
         "barrier", unit: .sync, summary: "Wait for every tile.",
         semantics:
           "A tile arrives once its own vector, tensor and DMA work has finished; all tiles leave"
-          + " together, `barrier` cycles after the last arrival. Every tile that has not halted"
-          + " must reach the same barrier, otherwise the run faults.")
+          + " together, `barrier` cycles after the last arrival. Every tile must reach the same"
+          + " barrier: the run faults when a tile waits at another barrier or all-reduce, or has"
+          + " halted (halted tiles are not excused: a tile with no work still takes part).")
     case .allreduceMax:
       return Opcode.allReduce("allreduce.max", "maximum", detail: "NaN if any is NaN")
     case .allreduceSum:

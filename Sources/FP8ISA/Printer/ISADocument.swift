@@ -33,7 +33,7 @@ public enum ISADocument {
       Every vector instruction that writes a tensor `D` computes each result `x` in f64 from its
       inputs' values and stores `cast_D(x · 2^bias)`: `D`'s element type, rounded once with
       `round`, out-of-range values handled by `overflow` (see `fp8sim formats` and
-      `docs/formats.md`). This makes a cast *fused into its producer* a single instruction
+      [docs/formats.md](../docs/formats.md)). This makes a cast *fused into its producer* a single instruction
       (`gelu H8, H, bias=b` writes FP8 directly). With `amax=fD` the instruction also writes
       `max |x|` (before scaling) to `fD`, the on-the-fly amax used by delayed scaling.
 

@@ -17,10 +17,8 @@ enum CompareCommand: Command {
       help: "Run every program once per value: LIST is A..B (integers) or v1,v2,..."),
     OptionSpec(
       "--format", value: "F", help: "text (default) or json: {\"schema\", \"runs\": [report, ...]}."),
-    OptionSpec("--timing-only", help: "Skip values (no output error figures)."),
-    OptionSpec("--max-instructions", value: "N", help: "Fault after N executed instructions per run."),
-    OptionSpec("--max-work", value: "N", help: "Fault after N MACs and element operations per run."),
-  ]
+    OptionSpec("--timing-only", help: RunCommand.timingOnlyHelp + " No output error figures."),
+  ] + RunCommand.limitOptions
 
   /// A run's label and report.
   struct Run {

@@ -14,16 +14,28 @@ enum RunCommand: Command {
     OptionSpec(
       "--format", value: "F", help: "Report format: text (default) or json (schema in docs/report.md)."),
     OptionSpec("--trace", value: "FILE", help: "Write a Chrome trace (open in Perfetto) of unit activity."),
-    OptionSpec("--trace-limit", value: "N", help: "Most events in the trace (default 1000000)."),
     OptionSpec(
-      "--timing-only", help: "Skip values: only cycles, traffic and energy; cost independent of tensor sizes."
+      "--trace-limit", value: "N",
+      help: "Most events in the trace (default 1000000, at most 16777216; about 48 bytes each)."),
+    OptionSpec("--timing-only", help: RunCommand.timingOnlyHelp),
+    OptionSpec(
+      "--dump", value: "DIR",
+      help:
+        "Write each output to DIR as NAME.npy (device values, f32), NAME.ref.npy (FP32 shadow) and, for 8- and 16-bit types, NAME.codes.npy (raw codes)."
     ),
+  ] + RunCommand.limitOptions
+
+  static let timingOnlyHelp =
+    "Skip values: only cycles, traffic and energy (host time grows with instructions and L2 lines, not with tensor sizes)."
+
+  /// The run limits, shared with `compare` (docs/performance.md explains the defaults).
+  static let limitOptions = [
     OptionSpec(
-      "--dump", value: "DIR", help: "Write each output as NAME.npy, NAME.ref.npy and NAME.codes.npy."),
+      "--max-instructions", value: "N",
+      help: "Fault after N executed instructions, all tiles (default 33554432 = 2^25: seconds)."),
     OptionSpec(
-      "--max-instructions", value: "N", help: "Fault after N executed instructions (default 100000000)."),
-    OptionSpec(
-      "--max-work", value: "N", help: "Fault after N MACs and element operations (default: no limit)."),
+      "--max-work", value: "N",
+      help: "Fault after N work units: MACs, vector and DMA elements, L2 lines, weighted (default 2^34)."),
   ]
 
   enum Format: String, CaseIterable { case text, json }
