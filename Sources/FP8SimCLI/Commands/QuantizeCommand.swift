@@ -63,7 +63,10 @@ enum QuantizeCommand: Command {
       let (encoded, value) = format.quantize(
         x, bias: bias, rounding: rounding, overflow: overflow,
         randomBits: RandomBits.at(seed: seed, index: UInt64(i)))
-      out += hex(encoded.code, digits: digits) + " " + ValueText.exact(value) + "\n"
+      // A NaN code with the sign bit set prints as `-nan` (it parses back to the same code)
+      // where the format has signed NaNs; fnuz formats have the one NaN 0x80, printed `nan`.
+      let negativeNaN = value.isNaN && format.hasSignedNaN && encoded.code & format.signMask != 0
+      out += hex(encoded.code, digits: digits) + " " + (negativeNaN ? "-nan" : ValueText.exact(value)) + "\n"
     }
     context.stdout.write(out)
     return .success
