@@ -43,6 +43,48 @@ import Testing
     #expect(mismatches.isEmpty, "\(mismatches)")
   }
 
+  /// Exactly rounded vectors (Fixtures/generate_exact.py: rational arithmetic, independent of
+  /// this code and of ml_dtypes' float32 route) at ties and 2^-30 / 2^-40 beside them, normal,
+  /// subnormal and around max, every format, nearest-even and toward-zero, both overflow modes.
+  @Test func exactRoundingOfInputsThatFloat32CannotHold() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/exact_encode_vectors.txt")
+    let text = try String(contentsOf: url, encoding: .utf8)
+    let modes: [(RoundingMode, OverflowMode)] = [
+      (.nearestEven, .nonfinite), (.nearestEven, .saturate), (.towardZero, .nonfinite),
+      (.towardZero, .saturate),
+    ]
+    var count: [String: Int] = [:]
+    var viaFloat32Differs: [String: Int] = [:]
+    var mismatches: [String] = []
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+      let f = line.split(separator: " ")
+      let format = try #require(FloatFormat.named(String(f[0])), "\(line)")
+      let bits = try #require(UInt64(f[1].dropFirst(2), radix: 16), "\(line)")
+      let x = Double(bitPattern: bits)
+      for (i, (rounding, overflow)) in modes.enumerated() {
+        let want = try #require(UInt32(f[2 + i].dropFirst(2), radix: 16), "\(line)")
+        let got = format.encode(x, rounding: rounding, overflow: overflow).code
+        if got != want && mismatches.count < 10 {
+          mismatches.append(
+            "\(format) \(x) \(rounding.rawValue) \(overflow.rawValue): got 0x\(String(got, radix: 16)) want 0x\(String(want, radix: 16))"
+          )
+        }
+      }
+      count[format.name, default: 0] += 1
+      if f[6] == "1" { viaFloat32Differs[format.name, default: 0] += 1 }
+    }
+    #expect(mismatches.isEmpty, "\(mismatches)")
+    for format in FloatFormat.all {
+      #expect(count[format.name, default: 0] > 500, "\(format)")
+      // The table holds inputs where rounding through float32 first (ml_dtypes) is wrong.
+      if format != .f32 { #expect(viaFloat32Differs[format.name, default: 0] > 100, "\(format)") }
+    }
+    // The example of issue 9: 1 + 2^-4 + 2^-30 is 1.125 in e4m3fn (via float32: 1.0).
+    #expect(FloatFormat.e4m3fn.encode(1 + 0x1p-4 + 0x1p-30).code == 0x39)
+    #expect(FloatFormat.e4m3fn.encode(Double(Float(1 + 0x1p-4 + 0x1p-30))).code == 0x38)
+  }
+
   @Test func f32EncodingMatchesSwiftFloatConversion() {
     var rng = SplitMix64(seed: 42)
     for i in 0..<200_000 {
