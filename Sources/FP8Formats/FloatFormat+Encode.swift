@@ -5,16 +5,20 @@ extension FloatFormat {
     public var event: CastEvent
   }
 
-  /// Encodes `x` directly (one rounding, from the exact `Double`).
+  /// Encodes `x · 2^scale` directly: one rounding, from the exact value. The product
+  /// `x · 2^scale` is never formed as a `Double`, so a scaling bias cannot overflow or underflow
+  /// `Double` on the way (`1e300` with scale 300 is a finite value far above every format's
+  /// maximum, not an infinity).
   ///
   /// - Parameters:
+  ///   - scale: a power-of-two scaling applied exactly before rounding (a scaling bias).
   ///   - rounding: see `RoundingMode`.
   ///   - overflow: see `OverflowMode`.
   ///   - randomBits: 64 random bits, used only by `.stochastic` rounding; the top 53 bits form a
   ///     uniform number `u` in [0, 1) and the magnitude rounds up when `u < fraction`.
   public func encode(
-    _ x: Double, rounding: RoundingMode = .nearestEven, overflow: OverflowMode = .nonfinite,
-    randomBits: UInt64 = 0
+    _ x: Double, scale: Int = 0, rounding: RoundingMode = .nearestEven,
+    overflow: OverflowMode = .nonfinite, randomBits: UInt64 = 0
   ) -> Encoded {
     if x.isNaN { return Encoded(code: nanCode(negative: x.sign == .minus), event: .nan) }
     let negative = x.sign == .minus
@@ -27,10 +31,17 @@ extension FloatFormat {
     }
     if magnitude == 0 { return Encoded(code: zeroCode(negative: negative), event: .exact) }
 
-    // The quantum (spacing of representable values) around `magnitude`, with an unbounded
-    // exponent range above and the subnormal spacing below the smallest normal.
-    let quantumExponent = Swift.max(Int(magnitude.exponent), minNormalExponent) - mantissaBits
-    let scaled = magnitude * exp2Int(-quantumExponent)  // exact: a power-of-two scaling
+    // The quantum (spacing of representable values) around `magnitude · 2^scale`, with an
+    // unbounded exponent range above and the subnormal spacing below the smallest normal.
+    let valueExponent = Int(magnitude.exponent) + scale
+    let quantumExponent = Swift.max(valueExponent, minNormalExponent) - mantissaBits
+    // `scaled` = magnitude · 2^(scale − quantumExponent), in [2^m, 2^(m+1)) for normal results
+    // and below 2^m for subnormal ones; exact (a power-of-two scaling) unless it is far below
+    // one quantum, where any tiny positive stand-in (2^-64) gives the same decision in every
+    // mode: nearest and toward-zero give 0, stochastic rounds up only when u = 0.
+    let scaled =
+      valueExponent - quantumExponent < -64
+      ? 0x1p-64 : ScalingBias.scaled(magnitude, by: scale - quantumExponent)
     var n: Double
     switch rounding {
     case .nearestEven: n = scaled.rounded(.toNearestOrEven)

@@ -112,6 +112,8 @@ public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
   public var hasInfinity: Bool { specials == .ieee }
   /// Whether zero carries a sign.
   public var hasNegativeZero: Bool { specials != .fnuz }
+  /// Whether NaN carries a sign (every format but the fnuz ones, whose only NaN is `0x80`).
+  public var hasSignedNaN: Bool { specials != .fnuz }
 
   /// Assembles a code from its fields.
   @inline(__always)

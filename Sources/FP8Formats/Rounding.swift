@@ -30,10 +30,30 @@ public enum RoundingMode: String, Sendable, CaseIterable {
 /// | ±inf                     | ±max        | ±inf, or NaN where the format has no infinity   |
 /// | NaN                      | NaN         | NaN                                             |
 ///
-/// With `toward-zero` a finite input never becomes non-finite (IEEE 754 §7.4 carries overflow
-/// to the largest finite value under round-toward-zero), but it is still counted as an overflow.
+/// "Rounds past max" depends on the rounding mode; the value is first rounded as if the exponent
+/// range were unbounded (with the scaling bias applied exactly: `x · 2^b` is never formed as a
+/// `Double`, so it cannot become infinite on the way):
+/// - `nearest-even`: overflow when the finite value is at least `max + ulp(max)/2` (the midpoint
+///   ties to the even neighbour `max + ulp`, which is past max), as IEEE 754 and ml_dtypes.
+/// - `toward-zero`: a finite input never becomes non-finite, in every format and both modes:
+///   truncating a finite value beyond max gives ±max (IEEE 754 §7.4: round-toward-zero carries
+///   overflow to the largest finite value). It is still counted as an overflow. The same holds
+///   for the formats without infinity (`e4m3fn`, the fnuz formats): `nonfinite` makes NaN only
+///   from a value that would round past max, and toward-zero never does.
+/// - `stochastic`: a value between max and `max + ulp(max)` rounds to max or to `max + ulp` with
+///   the usual probabilities; `max + ulp` is an overflow (then ±inf/NaN or ±max as above). A value
+///   at or beyond `max + ulp` always overflows (it has no neighbour at or below max).
+///
+/// An infinite input is not rounded: it stays ±inf where the format has infinities and overflow
+/// is `nonfinite`, whatever the rounding mode (NaN in the formats without; ±max with
+/// `saturate`).
+///
 /// `saturate` is what NVIDIA's `cvt.satfinite` and ONNX `Cast(saturate=1)` do; `nonfinite` is
 /// ml_dtypes' and IEEE 754's behaviour.
+///
+/// NaN keeps its sign where the format has signed NaNs (`e4m3fn`: `0x7F`/`0xFF`, `e5m2`:
+/// `0x7E`/`0xFE`, `f16`: `0x7E00`/`0xFE00`, `bf16`, `f32`), as ml_dtypes does; the fnuz formats
+/// have the single NaN `0x80`.
 public enum OverflowMode: String, Sendable, CaseIterable {
   case saturate
   case nonfinite

@@ -60,14 +60,14 @@ public enum ScalingBias {
 }
 
 extension FloatFormat {
-  /// Quantises `x` with scaling bias `bias`: `code = cast(x · 2^bias)`, and returns the code,
-  /// the event and the dequantised value `decode(code) · 2^-bias`.
+  /// Quantises `x` with scaling bias `bias`: `code = cast(x · 2^bias)` (one rounding of the exact
+  /// scaled value, which is never formed as a `Double`), and returns the code, the event and the
+  /// dequantised value `decode(code) · 2^-bias`.
   public func quantize(
     _ x: Double, bias: Int, rounding: RoundingMode = .nearestEven,
     overflow: OverflowMode = .nonfinite, randomBits: UInt64 = 0
   ) -> (encoded: Encoded, dequantized: Double) {
-    let e = encode(
-      ScalingBias.scaled(x, by: bias), rounding: rounding, overflow: overflow, randomBits: randomBits)
+    let e = encode(x, scale: bias, rounding: rounding, overflow: overflow, randomBits: randomBits)
     return (e, ScalingBias.scaled(decode(e.code), by: -bias))
   }
 }

@@ -8,12 +8,14 @@ public enum ValueText {
     return x.description
   }
 
-  /// Parses a decimal number, `nan`, `inf`, `-inf`, `+inf`, `-0` (and hexadecimal floats such as
-  /// `0x1p-3`); `nil` for anything else.
+  /// Parses a decimal number, `nan`, `-nan` (a NaN with the sign bit set, as ml_dtypes and
+  /// numpy keep it), `inf`, `-inf`, `+inf`, `-0` (and hexadecimal floats such as `0x1p-3`); `nil`
+  /// for anything else.
   public static func parse(_ text: String) -> Double? {
     let t = text.lowercased()
     switch t {
-    case "nan", "+nan", "-nan": return .nan
+    case "nan", "+nan": return .nan
+    case "-nan": return -.nan
     case "inf", "+inf", "infinity", "+infinity": return .infinity
     case "-inf", "-infinity": return -.infinity
     default: break

@@ -43,6 +43,48 @@ import Testing
     #expect(mismatches.isEmpty, "\(mismatches)")
   }
 
+  /// Exactly rounded vectors (Fixtures/generate_exact.py: rational arithmetic, independent of
+  /// this code and of ml_dtypes' float32 route) at ties and 2^-30 / 2^-40 beside them, normal,
+  /// subnormal and around max, every format, nearest-even and toward-zero, both overflow modes.
+  @Test func exactRoundingOfInputsThatFloat32CannotHold() throws {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/exact_encode_vectors.txt")
+    let text = try String(contentsOf: url, encoding: .utf8)
+    let modes: [(RoundingMode, OverflowMode)] = [
+      (.nearestEven, .nonfinite), (.nearestEven, .saturate), (.towardZero, .nonfinite),
+      (.towardZero, .saturate),
+    ]
+    var count: [String: Int] = [:]
+    var viaFloat32Differs: [String: Int] = [:]
+    var mismatches: [String] = []
+    for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+      let f = line.split(separator: " ")
+      let format = try #require(FloatFormat.named(String(f[0])), "\(line)")
+      let bits = try #require(UInt64(f[1].dropFirst(2), radix: 16), "\(line)")
+      let x = Double(bitPattern: bits)
+      for (i, (rounding, overflow)) in modes.enumerated() {
+        let want = try #require(UInt32(f[2 + i].dropFirst(2), radix: 16), "\(line)")
+        let got = format.encode(x, rounding: rounding, overflow: overflow).code
+        if got != want && mismatches.count < 10 {
+          mismatches.append(
+            "\(format) \(x) \(rounding.rawValue) \(overflow.rawValue): got 0x\(String(got, radix: 16)) want 0x\(String(want, radix: 16))"
+          )
+        }
+      }
+      count[format.name, default: 0] += 1
+      if f[6] == "1" { viaFloat32Differs[format.name, default: 0] += 1 }
+    }
+    #expect(mismatches.isEmpty, "\(mismatches)")
+    for format in FloatFormat.all {
+      #expect(count[format.name, default: 0] > 500, "\(format)")
+      // The table holds inputs where rounding through float32 first (ml_dtypes) is wrong.
+      if format != .f32 { #expect(viaFloat32Differs[format.name, default: 0] > 100, "\(format)") }
+    }
+    // The example of issue 9: 1 + 2^-4 + 2^-30 is 1.125 in e4m3fn (via float32: 1.0).
+    #expect(FloatFormat.e4m3fn.encode(1 + 0x1p-4 + 0x1p-30).code == 0x39)
+    #expect(FloatFormat.e4m3fn.encode(Double(Float(1 + 0x1p-4 + 0x1p-30))).code == 0x38)
+  }
+
   @Test func f32EncodingMatchesSwiftFloatConversion() {
     var rng = SplitMix64(seed: 42)
     for i in 0..<200_000 {
@@ -150,5 +192,93 @@ import Testing
     #expect(dq2 == 1024)
     let (e3, _) = FloatFormat.e4m3fn.quantize(1000, bias: 0, overflow: .saturate)
     #expect(e3.event == .overflow)
+  }
+
+  /// Toward-zero never turns a finite value into a non-finite one, even when the scaled value
+  /// `x · 2^b` is beyond `Double` (1e300 · 2^300): every format gives ±max, counted as overflow.
+  @Test(arguments: FloatFormat.all)
+  func towardZeroOfAHugeScaledValueIsMax(format: FloatFormat) {
+    for negative in [false, true] {
+      let x = negative ? -1e300 : 1e300
+      for overflow in OverflowMode.allCases {
+        let (e, dq) = format.quantize(x, bias: 300, rounding: .towardZero, overflow: overflow)
+        #expect(e.code == format.maxFiniteCode(negative: negative), "\(x) \(overflow)")
+        #expect(e.event == .overflow)
+        #expect(dq == (negative ? -1 : 1) * format.maxFinite * 0x1p-300)
+      }
+      // Nearest-even and stochastic do overflow: inf where the format has it, else NaN.
+      for rounding in [RoundingMode.nearestEven, .stochastic] {
+        let e = format.encode(x, scale: 300, rounding: rounding, overflow: .nonfinite, randomBits: 1 << 63)
+        #expect(e.code == format.infinityCode(negative: negative) ?? format.nanCode(negative: negative))
+        #expect(e.event == .overflow)
+        let s = format.encode(x, scale: 300, rounding: rounding, overflow: .saturate, randomBits: 1 << 63)
+        #expect(s.code == format.maxFiniteCode(negative: negative) && s.event == .overflow)
+      }
+      // A tiny value scaled down past `Double`'s range is an underflow, not an exact zero.
+      let u = format.encode(negative ? -1e-300 : 1e-300, scale: -300)
+      #expect(u.code == format.zeroCode(negative: negative) && u.event == .underflow)
+      // ...and stochastic rounding still rounds it up (to the smallest subnormal) when u = 0.
+      let up = format.encode(1e-300, scale: -300, rounding: .stochastic, randomBits: 0x7FF)
+      #expect(up.code == 1 && up.event == .rounded)
+      let down = format.encode(1e-300, scale: -300, rounding: .stochastic, randomBits: 0x800)
+      #expect(down.code == 0 && down.event == .underflow)
+    }
+  }
+
+  /// Encoding with a scale is encoding the exact product whenever the product fits `Double`.
+  @Test func scaledEncodingEqualsEncodingTheScaledValue() {
+    var rng = SplitMix64(seed: 5)
+    for format in FloatFormat.all {
+      for _ in 0..<20_000 {
+        let x = (rng.nextUnit() - 0.5) * exp2(Double(Int(rng.next() % 120) - 60))
+        let b = Int(rng.next() % 121) - 60
+        let rounding = RoundingMode.allCases[Int(rng.next() % 3)]
+        let overflow = OverflowMode.allCases[Int(rng.next() % 2)]
+        let bits = rng.next()
+        let want = format.encode(
+          x * exp2(Double(b)), rounding: rounding, overflow: overflow, randomBits: bits)
+        let got = format.encode(x, scale: b, rounding: rounding, overflow: overflow, randomBits: bits)
+        if got != want {
+          Issue.record("\(format) \(x)·2^\(b) \(rounding) \(overflow): got \(got) want \(want)")
+          return
+        }
+      }
+    }
+  }
+
+  /// Stochastic rounding between max and max + ulp: max or an overflow, by the random bits.
+  @Test func stochasticRoundingPastMax() {
+    // e4m3fn: max 448, next grid point 480; 464 is halfway, so u < 0.5 rounds up (overflow).
+    let up = FloatFormat.e4m3fn.encode(464, rounding: .stochastic, randomBits: 0)
+    #expect(up.code == 0x7F && up.event == .overflow)
+    let down = FloatFormat.e4m3fn.encode(464, rounding: .stochastic, randomBits: 1 << 63)
+    #expect(down.code == 0x7E && down.event == .rounded)
+    let saturated = FloatFormat.e5m2.encode(
+      -60000, rounding: .stochastic, overflow: .saturate, randomBits: 0)
+    #expect(saturated.code == 0xFB && saturated.event == .overflow)
+    // At or beyond max + ulp there is no neighbour at or below max: always an overflow.
+    for bits: UInt64 in [0, 1 << 63, .max] {
+      let e = FloatFormat.e5m2.encode(65536, rounding: .stochastic, randomBits: bits)
+      #expect(e.code == 0x7C && e.event == .overflow)
+      let f = FloatFormat.e4m3fnuz.encode(-256, rounding: .stochastic, randomBits: bits)
+      #expect(f.code == 0x80 && f.event == .overflow)
+    }
+  }
+
+  /// NaN keeps its sign where the format has signed NaNs (as ml_dtypes); fnuz has one NaN.
+  @Test func nanSignIsKeptWhereTheFormatHasSignedNaNs() {
+    let expected: [(FloatFormat, UInt32, UInt32)] = [
+      (.e4m3fn, 0x7F, 0xFF), (.e5m2, 0x7E, 0xFE), (.e4m3fnuz, 0x80, 0x80), (.e5m2fnuz, 0x80, 0x80),
+      (.f16, 0x7E00, 0xFE00), (.bf16, 0x7FC0, 0xFFC0), (.f32, 0x7FC0_0000, 0xFFC0_0000),
+    ]
+    for (format, positive, negative) in expected {
+      #expect(format.encode(.nan).code == positive, "\(format)")
+      #expect(format.encode(-.nan).code == negative, "\(format)")
+      #expect(format.decode(negative).sign == (format.hasSignedNaN ? .minus : .plus), "\(format)")
+      #expect(format.hasSignedNaN == (format.specials != .fnuz))
+    }
+    #expect(ValueText.parse("-nan")?.sign == .minus)
+    #expect(ValueText.parse("-NaN")?.isNaN == true)
+    #expect(ValueText.parse("nan")?.sign == .plus)
   }
 }

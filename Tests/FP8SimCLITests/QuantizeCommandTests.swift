@@ -7,8 +7,29 @@ import Testing
   @Test func printsCodeAndExactValuePerArgument() {
     let r = runCLI(["quantize", "--format", "e4m3fn", "1.0625", "465", "-0", "nan", "-inf", "0.3"])
     #expect(r.status == .success)
-    #expect(r.stdout == "0x38 1.0\n0x7F nan\n0x80 -0.0\n0x7F nan\n0xFF nan\n0x2A 0.3125\n")
+    #expect(r.stdout == "0x38 1.0\n0x7F nan\n0x80 -0.0\n0x7F nan\n0xFF -nan\n0x2A 0.3125\n")
     #expect(r.stderr.isEmpty)
+  }
+
+  @Test func negativeNaNKeepsItsSignWhereTheFormatHasSignedNaNs() {
+    #expect(
+      runCLI(["quantize", "--format", "f16", "--", "-nan", "nan"]).stdout == "0xFE00 -nan\n0x7E00 nan\n")
+    #expect(runCLI(["quantize", "--format", "e5m2", "--", "-nan"]).stdout == "0xFE -nan\n")
+    #expect(runCLI(["quantize", "--format", "bf16", "--", "-nan"]).stdout == "0xFFC0 -nan\n")
+    #expect(runCLI(["quantize", "--format", "f32", "--", "-nan"]).stdout == "0xFFC00000 -nan\n")
+    // fnuz formats: the single NaN 0x80 (its sign bit is not a NaN sign).
+    #expect(
+      runCLI(["quantize", "--format", "e4m3fnuz", "--", "-nan", "nan"]).stdout == "0x80 nan\n0x80 nan\n")
+  }
+
+  @Test func towardZeroNeverOverflowsToInfinityEvenPastDoubleRange() {
+    let r = runCLI([
+      "quantize", "--format", "e5m2", "--rounding", "toward-zero", "--scale-bias", "300", "1e300",
+    ])
+    // 57344 · 2^-300.
+    #expect(r.stdout == "0x7B 2.8150705567403283e-86\n")
+    let n = runCLI(["quantize", "--format", "e5m2", "--scale-bias", "300", "--", "1e300", "-1e300"])
+    #expect(n.stdout == "0x7C inf\n0xFC -inf\n")
   }
 
   @Test func readsWhitespaceSeparatedStandardInputWhenNoValuesAreGiven() {

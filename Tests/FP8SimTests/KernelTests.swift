@@ -3,7 +3,11 @@ import Testing
 
 @testable import FP8Sim
 
-/// The fast mma kernels give exactly the bits of the reference definitions.
+/// The fast mma kernels give exactly the bits of the reference definitions, and both give the
+/// bits of `MMAOracle`, an emulation written from `isa/ISA.md` alone.
+///
+/// The tests call `MMANumerics.fast` (the release path) and `MMANumerics.reference` (the debug
+/// path) explicitly, so they compare the two in every build configuration.
 @Suite struct KernelTests {
   /// Random FP8 values (all codes except NaN/inf), so products are exact in f32.
   static func fp8Values(_ count: Int, format: FloatFormat, rng: inout SplitMix64, scale: Double = 1)
@@ -33,20 +37,252 @@ import Testing
   func fastKernelEqualsReference(accumulator: Accumulator, shape: Shape) {
     var rng = SplitMix64(seed: UInt64(shape.m * 1000 + shape.n * 10 + shape.k))
     let (m, n, k) = (shape.m, shape.n, shape.k)
-    // Large-magnitude E5 values push f16/bf16 accumulators into overflow and subnormals.
+    // Large-magnitude E5 values push f16/bf16 accumulators into overflow and subnormals; the
+    // power-of-two scale keeps B's values FP8-exact (so the kernels, not the fallback, run).
     let a = Self.fp8Values(m * k, format: .e4m3fn, rng: &rng)
-    let b = Self.fp8Values(k * n, format: accumulator == .f16 ? .e5m2 : .e4m3fn, rng: &rng, scale: 0.01)
+    let b = Self.fp8Values(k * n, format: accumulator == .f16 ? .e5m2 : .e4m3fn, rng: &rng, scale: 0x1p-7)
     let c0 = Self.fp8Values(m * n, format: .e4m3fn, rng: &rng)
+    #expect(MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: accumulator))
     var fast = c0
     var slow = c0
     MMANumerics.fast(a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: accumulator, inputs: .fp8)
     MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: accumulator)
-    let mismatches = (0..<(m * n)).filter {
-      !(fast[$0].bitPattern == slow[$0].bitPattern || (fast[$0].isNaN && slow[$0].isNaN))
-    }
+    let mismatches = (0..<(m * n)).filter { !sameBits(fast[$0], slow[$0]) }
     #expect(
       mismatches.isEmpty,
       "\(mismatches.count) mismatches; first: \(mismatches.first.map { "\(fast[$0]) vs \(slow[$0])" } ?? "")")
+  }
+
+  // MARK: - The reproducers of issue 9
+
+  /// One `mma` of a single element, by the fast path, the reference and the oracle.
+  static func single(_ accumulator: Accumulator, c: Float, a: [Float], b: [Float]) -> (Float, Float, Float) {
+    var fast = [c]
+    var slow = [c]
+    let k = a.count
+    MMANumerics.fast(a: a, b: b, c: &fast, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half)
+    MMANumerics.reference(a: a, b: b, c: &slow, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half)
+    return (fast[0], slow[0], MMAOracle.element(accumulator, c: c, a: a, b: b))
+  }
+
+  @Test func fp22SubnormalAccumulatorIsAlignedAtTheSmallestNormalExponent() {
+    // 71489·2^-149 is an f32 subnormal; it aligns as if its exponent were −126, so the quantum is
+    // 2^(−126−13) = 2^-139 = 1024·2^-149: 71489 → 69·1024 = 70656.
+    let c = Float(bitPattern: 71489)
+    let (fast, slow, oracle) = Self.single(.fp22, c: c, a: [0, 0, 0], b: [0, 0, 0])
+    #expect(fast.bitPattern == 70656 && slow.bitPattern == 70656 && oracle.bitPattern == 70656)
+    // With a normal product 2^-63·2^-63 = 2^-126 = 8192·2^-139, E is still −126: the sum is
+    // (8192 + 69)·2^-139 (reading the subnormal's exponent as −127 would drop one more bit).
+    let (f2, s2, o2) = Self.single(.fp22, c: c, a: [0x1p-63], b: [0x1p-63])
+    #expect(f2 == 8261 * 0x1p-139 && s2 == 8261 * 0x1p-139 && o2 == 8261 * 0x1p-139)
+  }
+
+  @Test func fp22SubnormalBF16ProductIsExactThenTruncated() {
+    // 0x1.fep-70² = 0x1.fc02p-139 exactly (an f32 subnormal, not representable in f32):
+    // truncated to a multiple of 2^-139 it is 2^-139. A Float product would round it first.
+    let x = Float(0x1.fep-70)
+    let (fast, slow, oracle) = Self.single(.fp22, c: 0, a: [x], b: [x])
+    #expect(fast == 0x1p-139 && slow == 0x1p-139 && oracle == 0x1p-139)
+    // 151·2^-77 · 217·2^-77 = 32767·2^-154 = 2^-139 − 2^-154, just below 2^-139: truncated to
+    // 0. A Float product would round it to 2^-139 (f32's spacing there is 2^-149) and keep it.
+    let (f2, s2, o2) = Self.single(.fp22, c: 0, a: [151 * 0x1p-77], b: [217 * 0x1p-77])
+    #expect(f2 == 0 && s2 == 0 && o2 == 0)
+    #expect(Float(151 * 0x1p-77) * Float(217 * 0x1p-77) == 0x1p-139)
+  }
+
+  @Test func f32AccumulationRoundsTheExactSubnormalSumOnce() {
+    // bf16 0x1.8p-75 · 2^-74 = 1.5·2^-149 exactly; + 2^-149 = 2.5·2^-149, a tie → 2·2^-149.
+    // Rounding the product first (to 2·2^-149) would give 3·2^-149.
+    let (fast, slow, oracle) = Self.single(.f32, c: 0x1p-149, a: [0x1.8p-75], b: [0x1p-74])
+    #expect(fast == 0x1p-148 && slow == 0x1p-148 && oracle == 0x1p-148)
+  }
+
+  @Test func f32AccumulationKeepsAProductBeyondF32Range() {
+    // bf16 2^64 · 2^64 = 2^128 (inf as a Float product) + (−f32max) = 2^104 exactly.
+    let (fast, slow, oracle) = Self.single(
+      .f32, c: -.greatestFiniteMagnitude, a: [0x1p64], b: [0x1p64])
+    #expect(fast == 0x1p104 && slow == 0x1p104 && oracle == 0x1p104)
+  }
+
+  @Test func fp22ProductsBeyondF32RangeAndOverflow() {
+    // 2^64·2^64 − f32max = 2^104 in fp22 too (E = 128, quantum 2^115: −f32max = −(2^128 − 2^104)
+    // truncates to −(2^128 − 2^115), so the sum is 2^115).
+    let (f1, s1, o1) = Self.single(.fp22, c: -.greatestFiniteMagnitude, a: [0x1p64], b: [0x1p64])
+    #expect(f1 == 0x1p115 && s1 == 0x1p115 && o1 == 0x1p115)
+    // f32max + 2^127 + (−2^127): the Float partial sum overflows, the exact sum does not.
+    let big = Float(0x1.fcp63)
+    let (f2, s2, o2) = Self.single(.fp22, c: .greatestFiniteMagnitude, a: [big, -big], b: [big, big])
+    #expect(sameBits(f2, s2) && sameBits(s2, o2) && s2.isFinite)
+    // A real overflow: ±inf (the f32 register overflows even though the rounding truncates).
+    let (f3, s3, o3) = Self.single(.fp22, c: .greatestFiniteMagnitude, a: [big], b: [big])
+    #expect(f3 == .infinity && s3 == .infinity && o3 == .infinity)
+  }
+
+  @Test func f16AccumulatorStartingFromAWiderValueRoundsOnce() {
+    // c = T − 2^-23 with T = 1 + 3·2^-11 the f16 midpoint of 1 + 2^-10 and 1 + 2^-9; the product
+    // 1.5·2^-12 · 1.25·2^-12 = 1.875·2^-24 leaves the exact sum just below T: 1 + 2^-10. The
+    // Float sum would round to T itself and then tie to even, 1 + 2^-9. (The machine only
+    // accumulates f16 into an f16 D; the fast path must still agree for any C.)
+    let c = Float(1 + 3 * 0x1p-11 - 0x1p-23)
+    let (fast, slow, oracle) = Self.single(.f16, c: c, a: [1.5 * 0x1p-12], b: [1.25 * 0x1p-12])
+    #expect(fast == 1 + 0x1p-10 && slow == 1 + 0x1p-10 && oracle == 1 + 0x1p-10)
+    // c = T' = 1 + 2^-11 (a midpoint) plus 2^-60: even a Double sum drops the product and would
+    // tie to even (1.0); the exact sum is above the midpoint.
+    let (f2, s2, o2) = Self.single(.f16, c: 1 + 0x1p-11, a: [0x1p-30], b: [0x1p-30])
+    #expect(f2 == 1 + 0x1p-10 && s2 == 1 + 0x1p-10 && o2 == 1 + 0x1p-10)
+  }
+
+  // MARK: - Random cases at the edges, for every accumulator and input class
+
+  enum Inputs: String, CaseIterable, Sendable {
+    case e4m3fn, e4m3e5m2, e5m2, fnuz, f16
+    /// bf16 inputs whose products stay exact normal `Float`s (the kernels run).
+    case bf16Kernel
+    /// bf16 inputs whose products are just above f32's smallest normal (the kernels run, next
+    /// to subnormal accumulators).
+    case bf16Tiny
+    /// bf16 inputs whose products reach f32's subnormals and beyond f32's range (the fallback).
+    case bf16Edges
+    case f32
+
+    var formats: (FloatFormat, FloatFormat) {
+      switch self {
+      case .e4m3fn: return (.e4m3fn, .e4m3fn)
+      case .e4m3e5m2: return (.e4m3fn, .e5m2)
+      case .e5m2: return (.e5m2, .e5m2)
+      case .fnuz: return (.e4m3fnuz, .e5m2fnuz)
+      case .f16: return (.f16, .f16)
+      case .bf16Kernel, .bf16Tiny, .bf16Edges: return (.bf16, .bf16)
+      case .f32: return (.f32, .f32)
+      }
+    }
+  }
+
+  /// A random value of `format` with a sign, an exponent drawn mostly from `exponents`
+  /// (unbiased, clamped to the format) and a random mantissa; rarely inf or NaN.
+  static func edgeValue(_ format: FloatFormat, _ exponents: ClosedRange<Int>, _ rng: inout SplitMix64)
+    -> Float
+  {
+    let r = rng.next() % 1000
+    if r == 0 { return .nan }
+    if r == 1 { return format.hasInfinity ? -.infinity : 0 }
+    if r < 40 { return r % 2 == 0 ? 0 : -0.0 }
+    if format.isFP8 {
+      while true {
+        let v = format.decode(UInt32(rng.next() & 0xFF))
+        if v.isFinite { return Float(v) }
+      }
+    }
+    let e = Int(rng.next() % UInt64(exponents.count)) + exponents.lowerBound
+    let mantissa = Double(rng.next() >> 11) * 0x1p-53  // [0, 1)
+    let x = (1 + mantissa) * Double(sign: .plus, exponent: e, significand: 1)
+    let v = format.round(rng.next() % 2 == 0 ? x : -x, overflow: .saturate)
+    return Float(v)
+  }
+
+  /// Exponent ranges for each input class: mostly near the ends that matter.
+  static func exponents(_ inputs: Inputs, _ rng: inout SplitMix64) -> ClosedRange<Int> {
+    let pick = rng.next() % 4
+    switch inputs {
+    case .bf16Kernel: return pick == 0 ? -63...63 : pick == 1 ? 56...63 : pick == 2 ? -63...(-56) : -8...8
+    case .bf16Tiny: return -63...(-56)
+    case .bf16Edges, .f32:
+      return pick == 0 ? -133...127 : pick == 1 ? 60...66 : pick == 2 ? -80...(-62) : -8...8
+    default: return pick == 0 ? -24...15 : pick == 1 ? 5...15 : pick == 2 ? -24...(-10) : -4...4
+    }
+  }
+
+  /// A starting accumulator value of the accumulator's format, often subnormal or near max.
+  static func accumulatorValue(_ accumulator: Accumulator, _ rng: inout SplitMix64) -> Float {
+    let format: FloatFormat = accumulator == .f16 ? .f16 : accumulator == .bf16 ? .bf16 : .f32
+    let field: UInt32
+    let top = UInt32((1 << format.exponentBits) - 2)
+    switch rng.next() % 5 {
+    case 0: field = 0
+    case 1: field = top - UInt32(rng.next() % 2)
+    case 2: field = 1
+    case 3: return rng.next() % 2 == 0 ? 0 : -0.0
+    default: field = UInt32(format.bias) - 4 + UInt32(rng.next() % 8)
+    }
+    let mantissa = UInt32(truncatingIfNeeded: rng.next()) & UInt32((1 << format.mantissaBits) - 1)
+    let sign = UInt32(rng.next() % 2) << UInt32(format.totalBits - 1)
+    return Float(format.decode(sign | field << UInt32(format.mantissaBits) | mantissa))
+  }
+
+  @Test(arguments: Accumulator.allCases, Inputs.allCases)
+  func edgeCasesAgreeWithTheOracle(accumulator: Accumulator, inputs: Inputs) {
+    let (m, n, k) = (5, 11, 70)  // partial register tiles, partial panel, three fp22 groups
+    var kernelRuns = 0
+    let seeds = 8
+    for seed in 0..<seeds {
+      var rng = SplitMix64(seed: UInt64(seed) &* 7919 &+ UInt64(inputs.rawValue.count))
+      let (fa, fb) = inputs.formats
+      let ea = Self.exponents(inputs, &rng)
+      let eb = Self.exponents(inputs, &rng)
+      let a = (0..<(m * k)).map { _ in Self.edgeValue(fa, ea, &rng) }
+      let b = (0..<(k * n)).map { _ in Self.edgeValue(fb, eb, &rng) }
+      let c0 = (0..<(m * n)).map { _ in Self.accumulatorValue(accumulator, &rng) }
+      let applies = MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: accumulator)
+      if applies { kernelRuns += 1 }
+      var fast = c0
+      var slow = c0
+      MMANumerics.fast(a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: accumulator, inputs: .fp8)
+      MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: accumulator)
+      for i in 0..<m {
+        for j in 0..<n {
+          let column = (0..<k).map { b[$0 * n + j] }
+          let want = MMAOracle.element(
+            accumulator, c: c0[i * n + j], a: Array(a[(i * k)..<(i * k + k)]), b: column)
+          let x = i * n + j
+          if !sameBits(fast[x], slow[x]) || !sameBits(slow[x], want) {
+            Issue.record(
+              "seed \(seed) [\(i), \(j)] kernel \(applies): fast \(fast[x]) reference \(slow[x]) oracle \(want)"
+            )
+            return
+          }
+        }
+      }
+    }
+    // The classes the kernels are meant for do run them, the edge classes do reach the fallback
+    // (so neither comparison is vacuous), and f16/bf16 never run on wide products.
+    if (accumulator == .f16 || accumulator == .bf16) && !inputs.formats.0.isFP8 {
+      #expect(kernelRuns == 0)
+    } else if inputs == .bf16Edges || inputs == .f32 {
+      #expect(kernelRuns < seeds)
+    } else {
+      #expect(kernelRuns > 0)
+    }
+  }
+
+  // MARK: - Pieces
+
+  @Test func operandProfile() {
+    let p = OperandProfile([1.5, -0.75, 0, .infinity, .nan, Float(bitPattern: 0b101)])
+    #expect(p.bits == 3 && p.smallest == 0b101 && p.largest == Float(1.5).bitPattern)
+    #expect(OperandProfile([0, -0.0, .nan]).largest == 0)
+    // f16 × f16 fits 24 bits; bf16 with a product below 2^-126 does not qualify.
+    #expect(OperandProfile([1 + 0x1p-10]).productsWith(OperandProfile([65504]), fitBits: 24))
+    #expect(!OperandProfile([0x1p-64]).productsWith(OperandProfile([0x1p-63]), fitBits: 24))
+    #expect(!OperandProfile([0x1p64]).productsWith(OperandProfile([0x1p64]), fitBits: 24))
+    #expect(!OperandProfile([1 + 0x1p-10]).productsWith(OperandProfile([1.5]), fitBits: 8))
+  }
+
+  /// The FP32 shadow's two paths (debug: scalar loop; release: the f32 kernel) round the product
+  /// and then the sum, identically, on any data.
+  @Test func shadowPathsAgreeOnAnyData() {
+    var rng = SplitMix64(seed: 3)
+    let (m, n, k) = (6, 13, 40)
+    for inputs in [Inputs.bf16Edges, .f32, .e5m2] {
+      let (fa, fb) = inputs.formats
+      let a = (0..<(m * k)).map { _ in Self.edgeValue(fa, Self.exponents(inputs, &rng), &rng) }
+      let b = (0..<(k * n)).map { _ in Self.edgeValue(fb, Self.exponents(inputs, &rng), &rng) }
+      let c0 = (0..<(m * n)).map { _ in Self.accumulatorValue(.f32, &rng) }
+      var kernel = c0
+      var scalar = c0
+      MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &kernel, m: m, n: n, k: k)
+      MMANumerics.shadowF32(a, b, &scalar, m, n, k)
+      #expect(zip(kernel, scalar).allSatisfy { sameBits($0, $1) }, "\(inputs)")
+    }
   }
 
   @Test func halfRoundingMatchesFloat16OnEveryKindOfValue() {
@@ -82,6 +318,68 @@ import Testing
     MMANumerics.fast(a: a, b: b, c: &first, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8)
     MMANumerics.fast(a: a, b: b, c: &second, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8)
     #expect(first.map(\.bitPattern) == second.map(\.bitPattern))
+  }
+}
+
+/// Equal bit patterns, or both NaN (NaN payloads and signs are not part of the semantics).
+func sameBits(_ x: Float, _ y: Float) -> Bool { x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN) }
+
+/// `mma` for one element, written from `isa/ISA.md` alone with exact arithmetic (independent of
+/// `MMANumerics`): exact products; f32/f16/bf16 round each exact `acc + a·b` once (rounding done
+/// by `FloatFormat.round`, which the format tests check against ml_dtypes); fp22 with integer
+/// arithmetic on aligned terms.
+enum MMAOracle {
+  static func element(_ accumulator: Accumulator, c: Float, a: [Float], b: [Float]) -> Float {
+    let products = zip(a, b).map { Double($0) * Double($1) }  // exact: at most 48 bits
+    switch accumulator {
+    case .f32: return products.reduce(c) { Float(add(Double($0), $1, .f32)) }
+    case .f16: return products.reduce(c) { Float(add(Double($0), $1, .f16)) }
+    case .bf16: return products.reduce(c) { Float(add(Double($0), $1, .bf16)) }
+    case .fp22:
+      var acc = Double(c)
+      var k0 = 0
+      while k0 < products.count {
+        let group = products[k0..<min(k0 + 32, products.count)]
+        acc = fp22([acc] + group)
+        k0 += 32
+      }
+      return Float(acc)
+    }
+  }
+
+  /// `acc + p` rounded once to `format` (nearest even, overflow to ±inf).
+  static func add(_ acc: Double, _ p: Double, _ format: FloatFormat) -> Double {
+    if !acc.isFinite || !p.isFinite { return acc + p }
+    // TwoSum: acc + p = hi + lo exactly; then round to odd, which a later rounding to at most
+    // 51 bits cannot tell from the exact sum.
+    let hi = acc + p
+    let bb = hi - acc
+    let lo = (acc - (hi - bb)) + (p - bb)
+    var odd = hi
+    if lo != 0 && hi.bitPattern & 1 == 0 { odd = lo > 0 ? hi.nextUp : hi.nextDown }
+    return format.round(odd)
+  }
+
+  /// One fp22 group (`terms[0]` the accumulator): align to E = max(exponent, −126) over the
+  /// nonzero terms, truncate to multiples of 2^(E−13), add as integers, truncate to 14 bits (or
+  /// to a multiple of 2^-139), overflow at 2^128 to ±inf, zero as +0.
+  static func fp22(_ terms: [Double]) -> Double {
+    if terms.contains(where: { !$0.isFinite }) { return terms.reduce(0, +) }
+    let nonzero = terms.filter { $0 != 0 }
+    guard let e = nonzero.map({ max(Int($0.exponent), -126) }).max() else { return 0 }
+    let q = e - 13
+    var units: Int64 = 0
+    for t in nonzero {
+      units += Int64((t * Double(sign: .plus, exponent: -q, significand: 1)).rounded(.towardZero))
+    }
+    if units == 0 { return 0 }
+    let width = 64 - units.magnitude.leadingZeroBitCount  // the sum is in [2^(q+width−1), 2^(q+width))
+    let keep = max(q + width - 1, -126) - 13
+    var magnitude = units.magnitude
+    if keep > q { magnitude = (magnitude >> UInt64(keep - q)) << UInt64(keep - q) }
+    let result = Double(magnitude) * Double(sign: .plus, exponent: q, significand: 1)
+    if result >= 0x1p128 { return units < 0 ? -.infinity : .infinity }
+    return units < 0 ? -result : result
   }
 }
 

@@ -193,6 +193,26 @@ import Testing
     #expect(q.total == 4 && q.overflow == 1 && q.underflow == 1 && q.rounded == 1)
   }
 
+  @Test func castScalesExactlyEvenPastDoubleRange() throws {
+    // e^600 ≈ 3.8e260; with bias 300 the scaled value is beyond Double, but still finite: toward
+    // zero gives e5m2's max 57344 (not inf), nearest-even gives inf.
+    let r = try simulate(
+      """
+      .tensor x f32 [2] sram
+      .tensor q e5m2 [2] sram
+      .tensor y f32 [2] sram
+      .tensor Y f32 [2] dram
+      .output Y
+        vfill x, 600
+        exp q[0:+1], x[0:+1], bias=300, round=toward-zero
+        exp q[1:+1], x[1:+1], bias=300
+        cast y, q
+        dma.store Y, y
+      """)
+    let y = try #require(output(r, "Y"))
+    #expect(y.values == [57344, .infinity])
+  }
+
   @Test func amaxScalingAcrossTiles() throws {
     // Each tile holds one row; the global amax is 12 (tile 3: row of 3·4). bias = floor(log2(448/12)) = 5.
     let r = try simulate(

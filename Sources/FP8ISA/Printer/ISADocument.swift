@@ -61,7 +61,12 @@ public enum ISADocument {
       out += "\nOperands: "
       out += s.operands.map { "`\($0.name)` (\($0.kind.placeholder))" }.joined(separator: ", ") + ".\n"
     }
-    let own = s.options.filter { o in !Opcode.outputOptions.contains { $0.name == o.name } }
+    // The shared output options are listed once, for instructions that take all of them; an
+    // instruction with only some of those names (mma's `amax`) lists its own.
+    let takesOutputOptions = Opcode.outputOptions.allSatisfy { o in s.options.contains { $0.name == o.name } }
+    let own =
+      takesOutputOptions
+      ? s.options.filter { o in !Opcode.outputOptions.contains { $0.name == o.name } } : s.options
     let shared = s.options.count - own.count
     if !own.isEmpty {
       out += "\n| option | values | default | meaning |\n|---|---|---|---|\n"

@@ -109,12 +109,50 @@ enum MMAKernels {
   }
 }
 
+/// What the fast kernels need to know about one operand: the range of its finite nonzero
+/// magnitudes and the widest significand among them (ignoring zeros, infinities and NaNs, whose
+/// products are the same in `Float` and exactly).
+struct OperandProfile {
+  /// Bit patterns of the smallest and largest finite nonzero magnitudes (0 when there is none).
+  var smallest: UInt32 = .max
+  var largest: UInt32 = 0
+  /// The most significant bits of any value (from its leading to its trailing one bit).
+  var bits = 0
+
+  init(_ values: [Float]) {
+    var widest = 0
+    for x in values {
+      let magnitude = x.bitPattern & 0x7FFF_FFFF
+      if magnitude == 0 || magnitude >= 0x7F80_0000 { continue }
+      smallest = min(smallest, magnitude)
+      largest = max(largest, magnitude)
+      // The significand with its hidden bit (subnormals have none); its width is the distance
+      // between its leading and trailing one bits.
+      let significand = magnitude < 0x0080_0000 ? magnitude : (magnitude & 0x007F_FFFF) | 0x0080_0000
+      widest = max(widest, 32 - significand.leadingZeroBitCount - significand.trailingZeroBitCount)
+    }
+    bits = widest
+  }
+
+  /// Whether every product of a value of `self` and a value of `other` has at most `fitBits`
+  /// significant bits and is a normal `Float` (magnitude in [2^-126, 2^128)), so that the
+  /// `Float` product is exact and sees its true exponent.
+  func productsWith(_ other: OperandProfile, fitBits: Int) -> Bool {
+    if largest == 0 || other.largest == 0 { return true }  // only zeros and non-finite values
+    guard bits + other.bits <= fitBits else { return false }
+    let high = Double(Float(bitPattern: largest)) * Double(Float(bitPattern: other.largest))
+    let low = Double(Float(bitPattern: smallest)) * Double(Float(bitPattern: other.smallest))
+    return high < 0x1p128 && low >= 0x1p-126
+  }
+}
+
 /// How an accumulator adds one product vector.
 protocol AccumulatorRounding: SendableMetatype {
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>)
 }
 
-/// f32: `acc + a·b`, the product exact for FP8/f16/bf16 inputs.
+/// f32: `acc + a·b`; with an exact product (`OperandProfile`) this is the fused multiply-add.
+/// The FP32 shadow also uses it on any data, as its definition (product rounded, then sum).
 enum F32Accumulation: AccumulatorRounding {
   @inline(__always)
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
@@ -122,7 +160,8 @@ enum F32Accumulation: AccumulatorRounding {
   }
 }
 
-/// f16: `RN_f16(acc + a·b)`; correct for products of at most 13 significant bits (FP8 inputs).
+/// f16: `RN_f16(acc + a·b)`; correct for an f16 `acc` and exact products of at most 8
+/// significant bits (FP8 inputs), where rounding the `Float` sum again cannot double-round.
 enum F16Accumulation: AccumulatorRounding {
   @inline(__always)
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
@@ -130,7 +169,7 @@ enum F16Accumulation: AccumulatorRounding {
   }
 }
 
-/// bf16: `RN_bf16(acc + a·b)`.
+/// bf16: `RN_bf16(acc + a·b)`, under the same conditions as f16.
 enum BF16Accumulation: AccumulatorRounding {
   @inline(__always)
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
@@ -187,11 +226,14 @@ enum Lanes {
 }
 
 /// FP22 (`MMANumerics.fp22Group` is the definition): for every group of 32 products along K,
-/// E is the largest exponent of the accumulator and the group's products; each term is truncated
-/// to a multiple of 2^(E−13) by masking its low mantissa bits, the terms are added exactly in
-/// f32 (at most 33 multiples of 2^(E−13) below 2^(E+1): 20 bits), and the sum is truncated to 14
-/// significant bits (its low 10 mantissa bits cleared). Non-finite groups fall back to the
-/// scalar definition.
+/// E is the largest exponent of the accumulator and the group's products, a subnormal counting
+/// as exponent −126 (its exponent field 0 read as 1); each term is truncated to a multiple of
+/// 2^(E−13) by masking its low mantissa bits, the terms are added exactly in f32 (at most 33
+/// multiples of 2^(E−13) below 2^(E+1): 20 bits), and the sum is truncated to 14 significant bits
+/// (its low 10 mantissa bits cleared, which for an f32 subnormal leaves a multiple of 2^-139).
+/// The products must be exact normal `Float`s (`OperandProfile`). Lanes with an inf or NaN term,
+/// and lanes whose `Float` sum overflowed (an exact sum may still be finite), use the scalar
+/// definition.
 enum FP22Kernel {
   static func multiply(a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int) {
     guard m > 0, n > 0 else { return }
@@ -240,34 +282,47 @@ enum FP22Kernel {
   static func reduce(_ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>, count: Int) -> SIMD8<
     Float
   > {
-    // Largest biased exponent per lane (0 for zeros; FP8 products are never f32-subnormal).
-    var top = (acc.bits &>> 23) & 0xFF
-    for t in 0..<count { top = Lanes.max(top, (terms[t].bits &>> 23) & 0xFF) }
-    if top.max() == 0xFF {
-      // inf or NaN somewhere: the scalar definition (IEEE addition) decides.
-      var out = SIMD8<Float>()
-      for lane in 0..<8 {
-        var lanes = [Double(acc[lane])]
-        for t in 0..<count { lanes.append(Double(terms[t][lane])) }
-        out[lane] = Float(MMANumerics.fp22Group(lanes[...]))
-      }
-      return out
+    // The exponent field of each term with subnormals (and zeros) read as 1, i.e. exponent
+    // −126: subnormals are aligned as if they had f32's smallest normal exponent.
+    @inline(__always) func field(_ v: SIMD8<Float>) -> SIMD8<UInt32> {
+      Lanes.max((v.bits &>> 23) & 0xFF, SIMD8(repeating: 1))
     }
+    // Largest exponent field per lane.
+    var top = field(acc)
+    for t in 0..<count { top = Lanes.max(top, field(terms[t])) }
+    if top.max() == 0xFF { return scalar(acc, terms, count: count) }
     @inline(__always) func truncated(_ v: SIMD8<Float>) -> SIMD8<Float> {
       // Clear the mantissa bits below 2^(E−13): 10 + (E − e) of them; at 24 or more, all.
       let bits = v.bits
-      let shift = (top &- ((bits &>> 23) & 0xFF)) &+ 10
+      let shift = (top &- field(v)) &+ 10
       let kept = bits & ((SIMD8<UInt32>(repeating: 0xFFFF_FFFF) &<< (shift & 31)) | 0xFF80_0000)
       return SIMD8<Float>(
         bits: Lanes.select(Lanes.greater(shift, SIMD8(repeating: 23)), bits & 0x8000_0000, kept))
     }
     var sum = truncated(acc)
     for t in 0..<count { sum += truncated(terms[t]) }
+    // A lane whose `Float` sum overflowed (the exact sum of the truncated terms may be smaller,
+    // or be exactly ±inf after truncation): the scalar definition decides.
+    let overflowed = Lanes.greater(sum.bits & 0x7FFF_FFFF, SIMD8(repeating: 0x7F7F_FFFF))
+    if overflowed.max() != 0 { return scalar(acc, terms, count: count) }
     // 14 significant bits: clear the low 10 mantissa bits (the sum above is exact: at most 33
     // multiples of 2^(E−13) below 2^(E+1), 20 bits); a zero sum is +0.
     let bits = sum.bits & 0xFFFF_FC00
     let zero = Lanes.greater(SIMD8(repeating: 1), bits & 0x7FFF_FFFF)
     return SIMD8<Float>(bits: bits & ~zero)
+  }
+
+  /// The group by the scalar definition, every lane (a rare path).
+  static func scalar(_ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>, count: Int)
+    -> SIMD8<Float>
+  {
+    var out = SIMD8<Float>()
+    for lane in 0..<8 {
+      var values = [Double(acc[lane])]
+      for t in 0..<count { values.append(Double(terms[t][lane])) }
+      out[lane] = Float(MMANumerics.fp22Group(values[...]))
+    }
+    return out
   }
 }
 

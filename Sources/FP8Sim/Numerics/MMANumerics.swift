@@ -5,22 +5,34 @@ public enum Accumulator: String, Sendable, CaseIterable {
   case f32, f16, bf16, fp22
 }
 
-/// `C[M×N] += A[M×K] · B[K×N]` on packed row-major `Float` matrices, for each accumulator.
+/// `C[M×N] += A[M×K] · B[K×N]` on packed row-major `Float` matrices, for each accumulator,
+/// exactly as `isa/ISA.md` (`mma`) states it:
 ///
-/// Every product is exact: products of FP8, f16 and bf16 values fit in `Float` (at most 11 × 11
-/// significant bits) and f32 inputs use a fused multiply-add. Each element accumulates its
-/// products in increasing k, rounding once per addition to the accumulator's format.
+/// - Every product `a·b` is exact: never rounded, never flushed, never overflowing on its own
+///   (bf16 products span 2^-266 … 2^256 and f32 products have 48 bits, so a `Float` product is
+///   not enough in general).
+/// - `f32`, `f16`, `bf16`: each element adds its products in increasing k, rounding the exact
+///   `acc + a·b` once to the accumulator's format, to nearest even, with subnormals (no flush to
+///   zero) and IEEE overflow to ±inf: an f32 accumulator is a chain of fused multiply-adds.
+/// - `fp22`: see `fp22Group`.
 ///
-/// `inputs` says how many significant bits the products have, which decides how a narrow
-/// accumulator can round correctly: FP8 products (at most 8 bits) can be added in `Float` and
-/// rounded to f16 or bf16 directly (24 ≥ 2·11 + 2); wider products are added in `Double` with
-/// round-to-odd first. The FP32 shadow run passes `inputs: .fp8` semantics for speed on any
-/// input (`shadow: true`): each product and each sum rounded to f32.
+/// `reference` is that definition, written plainly. The fast kernels (`MMAKernels.swift`) work in
+/// `Float` lanes, which is exact only for some data; `fast` checks the data first
+/// (`OperandProfile`) and uses the reference for the rest, so both give the same bits for every
+/// input. Debug builds (the test suite) run the reference, release builds `fast`; `KernelTests`
+/// call both explicitly, so the comparison does not depend on the build configuration.
+///
+/// `c` must hold values of the accumulator's format for `f16` and `bf16` (the assembler only
+/// lets those accumulate into an f16 or bf16 D); the reference rounds any other value as part of
+/// the first addition.
 public enum MMANumerics {
   /// Width of an fp22 alignment group along K, and the fractional bits kept (DeepSeek-V3 §3.5.2;
   /// hardware-numbers §A6).
   public static let fp22Group = 32
   public static let fp22FractionBits = 13
+  /// The smallest exponent of the fp22 register (f32's smallest normal exponent): a subnormal
+  /// term is aligned as if it had this exponent, as IEEE subnormals share `e_min`.
+  public static let fp22MinExponent = -126
 
   public static func multiply(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
@@ -36,46 +48,72 @@ public enum MMANumerics {
     #endif
   }
 
-  /// The fast kernels (MMAKernels.swift): exactly what `reference` defines, bit for bit.
+  /// The fast kernels (MMAKernels.swift) where the data lets their `Float` arithmetic give
+  /// exactly the reference's bits, the reference elsewhere. The input class does not matter:
+  /// only the values do.
   static func fast(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
     inputs: MMAInputClassName
   ) {
-    switch (accumulator, inputs) {
-    case (.f32, .fp8), (.f32, .half):
-      MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
-    case (.f16, .fp8): MMAKernels.multiply(F16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
-    case (.bf16, .fp8): MMAKernels.multiply(BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
-    case (.fp22, .fp8), (.fp22, .half): FP22Kernel.multiply(a: a, b: b, c: &c, m: m, n: n, k: k)
-    default: reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
+    if kernelApplies(a: a, b: b, c: c, accumulator: accumulator) {
+      switch accumulator {
+      case .f32: MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
+      case .f16: MMAKernels.multiply(F16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
+      case .bf16: MMAKernels.multiply(BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
+      case .fp22: FP22Kernel.multiply(a: a, b: b, c: &c, m: m, n: n, k: k)
+      }
+    } else {
+      reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
     }
   }
 
-  /// The FP32 shadow run's matmul: every product and every sum rounded to f32, in increasing k.
+  /// Whether the fast kernel of `accumulator` is exact on this data:
+  /// - every product is exact in `Float` and a normal number (its significand fits 24 bits and
+  ///   its magnitude is in [2^-126, 2^128)), so the `Float` product is the exact product and
+  ///   `acc + a·b` in `Float` is the fused multiply-add (f32), and fp22 sees the true exponents;
+  /// - f16 / bf16 add in `Float` and round the sum again, which is correct only for products of
+  ///   at most 8 significant bits (FP8 × FP8: 24 ≥ 2·11 + 2) and an accumulator that already
+  ///   holds values of its format.
+  static func kernelApplies(a: [Float], b: [Float], c: [Float], accumulator: Accumulator) -> Bool {
+    let pa = OperandProfile(a)
+    let pb = OperandProfile(b)
+    guard pa.productsWith(pb, fitBits: accumulator == .f16 || accumulator == .bf16 ? 8 : 24) else {
+      return false
+    }
+    switch accumulator {
+    case .f32, .fp22: return true
+    case .f16: return c.allSatisfy { $0.isNaN || Float(Float16($0)) == $0 }
+    case .bf16: return c.allSatisfy { $0.isNaN || roundToBF16($0) == $0 }
+    }
+  }
+
+  /// The FP32 shadow run's matmul: every product and every sum rounded to f32 (not fused), in
+  /// increasing k. `shadowF32` and the `F32Accumulation` kernel do the same two roundings.
   public static func shadow(a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int) {
     #if DEBUG
-      f32(a, b, &c, m, n, k)
+      shadowF32(a, b, &c, m, n, k)
     #else
       MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
     #endif
   }
 
-  /// The definition of every accumulator, one element and one product at a time.
+  /// The definition of every accumulator, one element and one product at a time. `inputs` does
+  /// not change the result (every product is exact whatever the inputs).
   public static func reference(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
     inputs: MMAInputClassName = .fp8
   ) {
     switch accumulator {
-    case .f32:
-      if inputs == .single { f32Fused(a, b, &c, m, n, k) } else { f32(a, b, &c, m, n, k) }
-    case .f16: rounded(a, b, &c, m, n, k, narrowProducts: inputs == .fp8) { Float(Float16($0)) }
-    case .bf16: rounded(a, b, &c, m, n, k, narrowProducts: inputs == .fp8) { roundToBF16($0) }
+    case .f32: f32Fused(a, b, &c, m, n, k)
+    case .f16: rounded(a, b, &c, m, n, k) { Float(Float16($0)) }
+    case .bf16: rounded(a, b, &c, m, n, k) { roundToBF16($0) }
     case .fp22: fp22(a, b, &c, m, n, k)
     }
   }
 
-  /// f32 accumulation, vectorised across N: for each k, `C[i, :] += A[i, k] · B[k, :]`.
-  static func f32(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int) {
+  /// The shadow's f32 matmul, vectorised across N: for each k, `C[i, :] += A[i, k] · B[k, :]`,
+  /// the product rounded to f32, then the sum.
+  static func shadowF32(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int) {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
@@ -92,35 +130,54 @@ public enum MMANumerics {
     }
   }
 
+  /// f32 accumulation: `acc = RN_f32(acc + a·b)` with the exact product, a fused multiply-add.
   static func f32Fused(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int) {
-    for i in 0..<m {
-      for kk in 0..<k {
-        let s = a[i * k + kk]
-        for j in 0..<n { c[i * n + j] = c[i * n + j].addingProduct(s, b[kk * n + j]) }
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          for i in 0..<m {
+            let row = pc.baseAddress! + i * n
+            for kk in 0..<k {
+              let s = pa[i * k + kk]
+              let brow = pb.baseAddress! + kk * n
+              for j in 0..<n { row[j] = row[j].addingProduct(s, brow[j]) }
+            }
+          }
+        }
       }
     }
   }
 
-  /// An accumulator narrower than f32: `acc = round(acc + a·b)` after every product.
-  ///
-  /// With products of at most 8 significant bits (FP8 inputs) the `Float` sum followed by one
-  /// rounding to f16 or bf16 is correctly rounded (24 ≥ 2·11 + 2). Wider products are added in
-  /// `Double` with round-to-odd, which keeps the final rounding correct.
+  /// An accumulator narrower than f32: `acc = round(acc + a·b)` after every product, rounding
+  /// the exact sum once. The product is exact in `Double` (at most 48 bits, exponents far inside
+  /// `Double`'s range). A sum that is exact in `Float` is rounded directly; any other is rounded
+  /// to `Double` and then to `Float` with round-to-odd, which keeps the final rounding to f16 or
+  /// bf16 correct (53 and 24 ≥ 11 + 2, and `Float`'s subnormal spacing 2^-149 is far below
+  /// bf16's, 2^-133).
   static func rounded(
-    _ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int, narrowProducts: Bool,
-    _ round: (Float) -> Float
+    _ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int, _ round: (Float) -> Float
   ) {
-    for i in 0..<m {
-      for kk in 0..<k {
-        let s = a[i * k + kk]
-        for j in 0..<n {
-          let acc = c[i * n + j]
-          if narrowProducts {
-            c[i * n + j] = round(acc + s * b[kk * n + j])
-          } else {
-            // The exact product in Double (f32 inputs: up to 48 bits), then one rounding.
-            let p = Double(s) * Double(b[kk * n + j])
-            c[i * n + j] = round(floatRoundedToOdd(sumRoundedToOdd(Double(acc), p)))
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          for i in 0..<m {
+            let row = pc.baseAddress! + i * n
+            for kk in 0..<k {
+              let s = Double(pa[i * k + kk])
+              let brow = pb.baseAddress! + kk * n
+              for j in 0..<n {
+                let x = Double(row[j])
+                let p = s * Double(brow[j])
+                // When the sum is exact in `Float` (the usual case), round it once; otherwise
+                // round to odd first. (The error term is TwoSum's, inlined: this loop is what
+                // debug builds run.)
+                let sum = x + p
+                let bb = sum - x
+                let error = (x - (sum - bb)) + (p - bb)
+                let f = Float(sum)
+                row[j] = round(error == 0 && Double(f) == sum ? f : floatRoundedToOdd(sumRoundedToOdd(x, p)))
+              }
+            }
           }
         }
       }
@@ -148,7 +205,7 @@ public enum MMANumerics {
 
   /// FP22 (H100-like FP8 path): per group of 32 products, align to the largest exponent of the
   /// group and the accumulator, truncate every term to 13 fractional bits, add exactly, then
-  /// truncate the sum to 14 significant bits.
+  /// truncate the sum to 14 significant bits (see `fp22Group`).
   static func fp22(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int) {
     var terms = [Double](repeating: 0, count: fp22Group + 1)
     for i in 0..<m {
@@ -162,12 +219,23 @@ public enum MMANumerics {
           acc = fp22Group(terms[0...count])
           k0 += count
         }
-        c[i * n + j] = Float(acc)
+        c[i * n + j] = Float(acc)  // exact: every group result is an f32 value
       }
     }
   }
 
-  /// One aligned group: `terms[0]` is the accumulator.
+  /// One aligned group: `terms[0]` is the accumulator, the others are exact products.
+  ///
+  /// - E = the largest of `max(exponent(t), −126)` over the nonzero terms (a term below f32's
+  ///   normal range is aligned as if its exponent were −126, the register's `e_min`);
+  /// - every term is truncated toward zero to a multiple of 2^(E−13); the terms are added
+  ///   exactly;
+  /// - the sum is truncated toward zero to a multiple of 2^(max(exponent(sum), −126) − 13): 14
+  ///   significant bits, or a multiple of 2^-139 below 2^-126 (the register is f32 with its low
+  ///   10 mantissa bits cleared, subnormals included);
+  /// - a result of magnitude 2^128 or more is ±inf (the f32 register overflows); a zero result
+  ///   is +0;
+  /// - with an inf or NaN term the result is the IEEE sum of the terms (NaN, or that inf).
   static func fp22Group(_ terms: ArraySlice<Double>) -> Double {
     var maxExponent = Int.min
     var nonFinite = false
@@ -175,20 +243,20 @@ public enum MMANumerics {
       if !t.isFinite {
         nonFinite = true
       } else if t != 0 {
-        maxExponent = max(maxExponent, Int(t.exponent))
+        maxExponent = max(maxExponent, Int(t.exponent), fp22MinExponent)
       }
     }
-    if nonFinite { return Double(Float(terms.reduce(0, +))) }
+    if nonFinite { return terms.reduce(0, +) }
     if maxExponent == Int.min { return 0 }
     let quantum = maxExponent - fp22FractionBits
     var sum = 0.0
     for t in terms where t != 0 {
-      sum += truncate(t, toMultipleOf: quantum)
+      sum += truncate(t, toMultipleOf: quantum)  // exact: at most 33 terms of 20 bits
     }
     if sum == 0 { return 0 }
-    let result = truncate(sum, toMultipleOf: Int(sum.exponent) - fp22FractionBits)
+    let result = truncate(sum, toMultipleOf: max(Int(sum.exponent), fp22MinExponent) - fp22FractionBits)
     // The register has f32's exponent range.
-    if result.magnitude > Double(Float.greatestFiniteMagnitude) { return result < 0 ? -.infinity : .infinity }
+    if result.magnitude >= 0x1p128 { return result < 0 ? -.infinity : .infinity }
     return result
   }
 

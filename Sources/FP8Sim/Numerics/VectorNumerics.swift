@@ -13,9 +13,9 @@ struct OutputCast {
   /// Stores `x · 2^bias` in `format`; returns the stored value (not unscaled) and the event.
   @inline(__always)
   func store(_ x: Double, index: Int) -> (Float, CastEvent) {
-    let scaled = bias == 0 ? x : ScalingBias.scaled(x, by: bias)
     let bits = rounding == .stochastic ? RandomBits.at(seed: seed, index: UInt64(index)) : 0
-    let e = format.encode(scaled, rounding: rounding, overflow: overflow, randomBits: bits)
+    // The scaling is exact inside `encode` (x · 2^bias is never formed as a Double).
+    let e = format.encode(x, scale: bias, rounding: rounding, overflow: overflow, randomBits: bits)
     return (Float(format.decode(e.code)), e.event)
   }
 

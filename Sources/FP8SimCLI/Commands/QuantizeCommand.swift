@@ -50,7 +50,10 @@ enum QuantizeCommand: Command {
         x, bias: bias, rounding: rounding, overflow: overflow,
         randomBits: RandomBits.at(seed: seed, index: index))
       index += 1
-      return hex(encoded.code, digits: digits) + " " + ValueText.exact(value) + "\n"
+      // A NaN code with the sign bit set prints as `-nan` (it parses back to the same code)
+      // where the format has signed NaNs; fnuz formats have the one NaN 0x80, printed `nan`.
+      let negativeNaN = value.isNaN && format.hasSignedNaN && encoded.code & format.signMask != 0
+      return hex(encoded.code, digits: digits) + " " + (negativeNaN ? "-nan" : ValueText.exact(value)) + "\n"
     }
 
     if !arguments.positionals.isEmpty {

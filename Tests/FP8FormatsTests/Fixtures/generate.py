@@ -7,7 +7,8 @@
 Writes `../DecodeTables.swift` (every code of every 8-bit format and its value) and
 `encode_vectors.txt` (float64 inputs and the code ml_dtypes gives with round-to-nearest-even and
 non-saturating overflow). The files are data: the tests read them; nothing in the package runs
-Python.
+Python. ml_dtypes rounds float64 through float32 for these casts, so the inputs here are exact in
+float32 or far from ties; generate_exact.py covers the inputs where that double rounding shows.
 """
 import os
 import struct
