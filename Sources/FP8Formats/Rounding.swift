@@ -33,11 +33,14 @@ public enum RoundingMode: String, Sendable, CaseIterable {
 /// "Rounds past max" depends on the rounding mode; the value is first rounded as if the exponent
 /// range were unbounded (with the scaling bias applied exactly: `x · 2^b` is never formed as a
 /// `Double`, so it cannot become infinite on the way):
-/// - `nearest-even`: overflow when the finite value is at least `max + ulp(max)/2` (the midpoint
-///   ties to the even neighbour `max + ulp`, which is past max), as IEEE 754 and ml_dtypes.
+/// - `nearest-even`: overflow when the value, rounded as if the exponent range were unbounded, is
+///   beyond max, as IEEE 754 and ml_dtypes: from `max + ulp(max)/2` on where max's last mantissa
+///   bit is 1 (the midpoint ties up, e.g. e5m2: 61440), from just above it where the bit is 0
+///   (the midpoint ties down to max, e.g. e4m3fn: 464 → 448, 464.0001 overflows).
 /// - `toward-zero`: a finite input never becomes non-finite, in every format and both modes:
 ///   truncating a finite value beyond max gives ±max (IEEE 754 §7.4: round-toward-zero carries
-///   overflow to the largest finite value). It is still counted as an overflow. The same holds
+///   overflow to the largest finite value). Values between max and `max + ulp` are merely
+///   rounded (to max); from `max + ulp` on they count as an overflow. The same holds
 ///   for the formats without infinity (`e4m3fn`, the fnuz formats): `nonfinite` makes NaN only
 ///   from a value that would round past max, and toward-zero never does.
 /// - `stochastic`: a value between max and `max + ulp(max)` rounds to max or to `max + ulp` with

@@ -180,7 +180,7 @@ import Testing
   @Test func runawayNumericWorkStopsAtTheBudget() throws {
     #expect(RunOptions().maxWork == 1 << 34)
     #expect(RunOptions().maxInstructions == 1 << 25)
-    // Weights: f32-input MACs 8, FP8 MACs into f32 1 (into fp22 2), vector elements 128.
+    // Weights: f32-input MACs 8, FP8 MACs into f32 1 (into fp22 4), vector elements 128.
     var options = RunOptions()
     let mma = ".tensor a f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
     options.maxWork = 3 * 8 * 32 * 32 * 32
@@ -190,8 +190,8 @@ import Testing
     #expect(f.location?.line == 6)
     #expect(f.message.hasPrefix("the run exceeded its work budget of 786432 units"), "\(f)")
     let fp8 = ".tensor a fp8e4 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
-    options.maxWork = 3 * 32 * 32 * 32
-    _ = try simulate(fp8 + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a\n", options: options)
+    options.maxWork = 5 * 32 * 32 * 32
+    _ = try simulate(fp8 + "  mma c, a, a\n  mma c, a, a, acc=fp22\n", options: options)
     #expect(fault(fp8 + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a, acc=fp22\n", options: options)?.location?.line == 5)
     options.maxWork = 2 * 128 * 1024
     let vector = ".tensor a f32 [1024] sram\n"
@@ -202,8 +202,8 @@ import Testing
   @Test func timingOnlyRunsPayForL2LinesNotMACs() throws {
     var options = RunOptions()
     options.timingOnly = true
-    // 32×32 f32 = 4 KiB = 64 lines of 64 B, 32 units each: two loads fit 4096 units, any MACs are free.
-    options.maxWork = 2 * 64 * 32
+    // 32×32 f32 = 4 KiB = 64 lines of 64 B, 64 units each: two loads fit 8192 units, any MACs are free.
+    options.maxWork = 2 * 64 * 64
     let program = ".tensor X f32 [32, 32] dram\n.tensor x f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
     let ok = try simulate(
       program + "  dma.load x, X\n  dma.load x, X\n  dma.wait\n  mma c, x, x\n", options: options)
@@ -211,7 +211,7 @@ import Testing
     let f = try #require(
       fault(program + "  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n", options: options))
     #expect(f.location?.line == 6)
-    #expect(f.message.hasPrefix("the run exceeded its work budget of 4096 units"))
+    #expect(f.message.hasPrefix("the run exceeded its work budget of 8192 units"))
   }
 }
 

@@ -1,4 +1,4 @@
-/// The built-in devices. Each number cites the row of `shared/reference/hardware-numbers.md`
+/// The built-in devices. Each number cites the row of `docs/hardware-numbers.md`
 /// (and through it the primary source) it comes from; `docs/devices.md` repeats the table.
 /// Tags: [P] primary, [S] secondary, [D] derived, [U] unconfirmed placeholder.
 extension DeviceConfig {

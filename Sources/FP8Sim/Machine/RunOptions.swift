@@ -36,18 +36,18 @@ public struct RunOptions: Sendable {
 /// included, pays for the L2 lines its transfers look up. `RunOptions.maxWork` is the budget.
 public enum WorkCost {
   /// One multiply-accumulate of an `mma` (numeric runs): 1 for FP8/f16/bf16 inputs into an f32
-  /// accumulator (the packed kernels), 2 into an emulated f16/bf16/fp22 accumulator, 8 for f32
+  /// accumulator (the packed kernels), 4 into an emulated f16/bf16/fp22 accumulator, 8 for f32
   /// inputs.
   public static func mac(inputs: MMAInputClassName, accumulator: Accumulator) -> Int {
     if inputs == .single { return 8 }
-    return accumulator == .f32 ? 1 : 2
+    return accumulator == .f32 ? 1 : 4
   }
   /// One element written by a vector instruction or read by a reduction (numeric runs).
   public static let vectorElement = 128
   /// One element moved by a DMA transfer (numeric runs).
-  public static let dmaElement = 8
+  public static let dmaElement = 16
   /// One L2 line looked up by a transfer (every run).
-  public static let l2Line = 32
+  public static let l2Line = 64
 }
 
 /// Bounds that keep every time and count of a run inside 64-bit integers.

@@ -26,8 +26,8 @@ public enum Accumulator: String, Sendable, CaseIterable {
 /// lets those accumulate into an f16 or bf16 D); the reference rounds any other value as part of
 /// the first addition.
 public enum MMANumerics {
-  /// Width of an fp22 alignment group along K, and the fractional bits kept (DeepSeek-V3 §3.5.2;
-  /// hardware-numbers §A6).
+  /// Width of an fp22 alignment group along K, and the fractional bits kept (DeepSeek-V3
+  /// technical report, §3.5.2, on H800 FP8 GEMM accumulation).
   public static let fp22Group = 32
   public static let fp22FractionBits = 13
   /// The smallest exponent of the fp22 register (f32's smallest normal exponent): a subnormal
