@@ -180,7 +180,7 @@ import Testing
   @Test func runawayNumericWorkStopsAtTheBudget() throws {
     #expect(RunOptions().maxWork == 1 << 34)
     #expect(RunOptions().maxInstructions == 1 << 25)
-    // Weights: f32-input MACs 8, FP8 MACs into f32 1 (into fp22 4), vector elements 128.
+    // Weights: f32-input MACs 8, FP8 MACs into f32 1 (into fp22 4), vector elements 192.
     var options = RunOptions()
     let mma = ".tensor a f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
     options.maxWork = 3 * 8 * 32 * 32 * 32
@@ -193,7 +193,7 @@ import Testing
     options.maxWork = 5 * 32 * 32 * 32
     _ = try simulate(fp8 + "  mma c, a, a\n  mma c, a, a, acc=fp22\n", options: options)
     #expect(fault(fp8 + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a, acc=fp22\n", options: options)?.location?.line == 5)
-    options.maxWork = 2 * 128 * 1024
+    options.maxWork = 2 * 192 * 1024
     let vector = ".tensor a f32 [1024] sram\n"
     _ = try simulate(vector + "  vadd a, a, a\n  exp a, a\n", options: options)
     #expect(fault(vector + "  vadd a, a, a\n  exp a, a\n  rsum f1, a\n", options: options)?.location?.line == 4)

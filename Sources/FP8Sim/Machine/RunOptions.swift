@@ -43,7 +43,7 @@ public enum WorkCost {
     return accumulator == .f32 ? 1 : 4
   }
   /// One element written by a vector instruction or read by a reduction (numeric runs).
-  public static let vectorElement = 128
+  public static let vectorElement = 192
   /// One element moved by a DMA transfer (numeric runs).
   public static let dmaElement = 16
   /// One L2 line looked up by a transfer (every run).
