@@ -30,11 +30,13 @@ extension Machine {
 
     // In-flight limit.
     let now = tiles[id].time
-    let inFlight = tiles[id].dmaQueue.filter { $0.end > now }
+    tiles[id].dmaInFlight.removeAll { $0.end <= now }
+    let inFlight = tiles[id].dmaInFlight
     if inFlight.count >= device.dmaMaxInFlight {
       let until = inFlight[inFlight.count - device.dmaMaxInFlight].end
       tiles[id].stats[.scalar]!.queue += until - now
       tiles[id].time = until
+      tiles[id].dmaInFlight.removeAll { $0.end <= until }
     }
     let dispatchTime = tiles[id].time
 
@@ -100,12 +102,12 @@ extension Machine {
 
     let transfer = tiles[id].nextDMAID
     tiles[id].nextDMAID += 1
-    tiles[id].dmaQueue.append(DMATransfer(id: transfer, end: end))
+    tiles[id].dmaInFlight.append(DMATransfer(id: transfer, end: end))
     tiles[id].lastDMAEnd = end
     tiles[id].endTime = max(tiles[id].endTime, end)
     let line = instruction.location.line
     if load {
-      tiles[id].hazards[access.tensor].writes.append(
+      tiles[id].hazards[access.tensor].addDMAWrite(
         PendingAccess(
           low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: transfer,
           line: line))
@@ -132,21 +134,19 @@ extension Machine {
     issue(id)
   }
 
-  /// `dma.wait N`: stall until at most `keep` transfers are unfinished.
+  /// `dma.wait N`: stall until at most the `keep` most recent transfers are unfinished; every
+  /// older one counts as waited for (its destination may be read).
   func dmaWait(keep: Int, tile id: Int) {
-    let queue = tiles[id].dmaQueue
+    let (target, overflow) = (tiles[id].nextDMAID - 1).subtractingReportingOverflow(keep)
+    guard !overflow, target > tiles[id].waitedThrough else { return }
     let now = tiles[id].time
-    if queue.count > keep {
-      let target = queue[queue.count - keep - 1]
-      if target.end > now {
-        tiles[id].stats[.scalar]!.dependency += target.end - now
-        tiles[id].time = target.end
-      }
-      tiles[id].waitedThrough = max(tiles[id].waitedThrough, target.id)
+    if let t = tiles[id].dmaInFlight.first(where: { $0.id == target }), t.end > now {
+      tiles[id].stats[.scalar]!.dependency += t.end - now
+      tiles[id].time = t.end
     }
-    let t = tiles[id].time
-    let waited = tiles[id].waitedThrough
-    tiles[id].dmaQueue.removeAll { $0.end <= t && $0.id <= waited }
+    tiles[id].waitedThrough = target
+    let time = tiles[id].time
+    tiles[id].dmaInFlight.removeAll { $0.end <= time }
   }
 
   /// Counts dirty lines written to DRAM, against the tensors that own them.

@@ -50,34 +50,7 @@ struct ResolvedView {
 
   /// Calls `body(offset, length, stride)` for each innermost run of the view, in order.
   @inline(__always)
-  func forEachRun(_ body: (Int, Int, Int) -> Void) {
-    let rank = shape.count
-    if rank == 0 {
-      body(offset, 1, 1)
-      return
-    }
-    let inner = shape[rank - 1]
-    let innerStride = strides[rank - 1]
-    if rank == 1 {
-      body(offset, inner, innerStride)
-      return
-    }
-    var index = [Int](repeating: 0, count: rank - 1)
-    var base = offset
-    while true {
-      body(base, inner, innerStride)
-      var d = rank - 2
-      while d >= 0 {
-        index[d] += 1
-        base += strides[d]
-        if index[d] < shape[d] { break }
-        base -= strides[d] * shape[d]
-        index[d] = 0
-        d -= 1
-      }
-      if d < 0 { return }
-    }
-  }
+  func forEachRun(_ body: (Int, Int, Int) -> Void) { forEachRun(in: 0..<count, body) }
 
   /// Calls `body(offset, length, stride)` for the innermost runs covering the view's elements
   /// `range` (in row-major order of `shape`), in order, clipped to the range. Costs O(runs in
@@ -125,7 +98,11 @@ struct ResolvedView {
     source.withUnsafeBufferPointer { src in
       out.withUnsafeMutableBufferPointer { dst in
         forEachRun(in: range) { start, length, stride in
-          for j in 0..<length { dst[i + j] = src[start + j * stride] }
+          if stride == 1 {
+            for j in 0..<length { dst[i + j] = src[start + j] }
+          } else {
+            for j in 0..<length { dst[i + j] = src[start + j * stride] }
+          }
           i += length
         }
       }
@@ -139,7 +116,11 @@ struct ResolvedView {
     values.withUnsafeBufferPointer { src in
       target.withUnsafeMutableBufferPointer { dst in
         forEachRun(in: range) { start, length, stride in
-          for j in 0..<length { dst[start + j * stride] = src[i + j] }
+          if stride == 1 {
+            for j in 0..<length { dst[start + j] = src[i + j] }
+          } else {
+            for j in 0..<length { dst[start + j * stride] = src[i + j] }
+          }
           i += length
         }
       }
@@ -154,39 +135,9 @@ struct ResolvedView {
   /// Number of innermost runs (rows).
   var runCount: Int { shape.count <= 1 ? 1 : count / shape[shape.count - 1] }
 
-  func gather(_ source: [Float]) -> [Float] {
-    var out = [Float](repeating: 0, count: count)
-    var i = 0
-    source.withUnsafeBufferPointer { src in
-      out.withUnsafeMutableBufferPointer { dst in
-        forEachRun { start, length, stride in
-          if stride == 1 {
-            for j in 0..<length { dst[i + j] = src[start + j] }
-          } else {
-            for j in 0..<length { dst[i + j] = src[start + j * stride] }
-          }
-          i += length
-        }
-      }
-    }
-    return out
-  }
+  func gather(_ source: [Float]) -> [Float] { gather(source, range: 0..<count) }
 
-  func scatter(_ values: [Float], into target: inout [Float]) {
-    var i = 0
-    values.withUnsafeBufferPointer { src in
-      target.withUnsafeMutableBufferPointer { dst in
-        forEachRun { start, length, stride in
-          if stride == 1 {
-            for j in 0..<length { dst[start + j] = src[i + j] }
-          } else {
-            for j in 0..<length { dst[start + j * stride] = src[i + j] }
-          }
-          i += length
-        }
-      }
-    }
-  }
+  func scatter(_ values: [Float], into target: inout [Float]) { scatter(values, range: 0..<count, into: &target) }
 }
 
 extension TensorLayout {

@@ -19,6 +19,14 @@ struct TensorHazards {
   var writes: [PendingAccess] = []
   var reads: [PendingAccess] = []
 
+  /// Records a DMA load's write. Older DMA writes inside its range add nothing (a read that
+  /// overlaps them overlaps this one, which ends no earlier and is waited for no earlier), so
+  /// they are dropped: a loop of loads that are never waited for keeps one entry, not one each.
+  mutating func addDMAWrite(_ access: PendingAccess) {
+    writes.removeAll { $0.dmaID != nil && access.low <= $0.low && $0.high <= access.high }
+    writes.append(access)
+  }
+
   /// Drops accesses that can no longer delay anything issued at or after `time`.
   mutating func prune(before time: Int64, waitedThrough: Int) {
     writes.removeAll { $0.visible <= time && ($0.dmaID ?? 0) <= waitedThrough }
@@ -58,7 +66,10 @@ struct TileState {
   var vector = UnitQueue()
   var tensor = UnitQueue()
   var dmaPortFree: Int64 = 0
-  var dmaQueue: [DMATransfer] = []
+  /// The transfers still moving (at most `dma.maxInFlight`), oldest first. Transfers are
+  /// numbered in issue order and finish in issue order, so the ones not yet waited for are
+  /// exactly the ids `waitedThrough + 1 ..< nextDMAID`: no list of them is kept.
+  var dmaInFlight: [DMATransfer] = []
   var nextDMAID = 1
   var waitedThrough = 0
   var lastDMAEnd: Int64 = 0
