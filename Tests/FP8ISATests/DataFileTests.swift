@@ -305,6 +305,26 @@ import Testing
     #expect(found.first?.location.column == 24)
   }
 
+  /// Issue 9: raw codes of the wrong width are an assembly error (`fp8sim check` fails), not a
+  /// runtime fault.
+  @Test func rawCodesMustHaveTheTensorsWidth() throws {
+    let dir = try temporaryFolder()
+    try NPY.write(dir.appendingPathComponent("c1.npy"), shape: [4], descr: "<V1", data: Data([1, 2, 3, 4]))
+    try NPY.write(
+      dir.appendingPathComponent("c2.npy"), shape: [2], descr: "<u2", data: Data([0, 0x3C, 0, 0x40]))
+    let found = diagnostics(
+      ".tensor X f16 [4] dram npy(\"c1.npy\")\n.tensor Y fp8e4 [2] dram npy(\"c2.npy\")\n", base: dir)
+    #expect(
+      found.map(\.message.text) == [
+        "data file error: c1.npy: 1-byte raw codes cannot hold f16 values (2 bytes each)",
+        "data file error: c2.npy: 2-byte raw codes cannot hold fp8e4 values (1 byte each)",
+      ])
+    #expect(found.map(\.location.line) == [1, 2] && found.map(\.location.column) == [24, 26])
+    // Codes of the tensor's own width assemble.
+    _ = try assembleOK(
+      ".tensor X e4m3fn [4] dram npy(\"c1.npy\")\n.tensor Y bf16 [2] dram npy(\"c2.npy\")\n", base: dir)
+  }
+
   /// Raw codes with bits above the format's width would be masked silently; they are an error.
   @Test func rawCodesMustFitTheFormatsBits() throws {
     let narrow = FloatFormat(name: "e2m1", exponentBits: 2, mantissaBits: 1, bias: 1, specials: .fnuz)

@@ -1,3 +1,4 @@
+import FP8ISA
 import Foundation
 import Testing
 
@@ -39,6 +40,24 @@ import Testing
     #expect(r.stderr.contains("\(path):1:7: error: register 'r99' does not exist"))
     #expect(r.stderr.contains("\(path):2:3: error: unknown instruction 'frob'"))
     #expect(r.stderr.hasSuffix("2 errors generated.\n"))
+  }
+
+  /// Issue 9: a data file whose raw codes do not fit the declared type fails `check` (exit 65)
+  /// with a located diagnostic, instead of passing and faulting at run time.
+  @Test func rawCodeWidthMismatchFailsCheck() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try NPY.write(dir.appendingPathComponent("c1.npy"), shape: [4], descr: "<V1", data: Data([1, 2, 3, 4]))
+    let path = dir.appendingPathComponent("p.isa").path
+    try ".tensor X f16 [4] dram npy(\"c1.npy\")\n".write(toFile: path, atomically: true, encoding: .utf8)
+    let r = runCLI(["check", path])
+    #expect(r.status == .dataError)
+    #expect(
+      r.stderr.hasPrefix(
+        "\(path):1:24: error: data file error: c1.npy: 1-byte raw codes cannot hold f16 values (2 bytes each)\n"
+      ))
+    let (status, _, _) = try runExecutable(["check", path])
+    #expect(status == 65)
   }
 
   @Test func missingFileIsAUsageError() {
