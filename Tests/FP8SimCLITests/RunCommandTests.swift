@@ -1,3 +1,4 @@
+import FP8ISA
 import FP8Sim
 import Foundation
 import Testing
@@ -31,6 +32,14 @@ import Testing
     assertSnapshot(r.stdout, named: "gemm_fp8.json")
     let report = try Report.decode(r.stdout)
     #expect(report.schema == "fp8sim-report/1" && report.outputs.map(\.name) == ["C"])
+    // A key given twice is rejected (JSONDecoder alone would keep one of the two).
+    let twice = r.stdout.replacingOccurrences(
+      of: "  \"cycles\" : ", with: "  \"cycles\" : 1,\n  \"cycles\" : ")
+    #expect(
+      throws: JSONParseError(
+        kind: .duplicateKey, location: .init(line: 21, column: 3),
+        message: "duplicate key 'cycles' (first at 20:3)")
+    ) { try Report.decode(twice) }
   }
 
   @Test(arguments: ["h100", "ipu"])

@@ -70,6 +70,11 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
   public var kind: Kind
   public var location: JSONLocation
   public var message: String
+  public init(kind: Kind, location: JSONLocation, message: String) {
+    self.kind = kind
+    self.location = location
+    self.message = message
+  }
   public var description: String { "\(location): \(message)" }
 }
 
