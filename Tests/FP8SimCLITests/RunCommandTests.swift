@@ -116,6 +116,11 @@ import Testing
     #expect(r.stderr.contains("unknown field 'l2.bytez' (did you mean 'l2.bytes'?)"))
     #expect(r.stderr.contains("'clockGHz' must be a number, got a string"))
     #expect(runCLI(["run", "examples/gemm_fp8.isa", "--device", "h200"]).status == .usage)
+    // Issue 9: a field given twice gave cycle counts that changed from run to run.
+    try #"{"l2.bytes": 16384, l2: {bytes: 262144}}"#.write(to: url, atomically: true, encoding: .utf8)
+    let twice = runCLI(["run", "examples/gemm_fp8.isa", "--device", url.path])
+    #expect(twice.status == .dataError)
+    #expect(twice.stderr == "\(url.path):1:26: error: 'l2.bytes' is given twice (first at 1:2)\n")
   }
 }
 
