@@ -31,7 +31,10 @@ public enum JSONParser {
   }
 
   /// `'text'` for a message: at most 40 characters, control characters as `\u{..}`.
-  public static func quoted(_ text: String) -> String {
+  public static func quoted(_ text: String) -> String { "'" + printable(text) + "'" }
+
+  /// `text` for a message: at most 40 characters, control characters as `\u{..}`.
+  public static func printable(_ text: String) -> String {
     var out = ""
     var count = 0
     for scalar in text.unicodeScalars {
@@ -42,7 +45,7 @@ public enum JSONParser {
       out += scalar.value < 0x20 || scalar.value == 0x7F ? scalar.escaped(asASCII: true) : String(scalar)
       count += 1
     }
-    return "'" + out + "'"
+    return out
   }
 }
 
@@ -211,6 +214,7 @@ struct JSONReader {
 
   /// Rejects input that is not UTF-8, naming where the first bad byte is.
   mutating func checkUTF8() throws(JSONParseError) {
+    if String(validating: bytes, as: UTF8.self) != nil { return }  // the fast, usual case
     var parser = Unicode.UTF8.ForwardParser()
     var iterator = bytes.makeIterator()
     var offset = 0

@@ -53,7 +53,7 @@ public enum Safetensors {
       let names = entries.map(\.name).sorted()
       throw DataFileError(
         path,
-        "no tensor '\(tensor)' (the file has: \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))"
+        "no tensor '\(tensor)' (the file has: \(names.prefix(8).map(JSONParser.printable).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))"
       )
     }
     let element: FileElement
