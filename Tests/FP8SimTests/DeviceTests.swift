@@ -75,6 +75,11 @@ import Testing
     ] {
       #expect(Self.problems(text) == message, "\(text)")
     }
+    // Problems come in file order.
+    #expect(
+      Self.problems(#"{ clock: 1, "l2.ways": 4, l2: { ways: 2 } }"#)
+        == "d.json:1:3: error: unknown field 'clock' (did you mean 'clockGHz'?)\n"
+        + "d.json:1:33: error: 'l2.ways' is given twice (first at 1:13)")
     // Different fields of one group, dotted and nested, are fine.
     #expect(Self.problems(#"{ "l2.ways": 4, l2: { bytes: 16384 } }"#) == nil)
   }

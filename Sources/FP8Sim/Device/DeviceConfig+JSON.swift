@@ -100,6 +100,13 @@ extension DeviceConfig {
         problems.append(.init(problem, at: entry.value.location))
       }
     }
+    // In file order (a field given twice is found before the fields are checked), then the
+    // relations, which have no place.
+    problems = problems.enumerated().sorted {
+      let a = ($0.element.location?.line ?? .max, $0.element.location?.column ?? .max, $0.offset)
+      let b = ($1.element.location?.line ?? .max, $1.element.location?.column ?? .max, $1.offset)
+      return a < b
+    }.map(\.element)
     problems += config.validate().map { .init($0) }
     if stopped || problems.count > maxProblems {
       problems =
