@@ -31,6 +31,10 @@ let package = Package(
     // MARK: - libFuzzer harnesses (build with --sanitize fuzzer -Xswiftc -parse-as-library)
     .executableTarget(name: "FP8FuzzAssembler", dependencies: ["FP8ISA"], swiftSettings: strict),
     .executableTarget(name: "FP8FuzzRun", dependencies: ["FP8ISA", "FP8Sim"], swiftSettings: strict),
+    .executableTarget(name: "FP8FuzzDevice", dependencies: ["FP8Sim"], swiftSettings: strict),
+    .executableTarget(name: "FP8FuzzNPY", dependencies: ["FP8Formats", "FP8ISA"], swiftSettings: strict),
+    .executableTarget(
+      name: "FP8FuzzSafetensors", dependencies: ["FP8Formats", "FP8ISA"], swiftSettings: strict),
 
     // MARK: - Unit test bundles
     .testTarget(

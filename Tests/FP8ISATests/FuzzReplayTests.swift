@@ -1,3 +1,4 @@
+import FP8Formats
 import Foundation
 import Testing
 
@@ -26,4 +27,55 @@ import Testing
   }
 
   @Test func thereAreCases() { #expect(Self.cases.count >= 4) }
+}
+
+/// Inputs of the `.npy` and `.safetensors` fuzzers (valid seeds, issue 9's hostile files, and
+/// whatever the fuzzers saved): a header whose values decode, or an error, never a crash.
+@Suite struct DataFileFuzzReplayTests {
+  static func cases(_ folder: String) -> [String] {
+    let dir = packageRoot.appendingPathComponent("Tests/FP8ISATests/FuzzCases/\(folder)")
+    return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+  }
+
+  static func bytes(_ folder: String, _ name: String) throws -> [UInt8] {
+    Array(
+      try Data(
+        contentsOf: packageRoot.appendingPathComponent("Tests/FP8ISATests/FuzzCases/\(folder)/\(name)")))
+  }
+
+  /// What the harnesses check once a header is accepted.
+  static func valuesDecode(_ bytes: [UInt8], _ header: ArrayFileHeader, path: String) throws {
+    let format: FloatFormat = header.element.byteWidth == 2 ? .bf16 : .e4m3fn
+    #expect(
+      try ArrayFile.values(in: bytes, header: header, rawFormat: format, path: path).count
+        == header.elementCount)
+  }
+
+  @Test(arguments: cases("npy"))
+  func npy(name: String) throws {
+    let bytes = try Self.bytes("npy", name)
+    do {
+      let header = try ArrayFile.header(in: bytes, path: name)
+      #expect(name.hasPrefix("valid"), "\(name) should be rejected")
+      try Self.valuesDecode(bytes, header, path: name)
+    } catch {
+      #expect(!name.hasPrefix("valid"), "\(name): \(error)")
+    }
+  }
+
+  @Test(arguments: cases("safetensors"))
+  func safetensors(name: String) throws {
+    let bytes = try Self.bytes("safetensors", name)
+    do {
+      let header = try ArrayFile.header(in: bytes, path: name, tensor: "w")
+      #expect(name.hasPrefix("valid"), "\(name) should be rejected")
+      try Self.valuesDecode(bytes, header, path: name)
+    } catch {
+      #expect(!name.hasPrefix("valid"), "\(name): \(error)")
+    }
+  }
+
+  @Test func thereAreCases() {
+    #expect(Self.cases("npy").count >= 8 && Self.cases("safetensors").count >= 8)
+  }
 }

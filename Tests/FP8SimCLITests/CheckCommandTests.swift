@@ -1,3 +1,4 @@
+import FP8ISA
 import Foundation
 import Testing
 
@@ -39,6 +40,48 @@ import Testing
     #expect(r.stderr.contains("\(path):1:7: error: register 'r99' does not exist"))
     #expect(r.stderr.contains("\(path):2:3: error: unknown instruction 'frob'"))
     #expect(r.stderr.hasSuffix("2 errors generated.\n"))
+  }
+
+  /// Issue 9: a data file whose raw codes do not fit the declared type fails `check` (exit 65)
+  /// with a located diagnostic, instead of passing and faulting at run time.
+  @Test func rawCodeWidthMismatchFailsCheck() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    try NPY.write(dir.appendingPathComponent("c1.npy"), shape: [4], descr: "<V1", data: Data([1, 2, 3, 4]))
+    let path = dir.appendingPathComponent("p.isa").path
+    try ".tensor X f16 [4] dram npy(\"c1.npy\")\n".write(toFile: path, atomically: true, encoding: .utf8)
+    let r = runCLI(["check", path])
+    #expect(r.status == .dataError)
+    #expect(
+      r.stderr.hasPrefix(
+        "\(path):1:24: error: data file error: c1.npy: 1-byte raw codes cannot hold f16 values (2 bytes each)\n"
+      ))
+    let (status, _, _) = try runExecutable(["check", path])
+    #expect(status == 65)
+  }
+
+  /// Issue 9: data_offsets near 2^63 trapped `fp8sim check`; now it is a diagnostic (exit 65).
+  @Test func hugeSafetensorsOffsetsFailCheck() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let json = Array(
+      #"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [9223372036854775807, 9223372036854775807]}}"#
+        .utf8)
+    var file = Data((0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) })
+    file.append(contentsOf: json + [0, 0, 0, 0])
+    let data = dir.appendingPathComponent("w.safetensors")
+    try file.write(to: data)
+    let path = dir.appendingPathComponent("p.isa").path
+    try ".tensor W f32 [1] dram safetensors(\"w.safetensors\", \"w\")\n".write(
+      toFile: path, atomically: true, encoding: .utf8)
+    let r = runCLI(["check", path])
+    #expect(r.status == .dataError)
+    #expect(
+      r.stderr.hasPrefix(
+        "\(path):1:24: error: data file error: \(data.path): data of 'w' extends past the end of the file (data_offsets end at 9223372036854775807, the data section has 4 bytes)\n"
+      ))
+    let (status, _, _) = try runExecutable(["check", path])
+    #expect(status == 65)
   }
 
   @Test func missingFileIsAUsageError() {

@@ -1,3 +1,4 @@
+import FP8ISA
 import FP8Sim
 import Foundation
 import Testing
@@ -31,6 +32,14 @@ import Testing
     assertSnapshot(r.stdout, named: "gemm_fp8.json")
     let report = try Report.decode(r.stdout)
     #expect(report.schema == "fp8sim-report/1" && report.outputs.map(\.name) == ["C"])
+    // A key given twice is rejected (JSONDecoder alone would keep one of the two).
+    let twice = r.stdout.replacingOccurrences(
+      of: "  \"cycles\" : ", with: "  \"cycles\" : 1,\n  \"cycles\" : ")
+    #expect(
+      throws: JSONParseError(
+        kind: .duplicateKey, location: .init(line: 21, column: 3),
+        message: "duplicate key 'cycles' (first at 20:3)")
+    ) { try Report.decode(twice) }
   }
 
   @Test(arguments: ["h100", "ipu"])
@@ -107,6 +116,11 @@ import Testing
     #expect(r.stderr.contains("unknown field 'l2.bytez' (did you mean 'l2.bytes'?)"))
     #expect(r.stderr.contains("'clockGHz' must be a number, got a string"))
     #expect(runCLI(["run", "examples/gemm_fp8.isa", "--device", "h200"]).status == .usage)
+    // Issue 9: a field given twice gave cycle counts that changed from run to run.
+    try #"{"l2.bytes": 16384, l2: {bytes: 262144}}"#.write(to: url, atomically: true, encoding: .utf8)
+    let twice = runCLI(["run", "examples/gemm_fp8.isa", "--device", url.path])
+    #expect(twice.status == .dataError)
+    #expect(twice.stderr == "\(url.path):1:26: error: 'l2.bytes' is given twice (first at 1:2)\n")
   }
 }
 

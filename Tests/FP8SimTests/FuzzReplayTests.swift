@@ -33,3 +33,27 @@ import Testing
     } throws: { ($0 as? RuntimeFault)?.message.contains("budget of 4194304") == true }
   }
 }
+
+/// Inputs of the device-file fuzzer (valid seeds, issue 9's hostile files, and whatever the
+/// fuzzer saved): a device that prints back to itself, or problems, never a crash.
+@Suite struct DeviceFuzzReplayTests {
+  static let cases: [String] = {
+    let dir = packageRoot.appendingPathComponent("Tests/FP8SimTests/FuzzCases/device")
+    return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+  }()
+
+  @Test(arguments: cases)
+  func replays(name: String) throws {
+    let data = try Data(
+      contentsOf: packageRoot.appendingPathComponent("Tests/FP8SimTests/FuzzCases/device/\(name)"))
+    do {
+      let device = try DeviceConfig.parse(data, path: name)
+      #expect(name.hasPrefix("valid"), "\(name) should be rejected")
+      #expect(try DeviceConfig.parse(Data(device.json5().utf8), path: "dump.json") == device)
+    } catch {
+      #expect(!name.hasPrefix("valid") && !error.problems.isEmpty, "\(name): \(error)")
+    }
+  }
+
+  @Test func thereAreCases() { #expect(Self.cases.count >= 8) }
+}

@@ -201,7 +201,7 @@ extension Assembler {
     }
     var initializer = Initializer.zeros
     if !s.atEnd() {
-      initializer = try parseInitializer(&s, shape: shape)
+      initializer = try parseInitializer(&s, dtype: dtype, shape: shape)
     }
     let location = s.location(at: column)
     tensorByName[name] = program.tensors.count
@@ -227,7 +227,9 @@ extension Assembler {
     return dtype
   }
 
-  mutating func parseInitializer(_ s: inout Scanner, shape: [Int]) throws(LineError) -> Initializer {
+  mutating func parseInitializer(_ s: inout Scanner, dtype: DType, shape: [Int]) throws(LineError)
+    -> Initializer
+  {
     s.skipSpaces()
     let column = s.column
     guard let kind = s.identifier() else {
@@ -294,12 +296,13 @@ extension Assembler {
     guard s.consume(")") else {
       throw LineError(message: .expected("')'", found: s.rest()), column: s.column)
     }
-    try checkDataFile(result, shape: shape, column: column)
+    try checkDataFile(result, dtype: dtype, shape: shape, column: column)
     return result
   }
 
-  /// Opens a data file's header and checks its shape against the declaration.
-  func checkDataFile(_ initializer: Initializer, shape: [Int], column: Int) throws(LineError) {
+  /// Opens a data file's header and checks it against the declaration: the same shape, and raw
+  /// codes (if the file holds them) of the tensor's own width.
+  func checkDataFile(_ initializer: Initializer, dtype: DType, shape: [Int], column: Int) throws(LineError) {
     guard options.checkDataFiles else { return }
     let path: String
     var name: String?
@@ -321,6 +324,9 @@ extension Assembler {
       throw LineError(
         message: .dataFile("\(path): shape \(header.shape) does not match the declared \(shape)"),
         column: column)
+    }
+    if let problem = header.problem(storingInto: dtype.name, byteWidth: dtype.byteWidth) {
+      throw LineError(message: .dataFile("\(path): \(problem)"), column: column)
     }
   }
 

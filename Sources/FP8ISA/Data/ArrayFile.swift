@@ -33,29 +33,50 @@ public enum FileElement: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// What the header of an array file says: enough to check a declaration without reading data.
+/// Only the readers make one, after checking every value against the file.
 public struct ArrayFileHeader: Sendable, Hashable {
-  public var shape: [Int]
-  public var element: FileElement
-  public var bigEndian: Bool
+  public let shape: [Int]
+  public let element: FileElement
+  public let bigEndian: Bool
   /// Byte offset of the first element in the file.
-  public var dataOffset: Int
+  public let dataOffset: Int
   /// Product of `shape`, checked: the header is rejected when it overflows.
   public let elementCount: Int
+  /// `elementCount × element.byteWidth`, checked the same way.
+  public let byteCount: Int
 
   init(shape: [Int], element: FileElement, bigEndian: Bool, dataOffset: Int, path: String)
     throws(DataFileError)
   {
+    self.shape = shape
+    self.element = element
+    self.bigEndian = bigEndian
+    self.dataOffset = dataOffset
+    (elementCount, byteCount) = try Self.counts(shape: shape, element: element, path: path)
+  }
+
+  /// Element and byte counts of `shape`, with overflow reported as an error.
+  static func counts(shape: [Int], element: FileElement, path: String) throws(DataFileError) -> (Int, Int) {
     var count = 1
     for d in shape {
       let (p, overflow) = count.multipliedReportingOverflow(by: d)
       guard d >= 0, !overflow else { throw DataFileError(path, "shape \(shape) has too many elements") }
       count = p
     }
-    self.shape = shape
-    self.element = element
-    self.bigEndian = bigEndian
-    self.dataOffset = dataOffset
-    self.elementCount = count
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: element.byteWidth)
+    guard !overflow else {
+      throw DataFileError(path, "shape \(shape) of \(element) needs more than \(Int.max) bytes")
+    }
+    return (count, bytes)
+  }
+
+  /// Why the file's elements cannot initialise a tensor whose elements are `byteWidth` bytes
+  /// of type `typeName`; `nil` when they can. Raw codes must have the tensor's own width
+  /// (values of other encodings are converted).
+  public func problem(storingInto typeName: String, byteWidth: Int) -> String? {
+    guard case .rawCodes(let n) = element, n != byteWidth else { return nil }
+    return
+      "\(n)-byte raw codes cannot hold \(typeName) values (\(byteWidth) byte\(byteWidth == 1 ? "" : "s") each)"
   }
 }
 
@@ -70,6 +91,45 @@ public struct DataFileError: Error, Sendable, Equatable, CustomStringConvertible
   public var description: String { "\(path): \(message)" }
 }
 
+/// Where a header is read from: an open file, or bytes in memory (tests and fuzzers).
+struct ByteReader {
+  enum Source {
+    case file(FileHandle)
+    case memory([UInt8])
+  }
+  let source: Source
+  /// Size of the whole file in bytes.
+  let size: Int
+  let path: String
+  /// Where the next `read` starts.
+  private(set) var offset = 0
+
+  init(_ source: Source, size: Int, path: String) {
+    self.source = source
+    self.size = size
+    self.path = path
+  }
+
+  /// The next `count` bytes, or fewer at the end of the file.
+  mutating func read(_ count: Int) throws(DataFileError) -> [UInt8] {
+    let n = max(0, min(count, size - offset))
+    let bytes: [UInt8]
+    switch source {
+    case .memory(let all):
+      bytes = Array(all[offset..<offset + n])
+    case .file(let handle):
+      do {
+        try handle.seek(toOffset: UInt64(offset))
+        bytes = Array(try handle.read(upToCount: n) ?? Data())
+      } catch {
+        throw DataFileError(path, "cannot read file")
+      }
+    }
+    offset += bytes.count
+    return bytes
+  }
+}
+
 /// Reading and writing the array files programs can name.
 public enum ArrayFile {
   /// Largest header accepted (a `.npy` header is at most 64 KiB in format 1.0; safetensors
@@ -77,6 +137,7 @@ public enum ArrayFile {
   public static let maxHeaderBytes = 16 << 20
 
   /// Reads and validates a file's header (and that the file holds all the data it promises).
+  /// `.safetensors` files (by extension) need the tensor's name; anything else is read as `.npy`.
   public static func header(of url: URL, tensor name: String? = nil) throws(DataFileError)
     -> ArrayFileHeader
   {
@@ -88,25 +149,38 @@ public enum ArrayFile {
       throw DataFileError(path, "cannot open file")
     }
     defer { try? handle.close() }
-    let fileSize: Int
-    do {
-      fileSize = Int(try handle.seekToEnd())
-      try handle.seek(toOffset: 0)
-    } catch {
-      throw DataFileError(path, "cannot read file")
-    }
+    let end: UInt64
+    do { end = try handle.seekToEnd() } catch { throw DataFileError(path, "cannot read file") }
+    guard let fileSize = Int(exactly: end) else { throw DataFileError(path, "file is too large") }
+    var reader = ByteReader(.file(handle), size: fileSize, path: path)
+    return try header(&reader, safetensors: url.pathExtension == "safetensors", tensor: name)
+  }
+
+  /// The same checks on a file held in memory (`path` names it in messages and chooses the
+  /// format by its extension, as for files).
+  public static func header(in bytes: [UInt8], path: String, tensor name: String? = nil)
+    throws(DataFileError) -> ArrayFileHeader
+  {
+    var reader = ByteReader(.memory(bytes), size: bytes.count, path: path)
+    return try header(&reader, safetensors: path.hasSuffix(".safetensors"), tensor: name)
+  }
+
+  static func header(_ reader: inout ByteReader, safetensors: Bool, tensor name: String?)
+    throws(DataFileError) -> ArrayFileHeader
+  {
+    let path = reader.path
     let header: ArrayFileHeader
-    if url.pathExtension == "safetensors" {
+    if safetensors {
       guard let name else { throw DataFileError(path, "a tensor name is needed for .safetensors") }
-      header = try Safetensors.header(handle: handle, fileSize: fileSize, path: path, tensor: name)
+      header = try Safetensors.header(&reader, tensor: name)
     } else {
-      header = try NPY.header(handle: handle, fileSize: fileSize, path: path)
+      header = try NPY.header(&reader)
     }
-    let (bytes, overflow) = header.elementCount.multipliedReportingOverflow(by: header.element.byteWidth)
-    guard !overflow, header.dataOffset <= fileSize, bytes <= fileSize - header.dataOffset else {
+    // Both readers check dataOffset ≤ size; subtracting cannot overflow.
+    guard header.dataOffset <= reader.size, header.byteCount <= reader.size - header.dataOffset else {
       throw DataFileError(
         path,
-        "file is truncated: shape \(header.shape) of \(header.element) needs \(overflow ? "too many" : String(bytes)) bytes of data"
+        "file is truncated: shape \(header.shape) of \(header.element) needs \(header.byteCount) bytes of data"
       )
     }
     return header
@@ -121,33 +195,68 @@ public enum ArrayFile {
       let handle = try FileHandle(forReadingFrom: url)
       defer { try? handle.close() }
       try handle.seek(toOffset: UInt64(header.dataOffset))
-      data = try handle.read(upToCount: header.elementCount * header.element.byteWidth) ?? Data()
+      data = try handle.read(upToCount: header.byteCount) ?? Data()
     } catch {
       throw DataFileError(url.path, "cannot read data")
     }
-    guard data.count == header.elementCount * header.element.byteWidth else {
-      throw DataFileError(url.path, "file is truncated")
+    guard data.count == header.byteCount else { throw DataFileError(url.path, "file is truncated") }
+    return try data.withUnsafeBytes { raw in
+      Result { () throws(DataFileError) in try decode(raw, header: header, rawFormat: format, path: url.path)
+      }
+    }.get()
+  }
+
+  /// The values of a file held in memory whose header `header(in:path:)` returned.
+  public static func values(
+    in bytes: [UInt8], header: ArrayFileHeader, rawFormat format: FloatFormat, path: String
+  )
+    throws(DataFileError) -> [Double]
+  {
+    guard header.dataOffset <= bytes.count, header.byteCount <= bytes.count - header.dataOffset else {
+      throw DataFileError(path, "file is truncated")
+    }
+    return try bytes.withUnsafeBytes { raw in
+      Result { () throws(DataFileError) in
+        try decode(
+          UnsafeRawBufferPointer(rebasing: raw[header.dataOffset..<header.dataOffset + header.byteCount]),
+          header: header, rawFormat: format, path: path)
+      }
+    }.get()
+  }
+
+  /// Decodes `header.byteCount` bytes of data. Raw codes must have `format`'s width and fit its
+  /// bits (a code with bits above them would otherwise be silently masked).
+  static func decode(
+    _ raw: UnsafeRawBufferPointer, header: ArrayFileHeader, rawFormat format: FloatFormat, path: String
+  )
+    throws(DataFileError) -> [Double]
+  {
+    precondition(raw.count == header.byteCount)
+    if let problem = header.problem(storingInto: format.name, byteWidth: format.byteWidth) {
+      throw DataFileError(path, problem)
     }
     let width = header.element.byteWidth
-    if case .rawCodes(let n) = header.element, n != format.byteWidth {
-      throw DataFileError(url.path, "\(n)-byte codes cannot hold \(format.name) values")
-    }
     var values = [Double](repeating: 0, count: header.elementCount)
-    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-      for i in 0..<header.elementCount {
-        var bits: UInt64 = 0
-        for b in 0..<width {
-          let byte = UInt64(raw[i * width + (header.bigEndian ? width - 1 - b : b)])
-          bits |= byte << UInt64(8 * b)
+    for i in 0..<header.elementCount {
+      var bits: UInt64 = 0
+      for b in 0..<width {
+        let byte = UInt64(raw[i * width + (header.bigEndian ? width - 1 - b : b)])
+        bits |= byte << UInt64(8 * b)
+      }
+      switch header.element {
+      case .float16: values[i] = FloatFormat.f16.decode(UInt32(bits))
+      case .bfloat16: values[i] = FloatFormat.bf16.decode(UInt32(bits))
+      case .float32: values[i] = Double(Float(bitPattern: UInt32(bits)))
+      case .float64: values[i] = Double(bitPattern: bits)
+      case .float8(let f): values[i] = f.decode(UInt32(bits))
+      case .rawCodes:
+        guard format.totalBits >= 64 || bits >> UInt64(format.totalBits) == 0 else {
+          throw DataFileError(
+            path,
+            "raw code 0x\(String(bits, radix: 16, uppercase: true)) of element \(i) does not fit \(format.name) (\(format.totalBits) bits)"
+          )
         }
-        switch header.element {
-        case .float16: values[i] = FloatFormat.f16.decode(UInt32(bits))
-        case .bfloat16: values[i] = FloatFormat.bf16.decode(UInt32(bits))
-        case .float32: values[i] = Double(Float(bitPattern: UInt32(bits)))
-        case .float64: values[i] = Double(bitPattern: bits)
-        case .float8(let f): values[i] = f.decode(UInt32(bits))
-        case .rawCodes: values[i] = format.decode(UInt32(bits))
-        }
+        values[i] = format.decode(UInt32(bits))
       }
     }
     return values

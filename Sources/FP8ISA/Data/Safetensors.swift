@@ -4,58 +4,60 @@ import Foundation
 /// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F16", "shape": [..], "data_offsets": [begin, end]}, ...}`, then the data;
 /// offsets are relative to the end of the header.
+///
+/// Every entry of the header is checked, not only the one asked for: offsets are exact
+/// non-negative integers, inside the data section, and no two tensors' bytes overlap.
 public enum Safetensors {
-  static func header(handle: FileHandle, fileSize: Int, path: String, tensor: String)
-    throws(DataFileError) -> ArrayFileHeader
-  {
-    let lengthBytes: Data?
-    do { lengthBytes = try handle.read(upToCount: 8) } catch {
-      throw DataFileError(path, "cannot read file")
-    }
-    guard let lengthBytes, lengthBytes.count == 8 else {
-      throw DataFileError(path, "not a .safetensors file: too short")
-    }
+  /// One tensor's entry in the header.
+  struct Entry {
+    var name: String
+    var dtype: String
+    var shape: [Int]
+    var begin: Int
+    var end: Int
+  }
+
+  static func header(_ reader: inout ByteReader, tensor: String) throws(DataFileError) -> ArrayFileHeader {
+    let path = reader.path
+    let lengthBytes = try reader.read(8)
+    guard lengthBytes.count == 8 else { throw DataFileError(path, "not a .safetensors file: too short") }
     var length: UInt64 = 0
     for (i, b) in lengthBytes.enumerated() { length |= UInt64(b) << UInt64(8 * i) }
-    guard length <= UInt64(ArrayFile.maxHeaderBytes), Int(length) <= fileSize - 8 else {
+    guard length <= UInt64(ArrayFile.maxHeaderBytes), Int(length) <= reader.size - 8 else {
       throw DataFileError(path, "malformed .safetensors header length \(length)")
     }
-    let json: Data?
-    do { json = try handle.read(upToCount: Int(length)) } catch {
-      throw DataFileError(path, "cannot read file")
+    let root: JSONNode
+    do {
+      root = try JSONParser.parse(try reader.read(Int(length)), syntax: .json)
+    } catch {
+      throw DataFileError(path, "malformed .safetensors header: \(error)")
     }
-    guard let json, json.count == Int(length),
-      let object = try? JSONSerialization.jsonObject(with: json), let dict = object as? [String: Any]
-    else {
+    guard case .object(let members) = root.value else {
       throw DataFileError(path, "malformed .safetensors header: not a JSON object")
     }
-    guard let entry = dict[tensor] as? [String: Any] else {
-      let names = dict.keys.filter { $0 != "__metadata__" }.sorted()
+    let dataStart = 8 + Int(length)
+    let dataSize = reader.size - dataStart
+    var entries: [Entry] = []
+    for member in members where member.key != "__metadata__" {
+      let entry = try self.entry(member, path: path)
+      guard entry.end <= dataSize else {
+        throw DataFileError(
+          path,
+          "data of \(JSONParser.quoted(entry.name)) extends past the end of the file (data_offsets end at \(entry.end), the data section has \(dataSize) bytes)"
+        )
+      }
+      entries.append(entry)
+    }
+    try checkNoOverlap(entries, path: path)
+    guard let entry = entries.first(where: { $0.name == tensor }) else {
+      let names = entries.map(\.name).sorted()
       throw DataFileError(
         path,
-        "no tensor '\(tensor)' (the file has: \(names.prefix(8).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))"
+        "no tensor '\(tensor)' (the file has: \(names.prefix(8).map(JSONParser.printable).joined(separator: ", "))\(names.count > 8 ? ", …" : ""))"
       )
     }
-    guard let dtype = entry["dtype"] as? String, let shapeAny = entry["shape"] as? [Any],
-      let offsetsAny = entry["data_offsets"] as? [Any], offsetsAny.count == 2
-    else {
-      throw DataFileError(path, "malformed entry for '\(tensor)'")
-    }
-    var shape: [Int] = []
-    for d in shapeAny {
-      guard let n = (d as? NSNumber)?.intValue, n >= 0 else {
-        throw DataFileError(path, "malformed shape for '\(tensor)'")
-      }
-      shape.append(n)
-    }
-    guard let begin = (offsetsAny[0] as? NSNumber)?.intValue,
-      let end = (offsetsAny[1] as? NSNumber)?.intValue,
-      begin >= 0, end >= begin
-    else {
-      throw DataFileError(path, "malformed data_offsets for '\(tensor)'")
-    }
     let element: FileElement
-    switch dtype {
+    switch entry.dtype {
     case "F16": element = .float16
     case "BF16": element = .bfloat16
     case "F32": element = .float32
@@ -64,22 +66,89 @@ public enum Safetensors {
     case "F8_E5M2": element = .float8(.e5m2)
     default:
       throw DataFileError(
-        path, "unsupported dtype '\(dtype)' for '\(tensor)' (F16, BF16, F32, F64, F8_E4M3, F8_E5M2)")
-    }
-    let dataStart = 8 + Int(length)
-    let header = try ArrayFileHeader(
-      shape: shape, element: element, bigEndian: false, dataOffset: dataStart + begin, path: path)
-    let (bytes, overflow) = header.elementCount.multipliedReportingOverflow(by: element.byteWidth)
-    guard !overflow, end - begin == bytes else {
-      throw DataFileError(
         path,
-        "data_offsets of '\(tensor)' span \(end - begin) bytes, shape \(shape) of \(element) needs \(overflow ? "too many" : String(bytes))"
+        "unsupported dtype \(JSONParser.quoted(entry.dtype)) for '\(tensor)' (F16, BF16, F32, F64, F8_E4M3, F8_E5M2)"
       )
     }
-    guard end <= fileSize - dataStart else {
-      throw DataFileError(path, "data of '\(tensor)' extends past the end of the file")
+    // begin ≤ end ≤ dataSize, so dataStart + begin ≤ the file size.
+    let header = try ArrayFileHeader(
+      shape: entry.shape, element: element, bigEndian: false, dataOffset: dataStart + entry.begin, path: path)
+    guard entry.end - entry.begin == header.byteCount else {
+      throw DataFileError(
+        path,
+        "data_offsets of '\(tensor)' span \(entry.end - entry.begin) bytes, shape \(entry.shape) of \(element) needs \(header.byteCount)"
+      )
     }
     return header
+  }
+
+  /// Checks one member of the header: dtype, shape and data_offsets (begin ≤ end).
+  static func entry(_ member: JSONNode.Member, path: String) throws(DataFileError) -> Entry {
+    let name = member.key
+    let quotedName = JSONParser.quoted(name)
+    func malformed(_ what: String, _ detail: String) -> DataFileError {
+      DataFileError(path, "malformed \(what) for \(quotedName): \(detail)")
+    }
+    guard case .object = member.value.value else {
+      throw malformed("entry", "expected an object, got \(member.value.typeName)")
+    }
+    guard case .string(let dtype)? = member.value["dtype"]?.value else {
+      throw malformed("entry", "'dtype' must be a string")
+    }
+    guard case .array(let dims)? = member.value["shape"]?.value else {
+      throw malformed("entry", "'shape' must be a list of integers")
+    }
+    guard case .array(let offsets)? = member.value["data_offsets"]?.value, offsets.count == 2 else {
+      throw malformed("entry", "'data_offsets' must be [begin, end]")
+    }
+    var shape: [Int] = []
+    for d in dims {
+      switch nonNegativeInt(d) {
+      case .success(let n): shape.append(n)
+      case .failure(let problem): throw malformed("shape", problem.message)
+      }
+    }
+    var bounds: [Int] = []
+    for o in offsets {
+      switch nonNegativeInt(o) {
+      case .success(let n): bounds.append(n)
+      case .failure(let problem): throw malformed("data_offsets", problem.message)
+      }
+    }
+    guard bounds[0] <= bounds[1] else {
+      throw malformed("data_offsets", "begin \(bounds[0]) is after end \(bounds[1])")
+    }
+    return Entry(name: name, dtype: dtype, shape: shape, begin: bounds[0], end: bounds[1])
+  }
+
+  struct NotACount: Error {
+    var message: String
+  }
+
+  /// An exact non-negative integer that fits `Int`, or why the value is not one.
+  static func nonNegativeInt(_ node: JSONNode) -> Result<Int, NotACount> {
+    guard case .number(let n) = node.value else {
+      return .failure(NotACount(message: "expected an integer, got \(node.typeName)"))
+    }
+    if let v = n.nonNegativeInt { return .success(v) }
+    if !n.isIntegral { return .failure(NotACount(message: "\(n) is not an integer")) }
+    if n.double < 0 { return .failure(NotACount(message: "\(n) is negative")) }
+    return .failure(NotACount(message: "\(n) is too large"))
+  }
+
+  /// No two tensors with data may share a byte.
+  static func checkNoOverlap(_ entries: [Entry], path: String) throws(DataFileError) {
+    let spans = entries.filter { $0.begin < $0.end }.sorted { ($0.begin, $0.end) < ($1.begin, $1.end) }
+    guard var last = spans.first else { return }
+    for span in spans.dropFirst() {
+      if span.begin < last.end {
+        throw DataFileError(
+          path,
+          "data of \(JSONParser.quoted(last.name)) (bytes \(last.begin)..<\(last.end)) and \(JSONParser.quoted(span.name)) (bytes \(span.begin)..<\(span.end)) overlap"
+        )
+      }
+      last = span  // span.begin ≥ last.end, so it reaches further
+    }
   }
 
   /// Writes a safetensors file with the given tensors (name, dtype string, shape, raw bytes).

@@ -206,7 +206,12 @@ public struct Report: Codable, Sendable, Equatable {
     return encoder
   }
 
+  /// Reads a report back. The text is first read by `JSONParser` (strict JSON), which rejects
+  /// what `JSONDecoder` would accept silently: a key given twice (the decoder keeps one of them,
+  /// which one depends on dictionary order) and unbounded nesting. After that check the decoder
+  /// only maps fields, and it rejects integers written as fractions or out of range itself.
   public static func decode(_ json: String) throws -> Report {
+    _ = try JSONParser.parse(json, syntax: .json)
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
