@@ -180,30 +180,35 @@ import Testing
   @Test func runawayNumericWorkStopsAtTheBudget() throws {
     #expect(RunOptions().maxWork == 1 << 34)
     #expect(RunOptions().maxInstructions == 1 << 25)
-    // Weights: f32-input MACs 8, FP8 MACs into f32 1 (into fp22 4), vector elements 192.
+    // Weights: f32-input MACs 8, FP8 MACs into f32 1 (into fp22 4), vector elements 192, plus
+    // a fixed cost per instruction (mma 32768, vector 8192 in numeric runs).
+    #expect(WorkCost.instruction(.tensor, timingOnly: false) == 32768)
+    #expect(WorkCost.instruction(.vector, timingOnly: false) == 8192)
     var options = RunOptions()
     let mma = ".tensor a f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
-    options.maxWork = 3 * 8 * 32 * 32 * 32
+    options.maxWork = 3 * (8 * 32 * 32 * 32 + 32768)
     _ = try simulate(mma + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a\n", options: options)
     let f = try #require(
       fault(mma + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a\n  mma c, a, a\n", options: options))
     #expect(f.location?.line == 6)
-    #expect(f.message.hasPrefix("the run exceeded its work budget of 786432 units"), "\(f)")
+    #expect(f.message.hasPrefix("the run exceeded its work budget of 884736 units"), "\(f)")
     let fp8 = ".tensor a fp8e4 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
-    options.maxWork = 5 * 32 * 32 * 32
+    options.maxWork = 5 * 32 * 32 * 32 + 2 * 32768
     _ = try simulate(fp8 + "  mma c, a, a\n  mma c, a, a, acc=fp22\n", options: options)
-    #expect(fault(fp8 + "  mma c, a, a\n  mma c, a, a\n  mma c, a, a, acc=fp22\n", options: options)?.location?.line == 5)
-    options.maxWork = 2 * 192 * 1024
+    #expect(fault(fp8 + "  mma c, a, a, acc=fp22\n  mma c, a, a, acc=fp22\n", options: options)?.location?.line == 4)
+    options.maxWork = 2 * (192 * 1024 + 8192)
     let vector = ".tensor a f32 [1024] sram\n"
     _ = try simulate(vector + "  vadd a, a, a\n  exp a, a\n", options: options)
-    #expect(fault(vector + "  vadd a, a, a\n  exp a, a\n  rsum f1, a\n", options: options)?.location?.line == 4)
+    #expect(fault(vector + "  vadd a, a, a\n  exp a, a\n  nop\n  rsum f1, a\n", options: options)?.location?.line == 5)
   }
 
-  @Test func timingOnlyRunsPayForL2LinesNotMACs() throws {
+  @Test func timingOnlyRunsPayForL2LinesAndInstructionsNotMACs() throws {
     var options = RunOptions()
     options.timingOnly = true
-    // 32×32 f32 = 4 KiB = 64 lines of 64 B, 64 units each: two loads fit 8192 units, any MACs are free.
-    options.maxWork = 2 * 64 * 64
+    // 32×32 f32 = 4 KiB = 64 lines of 64 B, 64 units each, plus 2048 per DMA instruction: two
+    // loads, a dma.wait and an mma (6144) fit; the mma's MACs are free.
+    #expect(WorkCost.instruction(.dma, timingOnly: true) == 2048)
+    options.maxWork = 2 * (64 * 64 + 2048) + 2048 + 6144
     let program = ".tensor X f32 [32, 32] dram\n.tensor x f32 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
     let ok = try simulate(
       program + "  dma.load x, X\n  dma.load x, X\n  dma.wait\n  mma c, x, x\n", options: options)
@@ -211,7 +216,7 @@ import Testing
     let f = try #require(
       fault(program + "  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n", options: options))
     #expect(f.location?.line == 6)
-    #expect(f.message.hasPrefix("the run exceeded its work budget of 8192 units"))
+    #expect(f.message.hasPrefix("the run exceeded its work budget of 20480 units"))
   }
 }
 

@@ -187,6 +187,7 @@ public final class Machine {
     tiles[id].pc = pc + 1
     tiles[id].stats[instruction.opcode.unit.reportedUnit]!.instructions += 1
     do throws(RuntimeFaultMessage) {
+      try spend(1, weight: WorkCost.instruction(instruction.opcode.unit, timingOnly: options.timingOnly))
       switch instruction.opcode.unit {
       case .scalar:
         if instruction.opcode == .halt {
