@@ -47,6 +47,15 @@ public enum CLI {
     _ arguments: [String], stdout: any OutputSink, stderr: any OutputSink,
     readStandardInput: @escaping () -> [UInt8]? = { nil }
   ) -> ExitCode {
+    if arguments.first == "help", arguments.count > 2 {
+      stderr.line("fp8sim: error: 'help' takes one command, e.g. 'fp8sim help run'")
+      return .usage
+    }
+    if arguments.isEmpty {
+      stdout.write(generalHelp)
+      stderr.line("fp8sim: error: no command given; see the list above")
+      return .usage
+    }
     if arguments.first == "help", arguments.count == 2 {
       // `fp8sim help run` is `fp8sim run --help`.
       guard let command = commands.first(where: { $0.name == arguments[1] }) else {

@@ -43,6 +43,12 @@ enum DeviceLoading {
     }
     let url =
       name.hasPrefix("/") || base == nil ? URL(fileURLWithPath: name) : base!.appendingPathComponent(name)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      // Named by the program: located at its `.device` (65); named by --device: a data error too.
+      let message = "cannot read the device file '\(Printable.quoted(url.path))': no such file"
+      if base != nil { throw UsageError(message) }
+      throw CommandFailure("\(Printable.quoted(url.path)): error: \(message)", status: .dataError)
+    }
     do {
       return try DeviceConfig.load(url)
     } catch {

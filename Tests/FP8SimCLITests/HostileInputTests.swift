@@ -144,7 +144,8 @@ import Testing
     }
     while process.isRunning && Date().timeIntervalSince(start) < c.timeout { usleep(10_000) }
     if process.isRunning {
-      process.terminate()
+      // SIGKILL: the child may inherit a mask that blocks SIGTERM from the test thread.
+      kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
       Issue.record("\(c.name): still running after \(c.timeout) s")
       return

@@ -214,8 +214,8 @@ import Testing
       program + "  dma.load x, X\n  dma.load x, X\n  dma.wait\n  mma c, x, x\n", options: options)
     #expect(ok.compute.macs["single"] == 32 * 32 * 32)
     let f = try #require(
-      fault(program + "  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n", options: options))
-    #expect(f.location?.line == 6)
+      fault(program + "  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n", options: options))
+    #expect(f.location?.line == 7)
     #expect(f.message.hasPrefix("the run exceeded its work budget of 20480 units"))
   }
 }

@@ -196,8 +196,9 @@ extension Assembler {
     }
     s.skipSpaces()
     let spaceColumn = s.column
+    let beforeSpace = s
     guard let spaceName = s.identifier(), let space = MemorySpace(rawValue: spaceName) else {
-      throw LineError(message: .expected("'dram' or 'sram'", found: s.rest()), column: spaceColumn)
+      throw LineError(message: .expected("'dram' or 'sram'", found: beforeSpace.rest()), column: spaceColumn)
     }
     var initializer = Initializer.zeros
     if !s.atEnd() {

@@ -245,6 +245,13 @@ extension Assembler {
               throw LineError(
                 message: .operandType("slice length must be a positive integer"), column: lengthColumn)
             }
+            let dim = indices.count
+            if dim < tensor.shape.count, n > Int64(tensor.shape[dim]) {
+              throw LineError(
+                message: .sliceOutOfBounds(
+                  "length \(n) exceeds dimension \(dim) of '\(name)' (\(tensor.shape[dim]))"),
+                column: indexColumn)
+            }
             indices.append(.range(start, length: n > Int64(Int32.max) ? Int(Int32.max) : Int(n)))
           } else {
             indices.append(.index(start))
@@ -292,6 +299,9 @@ extension Assembler {
         let v = try ExpressionParser(params: paramValues).parse(&s)
         guard case .int(let n) = v else {
           throw LineError(message: .operandType("slice offsets must be integers"), column: c)
+        }
+        guard !negative || n != .min else {
+          throw LineError(message: .integerOverflow(), column: c)
         }
         offset = negative ? -n : n
       }

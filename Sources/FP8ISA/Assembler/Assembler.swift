@@ -165,6 +165,8 @@ public struct Assembler {
   /// The candidate nearest to `name` by edit distance, if reasonably near (for "did you mean").
   public static func closest(to name: String, in candidates: [String]) -> String? {
     var best: (String, Int)?
+    // Edit distance is quadratic in the lengths: names longer than any real one get no guess.
+    guard name.count <= 64 else { return nil }
     let limit = max(1, name.count / 3)
     for c in candidates where abs(c.count - name.count) <= limit {
       let d = editDistance(name, c)

@@ -12,7 +12,12 @@ public enum Disassembler {
     if let device = program.device {
       lines.append(".device " + (isWord(device) ? device : quoted(device)))
     }
-    for p in program.params { lines.append(".param \(p.name) = \(p.value)") }
+    for p in program.params {
+      switch p.value {
+      case .int(let n): lines.append(".param \(p.name) = \(integer(n))")
+      case .float: lines.append(".param \(p.name) = \(p.value)")
+      }
+    }
     for a in program.assertions { lines.append(".assert \(a.condition), \(quoted(a.message))") }
     for t in program.tensors { lines.append(declaration(t)) }
     if !program.outputs.isEmpty {
@@ -61,7 +66,7 @@ public enum Disassembler {
     switch operand {
     case .intRegister(let r): return "r\(r)"
     case .special(let s): return s.rawValue
-    case .int(let n): return String(n)
+    case .int(let n): return integer(n)
     case .floatRegister(let r): return "f\(r)"
     case .float(let v): return number(v)
     case .label(let name, _): return name
@@ -85,15 +90,20 @@ public enum Disassembler {
   }
 
   static func text(of start: SliceStart) -> String {
-    guard let base = start.base else { return String(start.offset) }
+    guard let base = start.base else { return integer(start.offset) }
     let b: String
     switch base {
     case .register(let r): b = "r\(r)"
     case .special(let s): b = s.rawValue
     }
     if start.offset == 0 { return b }
+    if start.offset == .min { return "\(b)+\(integer(.min))" }
     return start.offset > 0 ? "\(b)+\(start.offset)" : "\(b)-\(start.offset.magnitude)"
   }
+
+  /// An integer as text that assembles back to it: Int64.min has no literal (its magnitude does
+  /// not fit), so it is written as an expression.
+  static func integer(_ n: Int64) -> String { n == .min ? "(-9223372036854775807 - 1)" : String(n) }
 
   /// Floats as shortest exact decimals; `inf`, `-inf` and `nan` are names the assembler knows.
   static func number(_ v: Double) -> String { ValueText.exact(v) }

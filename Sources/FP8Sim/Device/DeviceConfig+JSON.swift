@@ -141,6 +141,10 @@ extension DeviceConfig {
       guard case .string(let s) = node.value else {
         return "'\(field.path)' must be a string, got \(node.typeName)"
       }
+      // Names and summaries are printed in reports and dumped back: one printable line.
+      guard Printable.quoted(s) == s, s.count <= 200 else {
+        return "'\(field.path)' must be one line of at most 200 printable characters, got '\(Printable.quoted(String(s.prefix(200))))'"
+      }
       if let allowed, !allowed.contains(s) {
         return
           "'\(field.path)' must be one of \(allowed.joined(separator: ", ")), got \(JSONParser.quoted(s))"

@@ -20,9 +20,10 @@ enum CheckCommand: Command {
     }
     let path = arguments.positionals[0]
     let program = try ProgramLoading.load(path, overrides: try ProgramLoading.overrides(arguments))
-    if let option = arguments.value("--device") {
-      // What the run would check before its first instruction (SRAM capacity, address space).
-      let device = try DeviceLoading.device(for: program, option: option)
+    if arguments.value("--device") != nil || program.device != nil {
+      // The device the run would use (`--device`, else the program's `.device`), and what the
+      // run would check before its first instruction (SRAM capacity, address space).
+      let device = try DeviceLoading.device(for: program, option: arguments.value("--device"))
       var options = RunOptions()
       options.timingOnly = true
       do {

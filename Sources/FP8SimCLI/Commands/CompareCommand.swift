@@ -71,7 +71,7 @@ enum CompareCommand: Command {
     let list = String(text[text.index(after: eq)...])
     if let range = list.range(of: "..") {
       guard let a = Int(list[..<range.lowerBound]), let b = Int(list[range.upperBound...]), a <= b,
-        b - a < 1000
+        !b.subtractingReportingOverflow(a).overflow, b - a < 1000
       else {
         throw UsageError(
           "--sweep range must be A..B with integers A ≤ B (at most 1000 values); got '\(list)'")

@@ -78,7 +78,8 @@ enum QuantizeCommand: Command {
     while let chunk = context.readStandardInput() {
       var out = ""
       do {
-        for token in try reader.feed(chunk) { out += quantized(try number(token)) }
+        for token in reader.feed(chunk) { out += quantized(try number(token)) }
+        if let failure = reader.failure { throw failure }
       } catch {
         context.stdout.write(out)  // the values before the bad token
         throw error
@@ -88,7 +89,7 @@ enum QuantizeCommand: Command {
       // A closed pipe or a full disk: stop reading (main reports the failure, status 74).
       if context.stdout.failure != nil { return .ioError }
     }
-    if let token = try reader.finish() { context.stdout.write(quantized(try number(token))) }
+    if let token = reader.finish() { context.stdout.write(quantized(try number(token))) }
     return .success
   }
 
@@ -122,17 +123,21 @@ struct TokenReader {
   private var line = 1
   private var column = 1
 
-  mutating func feed(_ bytes: [UInt8]) throws -> [Token] {
+  /// The tokens completed by `bytes`; a token longer than `maxLength` ends the stream: the
+  /// tokens before it are returned and `failure` says what went wrong.
+  mutating func feed(_ bytes: [UInt8]) -> [Token] {
     var tokens: [Token] = []
+    guard failure == nil else { return [] }
     for b in bytes {
       if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C {
         if let t = take() { tokens.append(t) }
       } else {
         if partial.isEmpty { start = (line, column) }
         guard partial.count < Self.maxLength else {
-          throw CommandFailure(
+          failure = CommandFailure(
             "fp8sim quantize: error: <stdin>:\(start.line):\(start.column): a token longer than \(Self.maxLength) bytes",
             status: .dataError)
+          return tokens
         }
         partial.append(b)
       }
@@ -146,7 +151,10 @@ struct TokenReader {
     return tokens
   }
 
-  mutating func finish() throws -> Token? { take() }
+  /// Set when a token was too long.
+  private(set) var failure: CommandFailure?
+
+  mutating func finish() -> Token? { failure == nil ? take() : nil }
 
   private mutating func take() -> Token? {
     guard !partial.isEmpty else { return nil }

@@ -56,6 +56,7 @@ enum RunCommand: Command {
         files.addInput(devicePath)
       }
       if let dir = dumpDirectory {
+        try files.plan(dir, as: "--dump folder")
         let outputs = program.outputs.map { i in
           let t = program.tensors[i]
           return (name: t.name, bits: t.dtype.resolved(e4: device.e4, e5: device.e5).totalBits)
@@ -133,8 +134,16 @@ enum RunCommand: Command {
       machine = try Machine(program: program, device: device, options: options)
       return (program, try machine!.run())
     } catch {
-      if let machine { try onFault(machine, error.description) }
-      throw CommandFailure(error.rendered(source: program.source), status: .runtimeFault)
+      let rendered = error.rendered(source: program.source)
+      if let machine {
+        do {
+          try onFault(machine, error.description)
+        } catch let failure as CommandFailure {
+          // The fault is still reported, then why the trace could not be written (status 74).
+          throw CommandFailure(rendered + failure.message, status: failure.status)
+        }
+      }
+      throw CommandFailure(rendered, status: .runtimeFault)
     }
   }
 }
