@@ -24,7 +24,8 @@ public enum ValueText {
     // empty strings and embedded whitespace explicitly.
     // Control characters (NUL included: the C parser behind `Double(_:)` would stop there and
     // read "1\02" as 1) make a token invalid.
-    guard !t.isEmpty, !t.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0.properties.isWhitespace })
+    guard !t.isEmpty,
+      !t.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0.properties.isWhitespace })
     else { return nil }
     guard let value = Double(t), !value.isNaN || t.contains("nan") else { return nil }
     return value

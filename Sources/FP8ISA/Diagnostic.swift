@@ -53,7 +53,9 @@ public struct Diagnostic: Sendable, Hashable, Error, CustomStringConvertible {
         String(repeating: " ", count: prefix.count) + "^"
         + String(repeating: "~", count: max(0, min(length, available) - 1)) + "\n"
     }
-    for note in notes { text += "\(Printable.quoted(location.description)): note: \(Printable.quoted(note))\n" }
+    for note in notes {
+      text += "\(Printable.quoted(location.description)): note: \(Printable.quoted(note))\n"
+    }
     return text
   }
 }

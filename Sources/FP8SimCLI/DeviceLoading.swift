@@ -12,13 +12,15 @@ enum DeviceLoading {
     if let option { return try load(option, relativeTo: nil) }
     if let name = program.device {
       do {
-        return try load(name, relativeTo: URL(fileURLWithPath: program.source.path).deletingLastPathComponent())
+        return try load(
+          name, relativeTo: URL(fileURLWithPath: program.source.path).deletingLastPathComponent())
       } catch let error as UsageError {
         // The program named it: a program error at the directive.
         let location = program.deviceLocation.map { "\($0): " } ?? "\(program.source.path): "
         var text = location + "error: " + error.message + "\n"
         if let l = program.deviceLocation, let line = program.source.line(l.line) {
-          text += Printable.sourceLine(String(line)) + "\n" + String(repeating: " ", count: l.column - 1) + "^\n"
+          text +=
+            Printable.sourceLine(String(line)) + "\n" + String(repeating: " ", count: l.column - 1) + "^\n"
         }
         throw CommandFailure(text, status: .dataError)
       }
@@ -31,14 +33,16 @@ enum DeviceLoading {
     let name = option ?? program.device
     guard let name, DeviceConfig.preset(named: name) == nil else { return nil }
     if name.hasPrefix("/") || option != nil { return name }
-    return URL(fileURLWithPath: program.source.path).deletingLastPathComponent().appendingPathComponent(name).path
+    return URL(fileURLWithPath: program.source.path).deletingLastPathComponent().appendingPathComponent(name)
+      .path
   }
 
   static func load(_ name: String, relativeTo base: URL?) throws -> DeviceConfig {
     if let preset = DeviceConfig.preset(named: name) { return preset }
     guard name.hasSuffix(".json") || name.hasSuffix(".json5") || name.contains("/") else {
       throw UsageError(
-        "unknown device '\(Printable.quoted(name))'; presets: " + DeviceConfig.presets.map(\.name).joined(separator: ", ")
+        "unknown device '\(Printable.quoted(name))'; presets: "
+          + DeviceConfig.presets.map(\.name).joined(separator: ", ")
           + ", or a .json device file")
     }
     let url =

@@ -40,7 +40,8 @@ struct OutputFiles {
     let shown = Printable.quoted(path)
     if let id = Self.id(path), let input = inputs.first(where: { $0.id == id }) {
       throw UsageError(
-        "\(what) '\(shown)' is the input '\(Printable.quoted(input.path))' of this command; refusing to overwrite it")
+        "\(what) '\(shown)' is the input '\(Printable.quoted(input.path))' of this command; refusing to overwrite it"
+      )
     }
     let full = Self.absolute(path)
     if let other = planned.first(where: { $0.path == full }) {
@@ -62,7 +63,8 @@ struct OutputFiles {
       }
     } catch {
       throw CommandFailure(
-        "fp8sim \(command): error: cannot write \(what) '\(Printable.quoted(path))': \(error)", status: .ioError)
+        "fp8sim \(command): error: cannot write \(what) '\(Printable.quoted(path))': \(error)",
+        status: .ioError)
     }
   }
 }

@@ -133,7 +133,8 @@ import Testing
   }
 
   @Test func assertionsHoldWithTheFinalParametersAndPrint() throws {
-    let text = ".param M = 64\n.param T = 16\n.assert M % T == 0 && M >= 2 * T && 1.5 < 2, \"M: whole blocks\"\n  nop\n"
+    let text =
+      ".param M = 64\n.param T = 16\n.assert M % T == 0 && M >= 2 * T && 1.5 < 2, \"M: whole blocks\"\n  nop\n"
     let program = try Assembler.assemble(text: text)
     #expect(program.assertions.map(\.condition) == ["M % T == 0 && M >= 2 * T && 1.5 < 2"])
     let printed = Disassembler.text(of: program)
@@ -146,7 +147,10 @@ import Testing
       Issue.record("M = 40 must fail the assertion")
     } catch {
       #expect(error.diagnostics.first?.message.id == "assertionFailed")
-      #expect(error.diagnostics.first?.notes == ["'M % T == 0 && M >= 2 * T && 1.5 < 2' does not hold with M = 40, T = 16"])
+      #expect(
+        error.diagnostics.first?.notes == [
+          "'M % T == 0 && M >= 2 * T && 1.5 < 2' does not hold with M = 40, T = 16"
+        ])
     }
     for (condition, holds) in [("1 != 1", false), ("2 <= 2", true), ("3 > 2.5", true), ("-1 >= 0", false)] {
       let ok = (try? Assembler.assemble(text: ".assert \(condition), \"m\"\n")) != nil

@@ -25,7 +25,8 @@ import Testing
 
   @Test(arguments: [
     Case(source: "  1️⃣mmaa c, a, b", id: "unknownMnemonic", contains: "unknown instruction 'mmaa'"),
-    Case(source: ".assert 1️⃣M % 5 == 0, \"M must be a multiple of 5\"", id: "assertionFailed",
+    Case(
+      source: ".assert 1️⃣M % 5 == 0, \"M must be a multiple of 5\"", id: "assertionFailed",
       contains: "assertion failed: M must be a multiple of 5"),
     Case(source: ".assert M 1️⃣= 16, \"x\"", id: "expected", contains: "a comparison (==, !=, <, <=, >, >=)"),
     Case(source: ".assert M == 16 1️⃣\"x\"", id: "expected", contains: "', \"message\"'"),

@@ -42,7 +42,8 @@ import Testing
   static func expand(_ text: String) -> String {
     var out = text
     while let r = out.range(of: #"\{big:([0-9]+):([^}]*)\}"#, options: .regularExpression) {
-      let parts = out[r].dropFirst(5).dropLast().split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+      let parts = out[r].dropFirst(5).dropLast().split(
+        separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
       let count = Int(parts[0]) ?? 0
       let unit = String(parts[1]).replacingOccurrences(of: "\\n", with: "\n")
       out.replaceSubrange(r, with: String(repeating: unit, count: count))
@@ -152,7 +153,8 @@ import Testing
     }
     let out = String(decoding: try Data(contentsOf: outFile), as: UTF8.self)
     let err = String(decoding: try Data(contentsOf: errFile), as: UTF8.self)
-    #expect(process.terminationReason == .exit, "\(c.name): killed by signal \(process.terminationStatus)\n\(err)")
+    #expect(
+      process.terminationReason == .exit, "\(c.name): killed by signal \(process.terminationStatus)\n\(err)")
     #expect(process.terminationStatus == c.exit, "\(c.name): exit \(process.terminationStatus)\n\(err)")
     for s in c.stderr {
       if s == "(empty)" {

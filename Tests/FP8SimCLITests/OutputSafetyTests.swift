@@ -1,7 +1,7 @@
-@testable import FP8Sim
 import Foundation
 import Testing
 
+@testable import FP8Sim
 @testable import FP8SimCLI
 
 /// Outputs never overwrite inputs, never escape their folder, never share a name, are written
@@ -18,7 +18,8 @@ import Testing
     let program = dir.appendingPathComponent("p.isa")
     let text = ".device \"dev.json\"\n  nop\n"
     try text.write(to: program, atomically: true, encoding: .utf8)
-    try "{ base: \"teach\" }".write(to: dir.appendingPathComponent("dev.json"), atomically: true, encoding: .utf8)
+    try "{ base: \"teach\" }".write(
+      to: dir.appendingPathComponent("dev.json"), atomically: true, encoding: .utf8)
     let r = runCLI(["run", program.path, "--trace", program.path])
     #expect(r.status == .usage)
     #expect(r.stderr.contains("--trace '\(program.path)' is the input '\(program.path)' of this command"))
@@ -43,7 +44,8 @@ import Testing
     let r = runCLI(["run", "examples/accumulators.isa", "--dump", dump.path])
     #expect(r.status == .success, "\(r.stderr)")
     #expect(try String(contentsOf: outside, encoding: .utf8) == "keep me")
-    let attributes = try FileManager.default.attributesOfItem(atPath: dump.appendingPathComponent("C32.npy").path)
+    let attributes = try FileManager.default.attributesOfItem(
+      atPath: dump.appendingPathComponent("C32.npy").path)
     #expect(attributes[.type] as? FileAttributeType == .typeRegular)
     // No temporary files are left behind.
     #expect(try FileManager.default.contentsOfDirectory(atPath: dump.path).allSatisfy { !$0.hasPrefix(".") })
@@ -57,7 +59,8 @@ import Testing
     let dump = dir.appendingPathComponent("dump")
     let r = runCLI(["run", program.path, "--dump", dump.path])
     #expect(r.status == .usage)
-    #expect(r.stderr.contains("--dump file and --dump file would both be written to '\(dump.path)/Y.ref.npy'"))
+    #expect(
+      r.stderr.contains("--dump file and --dump file would both be written to '\(dump.path)/Y.ref.npy'"))
     #expect(!FileManager.default.fileExists(atPath: dump.path))
     // The trace and a dump file under one name.
     try ".tensor Y f32 [4] dram\n.output Y\n  nop\n".write(to: program, atomically: true, encoding: .utf8)
@@ -109,7 +112,8 @@ import Testing
     var tracks: [[Int]: [(Double, Double)]] = [:]
     for e in complete {
       let key = [e["pid"] as! Int, e["tid"] as! Int]
-      tracks[key, default: []].append(((e["ts"] as! NSNumber).doubleValue, (e["dur"] as! NSNumber).doubleValue))
+      tracks[key, default: []].append(
+        ((e["ts"] as! NSNumber).doubleValue, (e["dur"] as! NSNumber).doubleValue))
     }
     var dmaLanes = 0
     for (key, spans) in tracks {
@@ -129,14 +133,18 @@ import Testing
   @Test func traceIsWrittenUpToAFault() throws {
     let dir = try temporaryFolder()
     let program = dir.appendingPathComponent("p.isa")
-    try ".tensor X f32 [64] dram\n.tensor x f32 [64] sram\n  dma.load x, X\n  dma.wait\n  vadd x, x, x\n  mov r1, 0\n  div r1, 1, r1\n"
+    try
+      ".tensor X f32 [64] dram\n.tensor x f32 [64] sram\n  dma.load x, X\n  dma.wait\n  vadd x, x, x\n  mov r1, 0\n  div r1, 1, r1\n"
       .write(to: program, atomically: true, encoding: .utf8)
     let trace = dir.appendingPathComponent("t.json")
     let r = runCLI(["run", program.path, "--trace", trace.path])
     #expect(r.status == .runtimeFault)
     let object = try JSONSerialization.jsonObject(with: Data(contentsOf: trace)) as? [String: Any]
     let events = try #require(object?["traceEvents"] as? [[String: Any]])
-    #expect(Set(events.filter { $0["ph"] as? String == "X" }.compactMap { $0["cat"] as? String }) == ["dma", "vector"])
+    #expect(
+      Set(events.filter { $0["ph"] as? String == "X" }.compactMap { $0["cat"] as? String }) == [
+        "dma", "vector",
+      ])
     let other = try #require(object?["otherData"] as? [String: Any])
     #expect((other["fault"] as? String)?.hasSuffix(": division by zero") == true)
   }
@@ -167,7 +175,10 @@ import Testing
   @Test func checkWithADeviceFindsSRAMOverflow() throws {
     inPackageRoot()
     #expect(runCLI(["check", "examples/gemm_fp8.isa", "--device", "h100"]).status == .success)
-    let r = runCLI(["check", "examples/gemm_fp8.isa", "--set", "TM=64", "--set", "TN=64", "--set", "TK=256", "--set", "K=256", "--device", "teach"])
+    let r = runCLI([
+      "check", "examples/gemm_fp8.isa", "--set", "TM=64", "--set", "TN=64", "--set", "TK=256", "--set",
+      "K=256", "--device", "teach",
+    ])
     #expect(r.status == .dataError)
     #expect(r.stderr.contains("error: SRAM overflow: the sram tensors up to 'acc' need"), "\(r.stderr)")
   }

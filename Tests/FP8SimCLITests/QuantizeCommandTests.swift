@@ -118,7 +118,8 @@ import Testing
     #expect(status == 0 && err.isEmpty)
     #expect(out.split(separator: "\n").count == 200_000)
     // The first line comes out while standard input is still open.
-    let first = try firstOutputBeforeInputEnds(["quantize", "--format", "e4m3fn"], first: "1.0\n", seconds: 10)
+    let first = try firstOutputBeforeInputEnds(
+      ["quantize", "--format", "e4m3fn"], first: "1.0\n", seconds: 10)
     #expect(first == "0x38 1.0\n")
   }
 

@@ -153,7 +153,8 @@ import Testing
     var options = RunOptions()
     options.timingOnly = true
     // 2^30 elements · 10^6 / 10^9 per cycle ≈ 1.07·10^6 cycles: fits; the counts stay exact.
-    let r = try simulate(".tensor x fp8e4 [32768, 32768] sram\n  exp x, x\n", device: device, options: options)
+    let r = try simulate(
+      ".tensor x fp8e4 [32768, 32768] sram\n  exp x, x\n", device: device, options: options)
     #expect(r.compute.vectorElementOps == (1 << 30) * 1_000_000)
     // ceil(2^30 · 10^6 / 10^9) cycles of occupancy, then the vector latency.
     #expect(r.cycles == 1_073_742 + Int64(device.vectorLatency))
@@ -167,14 +168,18 @@ import Testing
     options.timingOnly = true
     // Each exp takes 2^30·1000·10^3 ≈ 10^15 cycles: over the limit at once.
     let f = try #require(
-      fault(".tensor x fp8e4 [32768, 32768] sram\nloop: exp x, x\n  jmp loop\n", device: device, options: options))
+      fault(
+        ".tensor x fp8e4 [32768, 32768] sram\nloop: exp x, x\n  jmp loop\n", device: device, options: options)
+    )
     #expect(f.location?.line == 2)
     #expect(f.message.contains("more than the 17592186044416 (2^44) a run may simulate"), "\(f)")
     // Many instructions, each under the limit, reach it too.
     let g = try #require(
-      fault(".tensor x fp8e4 [1024, 1024] sram\nloop: exp x, x\n  jmp loop\n", device: device, options: options))
+      fault(
+        ".tensor x fp8e4 [1024, 1024] sram\nloop: exp x, x\n  jmp loop\n", device: device, options: options))
     #expect(g.location?.line == 2 || g.location?.line == 3)
-    #expect(g.message == "simulated time passed 17592186044416 (2^44) cycles, the most a run may simulate", "\(g)")
+    #expect(
+      g.message == "simulated time passed 17592186044416 (2^44) cycles, the most a run may simulate", "\(g)")
   }
 
   @Test func runawayNumericWorkStopsAtTheBudget() throws {
@@ -195,11 +200,15 @@ import Testing
     let fp8 = ".tensor a fp8e4 [32, 32] sram\n.tensor c f32 [32, 32] sram\n"
     options.maxWork = 5 * 32 * 32 * 32 + 2 * 32768
     _ = try simulate(fp8 + "  mma c, a, a\n  mma c, a, a, acc=fp22\n", options: options)
-    #expect(fault(fp8 + "  mma c, a, a, acc=fp22\n  mma c, a, a, acc=fp22\n", options: options)?.location?.line == 4)
+    #expect(
+      fault(fp8 + "  mma c, a, a, acc=fp22\n  mma c, a, a, acc=fp22\n", options: options)?.location?.line == 4
+    )
     options.maxWork = 2 * (192 * 1024 + 8192)
     let vector = ".tensor a f32 [1024] sram\n"
     _ = try simulate(vector + "  vadd a, a, a\n  exp a, a\n", options: options)
-    #expect(fault(vector + "  vadd a, a, a\n  exp a, a\n  nop\n  rsum f1, a\n", options: options)?.location?.line == 5)
+    #expect(
+      fault(vector + "  vadd a, a, a\n  exp a, a\n  nop\n  rsum f1, a\n", options: options)?.location?.line
+        == 5)
   }
 
   @Test func timingOnlyRunsPayForL2LinesAndInstructionsNotMACs() throws {
@@ -214,7 +223,8 @@ import Testing
       program + "  dma.load x, X\n  dma.load x, X\n  dma.wait\n  mma c, x, x\n", options: options)
     #expect(ok.compute.macs["single"] == 32 * 32 * 32)
     let f = try #require(
-      fault(program + "  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n", options: options))
+      fault(
+        program + "  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n  dma.load x, X\n", options: options))
     #expect(f.location?.line == 7)
     #expect(f.message.hasPrefix("the run exceeded its work budget of 20480 units"))
   }
@@ -288,7 +298,8 @@ import Testing
   @Test func mmaTemporariesCountAgainstTheNumericCap() throws {
     var options = RunOptions()
     options.maxNumericElements = 3 * 2 * 4096 + 2 * 3 * 4096 - 1  // tensors + copies, less one
-    let text = ".tensor a f32 [64, 64] sram\n.tensor b f32 [64, 64] sram\n.tensor c f32 [64, 64] sram\n  mma c, a, b\n"
+    let text =
+      ".tensor a f32 [64, 64] sram\n.tensor b f32 [64, 64] sram\n.tensor c f32 [64, 64] sram\n  mma c, a, b\n"
     let f = try #require(fault(text, device: Self.big, options: options))
     #expect(f.location?.line == 4)
     #expect(f.message.hasPrefix("this mma needs 24576 temporary values besides the 24576 the tensors hold"))

@@ -77,13 +77,16 @@ extension Assembler {
     guard let message = try s.string() else {
       throw LineError(message: .expected("a quoted message", found: s.rest()), column: messageColumn)
     }
-    program.assertions.append(Assertion(condition: condition, message: message, location: s.location(at: column)))
+    program.assertions.append(
+      Assertion(condition: condition, message: message, location: s.location(at: column)))
     if !holds {
       let words = Set(condition.split { !Scanner.isIdentifierBody($0) }.map(String.init))
       let values = program.params.filter { words.contains($0.name) }.map { "\($0.name) = \($0.value)" }
       throw LineError(
         message: .assertionFailed(message), column: column, length: condition.count,
-        notes: ["'\(condition)' does not hold" + (values.isEmpty ? "" : " with " + values.joined(separator: ", "))])
+        notes: [
+          "'\(condition)' does not hold" + (values.isEmpty ? "" : " with " + values.joined(separator: ", "))
+        ])
     }
   }
 

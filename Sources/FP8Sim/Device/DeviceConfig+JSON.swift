@@ -143,7 +143,8 @@ extension DeviceConfig {
       }
       // Names and summaries are printed in reports and dumped back: one printable line.
       guard Printable.quoted(s) == s, s.count <= 200 else {
-        return "'\(field.path)' must be one line of at most 200 printable characters, got '\(Printable.quoted(String(s.prefix(200))))'"
+        return
+          "'\(field.path)' must be one line of at most 200 printable characters, got '\(Printable.quoted(String(s.prefix(200))))'"
       }
       if let allowed, !allowed.contains(s) {
         return

@@ -154,7 +154,9 @@ extension Machine {
     let lineBytes = device.l2LineBytes
     try add(&traffic.l2ToDram, lines.count * lineBytes)
     for line in lines {
-      if let t = tensor(ofLine: line) { try add(&traffic.perTensor[t, default: TensorTraffic()].l2ToDram, lineBytes) }
+      if let t = tensor(ofLine: line) {
+        try add(&traffic.perTensor[t, default: TensorTraffic()].l2ToDram, lineBytes)
+      }
     }
   }
 

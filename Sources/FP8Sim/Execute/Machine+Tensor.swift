@@ -44,7 +44,8 @@ extension Machine {
     }
     try add(
       &compute.macsByFormat[
-        "\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulator.rawValue)", default: 0],
+        "\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulator.rawValue)",
+        default: 0],
       macs)
     try add(&compute.paddedMacs[inputClass.rawValue, default: 0], padded)
     let dBytes = d.count * layouts[d.tensor].elementBytes

@@ -142,7 +142,9 @@ extension Machine {
     let target = try storage(d.tensor, tile: id)
     let sa = try a.map { v throws(RuntimeFaultMessage) in try storage(v.tensor, tile: id) }
     let sb = try b.map { v throws(RuntimeFaultMessage) in try storage(v.tensor, tile: id) }
-    func whole(_ v: ResolvedView?, _ pick: (TensorStorage) -> [Float]) throws(RuntimeFaultMessage) -> [Double]? {
+    func whole(_ v: ResolvedView?, _ pick: (TensorStorage) -> [Float]) throws(RuntimeFaultMessage)
+      -> [Double]?
+    {
       guard let v else { return nil }
       return v.gather(pick(try storage(v.tensor, tile: id))).map(Double.init)
     }
@@ -220,7 +222,8 @@ extension Machine {
 
   /// Occupancy of `work` element operations on the vector unit.
   func cycles(_ work: Double, _ name: String) throws(RuntimeFaultMessage) -> Int64 {
-    try cycleCount(work / device.vectorElementsPerCycle, "\(name) on \(ValueText.exact(work)) element operations")
+    try cycleCount(
+      work / device.vectorElementsPerCycle, "\(name) on \(ValueText.exact(work)) element operations")
   }
 
   /// The output options of a vector instruction writing `destination`.

@@ -243,7 +243,9 @@ public final class Machine {
   @inline(__always)
   func add(_ counter: inout Int, _ amount: Int) throws(RuntimeFaultMessage) {
     let (sum, overflow) = counter.addingReportingOverflow(amount)
-    if overflow { throw RuntimeFaultMessage("a statistic of the run passed 2^63; the run is too large to count") }
+    if overflow {
+      throw RuntimeFaultMessage("a statistic of the run passed 2^63; the run is too large to count")
+    }
     counter = sum
   }
 
@@ -252,7 +254,9 @@ public final class Machine {
     var p = 1
     for f in factors {
       let (r, overflow) = p.multipliedReportingOverflow(by: f)
-      if overflow { throw RuntimeFaultMessage("a count of this instruction passed 2^63; the run is too large to count") }
+      if overflow {
+        throw RuntimeFaultMessage("a count of this instruction passed 2^63; the run is too large to count")
+      }
       p = r
     }
     return p

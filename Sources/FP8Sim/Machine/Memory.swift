@@ -137,7 +137,9 @@ struct ResolvedView {
 
   func gather(_ source: [Float]) -> [Float] { gather(source, range: 0..<count) }
 
-  func scatter(_ values: [Float], into target: inout [Float]) { scatter(values, range: 0..<count, into: &target) }
+  func scatter(_ values: [Float], into target: inout [Float]) {
+    scatter(values, range: 0..<count, into: &target)
+  }
 }
 
 extension TensorLayout {

@@ -69,7 +69,8 @@ public enum ChromeTrace {
       for (tid, name) in threads {
         try event(#"{"name":"thread_name","ph":"M","pid":\#(tile),"tid":\#(tid),"args":{"name":"\#(name)"}}"#)
         try event(
-          #"{"name":"thread_sort_index","ph":"M","pid":\#(tile),"tid":\#(tid),"args":{"sort_index":\#(tid)}}"#)
+          #"{"name":"thread_sort_index","ph":"M","pid":\#(tile),"tid":\#(tid),"args":{"sort_index":\#(tid)}}"#
+        )
       }
     }
     var chunk = ""

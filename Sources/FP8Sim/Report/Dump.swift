@@ -23,8 +23,10 @@ public enum Dump {
           if o.format.byteWidth == 2 { data.append(UInt8(code >> 8)) }
         }
         files.append(
-          ("\(o.name).codes.npy",
-            NPY.encode(shape: o.shape, descr: o.format.byteWidth == 1 ? "|u1" : "<u2", data: data)))
+          (
+            "\(o.name).codes.npy",
+            NPY.encode(shape: o.shape, descr: o.format.byteWidth == 1 ? "|u1" : "<u2", data: data)
+          ))
       }
     }
     return files

@@ -8,22 +8,23 @@ enum RunCommand: Command {
   static let summary = "Run a program on a device; report cycles, traffic, energy and output error."
   static let synopsis =
     "PROGRAM.isa [--device D] [--set NAME=VALUE]... [--format text|json] [--trace FILE] [--timing-only] [--dump DIR]"
-  static let options: [OptionSpec] = [
-    DeviceLoading.deviceOption,
-    ProgramLoading.setOption,
-    OptionSpec(
-      "--format", value: "F", help: "Report format: text (default) or json (schema in docs/report.md)."),
-    OptionSpec("--trace", value: "FILE", help: "Write a Chrome trace (open in Perfetto) of unit activity."),
-    OptionSpec(
-      "--trace-limit", value: "N",
-      help: "Most events in the trace (default 1000000, at most 16777216; about 48 bytes each)."),
-    OptionSpec("--timing-only", help: RunCommand.timingOnlyHelp),
-    OptionSpec(
-      "--dump", value: "DIR",
-      help:
-        "Write each output to DIR as NAME.npy (device values, f32), NAME.ref.npy (FP32 shadow) and, for 8- and 16-bit types, NAME.codes.npy (raw codes)."
-    ),
-  ] + RunCommand.limitOptions
+  static let options: [OptionSpec] =
+    [
+      DeviceLoading.deviceOption,
+      ProgramLoading.setOption,
+      OptionSpec(
+        "--format", value: "F", help: "Report format: text (default) or json (schema in docs/report.md)."),
+      OptionSpec("--trace", value: "FILE", help: "Write a Chrome trace (open in Perfetto) of unit activity."),
+      OptionSpec(
+        "--trace-limit", value: "N",
+        help: "Most events in the trace (default 1000000, at most 16777216; about 48 bytes each)."),
+      OptionSpec("--timing-only", help: RunCommand.timingOnlyHelp),
+      OptionSpec(
+        "--dump", value: "DIR",
+        help:
+          "Write each output to DIR as NAME.npy (device values, f32), NAME.ref.npy (FP32 shadow) and, for 8- and 16-bit types, NAME.codes.npy (raw codes)."
+      ),
+    ] + RunCommand.limitOptions
 
   static let timingOnlyHelp =
     "Skip values: only cycles, traffic and energy (host time grows with instructions and L2 lines, not with tensor sizes)."
@@ -87,7 +88,8 @@ enum RunCommand: Command {
           status: .ioError)
       }
       for file in Dump.files(result) {
-        try files.write(URL(fileURLWithPath: dir).appendingPathComponent(file.name).path, what: "--dump file") {
+        try files.write(URL(fileURLWithPath: dir).appendingPathComponent(file.name).path, what: "--dump file")
+        {
           try $0.append(file.data)
         }
       }
