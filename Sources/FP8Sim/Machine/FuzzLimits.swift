@@ -11,8 +11,9 @@ public enum FuzzLimits {
     return o
   }
 
-  /// Programs run with at most 10,000 instructions, 2^20 values and 2^22 MACs and element
-  /// operations, so every input finishes in well under a second.
+  /// Programs run with at most 10,000 instructions, 2^20 values and 2^22 work units (MACs,
+  /// elements, L2 lines and instructions, weighted as `WorkCost`), so every input finishes in
+  /// well under a second.
   /// Runs `program` on a two-tile teaching device, numerically and timing-only; returns the
   /// cycles of each (nil when the run faulted).
   @discardableResult
