@@ -157,4 +157,14 @@ import Testing
       #expect(ok == holds, "\(condition)")
     }
   }
+
+  @Test func assertComparesIntegersWithFloatsExactly() throws {
+    // 2^53 + 1 is not a double: the comparison must not round it.
+    #expect(Assembler.compare(.int(9_007_199_254_740_993), ">", .float(9_007_199_254_740_992.0)))
+    #expect(!Assembler.compare(.int(9_007_199_254_740_993), "==", .float(9_007_199_254_740_992.0)))
+    #expect(Assembler.compare(.float(9_007_199_254_740_992.0), "<", .int(9_007_199_254_740_993)))
+    #expect(Assembler.compare(.int(.max), "<", .float(9_223_372_036_854_775_808.0)))
+    #expect(Assembler.compare(.int(3), "==", .float(3.0)))
+    #expect(!Assembler.compare(.int(3), "==", .float(.nan)) && Assembler.compare(.int(3), "!=", .float(.nan)))
+  }
 }

@@ -89,7 +89,7 @@ import Testing
     let r = runCLI(["quantize", "--format", "f16"], stdin: "1 2\n  zz\u{1B}[2J 3")
     #expect(r.status == .dataError)
     #expect(r.stdout == "0x3C00 1.0\n0x4000 2.0\n")
-    #expect(r.stderr == "fp8sim quantize: error: <stdin>:2:3: invalid number 'zz\\u{1B}[2J'\n")
+    #expect(r.stderr == "<stdin>:2:3: error: invalid number 'zz\\u{1B}[2J'\n")
     // Arguments are all parsed first: nothing on standard output.
     let a = runCLI(["quantize", "--format", "f16", "1", "zz"])
     #expect(a.status == .usage && a.stdout.isEmpty)
@@ -108,7 +108,7 @@ import Testing
     // A token too long ends the stream; the tokens before it are kept.
     var long = TokenReader()
     #expect(long.feed(Array("1 2 ".utf8) + [UInt8](repeating: 0x31, count: 2000)).map(\.text) == ["1", "2"])
-    #expect(long.failure?.message.hasSuffix("<stdin>:1:5: a token longer than 1024 bytes") == true)
+    #expect(long.failure?.message.hasSuffix("<stdin>:1:5: error: a token longer than 1024 bytes") == true)
   }
 
   @Test func standardInputIsStreamedByTheRealExecutable() throws {

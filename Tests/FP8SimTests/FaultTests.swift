@@ -184,7 +184,7 @@ import Testing
 
   @Test func runawayNumericWorkStopsAtTheBudget() throws {
     #expect(RunOptions().maxWork == 1 << 34)
-    #expect(RunOptions().maxInstructions == 1 << 25)
+    #expect(RunOptions().maxInstructions == 1 << 24)
     // Weights: f32-input MACs 8, FP8 MACs into f32 1 (into fp22 4), vector elements 192, plus
     // a fixed cost per instruction (mma 32768, vector 8192 in numeric runs).
     #expect(WorkCost.instruction(.tensor, timingOnly: false) == 32768)
@@ -305,5 +305,21 @@ import Testing
     #expect(f.message.hasPrefix("this mma needs 24576 temporary values besides the 24576 the tensors hold"))
     options.maxNumericElements += 1
     _ = try simulate(text, device: Self.big, options: options)
+  }
+}
+
+/// Strided and column views pay for a line per element at the strided weight.
+@Suite struct StridedWorkTests {
+  @Test func columnTransfersPayStridedLines() throws {
+    var options = RunOptions()
+    options.timingOnly = true
+    // A 64-row column of f32: 64 lines of their own, 256 units each, plus the DMA instruction.
+    options.maxWork = 64 * WorkCost.l2StridedLine + WorkCost.instruction(.dma, timingOnly: true)
+    let text = ".tensor D f32 [64, 64] dram\n.tensor s f32 [64, 1] sram\n  dma.load s, D[:, 3:+1]\n"
+    _ = try simulate(text, options: options)
+    options.maxWork -= 1
+    #expect(fault(text, options: options)?.location?.line == 3)
+    // A contiguous 64-row block of the same bytes (4 rows of 64 f32 = 16 lines of 64 B) costs less.
+    #expect(WorkCost.l2StridedLine == 4 * WorkCost.l2Line)
   }
 }

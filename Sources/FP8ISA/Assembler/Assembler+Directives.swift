@@ -91,14 +91,26 @@ extension Assembler {
   }
 
   static func compare(_ a: ParamValue, _ op: String, _ b: ParamValue) -> Bool {
+    /// −1, 0, 1 for an integer against a float, exactly (no rounding of the integer).
+    func exact(_ i: Int64, _ y: Double) -> Int {
+      let d = Double(i)
+      if d != y { return d < y ? -1 : 1 }  // rounding is monotone: i sits on d's side of y
+      if y >= 9_223_372_036_854_775_808.0 { return -1 }  // y = 2^63 > every Int64
+      let j = Int64(y)
+      return i < j ? -1 : i > j ? 1 : 0
+    }
     let order: Int
-    if case .int(let x) = a, case .int(let y) = b {
-      order = x < y ? -1 : x > y ? 1 : 0
-    } else {
-      let x = a.asDouble
-      let y = b.asDouble
+    switch (a, b) {
+    case (.int(let x), .int(let y)): order = x < y ? -1 : x > y ? 1 : 0
+    case (.float(let x), .float(let y)):
       if x.isNaN || y.isNaN { return op == "!=" }
       order = x < y ? -1 : x > y ? 1 : 0
+    case (.int(let x), .float(let y)):
+      if y.isNaN { return op == "!=" }
+      order = exact(x, y)
+    case (.float(let x), .int(let y)):
+      if x.isNaN { return op == "!=" }
+      order = -exact(y, x)
     }
     switch op {
     case "==": return order == 0

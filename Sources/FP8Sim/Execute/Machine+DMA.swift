@@ -57,7 +57,9 @@ extension Machine {
     var writebacks = 0
     let lineBytes = device.l2LineBytes
     var evicted: [UInt64] = []
-    try spend(lineCount(dramView, layout: layout), weight: WorkCost.l2Line)
+    let lines = lineCount(dramView, layout: layout)
+    try spend(lines.contiguous, weight: WorkCost.l2Line)
+    try spend(lines.strided, weight: WorkCost.l2StridedLine)
     forEachLine(dramView, layout: layout) { line in
       if load {
         let r = l2.access(line: line, write: false)
@@ -162,20 +164,22 @@ extension Machine {
 
   /// The L2 lines a DRAM view touches (exact for contiguous rows, an upper bound for strided
   /// ones), counted per row without touching the lines, for the work budget.
-  func lineCount(_ view: ResolvedView, layout: TensorLayout) -> Int {
+  func lineCount(_ view: ResolvedView, layout: TensorLayout) -> (contiguous: Int, strided: Int) {
     let lineBytes = device.l2LineBytes
     let eb = layout.elementBytes
-    var lines = 0
+    var contiguous = 0
+    var strided = 0
     view.forEachRun { start, length, stride in
-      if stride == 1 {
+      if stride == 1 || length == 1 {
         let first = (layout.address + start * eb) / lineBytes
         let last = (layout.address + (start + length) * eb - 1) / lineBytes
-        lines += last - first + 1
+        // Rows of a column view are one line each, far apart: they weigh as strided lines.
+        if length == 1 && view.count > 1 { strided += 1 } else { contiguous += last - first + 1 }
       } else {
-        lines += min(length, (length - 1) * stride * eb / lineBytes + 2)
+        strided += min(length, (length - 1) * stride * eb / lineBytes + 2)
       }
     }
-    return lines
+    return (contiguous, strided)
   }
 
   /// The DRAM tensor whose storage holds `line` (binary search over the address map).

@@ -8,8 +8,8 @@ public struct RunOptions: Sendable {
   /// number of elements.
   public var timingOnly = false
   /// Dynamic instructions (all tiles together) before the run faults as a runaway loop
-  /// (2^25: an endless loop stops after about 5 s on a 2-core 2.4 GHz machine).
-  public var maxInstructions = 1 << 25
+  /// (2^24: an endless loop stops within about 3 s on the 2-core machine of docs/performance.md).
+  public var maxInstructions = 1 << 24
   /// Most work units (all tiles) a run may spend before it faults; with `maxInstructions`, this
   /// bounds the host time of any program. What a unit is worth: `WorkCost`.
   public var maxWork = 1 << 34
@@ -46,8 +46,10 @@ public enum WorkCost {
   public static let vectorElement = 192
   /// One element moved by a DMA transfer (numeric runs).
   public static let dmaElement = 16
-  /// One L2 line looked up by a transfer (every run).
+  /// One L2 line looked up by a transfer (every run): 64 in a contiguous row, 256 in a strided
+  /// view (every element a line of its own, far apart: the host's caches miss).
   public static let l2Line = 64
+  public static let l2StridedLine = 256
   /// The fixed host cost of issuing one instruction of a unit (scalar instructions are bounded
   /// by `RunOptions.maxInstructions` alone): measured at about 1 µs per DMA, 3 µs per vector
   /// instruction and 9 µs per `mma` in numeric runs, and a third to a fifth of that timing-only.

@@ -96,7 +96,7 @@ enum QuantizeCommand: Command {
   static func number(_ token: TokenReader.Token) throws -> Double {
     guard let v = ValueText.parse(token.text) else {
       throw CommandFailure(
-        "fp8sim quantize: error: <stdin>:\(token.line):\(token.column): invalid number '\(Printable.quoted(token.text))'",
+        "<stdin>:\(token.line):\(token.column): error: invalid number '\(Printable.quoted(token.text))'",
         status: .dataError)
     }
     return v
@@ -135,7 +135,7 @@ struct TokenReader {
         if partial.isEmpty { start = (line, column) }
         guard partial.count < Self.maxLength else {
           failure = CommandFailure(
-            "fp8sim quantize: error: <stdin>:\(start.line):\(start.column): a token longer than \(Self.maxLength) bytes",
+            "<stdin>:\(start.line):\(start.column): error: a token longer than \(Self.maxLength) bytes",
             status: .dataError)
           return tokens
         }

@@ -33,7 +33,7 @@ enum RunCommand: Command {
   static let limitOptions = [
     OptionSpec(
       "--max-instructions", value: "N",
-      help: "Fault after N executed instructions, all tiles (default 33554432 = 2^25: seconds)."),
+      help: "Fault after N executed instructions, all tiles (default 16777216 = 2^24: seconds)."),
     OptionSpec(
       "--max-work", value: "N",
       help: "Fault after N work units: MACs, vector and DMA elements, L2 lines, weighted (default 2^34)."),
