@@ -46,8 +46,13 @@ enum CLITestError: Error {
   case executableNotFound([String])
 }
 
+/// Writing to a pipe whose reader has exited must be an error, not a SIGPIPE that ends the whole
+/// test process: a child may exit before it has read all its standard input.
+let ignoreBrokenPipes: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
 /// Runs the real executable (for exit statuses and stream separation).
 func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, String, String) {
+  ignoreBrokenPipes
   let process = Process()
   process.executableURL = try builtExecutable()
   process.arguments = arguments
@@ -65,7 +70,7 @@ func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, 
   let input = Data(stdin.utf8)
   let written = DispatchSemaphore(value: 0)
   DispatchQueue.global().async {
-    writer.write(input)
+    try? writer.write(contentsOf: input)  // the child may exit before reading it all
     try? writer.close()
     written.signal()
   }
@@ -81,6 +86,7 @@ func runExecutable(_ arguments: [String], stdin: String = "") throws -> (Int32, 
 /// Starts the real executable with a standard input left open; writes `first`, and returns what
 /// it printed before `seconds` passed (a streaming command answers before its input ends).
 func firstOutputBeforeInputEnds(_ arguments: [String], first: String, seconds: Double) throws -> String {
+  ignoreBrokenPipes
   let process = Process()
   process.executableURL = try builtExecutable()
   process.arguments = arguments
@@ -90,7 +96,7 @@ func firstOutputBeforeInputEnds(_ arguments: [String], first: String, seconds: D
   process.standardInput = inPipe
   process.standardError = FileHandle.nullDevice
   try process.run()
-  inPipe.fileHandleForWriting.write(Data(first.utf8))
+  try inPipe.fileHandleForWriting.write(contentsOf: Data(first.utf8))
   let box = OutputBox()
   let got = DispatchSemaphore(value: 0)
   let reader = outPipe.fileHandleForReading
