@@ -67,7 +67,7 @@ public enum CLI {
     }
     guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
       stdout.write(generalHelp)
-      return arguments.isEmpty ? .usage : .success
+      return .success
     }
     if first == "--version" {
       stdout.line("fp8sim \(version)")

@@ -15,14 +15,12 @@ enum DeviceLoading {
         return try load(
           name, relativeTo: URL(fileURLWithPath: program.source.path).deletingLastPathComponent())
       } catch let error as UsageError {
-        // The program named it: a program error at the directive.
-        let location = program.deviceLocation.map { "\($0): " } ?? "\(program.source.path): "
-        var text = location + "error: " + error.message + "\n"
-        if let l = program.deviceLocation, let line = program.source.line(l.line) {
-          text +=
-            Printable.sourceLine(String(line)) + "\n" + String(repeating: " ", count: l.column - 1) + "^\n"
+        // The program named it: a program error at the directive, rendered like the assembler's.
+        guard let at = program.deviceLocation else {
+          throw CommandFailure("\(program.source.path): error: \(error.message)", status: .dataError)
         }
-        throw CommandFailure(text, status: .dataError)
+        let diagnostic = Diagnostic(DiagnosticMessage(id: "device", error.message), at: at)
+        throw CommandFailure(diagnostic.rendered(source: program.source), status: .dataError)
       }
     }
     return .teach

@@ -44,19 +44,25 @@ public final class FileSink: OutputSink {
 
   public func flush() {
     guard failure == nil, !buffer.isEmpty else { return }
-    var done = 0
-    buffer.withUnsafeBytes { bytes in
-      while done < bytes.count {
-        let n = Foundation.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-        if n < 0 {
-          if errno == EINTR { continue }
-          failure = String(cString: strerror(errno))
-          return
-        }
-        done += n
-      }
-    }
+    failure = writeAll(descriptor, buffer)
     buffer.removeAll(keepingCapacity: true)
+  }
+}
+
+/// Writes every byte to `descriptor` (retrying interrupted and partial writes); returns why it
+/// failed (`strerror`), or nil. The one write loop of `FileSink` and `AtomicFile`.
+func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> String? {
+  var done = 0
+  return bytes.withUnsafeBytes { raw -> String? in
+    while done < raw.count {
+      let n = Foundation.write(descriptor, raw.baseAddress! + done, raw.count - done)
+      if n < 0 {
+        if errno == EINTR { continue }
+        return String(cString: strerror(errno))
+      }
+      done += n
+    }
+    return nil
   }
 }
 

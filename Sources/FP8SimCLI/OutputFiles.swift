@@ -115,17 +115,7 @@ final class AtomicFile {
   }
 
   private func flush() throws {
-    var done = 0
-    try buffer.withUnsafeBytes { bytes in
-      while done < bytes.count {
-        let n = Foundation.write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw Failure(description: String(cString: strerror(errno)))
-        }
-        done += n
-      }
-    }
+    if let failure = writeAll(descriptor, buffer) { throw Failure(description: failure) }
     buffer.removeAll(keepingCapacity: true)
   }
 

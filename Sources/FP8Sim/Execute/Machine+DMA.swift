@@ -170,11 +170,12 @@ extension Machine {
     var contiguous = 0
     var strided = 0
     view.forEachRun { start, length, stride in
-      if stride == 1 || length == 1 {
+      if length == 1 && view.count > 1 {
+        strided += 1  // rows of a column view: one line each, far apart
+      } else if stride == 1 || length == 1 {
         let first = (layout.address + start * eb) / lineBytes
         let last = (layout.address + (start + length) * eb - 1) / lineBytes
-        // Rows of a column view are one line each, far apart: they weigh as strided lines.
-        if length == 1 && view.count > 1 { strided += 1 } else { contiguous += last - first + 1 }
+        contiguous += last - first + 1
       } else {
         strided += min(length, (length - 1) * stride * eb / lineBytes + 2)
       }

@@ -58,7 +58,7 @@ extension Machine {
         switch instruction.opcode {
         case .fadd: return a + b
         case .fmul: return a * b
-        case .fmax: return a.isNaN || b.isNaN ? .nan : Swift.max(a, b)
+        case .fmax: return VectorNumerics.maxNaN(a, b)
         default: return a.isNaN || b.isNaN ? .nan : Swift.min(a, b)
         }
       }

@@ -47,8 +47,8 @@ extension Machine {
       }
       let values = blocked.sorted().map { float(instruction.operands[1], tile: $0) }
       if instruction.opcode == .allreduceMax {
-        main = values.map(\.main).reduce(-.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
-        shadow = values.map(\.shadow).reduce(-.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+        main = values.map(\.main).reduce(-.infinity, VectorNumerics.maxNaN)
+        shadow = values.map(\.shadow).reduce(-.infinity, VectorNumerics.maxNaN)
       } else {
         main = values.map(\.main).reduce(0, +)
         shadow = values.map(\.shadow).reduce(0, +)

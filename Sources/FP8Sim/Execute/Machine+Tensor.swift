@@ -26,7 +26,7 @@ extension Machine {
     let pk = roundUp(k, kGranule)
     let macs = try product(m, n, k)
     let padded = try product(pm, pn, pk)
-    let duration = try cycleCount(
+    let duration = try RunLimits.cycles(
       Double(padded) / device.macsPerCycle(inputClass), "mma \(m)×\(n)×\(k) (\(padded) padded MACs)")
     try add(&compute.macs[inputClass.rawValue, default: 0], macs)
     let accumulator: Accumulator

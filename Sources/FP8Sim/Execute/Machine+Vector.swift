@@ -42,8 +42,8 @@ extension Machine {
             for f in a.gather(values, range: lo..<min(n, lo + Machine.chunkElements)) {
               let v = Double(f)
               switch op {
-              case .amax: acc = acc.isNaN || v.isNaN ? .nan : max(acc, v.magnitude)
-              case .rmax: acc = acc.isNaN || v.isNaN ? .nan : max(acc, v)
+              case .amax: acc = VectorNumerics.maxNaN(acc, v.magnitude)
+              case .rmax: acc = VectorNumerics.maxNaN(acc, v)
               default: acc += v
               }
             }
@@ -205,10 +205,8 @@ extension Machine {
       d.scatter(xShadow.map { output.storeShadow($0) }, range: lo..<hi, into: &target.shadow)
       if amaxRegister != nil {
         // NaN anywhere makes the amax NaN.
-        let cm = VectorNumerics.amax(xMain)
-        let cs = VectorNumerics.amax(xShadow)
-        amaxMain = amaxMain.isNaN || cm.isNaN ? .nan : max(amaxMain, cm)
-        amaxShadow = amaxShadow.isNaN || cs.isNaN ? .nan : max(amaxShadow, cs)
+        amaxMain = VectorNumerics.maxNaN(amaxMain, VectorNumerics.amax(xMain))
+        amaxShadow = VectorNumerics.maxNaN(amaxShadow, VectorNumerics.amax(xShadow))
       }
       lo = hi
     }
@@ -222,7 +220,7 @@ extension Machine {
 
   /// Occupancy of `work` element operations on the vector unit.
   func cycles(_ work: Double, _ name: String) throws(RuntimeFaultMessage) -> Int64 {
-    try cycleCount(
+    try RunLimits.cycles(
       work / device.vectorElementsPerCycle, "\(name) on \(ValueText.exact(work)) element operations")
   }
 

@@ -102,13 +102,8 @@ struct Link {
 
   /// Cycles to move `bytes` at this link's bandwidth, rounded up; faults past `RunLimits.maxCycles`.
   func duration(_ bytes: Int) throws(RuntimeFaultMessage) -> Int64 {
-    let cycles = Double(bytes) / bytesPerCycle
-    guard cycles <= Double(RunLimits.maxCycles) else {
-      throw RuntimeFaultMessage(
-        "a transfer of \(bytes) bytes would take more than \(RunLimits.maxCycles) (2^44) cycles at \(bytesPerCycle) B/cycle"
-      )
-    }
-    return bytes <= 0 ? 0 : Int64(cycles.rounded(.up))
+    try RunLimits.cycles(
+      Double(bytes) / bytesPerCycle, "a transfer of \(bytes) bytes at \(bytesPerCycle) B/cycle")
   }
 
   /// Reserves the link for `bytes` from `time` on; returns when the transfer ends.

@@ -228,17 +228,6 @@ public final class Machine {
     }
   }
 
-  /// Whole cycles for `amount` cycles of occupancy (rounded up); faults when the amount is not a
-  /// number or passes `RunLimits.maxCycles`, so no time computation can overflow.
-  func cycleCount(_ amount: Double, _ what: @autoclosure () -> String) throws(RuntimeFaultMessage) -> Int64 {
-    guard amount.isFinite, amount <= Double(RunLimits.maxCycles) else {
-      throw RuntimeFaultMessage(
-        "\(what()) would take \(ValueText.exact(amount.rounded(.up))) cycles, more than the \(RunLimits.maxCycles) (2^44) a run may simulate; check the device's rates"
-      )
-    }
-    return amount <= 0 ? 0 : Int64(amount.rounded(.up))
-  }
-
   /// Adds `amount` to a statistic, faulting instead of overflowing.
   @inline(__always)
   func add(_ counter: inout Int, _ amount: Int) throws(RuntimeFaultMessage) {

@@ -1,3 +1,4 @@
+import FP8Formats
 import FP8ISA
 import Foundation
 
@@ -69,6 +70,20 @@ public enum RunLimits {
   /// 1.8 GHz): with at most 8,192 tiles and 1,024 transfers in flight per tile, every sum of
   /// cycles over tiles then fits in an Int64.
   public static let maxCycles: Int64 = 1 << 44
+
+  /// Whole cycles for `amount` cycles of occupancy (rounded up): every duration of a run (units,
+  /// links, DMA ports) comes from here. Faults when the amount is not a number or passes
+  /// `maxCycles`, so no time computation can overflow; `what` names the work in the message.
+  static func cycles(_ amount: Double, _ what: @autoclosure () -> String) throws(RuntimeFaultMessage)
+    -> Int64
+  {
+    guard amount.isFinite, amount <= Double(maxCycles) else {
+      throw RuntimeFaultMessage(
+        "\(what()) would take \(ValueText.exact(amount.rounded(.up))) cycles, more than the \(maxCycles) (2^44) a run may simulate; check the device's rates"
+      )
+    }
+    return amount <= 0 ? 0 : Int64(amount.rounded(.up))
+  }
 }
 
 /// A fault while the program runs: the instruction (if any) and the tile it happened on.

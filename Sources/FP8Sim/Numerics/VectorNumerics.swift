@@ -34,7 +34,7 @@ enum VectorNumerics {
     case .vadd: return { $0 + $1 }
     case .vsub: return { $0 - $1 }
     case .vmul: return { $0 * $1 }
-    case .vmax: return { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+    case .vmax: return maxNaN
     case .vfill: return { _, b in b }
     case .cast: return { a, _ in a }
     case .relu: return { a, _ in a.isNaN ? .nan : max(a, 0) }
@@ -50,7 +50,7 @@ enum VectorNumerics {
     var row = 0
     while row < values.count {
       let r = row..<(row + width)
-      let m = values[r].reduce(-Double.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+      let m = values[r].reduce(-Double.infinity, maxNaN)
       var sum = 0.0
       for i in r {
         out[i] = Math.exp(values[i] - m)
@@ -88,6 +88,10 @@ enum VectorNumerics {
     }
     return out
   }
+
+  /// The larger of two values, NaN if either is NaN (the max of `vmax`, `rmax`, `amax`,
+  /// `fmax`, `allreduce.max` and the softmax row maximum).
+  static func maxNaN(_ a: Double, _ b: Double) -> Double { a.isNaN || b.isNaN ? .nan : max(a, b) }
 
   /// `max |x|` with NaN propagation.
   static func amax(_ values: [Double]) -> Double {

@@ -8,14 +8,20 @@ import Foundation
 /// - `NAME.ref.npy`: the FP32 shadow run's values;
 /// - `NAME.codes.npy`: for 8- and 16-bit types, the raw codes (`|u1` / `<u2`), as ml_dtypes views them.
 public enum Dump {
+  /// The file names of one output: the one rule `files` and `fileNames(outputs:)` share.
+  static func names(of output: String, bits: Int) -> (values: String, reference: String, codes: String?) {
+    ("\(output).npy", "\(output).ref.npy", bits <= 16 ? "\(output).codes.npy" : nil)
+  }
+
   /// The files of every output, as (file name, contents), in output order; written by the
   /// caller (the CLI writes each atomically and checks that no two names collide).
   public static func files(_ result: RunResult) -> [(name: String, data: Data)] {
     var files: [(name: String, data: Data)] = []
     for o in result.outputs where !o.values.isEmpty {
-      files.append(("\(o.name).npy", NPY.encode(shape: o.shape, descr: "<f4", data: floats(o.values))))
-      files.append(("\(o.name).ref.npy", NPY.encode(shape: o.shape, descr: "<f4", data: floats(o.reference))))
-      if o.format.totalBits <= 16 {
+      let name = names(of: o.name, bits: o.format.totalBits)
+      files.append((name.values, NPY.encode(shape: o.shape, descr: "<f4", data: floats(o.values))))
+      files.append((name.reference, NPY.encode(shape: o.shape, descr: "<f4", data: floats(o.reference))))
+      if let codes = name.codes {
         var data = Data(capacity: o.values.count * o.format.byteWidth)
         for v in o.values {
           let code = o.format.encode(Double(v)).code
@@ -23,10 +29,7 @@ public enum Dump {
           if o.format.byteWidth == 2 { data.append(UInt8(code >> 8)) }
         }
         files.append(
-          (
-            "\(o.name).codes.npy",
-            NPY.encode(shape: o.shape, descr: o.format.byteWidth == 1 ? "|u1" : "<u2", data: data)
-          ))
+          (codes, NPY.encode(shape: o.shape, descr: o.format.byteWidth == 1 ? "|u1" : "<u2", data: data)))
       }
     }
     return files
@@ -35,7 +38,8 @@ public enum Dump {
   /// The file names `files` will produce for a program's outputs (known before the run).
   public static func fileNames(outputs: [(name: String, bits: Int)]) -> [String] {
     outputs.flatMap { o in
-      ["\(o.name).npy", "\(o.name).ref.npy"] + (o.bits <= 16 ? ["\(o.name).codes.npy"] : [])
+      let name = names(of: o.name, bits: o.bits)
+      return [name.values, name.reference] + (name.codes.map { [$0] } ?? [])
     }
   }
 
