@@ -274,3 +274,41 @@ import Testing
     #expect(qa[0..<64] != qa[64..<128])
   }
 }
+
+/// NaN propagates through every maximum: `vmax`, `rmax`, `amax`, `fmax`, `allreduce.max`, the
+/// `amax=` option and softmax rows, whichever operand or element holds it.
+@Suite struct NaNMaximumTests {
+  @Test func everyMaximumPropagatesNaN() throws {
+    let text = """
+      .tensor x f32 [8] sram const(1.0)
+      .tensor y f32 [8] sram
+      .tensor s f32 [2, 4] sram
+        vfill x[7], nan
+        vmax y, x, x
+        rmax f1, x
+        amax f2, x
+        fmov f3, nan
+        fmax f4, f3, 2.0
+        fmax f5, 2.0, f3
+        allreduce.max f6, f3
+        vadd y, x, 0.0, amax=f7
+        vmax y[0], y[0], x[7]
+        vfill s[1, 3], nan
+        softmax s, s
+      """
+    let program = try Assembler.assemble(text: text, path: "t.isa")
+    let machine = try Machine(program: program, device: teach(tiles: 2))
+    _ = try machine.run()
+    for r in [1, 2, 4, 5, 6, 7] {
+      #expect(machine.tiles[0].floatRegisters[r].isNaN, "f\(r)")
+    }
+    let y = try machine.storage(1, tile: 0, location: program.tensors[1].location)
+    #expect(y.main[0].isNaN && y.main[7].isNaN)
+    // A NaN in the last element of a softmax row makes the whole row NaN; the other row is even.
+    let sm = try machine.storage(2, tile: 0, location: program.tensors[2].location)
+    let row0 = Array(sm.main[0..<4])
+    let row1 = Array(sm.main[4..<8])
+    #expect(row0 == [0.25, 0.25, 0.25, 0.25])
+    #expect(row1.filter(\.isNaN).count == 4)
+  }
+}
