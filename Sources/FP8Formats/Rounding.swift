@@ -58,8 +58,8 @@ public enum RoundingMode: String, Sendable, CaseIterable {
 /// `0x7E`/`0xFE`, `f16`: `0x7E00`/`0xFE00`, `bf16`, `f32`), as ml_dtypes does; the fnuz formats
 /// have the single NaN `0x80`.
 public enum OverflowMode: String, Sendable, CaseIterable {
-  case saturate
   case nonfinite
+  case saturate
 }
 
 /// What happened to one value during a cast.

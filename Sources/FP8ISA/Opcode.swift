@@ -1,3 +1,5 @@
+import FP8Formats
+
 /// The fp8sim instruction set: one case per instruction, one `spec` row per case.
 ///
 /// This table is the single source of truth: the assembler looks mnemonics and operand kinds up
@@ -72,9 +74,11 @@ public enum Opcode: String, Sendable, CaseIterable {
         "bias", unit: .scalar,
         operands: [.init("rD", .intDest), .init("fS", .floatSource), .init("TYPE", .dtype)],
         options: [
-          OptionSpec("margin", .int, default: "0", "Subtracted from the bias (the paper's Fig. 1 uses 3)."),
-          OptionSpec("min", .int, default: "-31", "Lower clamp."),
-          OptionSpec("max", .int, default: "31", "Upper clamp."),
+          OptionSpec(
+            "margin", .int, default: .int(BiasRule.defaultMargin),
+            "Subtracted from the bias (the paper's Fig. 1 uses 3)."),
+          OptionSpec("min", .int, default: .int(BiasRule.defaultMin), "Lower clamp."),
+          OptionSpec("max", .int, default: .int(BiasRule.defaultMax), "Upper clamp."),
         ],
         summary: "FP8-AMAX scaling bias from an amax.",
         semantics:
@@ -148,7 +152,8 @@ public enum Opcode: String, Sendable, CaseIterable {
         options: [
           OptionSpec("gamma", .view, "Scale, shape [n] or [1, n]; absent means 1."),
           OptionSpec("beta", .view, "Shift, shape [n] or [1, n]; absent means 0."),
-          OptionSpec("eps", .float, default: "1e-05", "Added to the variance."),
+          OptionSpec(
+            "eps", .float, default: .float(VectorOperation.defaultEpsilon), "Added to the variance."),
         ] + Opcode.outputOptions,
         summary: "Row-wise layer normalisation over the last dimension.",
         semantics:
@@ -165,11 +170,12 @@ public enum Opcode: String, Sendable, CaseIterable {
         "mma", unit: .tensor, operands: [.init("D", .view), .init("A", .view), .init("B", .view)],
         options: [
           OptionSpec(
-            "acc", .choice(["auto", "f16", "bf16", "f32", "fp22"]), default: "auto",
+            "acc", .choice([MatrixMultiply.autoAccumulator] + Accumulator.allCases.map(\.rawValue)),
+            default: .choice(MatrixMultiply.autoAccumulator),
             "Accumulator: `auto` is D's type; `fp22` needs an f32 D."),
-          OptionSpec("ta", .flag, default: "0", "A is stored transposed, [K, M]."),
-          OptionSpec("tb", .flag, default: "0", "B is stored transposed, [N, K]."),
-          OptionSpec("clear", .flag, default: "0", "Start from zero instead of D's contents."),
+          OptionSpec("ta", .flag, "A is stored transposed, [K, M]."),
+          OptionSpec("tb", .flag, "B is stored transposed, [N, K]."),
+          OptionSpec("clear", .flag, "Start from zero instead of D's contents."),
           OptionSpec("amax", .floatDest, "Also write max |D| after the operation."),
         ],
         summary: "D[M,N] += A[M,K] · B[K,N] in the accumulator's precision.",
@@ -232,14 +238,16 @@ public enum Opcode: String, Sendable, CaseIterable {
 
   /// The options every vector instruction that writes a tensor accepts.
   public static let outputOptions: [OptionSpec] = [
-    OptionSpec("bias", .intSource, default: "0", "Scaling bias b: each result x is stored as cast(x·2^b)."),
     OptionSpec(
-      "round", .choice(["nearest-even", "toward-zero", "stochastic"]), default: "nearest-even",
-      "Rounding to D's type."),
+      "bias", .intSource, default: OutputOptions.defaults.bias.operand,
+      "Scaling bias b: each result x is stored as cast(x·2^b)."),
     OptionSpec(
-      "overflow", .choice(["nonfinite", "saturate"]), default: "nonfinite",
-      "What a value beyond D's range becomes."),
-    OptionSpec("seed", .int, default: "0", "Seed of stochastic rounding."),
+      "round", .choice(RoundingMode.allCases.map(\.rawValue)),
+      default: .choice(OutputOptions.defaults.rounding.rawValue), "Rounding to D's type."),
+    OptionSpec(
+      "overflow", .choice(OverflowMode.allCases.map(\.rawValue)),
+      default: .choice(OutputOptions.defaults.overflow.rawValue), "What a value beyond D's range becomes."),
+    OptionSpec("seed", .int, default: .int(OutputOptions.defaults.seed), "Seed of stochastic rounding."),
     OptionSpec("amax", .floatDest, "Also write max |x| of the unscaled results (NaN if any is NaN)."),
   ]
 
@@ -301,7 +309,7 @@ public enum Opcode: String, Sendable, CaseIterable {
       mnemonic, unit: .sync, operands: [.init("fD", .floatDest), .init("fS", .floatSource)],
       options: [
         OptionSpec(
-          "async", .flag, default: "0",
+          "async", .flag,
           "Do not wait: the tile contributes fS and continues; fD is ready when the reduction completes.")
       ],
       summary: "fD = \(what) of fS over all tiles.",

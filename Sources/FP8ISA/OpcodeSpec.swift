@@ -81,16 +81,20 @@ public struct OptionSpec: Sendable {
 
   public var name: String
   public var kind: Kind
-  /// The value when the option is absent, as written in source (`nil`: absent means "none").
-  public var defaultText: String?
+  /// The value when the option is absent (`nil`: absent means "none"). A flag's is 0. Lowering
+  /// (`Operation(lowering:)`) and the disassembler take defaults from here.
+  public var defaultValue: Operand?
   public var help: String
 
-  public init(_ name: String, _ kind: Kind, default defaultText: String? = nil, _ help: String) {
+  public init(_ name: String, _ kind: Kind, default defaultValue: Operand? = nil, _ help: String) {
     self.name = name
     self.kind = kind
-    self.defaultText = defaultText
+    self.defaultValue = kind == .flag ? .int(0) : defaultValue
     self.help = help
   }
+
+  /// The default as written in source.
+  public var defaultText: String? { defaultValue.map(Disassembler.text(ofConstant:)) }
 }
 
 /// One row of the ISA table.

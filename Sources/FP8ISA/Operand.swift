@@ -56,19 +56,10 @@ public struct TensorView: Sendable, Hashable {
     }
     return shape
   }
-
-  /// True when no start depends on a register: the view can be bounds-checked statically.
-  public var isStatic: Bool {
-    indices.allSatisfy {
-      switch $0 {
-      case .full: return true
-      case .range(let s, _), .index(let s): return s.base == nil
-      }
-    }
-  }
 }
 
-/// A decoded operand or option value.
+/// An operand or option value as written (`InstructionSyntax`): what the parser produces and
+/// the printer prints. The simulator never sees it: instructions are lowered into `Operation`.
 public enum Operand: Sendable, Hashable {
   case intRegister(Int)
   case special(SpecialRegister)
@@ -80,29 +71,4 @@ public enum Operand: Sendable, Hashable {
   case view(TensorView)
   case dtype(DType)
   case choice(String)
-
-  public var intRegister: Int? {
-    if case .intRegister(let r) = self { return r }
-    return nil
-  }
-
-  public var floatRegister: Int? {
-    if case .floatRegister(let r) = self { return r }
-    return nil
-  }
-
-  public var view: TensorView? {
-    if case .view(let v) = self { return v }
-    return nil
-  }
-
-  public var intValue: Int64? {
-    if case .int(let v) = self { return v }
-    return nil
-  }
-
-  public var choiceValue: String? {
-    if case .choice(let v) = self { return v }
-    return nil
-  }
 }

@@ -73,28 +73,21 @@ public struct Assertion: Sendable, Hashable {
   public var location: SourceLocation
 }
 
-/// One decoded instruction.
+/// One instruction of a program: what it does, lowered once into a typed operation with every
+/// default resolved, and where it was written (for errors and the trace).
 public struct Instruction: Sendable, Hashable {
-  public var opcode: Opcode
-  /// Positional operands, in `spec.operands` order. An absent optional count is `.int(0)`.
-  public var operands: [Operand]
-  /// Option values by name; absent options take their default.
-  public var options: [String: Operand]
+  public var operation: Operation
   public var location: SourceLocation
 
-  public init(
-    opcode: Opcode, operands: [Operand], options: [String: Operand] = [:], location: SourceLocation
-  ) {
-    self.opcode = opcode
-    self.operands = operands
-    self.options = options
+  public init(_ operation: Operation, location: SourceLocation) {
+    self.operation = operation
     self.location = location
   }
 
+  public var opcode: Opcode { operation.opcode }
+
   /// Equality of what the instruction does, ignoring where it was written.
-  public func sameOperation(as other: Instruction) -> Bool {
-    opcode == other.opcode && operands == other.operands && options == other.options
-  }
+  public func sameOperation(as other: Instruction) -> Bool { operation == other.operation }
 }
 
 /// An assembled program: directives and instructions, every name resolved.

@@ -61,22 +61,27 @@ import Testing
             blt r1, ntiles, top
       end:
       """)
-    let load = p.instructions[0]
-    #expect(load.opcode == .dmaLoad)
+    let b0 = TensorView(
+      tensor: 1, indices: [.index(SliceStart(base: .register(7), offset: 0)), .full, .full])
+    let a = TensorView(
+      tensor: 0, indices: [.range(SliceStart(base: .register(1), offset: 16), length: 16), .full])
+    #expect(p.instructions[0].operation == .dma(Transfer(.load, destination: b0, source: a)))
+    let b = { (i: Int64) in TensorView(tensor: 1, indices: [.index(SliceStart(offset: i)), .full, .full]) }
+    let c = TensorView(tensor: 2, indices: [])
     #expect(
-      load.operands[0]
-        == .view(
-          TensorView(tensor: 1, indices: [.index(SliceStart(base: .register(7), offset: 0)), .full, .full])))
+      p.instructions[1].operation
+        == .mma(
+          MatrixMultiply(
+            d: c, a: b(1), b: b(0), accumulator: .fp22, transposeB: true, clear: true, amax: 3)))
     #expect(
-      load.operands[1]
-        == .view(
-          TensorView(
-            tensor: 0, indices: [.range(SliceStart(base: .register(1), offset: 16), length: 16), .full])))
-    let mma = p.instructions[1]
+      p.instructions[2].operation
+        == .vector(
+          VectorOperation(
+            .cast(c), destination: c,
+            output: OutputOptions(bias: .constant(-7), rounding: .stochastic, seed: 9))))
     #expect(
-      mma.options == ["tb": .int(1), "acc": .choice("fp22"), "clear": .int(1), "amax": .floatRegister(3)])
-    #expect(p.instructions[2].options["bias"] == .int(-7))
-    #expect(p.instructions[3].operands == [.intRegister(1), .special(.ntiles), .label("top", target: 0)])
+      p.instructions[3].operation
+        == .branch(.less, a: .register(1), b: .special(.ntiles), target: Label("top", target: 0)))
     #expect(p.labels == ["top": 0, "end": 4])
   }
 

@@ -1,4 +1,5 @@
 import FP8Formats
+import FP8ISA
 import Testing
 
 @testable import FP8Sim

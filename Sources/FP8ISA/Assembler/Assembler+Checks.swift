@@ -1,148 +1,26 @@
 import FP8Formats
 
-/// The checks that need declarations: memory spaces, shapes and element types of views.
+/// The checks that need declarations: memory spaces, shapes and element types of views, and the
+/// ranges of constant biases. They run on the lowered operation, once per instruction; `columns`
+/// are the columns of the positional operands, `optionColumns` those of the options written.
 extension Assembler {
-  func check(_ instruction: Instruction, columns: [Int], optionColumns: [String: Int]) throws(LineError) {
-    let ops = instruction.operands
-    func viewAt(_ i: Int) -> (TensorView, TensorDecl, [Int]) {
-      let v = ops[i].view!
-      let t = program.tensors[v.tensor]
-      return (v, t, v.shape(of: t.shape))
-    }
-    func requireSpace(_ i: Int, _ space: MemorySpace, _ role: String) throws(LineError) {
-      let (_, t, _) = viewAt(i)
-      if t.space != space {
-        throw LineError(message: .wrongSpace(t.name, space, role), column: columns[i], length: t.name.count)
+  func check(_ operation: Operation, columns: [Int], optionColumns: [String: Int]) throws(LineError) {
+    let c = OperandChecker(program: program, columns: columns, optionColumns: optionColumns)
+    switch operation {
+    case .bias(let rule):
+      for (name, value) in [("margin", rule.margin), ("min", rule.min), ("max", rule.max)] {
+        try c.biasInRange(name, value)
       }
-    }
-    func optionView(_ name: String) -> (TensorDecl, [Int], Int)? {
-      guard let v = instruction.options[name]?.view else { return nil }
-      let t = program.tensors[v.tensor]
-      return (t, v.shape(of: t.shape), optionColumns[name] ?? 1)
-    }
-
-    // Constant biases, margins and clamps must be meaningful exponent shifts.
-    for name in ["bias", "margin", "min", "max"] {
-      if let v = instruction.options[name]?.intValue, !ScalingBias.validRange.contains(Int(clamping: v)) {
+      if rule.min > rule.max {
         throw LineError(
-          message: .invalidOptionValue(
-            name,
-            "\(v) is outside \(ScalingBias.validRange.lowerBound)...\(ScalingBias.validRange.upperBound)"),
-          column: optionColumns[name] ?? 1)
-      }
-    }
-    if instruction.opcode == .bias {
-      let low = instruction.options["min"]?.intValue ?? Int64(ScalingBias.defaultRange.lowerBound)
-      let high = instruction.options["max"]?.intValue ?? Int64(ScalingBias.defaultRange.upperBound)
-      if low > high {
-        throw LineError(
-          message: .invalidOptionValue("min", "min (\(low)) is greater than max (\(high))"),
+          message: .invalidOptionValue("min", "min (\(rule.min)) is greater than max (\(rule.max))"),
           column: optionColumns["min"] ?? optionColumns["max"] ?? 1)
       }
-    }
-
-    switch instruction.opcode {
-    case .dmaLoad, .dmaStore:
-      let load = instruction.opcode == .dmaLoad
-      try requireSpace(0, load ? .sram : .dram, "destination")
-      try requireSpace(1, load ? .dram : .sram, "source")
-      let (_, dst, dstShape) = viewAt(0)
-      let (_, src, srcShape) = viewAt(1)
-      if dstShape != srcShape {
-        throw LineError(
-          message: .shapeMismatch("destination \(dstShape) vs source \(srcShape)"), column: columns[0])
-      }
-      if dst.dtype != src.dtype {
-        throw LineError(
-          message: .operandType(
-            "DMA copies bytes: destination '\(dst.name)' is \(dst.dtype) but source '\(src.name)' is \(src.dtype); convert with 'cast'"
-          ), column: columns[0])
-      }
-
-    case .vadd, .vsub, .vmul, .vmax, .cast, .relu, .gelu, .exp, .softmax, .layernorm, .vfill:
-      try requireSpace(0, .sram, "destination")
-      let (_, _, dShape) = viewAt(0)
-      if instruction.opcode != .vfill {
-        try requireSpace(1, .sram, "operand")
-        let (_, _, aShape) = viewAt(1)
-        if aShape != dShape {
-          throw LineError(message: .shapeMismatch("D is \(dShape), A is \(aShape)"), column: columns[1])
-        }
-      }
-      if ops.count > 2, ops[2].view != nil {
-        try requireSpace(2, .sram, "operand")
-        let (_, _, bShape) = viewAt(2)
-        if bShape != dShape && !Assembler.isRowBroadcast(bShape, to: dShape) {
-          throw LineError(
-            message: .shapeMismatch("B is \(bShape); expected \(dShape) or one row [\(dShape.last ?? 1)]"),
-            column: columns[2])
-        }
-      }
-      for name in ["gamma", "beta"] {
-        guard let (t, shape, column) = optionView(name) else { continue }
-        if t.space != .sram {
-          throw LineError(message: .wrongSpace(t.name, .sram, name), column: column, length: t.name.count)
-        }
-        if !Assembler.isRowBroadcast(shape, to: dShape) {
-          throw LineError(
-            message: .shapeMismatch("\(name) is \(shape); expected one row [\(dShape.last ?? 1)]"),
-            column: column)
-        }
-      }
-
-    case .amax, .rmax, .rsum:
-      try requireSpace(1, .sram, "operand")
-
-    case .mma:
-      for i in 0..<3 { try requireSpace(i, .sram, ["D", "A", "B"][i]) }
-      let (_, d, dShape) = viewAt(0)
-      let (_, a, aShape) = viewAt(1)
-      let (_, b, bShape) = viewAt(2)
-      for (i, shape) in [dShape, aShape, bShape].enumerated() where shape.count != 2 {
-        throw LineError(
-          message: .shapeMismatch("mma operands are matrices; \(["D", "A", "B"][i]) is \(shape)"),
-          column: columns[i])
-      }
-      let ta = instruction.options["ta"]?.intValue == 1
-      let tb = instruction.options["tb"]?.intValue == 1
-      let (m, k) = ta ? (aShape[1], aShape[0]) : (aShape[0], aShape[1])
-      let (k2, n) = tb ? (bShape[1], bShape[0]) : (bShape[0], bShape[1])
-      if k != k2 {
-        throw LineError(
-          message: .shapeMismatch(
-            "inner dimensions differ: A is \(m)×\(k) (M×K) but B is \(k2)×\(n) (K×N), after ta/tb"),
-          column: columns[2])
-      }
-      if dShape != [m, n] {
-        throw LineError(message: .shapeMismatch("D is \(dShape), A·B is [\(m), \(n)]"), column: columns[0])
-      }
-      guard let ac = a.dtype.mmaInputClass, let bc = b.dtype.mmaInputClass,
-        ac == bc && (ac == .fp8 || a.dtype == b.dtype)
-      else {
-        throw LineError(
-          message: .operandType(
-            "mma inputs must both be FP8, or both f16, both bf16 or both f32; got \(a.dtype) and \(b.dtype)"),
-          column: columns[1])
-      }
-      let accumulators: [DType: [String]] = [
-        .format(.f16): ["auto", "f16"], .format(.bf16): ["auto", "bf16"],
-        .format(.f32): ["auto", "f32", "fp22"],
-      ]
-      guard let allowed = accumulators[d.dtype] else {
-        throw LineError(
-          message: .operandType("mma accumulates into f16, bf16 or f32; '\(d.name)' is \(d.dtype)"),
-          column: columns[0])
-      }
-      let acc = instruction.options["acc"]?.choiceValue ?? "auto"
-      if !allowed.contains(acc) {
-        throw LineError(
-          message: .invalidOptionValue(
-            "acc", "'\(acc)' cannot accumulate into \(d.dtype) (allowed: \(allowed.joined(separator: ", ")))"),
-          column: optionColumns["acc"] ?? columns[0])
-      }
-
-    case .nop, .mov, .add, .sub, .mul, .div, .rem, .min, .max, .fmov, .fadd, .fmul, .fmax, .fmin,
-      .jmp, .beq, .bne, .blt, .bge, .halt, .bias, .dmaWait, .barrier, .allreduceMax, .allreduceSum:
+    case .dma(let t): try c.transfer(t)
+    case .vector(let v): try c.vector(v)
+    case .reduction(_, _, let a): try c.space(a, 1, .sram, "operand")
+    case .mma(let m): try c.matrixMultiply(m)
+    case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .branch, .dmaWait, .barrier, .allReduce:
       break
     }
   }
@@ -151,5 +29,152 @@ extension Assembler {
   static func isRowBroadcast(_ shape: [Int], to target: [Int]) -> Bool {
     guard let n = target.last else { return false }
     return shape == [n] || shape == [1, n]
+  }
+}
+
+/// Checks the operands of one instruction against the program's declarations.
+private struct OperandChecker {
+  let program: Program
+  let columns: [Int]
+  let optionColumns: [String: Int]
+
+  func decl(_ v: TensorView) -> TensorDecl { program.tensors[v.tensor] }
+  func shape(_ v: TensorView) -> [Int] { v.shape(of: decl(v).shape) }
+
+  /// Faults unless operand `i` lives in `space`.
+  func space(_ v: TensorView, _ i: Int, _ space: MemorySpace, _ role: String) throws(LineError) {
+    let t = decl(v)
+    if t.space != space {
+      throw LineError(message: .wrongSpace(t.name, space, role), column: columns[i], length: t.name.count)
+    }
+  }
+
+  /// Constant biases, margins and clamps must be meaningful exponent shifts.
+  func biasInRange(_ name: String, _ value: Int64) throws(LineError) {
+    if !ScalingBias.validRange.contains(Int(clamping: value)) {
+      throw LineError(
+        message: .invalidOptionValue(
+          name,
+          "\(value) is outside \(ScalingBias.validRange.lowerBound)...\(ScalingBias.validRange.upperBound)"),
+        column: optionColumns[name] ?? 1)
+    }
+  }
+
+  func transfer(_ t: Transfer) throws(LineError) {
+    let load = t.direction == .load
+    try space(t.destination, 0, load ? .sram : .dram, "destination")
+    try space(t.source, 1, load ? .dram : .sram, "source")
+    let (dst, src) = (decl(t.destination), decl(t.source))
+    let (dstShape, srcShape) = (shape(t.destination), shape(t.source))
+    if dstShape != srcShape {
+      throw LineError(
+        message: .shapeMismatch("destination \(dstShape) vs source \(srcShape)"), column: columns[0])
+    }
+    if dst.dtype != src.dtype {
+      throw LineError(
+        message: .operandType(
+          "DMA copies bytes: destination '\(dst.name)' is \(dst.dtype) but source '\(src.name)' is \(src.dtype); convert with 'cast'"
+        ), column: columns[0])
+    }
+  }
+
+  func vector(_ v: VectorOperation) throws(LineError) {
+    if case .constant(let b) = v.output.bias { try biasInRange("bias", b) }
+    try space(v.destination, 0, .sram, "destination")
+    let dShape = shape(v.destination)
+    /// A, where the instruction has one, has D's shape.
+    func sameShape(_ a: TensorView) throws(LineError) {
+      try space(a, 1, .sram, "operand")
+      if shape(a) != dShape {
+        throw LineError(message: .shapeMismatch("D is \(dShape), A is \(shape(a))"), column: columns[1])
+      }
+    }
+    switch v.kind {
+    case .binary(_, let a, let b):
+      try sameShape(a)
+      if case .view(let b) = b {
+        try space(b, 2, .sram, "operand")
+        let bShape = shape(b)
+        if bShape != dShape && !Assembler.isRowBroadcast(bShape, to: dShape) {
+          throw LineError(
+            message: .shapeMismatch("B is \(bShape); expected \(dShape) or one row [\(dShape.last ?? 1)]"),
+            column: columns[2])
+        }
+      }
+    case .unary(_, let a), .cast(let a), .softmax(let a): try sameShape(a)
+    case .fill: break
+    case .layernorm(let a, let gamma, let beta, _):
+      try sameShape(a)
+      for (name, view) in [("gamma", gamma), ("beta", beta)] {
+        guard let view else { continue }
+        let t = decl(view)
+        let column = optionColumns[name] ?? 1
+        if t.space != .sram {
+          throw LineError(message: .wrongSpace(t.name, .sram, name), column: column, length: t.name.count)
+        }
+        if !Assembler.isRowBroadcast(shape(view), to: dShape) {
+          throw LineError(
+            message: .shapeMismatch("\(name) is \(shape(view)); expected one row [\(dShape.last ?? 1)]"),
+            column: column)
+        }
+      }
+    }
+  }
+
+  func matrixMultiply(_ mma: MatrixMultiply) throws(LineError) {
+    let views = [mma.d, mma.a, mma.b]
+    let roles = ["D", "A", "B"]
+    for i in 0..<3 { try space(views[i], i, .sram, roles[i]) }
+    let (dShape, aShape, bShape) = (shape(mma.d), shape(mma.a), shape(mma.b))
+    for (i, s) in [dShape, aShape, bShape].enumerated() where s.count != 2 {
+      throw LineError(
+        message: .shapeMismatch("mma operands are matrices; \(roles[i]) is \(s)"), column: columns[i])
+    }
+    let (m, k) = mma.transposeA ? (aShape[1], aShape[0]) : (aShape[0], aShape[1])
+    let (k2, n) = mma.transposeB ? (bShape[1], bShape[0]) : (bShape[0], bShape[1])
+    if k != k2 {
+      throw LineError(
+        message: .shapeMismatch(
+          "inner dimensions differ: A is \(m)×\(k) (M×K) but B is \(k2)×\(n) (K×N), after ta/tb"),
+        column: columns[2])
+    }
+    if dShape != [m, n] {
+      throw LineError(message: .shapeMismatch("D is \(dShape), A·B is [\(m), \(n)]"), column: columns[0])
+    }
+    let (d, a, b) = (decl(mma.d), decl(mma.a), decl(mma.b))
+    guard let ac = a.dtype.mmaInputClass, let bc = b.dtype.mmaInputClass,
+      ac == bc && (ac == .fp8 || a.dtype == b.dtype)
+    else {
+      throw LineError(
+        message: .operandType(
+          "mma inputs must both be FP8, or both f16, both bf16 or both f32; got \(a.dtype) and \(b.dtype)"),
+        column: columns[1])
+    }
+    guard let allowed = MatrixMultiply.accumulators(into: d.dtype) else {
+      throw LineError(
+        message: .operandType("mma accumulates into f16, bf16 or f32; '\(d.name)' is \(d.dtype)"),
+        column: columns[0])
+    }
+    if let acc = mma.accumulator, !allowed.contains(acc) {
+      let words = [MatrixMultiply.autoAccumulator] + allowed.map(\.rawValue)
+      throw LineError(
+        message: .invalidOptionValue(
+          "acc",
+          "'\(acc.rawValue)' cannot accumulate into \(d.dtype) (allowed: \(words.joined(separator: ", ")))"),
+        column: optionColumns["acc"] ?? columns[0])
+    }
+  }
+}
+
+extension MatrixMultiply {
+  /// The accumulators an `mma` may use with a D of type `d` (nil: D cannot be an accumulator);
+  /// the first is what `acc=auto` means.
+  public static func accumulators(into d: DType) -> [Accumulator]? {
+    switch d {
+    case .format(.f16): return [.f16]
+    case .format(.bf16): return [.bf16]
+    case .format(.f32): return [.f32, .fp22]
+    default: return nil
+    }
   }
 }

@@ -18,7 +18,7 @@ extension Assembler {
     let spec = opcode.spec
     var operands: [Operand] = []
     var columns: [Int] = []
-    var pendingLabels: [(operand: Int, name: String, column: Int)] = []
+    var pendingLabel: (name: String, column: Int)?
     for (i, operandSpec) in spec.operands.enumerated() {
       if operandSpec.kind == .optionalCount, s.atEnd() {
         operands.append(.int(0))
@@ -43,7 +43,7 @@ extension Assembler {
         guard let name = s.identifier() else {
           throw LineError(message: .expected("a label", found: s.rest()), column: labelColumn)
         }
-        pendingLabels.append((operands.count, name, labelColumn))
+        pendingLabel = (name, labelColumn)
         operands.append(.label(name, target: -1))
         continue
       }
@@ -74,21 +74,23 @@ extension Assembler {
       }
       let value = try parseOption(&s, spec: optionSpec)
       optionColumns[name] = optionColumn
-      // Canonical form: an option equal to its default is the same as no option.
-      if let d = optionSpec.defaultText, Disassembler.text(of: value, in: program) == d { continue }
       options[name] = value
     }
     if !s.atEnd() {
       throw LineError(message: .unexpectedText(s.nextChunk()), column: s.column, length: s.nextChunk().count)
     }
-    let instruction = Instruction(
-      opcode: opcode, operands: operands, options: options, location: s.location(at: column))
-    try check(instruction, columns: columns, optionColumns: optionColumns)
-    let index = program.instructions.count
-    for label in pendingLabels {
-      labelUses.append((index, label.operand, label.name, s.location(at: label.column)))
+    let syntax = InstructionSyntax(opcode: opcode, operands: operands, options: options)
+    let operation: Operation
+    do {
+      operation = try Operation(lowering: syntax)
+    } catch {
+      throw LineError(message: .internalError(error.message), column: column)
     }
-    program.instructions.append(instruction)
+    try check(operation, columns: columns, optionColumns: optionColumns)
+    if let label = pendingLabel {
+      labelUses.append((program.instructions.count, label.name, s.location(at: label.column)))
+    }
+    program.instructions.append(Instruction(operation, location: s.location(at: column)))
   }
 
   /// True when the next thing is `identifier =`.

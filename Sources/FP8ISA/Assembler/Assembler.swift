@@ -52,8 +52,8 @@ public struct Assembler {
   var paramValues: [String: ParamValue] = [:]
   var tensorByName: [String: Int] = [:]
   var labelLocations: [String: SourceLocation] = [:]
-  /// Label operands to resolve once every label is known: instruction, operand slot, name, where.
-  var labelUses: [(instruction: Int, operand: Int, name: String, location: SourceLocation)] = []
+  /// Branch targets to resolve once every label is known: instruction, name, where.
+  var labelUses: [(instruction: Int, name: String, location: SourceLocation)] = []
 
   init(source: SourceFile, options: Options) {
     self.source = source
@@ -129,7 +129,7 @@ public struct Assembler {
   mutating func resolveLabels() {
     for use in labelUses {
       if let target = program.labels[use.name] {
-        program.instructions[use.instruction].operands[use.operand] = .label(use.name, target: target)
+        program.instructions[use.instruction].operation.resolveLabel(to: target)
       } else if diagnostics.count >= DiagnosticList.maxShown {
         notShown += 1  // not shown: no need for a suggestion
       } else {

@@ -28,6 +28,9 @@ extension DiagnosticMessage {
     make("program is larger than \(limit) bytes")
   }
   public static func integerOverflow() -> Self { make("integer overflow in constant expression") }
+  public static func internalError(_ detail: String) -> Self {
+    make("internal error (please report): \(detail)")
+  }
   public static func invalidInitializer(_ detail: String) -> Self { make("invalid initialiser: \(detail)") }
   public static func invalidNumber(_ text: String) -> Self { make("invalid number '\(text)'") }
   public static func invalidOptionValue(_ option: String, _ detail: String) -> Self {

@@ -49,20 +49,32 @@ public enum Disassembler {
 
   /// One instruction without its label, e.g. `mma C, A[r1:+16, :], B, acc=fp22`.
   public static func text(of instruction: Instruction, in program: Program) -> String {
-    let spec = instruction.opcode.spec
+    text(of: instruction.operation, in: program)
+  }
+
+  /// One operation, in canonical form: options equal to their default are left out.
+  public static func text(of operation: Operation, in program: Program) -> String {
+    let syntax = operation.syntax
+    let spec = syntax.opcode.spec
     var parts: [String] = []
-    for (i, operand) in instruction.operands.enumerated() {
+    for (i, operand) in syntax.operands.enumerated() {
       if spec.operands[i].kind == .optionalCount, operand == .int(0) { continue }
       parts.append(text(of: operand, in: program))
     }
     for option in spec.options {
-      guard let value = instruction.options[option.name] else { continue }
+      guard let value = syntax.options[option.name], value != option.defaultValue else { continue }
       parts.append("\(option.name)=\(text(of: value, in: program))")
     }
     return parts.isEmpty ? spec.mnemonic : spec.mnemonic + " " + parts.joined(separator: ", ")
   }
 
   public static func text(of operand: Operand, in program: Program) -> String {
+    if case .view(let v) = operand { return text(of: v, in: program) }
+    return text(ofConstant: operand)
+  }
+
+  /// An operand that names no tensor (views are printed with `text(of:in:)`).
+  static func text(ofConstant operand: Operand) -> String {
     switch operand {
     case .intRegister(let r): return "r\(r)"
     case .special(let s): return s.rawValue
@@ -72,7 +84,7 @@ public enum Disassembler {
     case .label(let name, _): return name
     case .dtype(let d): return d.name
     case .choice(let word): return word
-    case .view(let v): return text(of: v, in: program)
+    case .view(let v): return "<tensor \(v.tensor)>"
     }
   }
 

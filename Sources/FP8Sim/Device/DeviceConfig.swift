@@ -1,4 +1,5 @@
 import FP8Formats
+import FP8ISA
 
 /// A device: N tiles (each with SRAM, a DMA engine, a vector unit and a tensor unit), a shared L2
 /// cache and DRAM. Every number the cost model uses is a field here; `DeviceConfig.fields`
@@ -63,7 +64,7 @@ public struct DeviceConfig: Sendable, Equatable {
   /// Number of L2 sets (0 when there is no L2).
   public var l2Sets: Int { l2Bytes == 0 ? 0 : l2Bytes / (l2LineBytes * l2Ways) }
 
-  public func macsPerCycle(_ c: MMAInputClassName) -> Double {
+  public func macsPerCycle(_ c: MMAInputClass) -> Double {
     switch c {
     case .fp8: return tensorMacsPerCycleFP8
     case .half: return tensorMacsPerCycleHalf
@@ -71,7 +72,7 @@ public struct DeviceConfig: Sendable, Equatable {
     }
   }
 
-  public func energyPerMac(_ c: MMAInputClassName) -> Double {
+  public func energyPerMac(_ c: MMAInputClass) -> Double {
     switch c {
     case .fp8: return energyMacFP8
     case .half: return energyMacHalf
@@ -83,10 +84,4 @@ public struct DeviceConfig: Sendable, Equatable {
   public var peakFP8TFLOPS: Double { 2 * tensorMacsPerCycleFP8 * Double(tiles) * clockGHz / 1000 }
   /// DRAM bandwidth in GB/s.
   public var dramGBps: Double { dramBytesPerCycle * clockGHz }
-}
-
-/// The tensor unit's input classes (a copy of `FP8ISA.MMAInputClass`, so that device
-/// descriptions do not depend on the ISA module).
-public enum MMAInputClassName: String, Sendable, CaseIterable {
-  case fp8, half, single
 }

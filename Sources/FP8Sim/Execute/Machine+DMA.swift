@@ -13,15 +13,10 @@ import FP8ISA
 ///
 /// Transfers of one tile finish in issue order.
 extension Machine {
-  func executeDMA(_ instruction: Instruction, tile id: Int) throws(RuntimeFaultMessage) {
-    if instruction.opcode == .dmaWait {
-      dmaWait(keep: Int(instruction.operands[0].intValue ?? 0), tile: id)
-      issue(id)
-      return
-    }
-    let load = instruction.opcode == .dmaLoad
-    let dst = try resolve(instruction.operands[0].view!, tile: id)
-    let src = try resolve(instruction.operands[1].view!, tile: id)
+  func executeTransfer(_ transfer: Transfer, tile id: Int, line: Int) throws(RuntimeFaultMessage) {
+    let load = transfer.direction == .load
+    let dst = try resolve(transfer.destination, tile: id)
+    let src = try resolve(transfer.source, tile: id)
     let sramView = load ? dst : src
     let dramView = load ? src : dst
     let layout = layouts[dramView.tensor]
@@ -102,16 +97,15 @@ extension Machine {
     stats.bandwidth += max(0, max(linkEnd, dramEnd) - portEnd)
     tiles[id].stats[.dma] = stats
 
-    let transfer = tiles[id].nextDMAID
+    let transferID = tiles[id].nextDMAID
     tiles[id].nextDMAID += 1
-    tiles[id].dmaInFlight.append(DMATransfer(id: transfer, end: end))
+    tiles[id].dmaInFlight.append(DMATransfer(id: transferID, end: end))
     tiles[id].lastDMAEnd = end
     tiles[id].endTime = max(tiles[id].endTime, end)
-    let line = instruction.location.line
     if load {
       tiles[id].hazards[access.tensor].addDMAWrite(
         PendingAccess(
-          low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: transfer,
+          low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: transferID,
           line: line))
     } else {
       tiles[id].hazards[access.tensor].reads.append(
@@ -119,7 +113,7 @@ extension Machine {
           low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: nil,
           line: line))
     }
-    record(id, .dma, instruction.opcode.mnemonic, start: ready, end: end, line: line)
+    record(id, .dma, Operation.dma(transfer).opcode.mnemonic, start: ready, end: end, line: line)
     pruneHazards(id, tensor: access.tensor)
 
     if !options.timingOnly {
@@ -138,8 +132,8 @@ extension Machine {
 
   /// `dma.wait N`: stall until at most the `keep` most recent transfers are unfinished; every
   /// older one counts as waited for (its destination may be read).
-  func dmaWait(keep: Int, tile id: Int) {
-    let (target, overflow) = (tiles[id].nextDMAID - 1).subtractingReportingOverflow(keep)
+  func dmaWait(keep: Int64, tile id: Int) {
+    let (target, overflow) = (tiles[id].nextDMAID - 1).subtractingReportingOverflow(Int(keep))
     guard !overflow, target > tiles[id].waitedThrough else { return }
     let now = tiles[id].time
     if let t = tiles[id].dmaInFlight.first(where: { $0.id == target }), t.end > now {

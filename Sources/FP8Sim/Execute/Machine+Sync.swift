@@ -2,17 +2,14 @@ import FP8ISA
 
 /// Barriers and all-reduces: every tile that has not halted must arrive at the same one.
 extension Machine {
-  func arriveAtSync(_ instruction: Instruction, index: Int, tile id: Int) {
+  /// Tile `id` reaches the barrier or all-reduce at instruction `index`. A blocking one waits for
+  /// the tile's own work; an async all-reduce only for its operand.
+  func arriveAtSync(index: Int, tile id: Int, async: Bool, operand: FloatValue?) {
     tiles[id].blockedAt = index
-    // A blocking sync waits for the tile's own work; an async all-reduce only for its operand.
-    var arrival = isAsync(instruction) ? tiles[id].time : tiles[id].drainedAt
-    if instruction.opcode != .barrier, let r = instruction.operands[1].floatRegister {
-      arrival = max(arrival, tiles[id].floatReady[r])
-    }
+    var arrival = async ? tiles[id].time : tiles[id].drainedAt
+    if case .register(let r) = operand { arrival = max(arrival, tiles[id].floatReady[r]) }
     tiles[id].arrival = arrival
   }
-
-  func isAsync(_ instruction: Instruction) -> Bool { instruction.options["async"]?.intValue == 1 }
 
   /// Called when no tile can run: every blocked tile is released together, or the run faults.
   func releaseSync(_ blocked: [Int]) throws(RuntimeFault) {
@@ -35,7 +32,15 @@ extension Machine {
     var cost = Int64(device.barrierCycles)
     var main: Double = 0
     var shadow: Double = 0
-    if instruction.opcode != .barrier {
+    var reduce: AllReduce?
+    switch instruction.operation {
+    case .allReduce(let r): reduce = r
+    case .barrier: break
+    case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .branch, .bias, .dma, .dmaWait, .vector,
+      .reduction, .mma:
+      throw RuntimeFault("internal error: a tile blocked at a non-sync instruction", at: instruction.location)
+    }
+    if let reduce {
       // Reduce then broadcast over a binary tree: 2·ceil(log2 T) hops of one 4-byte message.
       let levels = Int64(ceilLog2(device.tiles))
       let messageCycles = Int64((4 / device.exchangeBytesPerCycle).rounded(.up))
@@ -45,17 +50,18 @@ extension Machine {
       } catch {
         throw RuntimeFault(error.text, at: instruction.location, tile: first)
       }
-      let values = blocked.sorted().map { float(instruction.operands[1], tile: $0) }
-      if instruction.opcode == .allreduceMax {
+      let values = blocked.sorted().map { float(reduce.source, tile: $0) }
+      switch reduce.combine {
+      case .max:
         main = values.map(\.main).reduce(-.infinity, VectorNumerics.maxNaN)
         shadow = values.map(\.shadow).reduce(-.infinity, VectorNumerics.maxNaN)
-      } else {
+      case .sum:
         main = values.map(\.main).reduce(0, +)
         shadow = values.map(\.shadow).reduce(0, +)
       }
     }
     let release = last + cost
-    let async = isAsync(instruction)
+    let async = reduce?.async ?? false
     for t in blocked {
       if async {
         // The tile went on from its own arrival; only fD waits for the reduction.
@@ -68,7 +74,7 @@ extension Machine {
         tiles[t].time = release
       }
       tiles[t].blockedAt = nil
-      if instruction.opcode != .barrier, let r = instruction.operands[0].floatRegister {
+      if let r = reduce?.dest {
         tiles[t].floatRegisters[r] = main
         tiles[t].shadowFloatRegisters[r] = shadow
         tiles[t].floatReady[r] = release

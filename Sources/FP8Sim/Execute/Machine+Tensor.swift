@@ -5,19 +5,19 @@ import FP8ISA
 /// `tensor.latency`, where M', N' are M, N rounded up to `tensor.tileM`, `tensor.tileN` and K' is
 /// K rounded up to `tensor.tileKBytes / (input bytes)` elements.
 extension Machine {
-  func executeTensor(_ instruction: Instruction, tile id: Int) throws(RuntimeFaultMessage) {
-    let ops = instruction.operands
-    let o = instruction.options
-    let d = try resolve(ops[0].view!, tile: id)
-    let a = try resolve(ops[1].view!, tile: id)
-    let b = try resolve(ops[2].view!, tile: id)
-    let ta = o["ta"]?.intValue == 1
-    let tb = o["tb"]?.intValue == 1
-    let clear = o["clear"]?.intValue == 1
+  func executeMMA(_ mma: MatrixMultiply, tile id: Int, line: Int) throws(RuntimeFaultMessage) {
+    let d = try resolve(mma.d, tile: id)
+    let a = try resolve(mma.a, tile: id)
+    let b = try resolve(mma.b, tile: id)
+    let (ta, tb, clear) = (mma.transposeA, mma.transposeB, mma.clear)
     let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
     let n = tb ? b.shape[0] : b.shape[1]
-    let aDecl = layouts[a.tensor].decl
-    let inputClass = MMAInputClassName(rawValue: aDecl.dtype.mmaInputClass!.rawValue)!
+    guard let inputClass = layouts[a.tensor].decl.dtype.mmaInputClass,
+      let accumulator = mma.accumulator
+        ?? MatrixMultiply.accumulators(into: layouts[d.tensor].decl.dtype)?.first
+    else {
+      throw RuntimeFaultMessage("internal error: an mma the assembler should have refused")
+    }
     let inputBytes = layouts[a.tensor].elementBytes
 
     let kGranule = max(1, device.tensorTileKBytes / inputBytes)
@@ -29,16 +29,6 @@ extension Machine {
     let duration = try RunLimits.cycles(
       Double(padded) / device.macsPerCycle(inputClass), "mma \(m)×\(n)×\(k) (\(padded) padded MACs)")
     try add(&compute.macs[inputClass.rawValue, default: 0], macs)
-    let accumulator: Accumulator
-    switch o["acc"]?.choiceValue ?? "auto" {
-    case "fp22": accumulator = .fp22
-    case "f16": accumulator = .f16
-    case "bf16": accumulator = .bf16
-    case "f32": accumulator = .f32
-    default:
-      let f = layouts[d.tensor].format
-      accumulator = f == .f16 ? .f16 : f == .bf16 ? .bf16 : .f32
-    }
     if !options.timingOnly {
       try spend(macs, weight: WorkCost.mac(inputs: inputClass, accumulator: accumulator))
     }
@@ -53,14 +43,14 @@ extension Machine {
       &compute.sramBytes,
       a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes)
 
-    let amaxRegister = o["amax"]?.floatRegister
+    let amaxRegister = mma.amax
     var reads = [Access(a), Access(b)]
     if !clear { reads.append(Access(d)) }
     try dispatch(
       unit: .tensor, tile: id, reads: reads, writes: [Access(d)],
       floatWrites: amaxRegister.map { [$0] } ?? [],
       duration: duration, latency: Int64(device.tensorLatency), name: "mma \(m)×\(n)×\(k)",
-      line: instruction.location.line)
+      line: line)
     if options.timingOnly { return }
 
     let sa = try storage(a.tensor, tile: id)

@@ -6,109 +6,133 @@ import FP8ISA
 /// (`costPerElement`).
 extension Machine {
   /// Relative cost of one element of each vector instruction (an add is 1).
-  func costPerElement(_ opcode: Opcode) -> Double {
+  func costPerElement(_ kind: VectorOperation.Kind) -> Double {
     let t = device.vectorTranscendentalCost
-    switch opcode {
-    case .gelu, .exp: return t
+    switch kind {
+    case .binary, .cast, .fill, .unary(.relu, _): return 1
+    case .unary(.gelu, _), .unary(.exp, _): return t
     case .softmax: return 2 + t  // max pass, exp-and-sum pass, scale pass
     case .layernorm: return 4  // mean, variance, normalise, affine
-    default: return 1
     }
   }
 
-  func executeVector(_ instruction: Instruction, tile id: Int) throws(RuntimeFaultMessage) {
-    let op = instruction.opcode
-    let ops = instruction.operands
-    let line = instruction.location.line
-    let name = op.mnemonic
-
-    // Reductions write a float register.
-    if op == .amax || op == .rmax || op == .rsum {
-      let a = try resolve(ops[1].view!, tile: id)
-      let n = a.count
-      if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
-      let dest = ops[0].floatRegister!
-      try add(&compute.vectorElementOps, n)
-      try add(&compute.sramBytes, n * layouts[a.tensor].elementBytes)
-      try dispatch(
-        unit: .vector, tile: id, reads: [Access(a)], writes: [], floatWrites: [dest],
-        duration: cycles(Double(n), name), latency: Int64(device.vectorLatency), name: name, line: line)
-      if !options.timingOnly {
-        // A fold over the elements in order, chunk by chunk (bounded temporaries).
-        let s = try storage(a.tensor, tile: id)
-        func fold(_ values: [Float]) -> Double {
-          var acc = op == .amax ? 0.0 : op == .rmax ? -Double.infinity : 0.0
-          for lo in stride(from: 0, to: n, by: Machine.chunkElements) {
-            for f in a.gather(values, range: lo..<min(n, lo + Machine.chunkElements)) {
-              let v = Double(f)
-              switch op {
-              case .amax: acc = VectorNumerics.maxNaN(acc, v.magnitude)
-              case .rmax: acc = VectorNumerics.maxNaN(acc, v)
-              default: acc += v
-              }
-            }
+  /// `amax`, `rmax`, `rsum`: one pass over the elements, one element per lane-cycle.
+  func executeReduction(_ reduction: Reduction, dest: Int, source: TensorView, tile id: Int, line: Int)
+    throws(RuntimeFaultMessage)
+  {
+    let name = Operation.reduction(reduction, dest: dest, source: source).opcode.mnemonic
+    let a = try resolve(source, tile: id)
+    let n = a.count
+    if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
+    try add(&compute.vectorElementOps, n)
+    try add(&compute.sramBytes, n * layouts[a.tensor].elementBytes)
+    try dispatch(
+      unit: .vector, tile: id, reads: [Access(a)], writes: [], floatWrites: [dest],
+      duration: cycles(Double(n), name), latency: Int64(device.vectorLatency), name: name, line: line)
+    if options.timingOnly { return }
+    // A fold over the elements in order, chunk by chunk (bounded temporaries).
+    let s = try storage(a.tensor, tile: id)
+    func fold(_ values: [Float]) -> Double {
+      var acc: Double
+      switch reduction {
+      case .amax, .sum: acc = 0
+      case .max: acc = -.infinity
+      }
+      for lo in stride(from: 0, to: n, by: Machine.chunkElements) {
+        for f in a.gather(values, range: lo..<min(n, lo + Machine.chunkElements)) {
+          let v = Double(f)
+          switch reduction {
+          case .amax: acc = VectorNumerics.maxNaN(acc, v.magnitude)
+          case .max: acc = VectorNumerics.maxNaN(acc, v)
+          case .sum: acc += v
           }
-          return acc
         }
-        tiles[id].floatRegisters[dest] = fold(s.main)
-        tiles[id].shadowFloatRegisters[dest] = fold(s.shadow)
       }
-      return
+      return acc
+    }
+    tiles[id].floatRegisters[dest] = fold(s.main)
+    tiles[id].shadowFloatRegisters[dest] = fold(s.shadow)
+  }
+
+  /// A vector instruction's inputs, resolved for one tile.
+  enum VectorInputs {
+    enum Second {
+      /// A tensor of D's shape.
+      case view(ResolvedView)
+      /// One row added to every row of D.
+      case row(ResolvedView)
+      case value(FloatValue)
+    }
+    case binary((Double, Double) -> Double, a: ResolvedView, b: Second)
+    /// Elementwise functions of one input (`cast` is the identity).
+    case unary((Double) -> Double, a: ResolvedView)
+    case fill(FloatValue)
+    case softmax(ResolvedView)
+    case layernorm(ResolvedView, gamma: ResolvedView?, beta: ResolvedView?, eps: Double)
+
+    var views: [ResolvedView] {
+      switch self {
+      case .binary(_, let a, .view(let b)), .binary(_, let a, .row(let b)): return [a, b]
+      case .binary(_, let a, .value), .unary(_, let a), .softmax(let a): return [a]
+      case .fill: return []
+      case .layernorm(let a, let g, let b, _): return [a] + [g, b].compactMap { $0 }
+      }
     }
 
-    let d = try resolve(ops[0].view!, tile: id)
-    var reads: [Access] = []
-    var floatReads: [Int] = []
-    var a: ResolvedView?
-    if op != .vfill {
-      a = try resolve(ops[1].view!, tile: id)
-      reads.append(Access(a!))
-    }
-    var b: ResolvedView?
-    var scalar: Operand?
-    if ops.count > 2 {
-      if let v = ops[2].view {
-        b = try resolve(v, tile: id)
-        reads.append(Access(b!))
-      } else {
-        scalar = ops[2]
-        if let r = ops[2].floatRegister { floatReads.append(r) }
+    var floatOperand: FloatValue? {
+      switch self {
+      case .binary(_, _, .value(let v)), .fill(let v): return v
+      case .binary, .unary, .softmax, .layernorm: return nil
       }
     }
-    if op == .vfill {
-      scalar = ops[1]
-      if let r = ops[1].floatRegister { floatReads.append(r) }
+  }
+
+  /// Resolves the operands of `v` (A, then B, then gamma and beta) for tile `id`.
+  func resolveInputs(_ v: VectorOperation, d: ResolvedView, tile id: Int) throws(RuntimeFaultMessage)
+    -> VectorInputs
+  {
+    switch v.kind {
+    case .binary(let f, let a, let b):
+      let ra = try resolve(a, tile: id)
+      switch b {
+      case .view(let bv):
+        let rb = try resolve(bv, tile: id)
+        return .binary(VectorNumerics.binary(f), a: ra, b: rb.count == d.count ? .view(rb) : .row(rb))
+      case .value(let x): return .binary(VectorNumerics.binary(f), a: ra, b: .value(x))
+      }
+    case .unary(let f, let a): return .unary(VectorNumerics.unary(f), a: try resolve(a, tile: id))
+    case .cast(let a): return .unary({ $0 }, a: try resolve(a, tile: id))
+    case .fill(let x): return .fill(x)
+    case .softmax(let a): return .softmax(try resolve(a, tile: id))
+    case .layernorm(let a, let gamma, let beta, let eps):
+      let ra = try resolve(a, tile: id)
+      let rg = try gamma.map { g throws(RuntimeFaultMessage) in try resolve(g, tile: id) }
+      let rb = try beta.map { b throws(RuntimeFaultMessage) in try resolve(b, tile: id) }
+      return .layernorm(ra, gamma: rg, beta: rb, eps: eps)
     }
-    var gamma: ResolvedView?
-    var beta: ResolvedView?
-    if let g = instruction.options["gamma"]?.view {
-      gamma = try resolve(g, tile: id)
-      reads.append(Access(gamma!))
-    }
-    if let bt = instruction.options["beta"]?.view {
-      beta = try resolve(bt, tile: id)
-      reads.append(Access(beta!))
-    }
-    let amaxRegister = instruction.options["amax"]?.floatRegister
+  }
+
+  func executeVector(_ v: VectorOperation, tile id: Int, line: Int) throws(RuntimeFaultMessage) {
+    let name = Operation.vector(v).opcode.mnemonic
+    let d = try resolve(v.destination, tile: id)
+    let inputs = try resolveInputs(v, d: d, tile: id)
+    var floatReads: [Int] = []
+    if case .register(let r) = inputs.floatOperand { floatReads.append(r) }
     let n = d.count
     if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
-    let work = Double(n) * costPerElement(op)
+    let work = Double(n) * costPerElement(v.kind)
     // n ≤ 2^40 elements and the cost per element ≤ 10^6 + 2, so the product fits an Int.
     try add(&compute.vectorElementOps, Int(work.rounded(.up)))
     try add(&compute.sramBytes, n * layouts[d.tensor].elementBytes)
-    for r in [a, b, gamma, beta].compactMap({ $0 }) {
-      try add(&compute.sramBytes, r.count * layouts[r.tensor].elementBytes)
-    }
-    let output = try outputCast(instruction, destination: d, tile: id)
+    for r in inputs.views { try add(&compute.sramBytes, r.count * layouts[r.tensor].elementBytes) }
+    let output = try outputCast(v.output, destination: d, tile: id)
     try dispatch(
-      unit: .vector, tile: id, reads: reads, writes: [Access(d)], floatReads: floatReads,
-      floatWrites: amaxRegister.map { [$0] } ?? [], duration: cycles(work, name),
+      unit: .vector, tile: id, reads: inputs.views.map(Access.init), writes: [Access(d)],
+      floatReads: floatReads,
+      floatWrites: v.output.amax.map { [$0] } ?? [], duration: cycles(work, name),
       latency: Int64(device.vectorLatency), name: name, line: line)
     if options.timingOnly { return }
-    try computeVector(
-      op, d: d, a: a, b: b, scalar: scalar, gamma: gamma, beta: beta,
-      eps: instruction.options["eps"].map { float($0, tile: id).main } ?? 1e-5, output: output,
-      amaxRegister: amaxRegister, tile: id)
+    try computeVector(inputs, d: d, output: output, amaxRegister: v.output.amax, tile: id)
   }
 
   /// Elements a numeric vector instruction or transfer handles at once: temporaries stay at a
@@ -120,81 +144,93 @@ extension Machine {
   /// operations; an output that partly overlaps an input is computed in one piece (every input
   /// is read before any output is written).
   func computeVector(
-    _ op: Opcode, d: ResolvedView, a: ResolvedView?, b: ResolvedView?, scalar: Operand?,
-    gamma: ResolvedView?, beta: ResolvedView?, eps: Double, output: OutputCast, amaxRegister: Int?,
-    tile id: Int
+    _ inputs: VectorInputs, d: ResolvedView, output: OutputCast, amaxRegister: Int?, tile id: Int
   ) throws(RuntimeFaultMessage) {
     let n = d.count
     let width = d.shape.last ?? 1
-    let rowWise = op == .softmax || op == .layernorm
-    let broadcast = b.map { $0.count != n } ?? false
+    var rowWise = false
+    var chunkedInputs: [ResolvedView] = []
+    switch inputs {
+    case .binary(_, let a, .view(let b)): chunkedInputs = [a, b]
+    case .binary(_, let a, .row), .binary(_, let a, .value), .unary(_, let a): chunkedInputs = [a]
+    case .fill: break
+    case .softmax(let a), .layernorm(let a, _, _, _):
+      rowWise = true
+      chunkedInputs = [a]
+    }
     func sameView(_ x: ResolvedView) -> Bool {
       x.tensor == d.tensor && x.offset == d.offset && x.shape == d.shape && x.strides == d.strides
     }
     // Broadcast rows and layer-norm parameters are gathered whole before anything is written;
     // chunking is safe unless a chunked input overlaps the output without being the same view.
-    let chunkedInputs = [a, broadcast ? nil : b].compactMap { $0 }
     let partlyOverlapping = chunkedInputs.contains { $0.mayOverlap(d) && !sameView($0) }
     let step =
       partlyOverlapping
       ? n : rowWise ? max(1, Machine.chunkElements / max(1, width)) * width : Machine.chunkElements
 
     let target = try storage(d.tensor, tile: id)
-    let sa = try a.map { v throws(RuntimeFaultMessage) in try storage(v.tensor, tile: id) }
-    let sb = try b.map { v throws(RuntimeFaultMessage) in try storage(v.tensor, tile: id) }
-    func whole(_ v: ResolvedView?, _ pick: (TensorStorage) -> [Float]) throws(RuntimeFaultMessage)
-      -> [Double]?
+    // Touch the inputs in operand order (a tensor's storage is allocated on first use).
+    for v in inputs.views { _ = try storage(v.tensor, tile: id) }
+    /// A view's values in lo..<hi (main or shadow run).
+    func values(_ v: ResolvedView, _ lo: Int, _ hi: Int, shadow: Bool) throws(RuntimeFaultMessage) -> [Double]
     {
+      let s = try storage(v.tensor, tile: id)
+      return v.gather(shadow ? s.shadow : s.main, range: lo..<hi).map(Double.init)
+    }
+    /// A whole view (a row or a layer-norm parameter), main and shadow, gathered once.
+    func whole(_ v: ResolvedView?) throws(RuntimeFaultMessage) -> (main: [Double], shadow: [Double])? {
       guard let v else { return nil }
-      return v.gather(pick(try storage(v.tensor, tile: id))).map(Double.init)
+      return (try values(v, 0, v.count, shadow: false), try values(v, 0, v.count, shadow: true))
     }
-    // Rows broadcast to every row, and layer-norm parameters: one row, gathered once.
-    let bRowMain = broadcast ? try whole(b) { $0.main } : nil
-    let bRowShadow = broadcast ? try whole(b) { $0.shadow } : nil
-    let gMain = try whole(gamma) { $0.main }
-    let gShadow = try whole(gamma) { $0.shadow }
-    let beMain = try whole(beta) { $0.main }
-    let beShadow = try whole(beta) { $0.shadow }
-    var scalarValues: (main: Double, shadow: Double)?
-    if let scalar {
-      let f = float(scalar, tile: id)
-      scalarValues = (f.main, f.shadow)
+    var row: (main: [Double], shadow: [Double])?
+    var gamma: (main: [Double], shadow: [Double])?
+    var beta: (main: [Double], shadow: [Double])?
+    var scalar: (main: Double, shadow: Double)?
+    switch inputs {
+    case .binary(_, _, .row(let b)): row = try whole(b)
+    case .layernorm(_, let g, let b, _):
+      gamma = try whole(g)
+      beta = try whole(b)
+    case .binary(_, _, .value(let x)), .fill(let x):
+      let f = float(x, tile: id)
+      scalar = (f.main, f.shadow)
+    case .binary(_, _, .view), .unary, .softmax: break
     }
-    let f = rowWise ? nil : VectorNumerics.elementwise(op)
+
+    // Computes elements lo..<hi of one run (main or shadow).
+    func compute(_ lo: Int, _ hi: Int, shadow: Bool) throws(RuntimeFaultMessage) -> [Double] {
+      let count = hi - lo
+      switch inputs {
+      case .binary(let f, let a, let b):
+        let av = try values(a, lo, hi, shadow: shadow)
+        let bv: [Double]
+        switch b {
+        case .view(let b): bv = try values(b, lo, hi, shadow: shadow)
+        case .row:
+          let r = (shadow ? row?.shadow : row?.main) ?? []
+          bv = (lo..<hi).map { r[$0 % width] }
+        case .value:
+          bv = [Double](repeating: (shadow ? scalar?.shadow : scalar?.main) ?? 0, count: count)
+        }
+        return (0..<count).map { f(av[$0], bv[$0]) }
+      case .unary(let f, let a): return try values(a, lo, hi, shadow: shadow).map(f)
+      case .fill: return [Double](repeating: (shadow ? scalar?.shadow : scalar?.main) ?? 0, count: count)
+      case .softmax(let a): return VectorNumerics.softmax(try values(a, lo, hi, shadow: shadow), width: width)
+      case .layernorm(let a, _, _, let eps):
+        return VectorNumerics.layernorm(
+          try values(a, lo, hi, shadow: shadow), width: width, gamma: shadow ? gamma?.shadow : gamma?.main,
+          beta: shadow ? beta?.shadow : beta?.main, eps: eps)
+      }
+    }
+
     var counts = CastCounts()
     var amaxMain = 0.0
     var amaxShadow = 0.0
-
-    // Computes elements lo..<hi of one run (main or shadow).
-    func compute(_ lo: Int, _ hi: Int, shadow: Bool) -> [Double] {
-      let count = hi - lo
-      let av = sa.map { s in a!.gather(shadow ? s.shadow : s.main, range: lo..<hi).map(Double.init) }
-      if rowWise {
-        let x = av!
-        return op == .softmax
-          ? VectorNumerics.softmax(x, width: width)
-          : VectorNumerics.layernorm(
-            x, width: width, gamma: shadow ? gShadow : gMain, beta: shadow ? beShadow : beMain, eps: eps)
-      }
-      var bv: [Double]
-      if let row = shadow ? bRowShadow : bRowMain {
-        bv = (lo..<hi).map { row[$0 % width] }
-      } else if let sb {
-        bv = b!.gather(shadow ? sb.shadow : sb.main, range: lo..<hi).map(Double.init)
-      } else if let scalarValues {
-        bv = [Double](repeating: shadow ? scalarValues.shadow : scalarValues.main, count: count)
-      } else {
-        bv = [Double](repeating: 0, count: count)
-      }
-      let am = av ?? [Double](repeating: 0, count: count)
-      return (0..<count).map { f!(am[$0], bv[$0]) }
-    }
-
     var lo = 0
     while lo < n {
       let hi = min(n, lo + step)
-      let xMain = compute(lo, hi, shadow: false)
-      let xShadow = compute(lo, hi, shadow: true)
+      let xMain = try compute(lo, hi, shadow: false)
+      let xShadow = try compute(lo, hi, shadow: true)
       var stored = [Float](repeating: 0, count: hi - lo)
       for i in xMain.indices {
         let (v, e) = output.store(xMain[i], index: lo + i)
@@ -225,27 +261,23 @@ extension Machine {
   }
 
   /// The output options of a vector instruction writing `destination`.
-  func outputCast(_ instruction: Instruction, destination: ResolvedView, tile id: Int)
-    throws(RuntimeFaultMessage)
+  func outputCast(_ o: OutputOptions, destination: ResolvedView, tile id: Int) throws(RuntimeFaultMessage)
     -> OutputCast
   {
-    let o = instruction.options
-    let bias = o["bias"].map { Int(clamping: int($0, tile: id)) } ?? 0
+    let bias = Int(clamping: int(o.bias, tile: id))
     guard ScalingBias.validRange.contains(bias) else {
       throw RuntimeFaultMessage(
         "bias \(bias) is outside \(ScalingBias.validRange.lowerBound)...\(ScalingBias.validRange.upperBound)")
     }
-    let rounding = o["round"]?.choiceValue.flatMap(RoundingMode.init(rawValue:)) ?? .nearestEven
-    let overflow = o["overflow"]?.choiceValue.flatMap(OverflowMode.init(rawValue:)) ?? .nonfinite
     var seed: UInt64 = 0
-    if rounding == .stochastic {
+    if o.rounding == .stochastic {
       // A fresh stream per instruction execution and tile, derived from the seed option.
-      let userSeed = UInt64(bitPattern: o["seed"]?.intValue ?? 0)
+      let userSeed = UInt64(bitPattern: o.seed)
       tiles[id].stochasticSequence += 1
       seed = RandomBits.at(seed: userSeed, index: UInt64(id) << 40 | tiles[id].stochasticSequence)
     }
     return OutputCast(
-      format: layouts[destination.tensor].format, bias: bias, rounding: rounding, overflow: overflow,
+      format: layouts[destination.tensor].format, bias: bias, rounding: o.rounding, overflow: o.overflow,
       seed: seed)
   }
 

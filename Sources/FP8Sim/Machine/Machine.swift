@@ -17,7 +17,14 @@ public final class Machine {
   /// (address, bytes, tensor) of every DRAM tensor, in increasing address.
   let dramRanges: [(address: Int, bytes: Int, tensor: Int)]
 
-  // Hot state: exclusive access is guaranteed by the single-threaded run loop.
+  // Hot state, with Swift's dynamic exclusivity checks turned off (each access from a class
+  // method would pay one). That is sound only while no two accesses to the same property
+  // overlap: an `inout` piece of one of these (`add(&traffic.dramToL2, n)`,
+  // `add(&compute.macs[k], n)`) is only ever passed to a function that does not itself touch that
+  // property through `self`, and no closure mutates them during another access. A helper that
+  // takes `&self.tiles[...]` (or `&traffic`, `&compute`, `&l2`, a link) and also reads the same
+  // property through `self` would corrupt state silently: pass values to such helpers instead.
+  // (Threads are not the issue: a Machine runs on one thread; the numeric kernels work on copies.)
   @exclusivity(unchecked) var tiles: [TileState]
   var dram: [TensorStorage?]
   /// sram[tile][tensor], allocated when a tile first touches the tensor.
@@ -188,19 +195,26 @@ public final class Machine {
     tiles[id].stats[instruction.opcode.unit.reportedUnit]!.instructions += 1
     do throws(RuntimeFaultMessage) {
       try spend(1, weight: WorkCost.instruction(instruction.opcode.unit, timingOnly: options.timingOnly))
-      switch instruction.opcode.unit {
-      case .scalar:
-        if instruction.opcode == .halt {
-          issue(id)
-          halt(id, line: instruction.location.line)
-          return .halted
-        }
-        try executeScalar(instruction, tile: id)
-      case .dma: try executeDMA(instruction, tile: id)
-      case .vector: try executeVector(instruction, tile: id)
-      case .tensor: try executeTensor(instruction, tile: id)
-      case .sync:
-        arriveAtSync(instruction, index: pc, tile: id)
+      switch instruction.operation {
+      case .halt:
+        issue(id)
+        halt(id, line: instruction.location.line)
+        return .halted
+      case .nop, .move, .integer, .floatMove, .float, .jump, .branch, .bias:
+        try executeScalar(instruction.operation, tile: id)
+      case .dma(let transfer): try executeTransfer(transfer, tile: id, line: instruction.location.line)
+      case .dmaWait(let keep):
+        dmaWait(keep: keep, tile: id)
+        issue(id)
+      case .vector(let v): try executeVector(v, tile: id, line: instruction.location.line)
+      case .reduction(let r, let dest, let source):
+        try executeReduction(r, dest: dest, source: source, tile: id, line: instruction.location.line)
+      case .mma(let m): try executeMMA(m, tile: id, line: instruction.location.line)
+      case .barrier:
+        arriveAtSync(index: pc, tile: id, async: false, operand: nil)
+        return .blocked
+      case .allReduce(let r):
+        arriveAtSync(index: pc, tile: id, async: r.async, operand: r.source)
         return .blocked
       }
       try checkTime(id)
@@ -268,24 +282,21 @@ public final class Machine {
 
   // MARK: - Operands
 
-  func int(_ operand: Operand, tile: Int) -> Int64 {
-    switch operand {
-    case .intRegister(let r): return tiles[tile].intRegisters[r]
+  func int(_ value: IntValue, tile: Int) -> Int64 {
+    switch value {
+    case .register(let r): return tiles[tile].intRegisters[r]
     case .special(.tid): return Int64(tile)
     case .special(.ntiles): return Int64(device.tiles)
-    case .int(let v): return v
-    default: preconditionFailure("not an integer operand: \(operand)")
+    case .constant(let v): return v
     }
   }
 
   /// A float operand's (main, shadow) values and when it is ready.
-  func float(_ operand: Operand, tile: Int) -> (main: Double, shadow: Double, ready: Int64) {
-    switch operand {
-    case .floatRegister(let r):
+  func float(_ value: FloatValue, tile: Int) -> (main: Double, shadow: Double, ready: Int64) {
+    switch value {
+    case .register(let r):
       return (tiles[tile].floatRegisters[r], tiles[tile].shadowFloatRegisters[r], tiles[tile].floatReady[r])
-    case .float(let v): return (v, v, 0)
-    case .int(let v): return (Double(v), Double(v), 0)
-    default: preconditionFailure("not a float operand: \(operand)")
+    case .constant(let v): return (v, v, 0)
     }
   }
 

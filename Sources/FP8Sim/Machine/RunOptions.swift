@@ -39,7 +39,7 @@ public enum WorkCost {
   /// One multiply-accumulate of an `mma` (numeric runs): 1 for FP8/f16/bf16 inputs into an f32
   /// accumulator (the packed kernels), 4 into an emulated f16/bf16/fp22 accumulator, 8 for f32
   /// inputs.
-  public static func mac(inputs: MMAInputClassName, accumulator: Accumulator) -> Int {
+  public static func mac(inputs: MMAInputClass, accumulator: Accumulator) -> Int {
     if inputs == .single { return 8 }
     return accumulator == .f32 ? 1 : 4
   }

@@ -1,9 +1,5 @@
 import FP8Formats
-
-/// The tensor unit's accumulators, exactly as `isa/ISA.md` (`mma`) defines them.
-public enum Accumulator: String, Sendable, CaseIterable {
-  case f32, f16, bf16, fp22
-}
+import FP8ISA
 
 /// `C[M×N] += A[M×K] · B[K×N]` on packed row-major `Float` matrices, for each accumulator,
 /// exactly as `isa/ISA.md` (`mma`) states it:
@@ -36,7 +32,7 @@ public enum MMANumerics {
 
   public static func multiply(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClassName = .fp8
+    inputs: MMAInputClass = .fp8
   ) {
     precondition(a.count == m * k && b.count == k * n && c.count == m * n)
     #if DEBUG
@@ -53,7 +49,7 @@ public enum MMANumerics {
   /// only the values do.
   static func fast(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClassName
+    inputs: MMAInputClass
   ) {
     if kernelApplies(a: a, b: b, c: c, accumulator: accumulator) {
       switch accumulator {
@@ -101,7 +97,7 @@ public enum MMANumerics {
   /// not change the result (every product is exact whatever the inputs).
   public static func reference(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClassName = .fp8
+    inputs: MMAInputClass = .fp8
   ) {
     switch accumulator {
     case .f32: f32Fused(a, b, &c, m, n, k)

@@ -28,19 +28,32 @@ struct OutputCast {
 
 /// The elementwise and row-wise operations of the vector unit, on gathered values.
 enum VectorNumerics {
-  /// The per-element function of an elementwise instruction.
-  static func elementwise(_ opcode: Opcode) -> (Double, Double) -> Double {
-    switch opcode {
-    case .vadd: return { $0 + $1 }
-    case .vsub: return { $0 - $1 }
-    case .vmul: return { $0 * $1 }
-    case .vmax: return maxNaN
-    case .vfill: return { _, b in b }
-    case .cast: return { a, _ in a }
-    case .relu: return { a, _ in a.isNaN ? .nan : max(a, 0) }
-    case .gelu: return { a, _ in 0.5 * a * (1 + Math.erf(a * 0.70710678118654752440)) }
-    case .exp: return { a, _ in Math.exp(a) }
-    default: preconditionFailure("not elementwise: \(opcode)")
+  /// The per-element function of an elementwise binary instruction.
+  static func binary(_ f: BinaryFunction) -> (Double, Double) -> Double {
+    switch f {
+    case .add: return { $0 + $1 }
+    case .sub: return { $0 - $1 }
+    case .mul: return { $0 * $1 }
+    case .max: return maxNaN
+    }
+  }
+
+  /// The per-element function of an elementwise unary instruction.
+  static func unary(_ f: UnaryFunction) -> (Double) -> Double {
+    switch f {
+    case .relu: return { a in a.isNaN ? .nan : max(a, 0) }
+    case .gelu: return { a in 0.5 * a * (1 + Math.erf(a * 0.70710678118654752440)) }
+    case .exp: return { a in Math.exp(a) }
+    }
+  }
+
+  /// The scalar core's float arithmetic (f64).
+  static func apply(_ op: FloatOperator, _ a: Double, _ b: Double) -> Double {
+    switch op {
+    case .add: return a + b
+    case .mul: return a * b
+    case .max: return maxNaN(a, b)
+    case .min: return a.isNaN || b.isNaN ? .nan : Swift.min(a, b)
     }
   }
 

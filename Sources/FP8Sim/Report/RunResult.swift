@@ -92,7 +92,7 @@ extension Machine {
     }
     let cycles = tiles.map(\.endTime).max() ?? 0
     var energy = EnergyBreakdown()
-    for c in MMAInputClassName.allCases {
+    for c in MMAInputClass.allCases {
       energy.tensor += Double(compute.paddedMacs[c.rawValue] ?? 0) * device.energyPerMac(c)
     }
     energy.vector = Double(compute.vectorElementOps) * device.energyVectorOp

@@ -1,0 +1,344 @@
+import FP8Formats
+
+/// An instruction as the simulator runs it: one case per family, every operand typed and every
+/// option's default resolved (from `Opcode.spec`, when the assembler lowers an instruction).
+///
+/// Programs are built from these values (`ProgramBuilder`, or the assembler), printed by the
+/// disassembler through `syntax`, and executed by switching over the cases: nothing is looked up
+/// by name after assembly.
+public enum Operation: Sendable, Hashable {
+  // MARK: Scalar core
+  /// `nop`
+  case nop
+  /// `halt`
+  case halt
+  /// `mov rD, iS`
+  case move(dest: Int, source: IntValue)
+  /// `add`, `sub`, `mul`, `div`, `rem`, `min`, `max`
+  case integer(IntegerOperator, dest: Int, a: IntValue, b: IntValue)
+  /// `fmov fD, fS`
+  case floatMove(dest: Int, source: FloatValue)
+  /// `fadd`, `fmul`, `fmax`, `fmin`
+  case float(FloatOperator, dest: Int, a: FloatValue, b: FloatValue)
+  /// `jmp LABEL`
+  case jump(Label)
+  /// `beq`, `bne`, `blt`, `bge`
+  case branch(Condition, a: IntValue, b: IntValue, target: Label)
+  /// `bias rD, fS, TYPE`: the FP8-AMAX scaling-bias rule.
+  case bias(BiasRule)
+
+  // MARK: DMA engine
+  /// `dma.load`, `dma.store`
+  case dma(Transfer)
+  /// `dma.wait [N]`: wait until at most `keep` transfers are in flight.
+  case dmaWait(keep: Int64)
+
+  // MARK: Vector unit
+  /// Every vector instruction that writes a tensor.
+  case vector(VectorOperation)
+  /// `amax`, `rmax`, `rsum`: a tensor folded into a float register.
+  case reduction(Reduction, dest: Int, source: TensorView)
+
+  // MARK: Tensor unit
+  /// `mma D, A, B`
+  case mma(MatrixMultiply)
+
+  // MARK: Synchronisation
+  /// `barrier`
+  case barrier
+  /// `allreduce.max`, `allreduce.sum`
+  case allReduce(AllReduce)
+}
+
+// MARK: - Operands
+
+/// An integer an instruction reads: a register, a special register or a constant.
+public enum IntValue: Sendable, Hashable {
+  case register(Int)
+  case special(SpecialRegister)
+  case constant(Int64)
+}
+
+/// A float an instruction reads: a register or a constant.
+public enum FloatValue: Sendable, Hashable {
+  case register(Int)
+  case constant(Double)
+}
+
+/// A branch target: the label's name and the index of the instruction it names.
+public struct Label: Sendable, Hashable {
+  public var name: String
+  /// Index into `Program.instructions` (may equal the instruction count: the end).
+  public var target: Int
+  public init(_ name: String, target: Int) {
+    self.name = name
+    self.target = target
+  }
+}
+
+/// The second operand of an elementwise binary instruction.
+public enum VectorOperand: Sendable, Hashable {
+  /// A tensor of D's shape, or one row broadcast to every row.
+  case view(TensorView)
+  /// A float broadcast to every element.
+  case value(FloatValue)
+}
+
+// MARK: - Families
+
+public enum IntegerOperator: String, Sendable, Hashable, CaseIterable {
+  case add, sub, mul, div, rem, min, max
+}
+
+public enum FloatOperator: String, Sendable, Hashable, CaseIterable {
+  case add, mul, max, min
+}
+
+public enum Condition: String, Sendable, Hashable, CaseIterable {
+  case equal, notEqual, less, greaterOrEqual
+}
+
+/// `bias rD, fS, TYPE, margin=, min=, max=`
+public struct BiasRule: Sendable, Hashable {
+  public var dest: Int
+  public var amax: FloatValue
+  public var format: DType
+  public var margin: Int64
+  public var min: Int64
+  public var max: Int64
+  /// The defaults of `margin=`, `min=` and `max=` (the table's option defaults come from here).
+  public static let defaultMargin: Int64 = 0
+  public static let defaultMin: Int64 = -5
+  public static let defaultMax = Int64(ScalingBias.defaultRange.upperBound)
+
+  public init(
+    dest: Int, amax: FloatValue, format: DType, margin: Int64 = defaultMargin, min: Int64 = defaultMin,
+    max: Int64 = defaultMax
+  ) {
+    self.dest = dest
+    self.amax = amax
+    self.format = format
+    self.margin = margin
+    self.min = min
+    self.max = max
+  }
+}
+
+/// `dma.load DST, SRC` (DRAM → SRAM) or `dma.store DST, SRC` (SRAM → DRAM).
+public struct Transfer: Sendable, Hashable {
+  public enum Direction: Sendable, Hashable, CaseIterable { case load, store }
+  public var direction: Direction
+  public var destination: TensorView
+  public var source: TensorView
+  public init(_ direction: Direction, destination: TensorView, source: TensorView) {
+    self.direction = direction
+    self.destination = destination
+    self.source = source
+  }
+  /// The SRAM side and the DRAM side of the transfer.
+  public var sram: TensorView { direction == .load ? destination : source }
+  public var dram: TensorView { direction == .load ? source : destination }
+}
+
+/// What every vector instruction writing a tensor does with each result x: store
+/// `cast(x·2^bias)` with the given rounding and overflow, and optionally note max |x|.
+public struct OutputOptions: Sendable, Hashable {
+  public var bias: IntValue
+  public var rounding: RoundingMode
+  public var overflow: OverflowMode
+  /// Seed of stochastic rounding.
+  public var seed: Int64
+  /// A float register that receives max |x| of the unscaled results.
+  public var amax: Int?
+  /// The defaults (the table's option defaults come from here).
+  public static let defaults = OutputOptions(
+    bias: .constant(0), rounding: .nearestEven, overflow: .nonfinite, seed: 0, amax: nil)
+
+  public init(
+    bias: IntValue = defaults.bias, rounding: RoundingMode = defaults.rounding,
+    overflow: OverflowMode = defaults.overflow, seed: Int64 = defaults.seed, amax: Int? = nil
+  ) {
+    self.bias = bias
+    self.rounding = rounding
+    self.overflow = overflow
+    self.seed = seed
+    self.amax = amax
+  }
+}
+
+public enum UnaryFunction: String, Sendable, Hashable, CaseIterable {
+  case relu, gelu, exp
+}
+
+public enum BinaryFunction: String, Sendable, Hashable, CaseIterable {
+  case add, sub, mul, max
+}
+
+/// A vector instruction that writes `destination`.
+public struct VectorOperation: Sendable, Hashable {
+  public enum Kind: Sendable, Hashable {
+    /// `vadd`, `vsub`, `vmul`, `vmax`
+    case binary(BinaryFunction, a: TensorView, b: VectorOperand)
+    /// `relu`, `gelu`, `exp`
+    case unary(UnaryFunction, a: TensorView)
+    /// `cast D, A`: x = a.
+    case cast(TensorView)
+    /// `vfill D, fS`
+    case fill(FloatValue)
+    /// `softmax D, A`: row-wise over the last dimension.
+    case softmax(TensorView)
+    /// `layernorm D, A`: row-wise over the last dimension.
+    case layernorm(TensorView, gamma: TensorView?, beta: TensorView?, eps: Double)
+  }
+  /// The default of layernorm's `eps=`.
+  public static let defaultEpsilon = 1e-5
+  public var kind: Kind
+  public var destination: TensorView
+  public var output: OutputOptions
+  public init(_ kind: Kind, destination: TensorView, output: OutputOptions = OutputOptions()) {
+    self.kind = kind
+    self.destination = destination
+    self.output = output
+  }
+
+  /// The tensor operands the instruction reads besides `destination`, in operand order.
+  public var inputs: [TensorView] {
+    switch kind {
+    case .binary(_, let a, .view(let b)): return [a, b]
+    case .binary(_, let a, .value): return [a]
+    case .unary(_, let a), .cast(let a), .softmax(let a): return [a]
+    case .fill: return []
+    case .layernorm(let a, let gamma, let beta, _): return [a] + [gamma, beta].compactMap { $0 }
+    }
+  }
+}
+
+public enum Reduction: String, Sendable, Hashable, CaseIterable {
+  /// max |a|
+  case amax
+  /// max a
+  case max
+  /// Σ a, in order, in f64
+  case sum
+}
+
+/// `mma D, A, B`: D[M,N] += A[M,K] · B[K,N].
+public struct MatrixMultiply: Sendable, Hashable {
+  public var d: TensorView
+  public var a: TensorView
+  public var b: TensorView
+  /// nil: D's type (`acc=auto`).
+  public var accumulator: Accumulator?
+  /// A is stored [K, M]; B is stored [N, K].
+  public var transposeA: Bool
+  public var transposeB: Bool
+  /// Start from zero instead of D.
+  public var clear: Bool
+  /// A float register that receives max |D| after the operation.
+  public var amax: Int?
+  public init(
+    d: TensorView, a: TensorView, b: TensorView, accumulator: Accumulator? = nil, transposeA: Bool = false,
+    transposeB: Bool = false, clear: Bool = false, amax: Int? = nil
+  ) {
+    self.d = d
+    self.a = a
+    self.b = b
+    self.accumulator = accumulator
+    self.transposeA = transposeA
+    self.transposeB = transposeB
+    self.clear = clear
+    self.amax = amax
+  }
+}
+
+/// The tensor unit's accumulators, exactly as `isa/ISA.md` (`mma`) defines them.
+public enum Accumulator: String, Sendable, Hashable, CaseIterable {
+  case f32, f16, bf16, fp22
+}
+
+/// `allreduce.max fD, fS` / `allreduce.sum fD, fS`
+public struct AllReduce: Sendable, Hashable {
+  public enum Combine: String, Sendable, Hashable, CaseIterable { case max, sum }
+  public var combine: Combine
+  public var dest: Int
+  public var source: FloatValue
+  /// Contribute and continue; only `dest` waits for the reduction.
+  public var async: Bool
+  public init(_ combine: Combine, dest: Int, source: FloatValue, async: Bool = false) {
+    self.combine = combine
+    self.dest = dest
+    self.source = source
+    self.async = async
+  }
+}
+
+// MARK: - Opcode of an operation
+
+extension Operation {
+  /// The instruction that writes this operation.
+  public var opcode: Opcode {
+    switch self {
+    case .nop: return .nop
+    case .halt: return .halt
+    case .move: return .mov
+    case .integer(let op, _, _, _):
+      switch op {
+      case .add: return .add
+      case .sub: return .sub
+      case .mul: return .mul
+      case .div: return .div
+      case .rem: return .rem
+      case .min: return .min
+      case .max: return .max
+      }
+    case .floatMove: return .fmov
+    case .float(let op, _, _, _):
+      switch op {
+      case .add: return .fadd
+      case .mul: return .fmul
+      case .max: return .fmax
+      case .min: return .fmin
+      }
+    case .jump: return .jmp
+    case .branch(let condition, _, _, _):
+      switch condition {
+      case .equal: return .beq
+      case .notEqual: return .bne
+      case .less: return .blt
+      case .greaterOrEqual: return .bge
+      }
+    case .bias: return .bias
+    case .dma(let t): return t.direction == .load ? .dmaLoad : .dmaStore
+    case .dmaWait: return .dmaWait
+    case .vector(let v):
+      switch v.kind {
+      case .binary(let f, _, _):
+        switch f {
+        case .add: return .vadd
+        case .sub: return .vsub
+        case .mul: return .vmul
+        case .max: return .vmax
+        }
+      case .unary(let f, _):
+        switch f {
+        case .relu: return .relu
+        case .gelu: return .gelu
+        case .exp: return .exp
+        }
+      case .cast: return .cast
+      case .fill: return .vfill
+      case .softmax: return .softmax
+      case .layernorm: return .layernorm
+      }
+    case .reduction(let r, _, _):
+      switch r {
+      case .amax: return .amax
+      case .max: return .rmax
+      case .sum: return .rsum
+      }
+    case .mma: return .mma
+    case .barrier: return .barrier
+    case .allReduce(let r): return r.combine == .max ? .allreduceMax : .allreduceSum
+    }
+  }
+}
