@@ -108,7 +108,7 @@ public struct BiasRule: Sendable, Hashable {
   public var max: Int64
   /// The defaults of `margin=`, `min=` and `max=` (the table's option defaults come from here).
   public static let defaultMargin: Int64 = 0
-  public static let defaultMin: Int64 = -5
+  public static let defaultMin = Int64(ScalingBias.defaultRange.lowerBound)
   public static let defaultMax = Int64(ScalingBias.defaultRange.upperBound)
 
   public init(

@@ -68,13 +68,13 @@ public enum Bench {
   /// Scalar instructions simulated per second (timing only: no values to compute).
   static func instructionRate(quick: Bool) throws -> Row {
     let count = quick ? 100_000 : 5_000_000
-    let text = """
-        mov r1, 0
-      top:
-        add r1, r1, 1
-        blt r1, \(count / 2), top
-      """
-    let program = try Assembler.assemble(text: text, path: "loop.isa")
+    var loop = ProgramBuilder(path: "loop.isa")
+    let top = loop.label("top")
+    loop.emit(.move(dest: 1, source: 0))
+    loop.place(top)
+    loop.emit(.integer(.add, dest: 1, a: .register(1), b: 1))
+    loop.emit(.branch(.less, a: .register(1), b: .constant(Int64(count / 2)), target: top))
+    let program = try loop.build()
     var device = DeviceConfig.teach
     device.tiles = 1
     var options = RunOptions()
@@ -106,54 +106,12 @@ public enum Bench {
     )
   }
 
-  /// The example GEMM with its sizes replaced.
+  /// The example GEMM (`examples/gemm_fp8.isa`, built by `Kernels`) at other sizes.
   static func gemmProgram(m: Int, n: Int, k: Int, tile: Int) throws -> Program {
-    let text = """
-      .tensor A    fp8e4 [\(m), \(k)] dram uniform(1, -2, 2)
-      .tensor B    fp8e4 [\(k), \(n)] dram uniform(2, -2, 2)
-      .tensor C    f32   [\(m), \(n)] dram
-      .tensor abuf fp8e4 [2, \(tile), \(tile)] sram
-      .tensor bbuf fp8e4 [2, \(tile), \(tile)] sram
-      .tensor acc  f32   [\(tile), \(tile)] sram
-      .output C
-              mov   r1, tid
-      block:
-              bge   r1, \((m / tile) * (n / tile)), done
-              div   r2, r1, \(n / tile)
-              mul   r2, r2, \(tile)
-              rem   r3, r1, \(n / tile)
-              mul   r3, r3, \(tile)
-              dma.load abuf[0, :, :], A[r2:+\(tile), 0:+\(tile)]
-              dma.load bbuf[0, :, :], B[0:+\(tile), r3:+\(tile)]
-              mov   r4, 0
-              mov   r6, 0
-      kloop:
-              add   r5, r4, \(tile)
-              sub   r7, 1, r6
-              bge   r5, \(k), last
-              dma.load abuf[r7, :, :], A[r2:+\(tile), r5:+\(tile)]
-              dma.load bbuf[r7, :, :], B[r5:+\(tile), r3:+\(tile)]
-              dma.wait 2
-              jmp   multiply
-      last:
-              dma.wait
-      multiply:
-              beq   r4, 0, first
-              mma   acc, abuf[r6, :, :], bbuf[r6, :, :]
-              jmp   next
-      first:
-              mma   acc, abuf[r6, :, :], bbuf[r6, :, :], clear=1
-      next:
-              mov   r4, r5
-              mov   r6, r7
-              blt   r4, \(k), kloop
-              dma.store C[r2:+\(tile), r3:+\(tile)], acc
-              add   r1, r1, ntiles
-              jmp   block
-      done:
-              halt
-      """
-    return try Assembler.assemble(text: text, path: "bench-gemm.isa")
+    try Kernels.doubleBufferedGEMM(
+      Kernels.GEMMShape(m: m, n: n, k: k, tm: tile, tn: tile, tk: tile),
+      a: .uniform(seed: 1, low: -2, high: 2), b: .uniform(seed: 2, low: -2, high: 2)
+    ).build()
   }
 
   static func measure(_ body: () throws -> Void) rethrows -> Double {

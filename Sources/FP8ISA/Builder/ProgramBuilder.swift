@@ -1,0 +1,161 @@
+import FP8Formats
+
+/// Builds a program as a value, from Swift: tensors, parameters, labels and typed operations.
+///
+/// ```swift
+/// var b = ProgramBuilder(device: "h100")
+/// let a = b.tensor("A", .fp8e4, [128, 64], .dram, .uniform(seed: 1, low: -2, high: 2))
+/// let abuf = b.tensor("abuf", .fp8e4, [128, 64], .sram)
+/// b.emit(.dma(Transfer(.load, destination: abuf.all, source: a.all)))
+/// b.emit(.dmaWait(keep: 0))
+/// let program = try b.build()         // checked exactly as assembled text is
+/// print(Disassembler.text(of: program)) // canonical ISA text
+/// ```
+///
+/// `build()` prints the program (`Disassembler`) and assembles the text, so a built program gets
+/// every check an assembled one does, and its instructions point at lines of that text. Shapes
+/// and operands are values: a `.param` records a value under a name (shown in the printed text)
+/// but instructions hold the numbers, so `--set` on the printed program changes nothing.
+public struct ProgramBuilder: Sendable {
+  /// The program so far (labels resolved only by `build()`).
+  public private(set) var program: Program
+  /// Where labels were placed, by name.
+  private var placed: [String: Int] = [:]
+  private let path: String
+
+  /// A new, empty program; `device` is the `.device` directive (a preset name or a JSON path);
+  /// `path` names the printed text in diagnostics and faults.
+  public init(device: String? = nil, path: String = "<built>") {
+    self.path = path
+    program = Program(
+      source: SourceFile(path: path, text: ""), device: device, params: [], tensors: [], outputs: [],
+      instructions: [], labels: [:])
+  }
+
+  static let nowhere = SourceLocation(file: "<built>", line: 0, column: 0)
+
+  /// `.param name = value`; returns the value for use in shapes and operands.
+  @discardableResult
+  public mutating func param(_ name: String, _ value: Int64) -> Int64 {
+    program.params.append(
+      ParamDecl(name: name, value: .int(value), overridden: false, location: Self.nowhere))
+    return value
+  }
+
+  /// `.param name = value` (a float).
+  @discardableResult
+  public mutating func param(_ name: String, _ value: Double) -> Double {
+    program.params.append(
+      ParamDecl(name: name, value: .float(value), overridden: false, location: Self.nowhere))
+    return value
+  }
+
+  /// `.assert condition, "message"` (the condition is an expression over the parameters).
+  public mutating func assert(_ condition: String, _ message: String) {
+    program.assertions.append(Assertion(condition: condition, message: message, location: Self.nowhere))
+  }
+
+  /// `.tensor name dtype [shape] space initializer`.
+  public mutating func tensor(
+    _ name: String, _ dtype: DType, _ shape: [Int], _ space: MemorySpace, _ initializer: Initializer = .zeros
+  ) -> TensorHandle {
+    program.tensors.append(
+      TensorDecl(
+        name: name, dtype: dtype, shape: shape, space: space, initializer: initializer, location: Self.nowhere
+      ))
+    return TensorHandle(index: program.tensors.count - 1, shape: shape)
+  }
+
+  /// `.output` for one more tensor.
+  public mutating func output(_ tensor: TensorHandle) { program.outputs.append(tensor.index) }
+
+  /// A label to branch to; place it with `place(_:)` before or after the branches that name it.
+  public func label(_ name: String) -> Label { Label(name, target: -1) }
+
+  /// Defines `label` at the next instruction.
+  public mutating func place(_ label: Label) {
+    placed[label.name] = program.instructions.count
+    program.labels[label.name] = program.instructions.count
+  }
+
+  /// Appends one instruction.
+  public mutating func emit(_ operation: Operation) {
+    program.instructions.append(Instruction(operation, location: Self.nowhere))
+  }
+
+  /// The program with every branch pointing at its label (a label never placed stays -1 and
+  /// `build()` reports it).
+  public var resolved: Program {
+    var p = program
+    for i in p.instructions.indices {
+      if let l = p.instructions[i].operation.label, let target = placed[l.name] {
+        p.instructions[i].operation.resolveLabel(to: target)
+      }
+    }
+    return p
+  }
+
+  /// The canonical ISA text of the program.
+  public var text: String { Disassembler.text(of: resolved) }
+
+  /// Prints and assembles the program: every check of the assembler applies, and the result's
+  /// locations are lines of the printed text. Throws the assembler's diagnostics.
+  public func build(options: Assembler.Options = Assembler.Options()) throws(DiagnosticList) -> Program {
+    let text = self.text
+    let source = SourceFile(path: path, text: text)
+    let assembled = try Assembler.assemble(source, options: options)
+    guard assembled.sameMeaning(as: resolved) else {
+      throw DiagnosticList(
+        [
+          Diagnostic(
+            .internalError("the printed program does not assemble back to the built one"),
+            at: SourceLocation(file: path, line: 1, column: 1))
+        ], source: source)
+    }
+    return assembled
+  }
+}
+
+/// A tensor declared by a `ProgramBuilder`, for making views of it.
+public struct TensorHandle: Sendable, Hashable {
+  /// Index into `Program.tensors`.
+  public var index: Int
+  public var shape: [Int]
+
+  /// The whole tensor.
+  public var all: TensorView { TensorView(tensor: index, indices: []) }
+
+  /// A view with one index per dimension: `x[.range(.register(2), 64), .all]`.
+  public subscript(_ indices: ViewIndex...) -> TensorView { TensorView(tensor: index, indices: indices) }
+}
+
+extension ViewIndex {
+  /// `:`
+  public static var all: ViewIndex { .full }
+  /// `start:+length`
+  public static func range(_ start: SliceStart, _ length: Int) -> ViewIndex { .range(start, length: length) }
+}
+
+extension SliceStart: ExpressibleByIntegerLiteral {
+  /// A constant start.
+  public init(integerLiteral value: Int64) { self.init(base: nil, offset: value) }
+
+  /// `rN` or `rN+offset`.
+  public static func register(_ r: Int, plus offset: Int64 = 0) -> SliceStart {
+    SliceStart(base: .register(r), offset: offset)
+  }
+
+  /// `tid`, `ntiles`, or either plus an offset.
+  public static func special(_ s: SpecialRegister, plus offset: Int64 = 0) -> SliceStart {
+    SliceStart(base: .special(s), offset: offset)
+  }
+}
+
+extension IntValue: ExpressibleByIntegerLiteral {
+  public init(integerLiteral value: Int64) { self = .constant(value) }
+}
+
+extension FloatValue: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+  public init(floatLiteral value: Double) { self = .constant(value) }
+  public init(integerLiteral value: Int64) { self = .constant(Double(value)) }
+}
