@@ -17,14 +17,17 @@ let package = Package(
   products: [
     .executable(name: "fp8sim", targets: ["fp8sim"]),
     .library(name: "FP8Formats", targets: ["FP8Formats"]),
+    .library(name: "FP8Data", targets: ["FP8Data"]),
     .library(name: "FP8ISA", targets: ["FP8ISA"]),
     .library(name: "FP8Sim", targets: ["FP8Sim"]),
   ],
   targets: [
     // MARK: - Public modules (dependency order)
     .target(name: "FP8Formats", swiftSettings: strict, linkerSettings: libm),
-    .target(name: "FP8ISA", dependencies: ["FP8Formats"], swiftSettings: strict),
-    .target(name: "FP8Sim", dependencies: ["FP8Formats", "FP8ISA"], swiftSettings: strict),
+    // Data files: .npy, .safetensors and JSON readers and writers.
+    .target(name: "FP8Data", dependencies: ["FP8Formats"], swiftSettings: strict),
+    .target(name: "FP8ISA", dependencies: ["FP8Formats", "FP8Data"], swiftSettings: strict),
+    .target(name: "FP8Sim", dependencies: ["FP8Formats", "FP8Data", "FP8ISA"], swiftSettings: strict),
     .target(name: "FP8SimCLI", dependencies: ["FP8Formats", "FP8ISA", "FP8Sim"], swiftSettings: strict),
     .executableTarget(name: "fp8sim", dependencies: ["FP8SimCLI"], swiftSettings: strict),
 
@@ -32,15 +35,15 @@ let package = Package(
     .executableTarget(name: "FP8FuzzAssembler", dependencies: ["FP8ISA"], swiftSettings: strict),
     .executableTarget(name: "FP8FuzzRun", dependencies: ["FP8ISA", "FP8Sim"], swiftSettings: strict),
     .executableTarget(name: "FP8FuzzDevice", dependencies: ["FP8Sim"], swiftSettings: strict),
-    .executableTarget(name: "FP8FuzzNPY", dependencies: ["FP8Formats", "FP8ISA"], swiftSettings: strict),
+    .executableTarget(name: "FP8FuzzNPY", dependencies: ["FP8Formats", "FP8Data"], swiftSettings: strict),
     .executableTarget(
-      name: "FP8FuzzSafetensors", dependencies: ["FP8Formats", "FP8ISA"], swiftSettings: strict),
+      name: "FP8FuzzSafetensors", dependencies: ["FP8Formats", "FP8Data"], swiftSettings: strict),
 
     // MARK: - Unit test bundles
     .testTarget(
       name: "FP8FormatsTests", dependencies: ["FP8Formats"], exclude: ["Fixtures"], swiftSettings: strict),
     .testTarget(
-      name: "FP8ISATests", dependencies: ["FP8ISA"], exclude: ["FuzzCases"], swiftSettings: strict),
+      name: "FP8ISATests", dependencies: ["FP8Data", "FP8ISA"], exclude: ["FuzzCases"], swiftSettings: strict),
     .testTarget(
       name: "FP8SimTests", dependencies: ["FP8Sim"], exclude: ["FuzzCases"], swiftSettings: strict),
     .testTarget(

@@ -1,3 +1,4 @@
+import FP8Data
 // libFuzzer harness for the `.npy` reader, in memory (no files). Build and run (see
 // docs/performance.md, "Fuzzing"):
 //
@@ -6,7 +7,6 @@
 //
 // Any bytes must give a header whose data the file holds (and whose values decode) or an error.
 import FP8Formats
-import FP8ISA
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzNPY(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

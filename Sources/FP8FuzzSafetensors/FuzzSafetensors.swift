@@ -1,3 +1,4 @@
+import FP8Data
 // libFuzzer harness for the `.safetensors` reader (its JSON header goes through JSONParser), in
 // memory (no files). Build and run (see docs/performance.md, "Fuzzing"):
 //
@@ -7,7 +8,6 @@
 // Any bytes must give tensor "w"'s header, whose data the file holds and whose values decode, or
 // an error.
 import FP8Formats
-import FP8ISA
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSafetensors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -2,6 +2,7 @@ import FP8Formats
 import Foundation
 import Testing
 
+@testable import FP8Data
 @testable import FP8ISA
 
 /// `.npy` and `.safetensors`: headers of files written here, values read back, and a clear error

@@ -2,6 +2,7 @@ import FP8Formats
 import Foundation
 import Testing
 
+@testable import FP8Data
 @testable import FP8ISA
 
 /// Every input the assembler fuzzer saved (and hand-made nasty ones) is replayed: it must give

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import FP8Data
 @testable import FP8ISA
 
 /// The one JSON reader: order kept, duplicates rejected, numbers exact, depth bounded, and

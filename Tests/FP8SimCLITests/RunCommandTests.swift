@@ -1,3 +1,4 @@
+import FP8Data
 import FP8ISA
 import FP8Sim
 import Foundation

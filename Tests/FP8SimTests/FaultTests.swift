@@ -1,3 +1,4 @@
+import FP8Data
 import FP8Formats
 import FP8ISA
 import Foundation
