@@ -33,7 +33,10 @@ let package = Package(
 
     // MARK: - libFuzzer harnesses (build with --sanitize fuzzer -Xswiftc -parse-as-library)
     .executableTarget(name: "FP8FuzzAssembler", dependencies: ["FP8ISA"], swiftSettings: strict),
-    .executableTarget(name: "FP8FuzzRun", dependencies: ["FP8ISA", "FP8Sim"], swiftSettings: strict),
+    .executableTarget(
+      name: "FP8FuzzRun", dependencies: ["FP8ISA", "FP8Sim", "FP8FuzzSupport"], swiftSettings: strict),
+    /// The limits fuzzed programs run under, shared by the harness and the replay test.
+    .target(name: "FP8FuzzSupport", dependencies: ["FP8ISA", "FP8Sim"], swiftSettings: strict),
     .executableTarget(name: "FP8FuzzDevice", dependencies: ["FP8Sim"], swiftSettings: strict),
     .executableTarget(name: "FP8FuzzNPY", dependencies: ["FP8Formats", "FP8Data"], swiftSettings: strict),
     .executableTarget(
@@ -45,7 +48,8 @@ let package = Package(
     .testTarget(
       name: "FP8ISATests", dependencies: ["FP8Data", "FP8ISA"], exclude: ["FuzzCases"], swiftSettings: strict),
     .testTarget(
-      name: "FP8SimTests", dependencies: ["FP8Sim"], exclude: ["FuzzCases"], swiftSettings: strict),
+      name: "FP8SimTests", dependencies: ["FP8Sim", "FP8FuzzSupport"], exclude: ["FuzzCases"],
+      swiftSettings: strict),
     .testTarget(
       name: "FP8SimCLITests", dependencies: ["FP8SimCLI", "fp8sim"], exclude: ["Snapshots", "Hostile"],
       swiftSettings: strict),

@@ -5,6 +5,7 @@
 //
 // Programs run with small limits (10,000 instructions, 2^20 values); any input must finish
 // with a report or a runtime fault.
+import FP8FuzzSupport
 import FP8ISA
 import FP8Sim
 

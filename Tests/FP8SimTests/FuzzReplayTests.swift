@@ -1,3 +1,4 @@
+import FP8FuzzSupport
 import FP8ISA
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import FP8Formats
 import FP8ISA
+import FP8Sim
 import Foundation
 
 /// The measurements of `fp8sim bench`: how fast the simulator itself runs. Build in release mode

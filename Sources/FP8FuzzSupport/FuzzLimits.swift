@@ -1,4 +1,5 @@
 import FP8ISA
+import FP8Sim
 
 /// The limits under which fuzzed programs run, shared by the fuzz harness and the test that
 /// replays its saved inputs.
