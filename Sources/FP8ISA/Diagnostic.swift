@@ -13,13 +13,9 @@ public struct DiagnosticMessage: Sendable, Hashable, CustomStringConvertible {
   public var description: String { text }
 }
 
-/// One error (or note) at a source location.
+/// One error at a source location, with notes (a suggestion, a previous definition). The
+/// assembler has no warnings: what it accepts is meant as written.
 public struct Diagnostic: Sendable, Hashable, Error, CustomStringConvertible {
-  public enum Severity: String, Sendable {
-    case error, warning, note
-  }
-
-  public var severity: Severity
   public var location: SourceLocation
   public var message: DiagnosticMessage
   /// Length of the marked range in characters (at least 1), for the `^~~~` underline.
@@ -27,10 +23,8 @@ public struct Diagnostic: Sendable, Hashable, Error, CustomStringConvertible {
   public var notes: [String]
 
   public init(
-    _ message: DiagnosticMessage, at location: SourceLocation, length: Int = 1, notes: [String] = [],
-    severity: Severity = .error
+    _ message: DiagnosticMessage, at location: SourceLocation, length: Int = 1, notes: [String] = []
   ) {
-    self.severity = severity
     self.message = message
     self.location = location
     self.length = max(1, length)
@@ -38,7 +32,7 @@ public struct Diagnostic: Sendable, Hashable, Error, CustomStringConvertible {
   }
 
   public var description: String {
-    "\(Printable.quoted(location.description)): \(severity.rawValue): \(Printable.quoted(message.text))"
+    "\(Printable.quoted(location.description)): error: \(Printable.quoted(message.text))"
   }
 
   /// `file:line:col: error: message`, then the source line, a caret line and any notes.
@@ -83,7 +77,7 @@ public struct DiagnosticList: Error, Sendable, CustomStringConvertible {
     self.notShown = notShown
   }
 
-  public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count + notShown }
+  public var errorCount: Int { diagnostics.count + notShown }
 
   public var description: String {
     var text = diagnostics.map { $0.rendered(source: source) }.joined()

@@ -17,13 +17,39 @@ extension Machine {
     let load = transfer.direction == .load
     let dst = try resolve(transfer.destination, tile: id)
     let src = try resolve(transfer.source, tile: id)
-    let sramView = load ? dst : src
     let dramView = load ? src : dst
-    let layout = layouts[dramView.tensor]
-    let bytes = dramView.count * layout.elementBytes
+    let access = Access(load ? dst : src)
+    let bytes = dramView.count * layouts[dramView.tensor].elementBytes
     if !options.timingOnly { try spend(dramView.count, weight: WorkCost.dmaElement) }
 
-    // In-flight limit.
+    let dispatchTime = waitForDMASlot(tile: id)
+    let ready = max(dispatchTime, transferReady(access, load: load, tile: id))
+    let lines = try moveLines(dramView, load: load, bytes: bytes)
+    let end = try transferEnd(
+      bytes: bytes, lines: lines, dispatched: dispatchTime, ready: ready, tile: id)
+
+    let transferID = tiles[id].nextDMAID
+    tiles[id].nextDMAID += 1
+    tiles[id].dmaInFlight.append(DMATransfer(id: transferID, end: end))
+    tiles[id].lastDMAEnd = end
+    tiles[id].endTime = max(tiles[id].endTime, end)
+    let pending = PendingAccess(
+      low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma,
+      dmaID: load ? transferID : nil, line: line)
+    if load {
+      tiles[id].hazards[access.tensor].addDMAWrite(pending)
+    } else {
+      tiles[id].hazards[access.tensor].reads.append(pending)
+    }
+    record(id, .dma, Operation.dma(transfer).opcode.mnemonic, start: ready, end: end, line: line)
+    pruneHazards(id, tensor: access.tensor)
+    if !options.timingOnly { try copyValues(from: src, to: dst, tile: id) }
+    issue(id)
+  }
+
+  /// Waits (in the scalar core, a queue stall) while the tile has `dma.maxInFlight` transfers
+  /// unfinished; returns the time the transfer is handed to the DMA engine.
+  func waitForDMASlot(tile id: Int) -> Int64 {
     let now = tiles[id].time
     tiles[id].dmaInFlight.removeAll { $0.end <= now }
     let inFlight = tiles[id].dmaInFlight
@@ -33,24 +59,28 @@ extension Machine {
       tiles[id].time = until
       tiles[id].dmaInFlight.removeAll { $0.end <= until }
     }
-    let dispatchTime = tiles[id].time
+    return tiles[id].time
+  }
 
-    // SRAM hazards: a load waits for earlier reads and writes of its destination; a store waits
-    // for the data it sends to be written (by any unit, earlier DMA loads included).
-    let access = Access(sramView)
-    var ready = dispatchTime
-    if load {
-      ready = max(ready, writeReady(access, tile: id))
-    } else {
-      for w in tiles[id].hazards[access.tensor].writes where w.low < access.high && access.low < w.high {
-        ready = max(ready, w.visible)
-      }
+  /// SRAM hazards: a load waits for earlier reads and writes of its destination; a store waits
+  /// for the data it sends to be written (by any unit, earlier DMA loads included).
+  func transferReady(_ access: Access, load: Bool, tile id: Int) -> Int64 {
+    if load { return writeReady(access, tile: id) }
+    var ready: Int64 = 0
+    for w in tiles[id].hazards[access.tensor].writes where w.low < access.high && access.low < w.high {
+      ready = max(ready, w.visible)
     }
+    return ready
+  }
 
-    // Lines through L2.
-    var fills = 0
-    var writebacks = 0
+  /// Moves the DRAM view's lines through L2 (loads read, stores write-allocate), counting the
+  /// bytes at every boundary; returns the lines filled from DRAM and the dirty lines evicted.
+  func moveLines(_ dramView: ResolvedView, load: Bool, bytes: Int) throws(RuntimeFaultMessage)
+    -> (fills: Int, writebacks: Int)
+  {
+    let layout = layouts[dramView.tensor]
     let lineBytes = device.l2LineBytes
+    var fills = 0
     var evicted: [UInt64] = []
     let lines = lineCount(dramView, layout: layout)
     try spend(lines.contiguous, weight: WorkCost.l2Line)
@@ -66,7 +96,6 @@ extension Machine {
         evicted.append(line)  // no L2: the store goes straight to DRAM
       }
     }
-    writebacks = evicted.count
     var own = traffic.perTensor[dramView.tensor, default: TensorTraffic()]
     if load {
       try add(&traffic.dramToL2, fills * lineBytes)
@@ -80,54 +109,44 @@ extension Machine {
     traffic.perTensor[dramView.tensor] = own
     try writeBack(evicted)
     try add(&compute.sramBytes, bytes)
+    return (fills, evicted.count)
+  }
 
+  /// When a transfer ends: its port, the shared L2 link and (for fills and write-backs) the
+  /// DRAM link, plus latency, never before the tile's previous transfer; counts the DMA unit's
+  /// busy, dependency and bandwidth cycles.
+  func transferEnd(
+    bytes: Int, lines: (fills: Int, writebacks: Int), dispatched: Int64, ready: Int64, tile id: Int
+  ) throws(RuntimeFaultMessage) -> Int64 {
     let t0 = ready + Int64(device.dmaSetupCycles)
     let portStart = max(t0, tiles[id].dmaPortFree)
     let portEnd = portStart + (try Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes))
     tiles[id].dmaPortFree = portEnd
     let linkEnd = try l2Link.reserve(at: t0, bytes: bytes)
-    let dramBytes = (fills + writebacks) * lineBytes
+    let dramBytes = (lines.fills + lines.writebacks) * device.l2LineBytes
     let dramEnd = dramBytes > 0 ? try dramLink.reserve(at: t0, bytes: dramBytes) : t0
-    let latency = Int64(device.l2HitLatency) + (fills > 0 ? Int64(device.dramLatency) : 0)
+    let latency = Int64(device.l2HitLatency) + (lines.fills > 0 ? Int64(device.dramLatency) : 0)
     let end = max(max(portEnd, linkEnd, dramEnd) + latency, tiles[id].lastDMAEnd)
 
     var stats = tiles[id].stats[.dma]!
     stats.busy += portEnd - portStart
-    stats.dependency += ready - dispatchTime
+    stats.dependency += ready - dispatched
     stats.bandwidth += max(0, max(linkEnd, dramEnd) - portEnd)
     tiles[id].stats[.dma] = stats
+    return end
+  }
 
-    let transferID = tiles[id].nextDMAID
-    tiles[id].nextDMAID += 1
-    tiles[id].dmaInFlight.append(DMATransfer(id: transferID, end: end))
-    tiles[id].lastDMAEnd = end
-    tiles[id].endTime = max(tiles[id].endTime, end)
-    if load {
-      tiles[id].hazards[access.tensor].addDMAWrite(
-        PendingAccess(
-          low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: transferID,
-          line: line))
-    } else {
-      tiles[id].hazards[access.tensor].reads.append(
-        PendingAccess(
-          low: access.low, high: access.high, visible: end, sameUnitReady: end, unit: .dma, dmaID: nil,
-          line: line))
+  /// The values of a transfer, chunk by chunk (bounded temporaries); source and destination are
+  /// different tensors.
+  func copyValues(from src: ResolvedView, to dst: ResolvedView, tile id: Int) throws(RuntimeFaultMessage) {
+    let from = try storage(src.tensor, tile: id)
+    let to = try storage(dst.tensor, tile: id)
+    let n = dst.count
+    for lo in stride(from: 0, to: n, by: Machine.chunkElements) {
+      let range = lo..<min(n, lo + Machine.chunkElements)
+      dst.scatter(src.gather(from.main, range: range), range: range, into: &to.main)
+      dst.scatter(src.gather(from.shadow, range: range), range: range, into: &to.shadow)
     }
-    record(id, .dma, Operation.dma(transfer).opcode.mnemonic, start: ready, end: end, line: line)
-    pruneHazards(id, tensor: access.tensor)
-
-    if !options.timingOnly {
-      let from = try storage(src.tensor, tile: id)
-      let to = try storage(dst.tensor, tile: id)
-      // Chunk by chunk (bounded temporaries); source and destination are different tensors.
-      let n = dst.count
-      for lo in stride(from: 0, to: n, by: Machine.chunkElements) {
-        let range = lo..<min(n, lo + Machine.chunkElements)
-        dst.scatter(src.gather(from.main, range: range), range: range, into: &to.main)
-        dst.scatter(src.gather(from.shadow, range: range), range: range, into: &to.shadow)
-      }
-    }
-    issue(id)
   }
 
   /// `dma.wait N`: stall until at most the `keep` most recent transfers are unfinished; every

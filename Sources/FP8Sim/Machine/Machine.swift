@@ -125,7 +125,14 @@ public final class Machine {
 
   /// The storage of tensor `index` as tile `tile` sees it.
   func storage(_ index: Int, tile: Int, location: SourceLocation) throws(RuntimeFault) -> TensorStorage {
-    if layouts[index].isDRAM { return dram[index]! }
+    if layouts[index].isDRAM {
+      // DRAM tensors are allocated when a numeric run starts; only numeric runs read values.
+      guard let s = dram[index] else {
+        throw RuntimeFault(
+          "internal error: '\(layouts[index].decl.name)' has no values in a timing-only run", at: location)
+      }
+      return s
+    }
     if let s = sram[tile][index] { return s }
     let s = try allocate(index, location: location)
     sram[tile][index] = s
