@@ -24,14 +24,14 @@ public protocol Command {
   static var summary: String { get }
   /// The argument synopsis after the command name, e.g. `--format F [VALUES...]`.
   static var synopsis: String { get }
-  static var options: [OptionSpec] { get }
+  static var options: [CommandOption] { get }
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode
 }
 
 extension Command {
   static var helpText: String {
     var text = "usage: fp8sim \(name) \(synopsis)\n\n\(summary)\n"
-    let rows = (options + [OptionSpec("--help", help: "Show this help.")])
+    let rows = (options + [CommandOption("--help", help: "Show this help.")])
     if !rows.isEmpty {
       text += "\noptions:\n"
       let width = rows.map(\.usageText.count).max() ?? 0

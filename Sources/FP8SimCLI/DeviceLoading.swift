@@ -5,7 +5,7 @@ import Foundation
 /// Finding the device a run uses: `--device` (a preset or a JSON file), else the program's
 /// `.device` (a preset, or a file relative to the program), else `teach`.
 enum DeviceLoading {
-  static let deviceOption = OptionSpec(
+  static let deviceOption = CommandOption(
     "--device", value: "D", help: "A preset (teach, h100, ipu) or a device JSON file; overrides .device.")
 
   static func device(for program: Program, option: String?) throws -> DeviceConfig {

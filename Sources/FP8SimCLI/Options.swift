@@ -1,6 +1,7 @@
-/// One command-line option of a subcommand. A table of these drives parsing, `--help` and the
+/// One command-line option of a subcommand (not to be confused with `FP8ISA.OptionSpec`, an
+/// instruction's `key=value` option). A table of these drives parsing, `--help` and the
 /// error messages (the swift-driver `Option` table, without a framework).
-public struct OptionSpec: Sendable {
+public struct CommandOption: Sendable {
   public var name: String
   /// Placeholder for the value (`F`, `B`); `nil` for a flag without a value.
   public var valueName: String?
@@ -37,7 +38,7 @@ public struct ParsedArguments: Sendable {
   /// Parses `arguments` against `specs`. Anything starting with `--` is an option (`--name value`
   /// or `--name=value`); a lone `--` ends options. Arguments starting with a single `-` are
   /// positionals, so negative numbers such as `-0` or `-inf` need no quoting.
-  public static func parse(_ arguments: [String], specs: [OptionSpec]) throws(UsageError)
+  public static func parse(_ arguments: [String], specs: [CommandOption]) throws(UsageError)
     -> ParsedArguments
   {
     var parsed = ParsedArguments()

@@ -4,7 +4,7 @@ import Foundation
 /// Reading and assembling a program file, shared by `check`, `run` and `compare`.
 enum ProgramLoading {
   /// The `--set NAME=VALUE` option, shared by every command that assembles programs.
-  static let setOption = OptionSpec(
+  static let setOption = CommandOption(
     "--set", value: "NAME=VALUE", repeatable: true,
     help: "Override a .param value (a constant expression); may be repeated.")
 

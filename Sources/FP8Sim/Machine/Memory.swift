@@ -132,9 +132,6 @@ struct ResolvedView {
     tensor == other.tensor && low < other.high && other.low < high
   }
 
-  /// Number of innermost runs (rows).
-  var runCount: Int { shape.count <= 1 ? 1 : count / shape[shape.count - 1] }
-
   func gather(_ source: [Float]) -> [Float] { gather(source, range: 0..<count) }
 
   func scatter(_ values: [Float], into target: inout [Float]) {

@@ -6,8 +6,8 @@ enum BenchCommand: Command {
   static let summary =
     "Measure the simulator: mma emulation MAC/s per accumulator, instructions/s, timing-only GEMM."
   static let synopsis = "[--quick]"
-  static let options: [OptionSpec] = [
-    OptionSpec("--quick", help: "Small sizes (seconds); the figures are then not representative.")
+  static let options: [CommandOption] = [
+    CommandOption("--quick", help: "Small sizes (seconds); the figures are then not representative.")
   ]
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {

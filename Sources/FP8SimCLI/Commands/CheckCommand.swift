@@ -6,12 +6,12 @@ enum CheckCommand: Command {
   static let name = "check"
   static let summary = "Assemble a program and report its errors (or a summary)."
   static let synopsis = "PROGRAM.isa [--set NAME=VALUE]... [--device D] [--print]"
-  static let options: [OptionSpec] = [
+  static let options: [CommandOption] = [
     ProgramLoading.setOption,
-    OptionSpec(
+    CommandOption(
       "--device", value: "D",
       help: "Also check the program against a device (a preset or a JSON file): that its sram tensors fit."),
-    OptionSpec("--print", help: "Print the program in canonical form instead of a summary."),
+    CommandOption("--print", help: "Print the program in canonical form instead of a summary."),
   ]
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {

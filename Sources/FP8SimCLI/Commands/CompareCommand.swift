@@ -9,16 +9,16 @@ enum CompareCommand: Command {
   static let summary = "Run programs side by side: cycles, stalls, bytes per level, energy, output error."
   static let synopsis =
     "A.isa [B.isa ...] [--device D] [--set NAME=VALUE]... [--sweep NAME=LIST] [--format text|json] [--timing-only]"
-  static let options: [OptionSpec] =
+  static let options: [CommandOption] =
     [
       DeviceLoading.deviceOption,
       ProgramLoading.setOption,
-      OptionSpec(
+      CommandOption(
         "--sweep", value: "NAME=LIST",
         help: "Run every program once per value: LIST is A..B (integers) or v1,v2,..."),
-      OptionSpec(
+      CommandOption(
         "--format", value: "F", help: "text (default) or json: {\"schema\", \"runs\": [report, ...]}."),
-      OptionSpec("--timing-only", help: RunCommand.timingOnlyHelp + " No output error figures."),
+      CommandOption("--timing-only", help: RunCommand.timingOnlyHelp + " No output error figures."),
     ] + RunCommand.limitOptions
 
   /// A run's label and report.

@@ -5,10 +5,10 @@ enum DevicesCommand: Command {
   static let name = "devices"
   static let summary = "List the device presets, or print one as a device file (--dump NAME)."
   static let synopsis = "[--dump NAME|FILE] [--fields]"
-  static let options: [OptionSpec] = [
-    OptionSpec(
+  static let options: [CommandOption] = [
+    CommandOption(
       "--dump", value: "NAME", help: "Print a preset (or a device file, resolved) as commented JSON5."),
-    OptionSpec("--fields", help: "Print the field reference (Markdown) of device files."),
+    CommandOption("--fields", help: "Print the field reference (Markdown) of device files."),
   ]
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {

@@ -6,7 +6,7 @@ enum FormatsCommand: Command {
   static let name = "formats"
   static let summary = "Print the number formats: widths, bias, range and special encodings."
   static let synopsis = ""
-  static let options: [OptionSpec] = []
+  static let options: [CommandOption] = []
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     try arguments.expectNoPositionals()

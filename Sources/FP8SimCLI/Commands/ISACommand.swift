@@ -5,7 +5,7 @@ enum ISACommand: Command {
   static let name = "isa"
   static let summary = "Print the ISA reference (the Markdown of isa/ISA.md)."
   static let synopsis = ""
-  static let options: [OptionSpec] = []
+  static let options: [CommandOption] = []
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     try arguments.expectNoPositionals()

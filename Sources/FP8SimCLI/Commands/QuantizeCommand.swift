@@ -7,18 +7,18 @@ enum QuantizeCommand: Command {
   static let summary = "Quantise numbers to a format with a scaling bias; print code and value."
   static let synopsis =
     "--format F [--scale-bias B] [--rounding R] [--seed S] [--overflow O] [VALUES...]"
-  static let options: [OptionSpec] = [
-    OptionSpec(
+  static let options: [CommandOption] = [
+    CommandOption(
       "--format", value: "F",
       help: "Target format: " + FloatFormat.all.map(\.name).joined(separator: ", ")
         + " (or an ml_dtypes alias)."),
-    OptionSpec(
+    CommandOption(
       "--scale-bias", value: "B",
       help: "Scaling bias: code = cast(x * 2^B), value = decode(code) * 2^-B (default 0)."),
-    OptionSpec(
+    CommandOption(
       "--rounding", value: "R", help: "nearest-even (default), toward-zero or stochastic."),
-    OptionSpec("--seed", value: "S", help: "Seed for stochastic rounding (default 0)."),
-    OptionSpec("--overflow", value: "O", help: "nonfinite (default) or saturate."),
+    CommandOption("--seed", value: "S", help: "Seed for stochastic rounding (default 0)."),
+    CommandOption("--overflow", value: "O", help: "nonfinite (default) or saturate."),
   ]
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {

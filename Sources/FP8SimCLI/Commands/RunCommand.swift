@@ -8,18 +8,19 @@ enum RunCommand: Command {
   static let summary = "Run a program on a device; report cycles, traffic, energy and output error."
   static let synopsis =
     "PROGRAM.isa [--device D] [--set NAME=VALUE]... [--format text|json] [--trace FILE] [--timing-only] [--dump DIR]"
-  static let options: [OptionSpec] =
+  static let options: [CommandOption] =
     [
       DeviceLoading.deviceOption,
       ProgramLoading.setOption,
-      OptionSpec(
+      CommandOption(
         "--format", value: "F", help: "Report format: text (default) or json (schema in docs/report.md)."),
-      OptionSpec("--trace", value: "FILE", help: "Write a Chrome trace (open in Perfetto) of unit activity."),
-      OptionSpec(
+      CommandOption(
+        "--trace", value: "FILE", help: "Write a Chrome trace (open in Perfetto) of unit activity."),
+      CommandOption(
         "--trace-limit", value: "N",
         help: "Most events in the trace (default 1000000, at most 16777216; about 48 bytes each)."),
-      OptionSpec("--timing-only", help: RunCommand.timingOnlyHelp),
-      OptionSpec(
+      CommandOption("--timing-only", help: RunCommand.timingOnlyHelp),
+      CommandOption(
         "--dump", value: "DIR",
         help:
           "Write each output to DIR as NAME.npy (device values, f32), NAME.ref.npy (FP32 shadow) and, for 8- and 16-bit types, NAME.codes.npy (raw codes)."
@@ -31,10 +32,10 @@ enum RunCommand: Command {
 
   /// The run limits, shared with `compare` (docs/performance.md explains the defaults).
   static let limitOptions = [
-    OptionSpec(
+    CommandOption(
       "--max-instructions", value: "N",
       help: "Fault after N executed instructions, all tiles (default 16777216 = 2^24: seconds)."),
-    OptionSpec(
+    CommandOption(
       "--max-work", value: "N",
       help: "Fault after N work units: MACs, vector and DMA elements, L2 lines, weighted (default 2^34)."),
   ]
