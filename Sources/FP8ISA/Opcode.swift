@@ -26,52 +26,52 @@ public enum Opcode: String, Sendable, CaseIterable {
     // MARK: Scalar
     case .nop:
       return OpcodeSpec(
-        "nop", unit: .scalar, summary: "Do nothing.",
+        "nop", family: .nop, summary: "Do nothing.",
         semantics: "Occupies the scalar core for one cycle.")
     case .mov:
       return OpcodeSpec(
-        "mov", unit: .scalar, operands: [.init("rD", .intDest), .init("iS", .intSource)],
+        "mov", family: .move, operands: [.init("rD", .intDest), .init("iS", .intSource)],
         summary: "rD = iS.", semantics: "Copies an integer value into `rD`.")
-    case .add: return Opcode.integerBinary("add", "rD = iA + iB.")
-    case .sub: return Opcode.integerBinary("sub", "rD = iA − iB.")
-    case .mul: return Opcode.integerBinary("mul", "rD = iA × iB.")
+    case .add: return Opcode.integerBinary("add", .add, "rD = iA + iB.")
+    case .sub: return Opcode.integerBinary("sub", .sub, "rD = iA − iB.")
+    case .mul: return Opcode.integerBinary("mul", .mul, "rD = iA × iB.")
     case .div:
       return Opcode.integerBinary(
-        "div", "rD = iA / iB, truncated toward zero.", more: "Faults when iB = 0.")
+        "div", .div, "rD = iA / iB, truncated toward zero.", more: "Faults when iB = 0.")
     case .rem:
       return Opcode.integerBinary(
-        "rem", "rD = iA mod iB, with the sign of iA.", more: "Faults when iB = 0.")
-    case .min: return Opcode.integerBinary("min", "rD = min(iA, iB).")
-    case .max: return Opcode.integerBinary("max", "rD = max(iA, iB).")
+        "rem", .rem, "rD = iA mod iB, with the sign of iA.", more: "Faults when iB = 0.")
+    case .min: return Opcode.integerBinary("min", .min, "rD = min(iA, iB).")
+    case .max: return Opcode.integerBinary("max", .max, "rD = max(iA, iB).")
     case .fmov:
       return OpcodeSpec(
-        "fmov", unit: .scalar, operands: [.init("fD", .floatDest), .init("fS", .floatSource)],
+        "fmov", family: .floatMove, operands: [.init("fD", .floatDest), .init("fS", .floatSource)],
         summary: "fD = fS.",
         semantics: "Copies a float value (a register or a constant) into `fD`.")
-    case .fadd: return Opcode.floatBinary("fadd", "fD = fA + fB.")
-    case .fmul: return Opcode.floatBinary("fmul", "fD = fA × fB.")
+    case .fadd: return Opcode.floatBinary("fadd", .add, "fD = fA + fB.")
+    case .fmul: return Opcode.floatBinary("fmul", .mul, "fD = fA × fB.")
     case .fmax:
       return Opcode.floatBinary(
-        "fmax", "fD = max(fA, fB).",
+        "fmax", .max, "fD = max(fA, fB).",
         more: "NaN if either is NaN. Keeps an amax history for delayed scaling.")
-    case .fmin: return Opcode.floatBinary("fmin", "fD = min(fA, fB).", more: "NaN if either is NaN.")
+    case .fmin: return Opcode.floatBinary("fmin", .min, "fD = min(fA, fB).", more: "NaN if either is NaN.")
     case .jmp:
       return OpcodeSpec(
-        "jmp", unit: .scalar, operands: [.init("LABEL", .label)], summary: "Jump to LABEL.",
+        "jmp", family: .jump, operands: [.init("LABEL", .label)], summary: "Jump to LABEL.",
         semantics: "Continues at the instruction after `LABEL:`.")
-    case .beq: return Opcode.branch("beq", "iA = iB")
-    case .bne: return Opcode.branch("bne", "iA ≠ iB")
-    case .blt: return Opcode.branch("blt", "iA < iB")
-    case .bge: return Opcode.branch("bge", "iA ≥ iB")
+    case .beq: return Opcode.branch("beq", .equal, "iA = iB")
+    case .bne: return Opcode.branch("bne", .notEqual, "iA ≠ iB")
+    case .blt: return Opcode.branch("blt", .less, "iA < iB")
+    case .bge: return Opcode.branch("bge", .greaterOrEqual, "iA ≥ iB")
     case .halt:
       return OpcodeSpec(
-        "halt", unit: .scalar, summary: "Stop this tile.",
+        "halt", family: .halt, summary: "Stop this tile.",
         semantics:
           "This tile stops issuing. Its units finish what they started; the run ends when every"
           + " tile has halted (falling off the end of the program halts too).")
     case .bias:
       return OpcodeSpec(
-        "bias", unit: .scalar,
+        "bias", family: .bias,
         operands: [.init("rD", .intDest), .init("fS", .floatSource), .init("TYPE", .dtype)],
         options: [
           OptionSpec(
@@ -90,7 +90,7 @@ public enum Opcode: String, Sendable, CaseIterable {
     // MARK: DMA
     case .dmaLoad:
       return OpcodeSpec(
-        "dma.load", unit: .dma, operands: [.init("DST", .view), .init("SRC", .view)],
+        "dma.load", family: .transfer(.load), operands: [.init("DST", .view), .init("SRC", .view)],
         summary: "Copy a DRAM view into an SRAM view (asynchronous).",
         semantics:
           "`DST` (in `sram`) ← `SRC` (in `dram`); same shape and element type. The DMA engine"
@@ -99,7 +99,7 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " `dma.wait` that covers this transfer is a runtime fault.")
     case .dmaStore:
       return OpcodeSpec(
-        "dma.store", unit: .dma, operands: [.init("DST", .view), .init("SRC", .view)],
+        "dma.store", family: .transfer(.store), operands: [.init("DST", .view), .init("SRC", .view)],
         summary: "Copy an SRAM view to a DRAM view (asynchronous).",
         semantics:
           "`DST` (in `dram`) ← `SRC` (in `sram`); same shape and element type. Lines are written"
@@ -107,7 +107,7 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " run ends. The transfer starts once earlier vector/tensor writes of `SRC` are done.")
     case .dmaWait:
       return OpcodeSpec(
-        "dma.wait", unit: .dma, operands: [.init("N", .optionalCount)],
+        "dma.wait", family: .dmaWait, operands: [.init("N", .optionalCount)],
         summary: "Wait until at most N of this tile's DMA transfers are in flight.",
         semantics:
           "The scalar core stalls until no more than `N` (default 0) of this tile's `dma.load`/"
@@ -116,18 +116,18 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " (double buffering).")
 
     // MARK: Vector
-    case .vadd: return Opcode.vectorBinary("vadd", "x = a + b")
-    case .vsub: return Opcode.vectorBinary("vsub", "x = a − b")
-    case .vmul: return Opcode.vectorBinary("vmul", "x = a × b")
-    case .vmax: return Opcode.vectorBinary("vmax", "x = max(a, b) (NaN if either is NaN)")
+    case .vadd: return Opcode.vectorBinary("vadd", .add, "x = a + b")
+    case .vsub: return Opcode.vectorBinary("vsub", .sub, "x = a − b")
+    case .vmul: return Opcode.vectorBinary("vmul", .mul, "x = a × b")
+    case .vmax: return Opcode.vectorBinary("vmax", .max, "x = max(a, b) (NaN if either is NaN)")
     case .vfill:
       return OpcodeSpec(
-        "vfill", unit: .vector, operands: [.init("D", .view), .init("fS", .floatSource)],
+        "vfill", family: .fill, operands: [.init("D", .view), .init("fS", .floatSource)],
         options: Opcode.outputOptions, summary: "Fill D with a value.",
         semantics: "For every element, `x = fS`, stored as described under *Output options*.")
     case .cast:
       return OpcodeSpec(
-        "cast", unit: .vector, operands: [.init("D", .view), .init("A", .view)],
+        "cast", family: .cast, operands: [.init("D", .view), .init("A", .view)],
         options: Opcode.outputOptions,
         summary: "Convert A to D's type with a scaling bias (FP8 quantisation).",
         semantics:
@@ -135,20 +135,20 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " paper's `cast(scale(v, b))`: FP8 quantisation with `bias = b`, or unscaling a matmul"
           + " result with `bias = −(b_a + b_b)`, or loss scaling. With `amax=fD` it also produces"
           + " the amax of its input in the same pass (delayed scaling's on-the-fly amax).")
-    case .relu: return Opcode.vectorUnary("relu", "x = max(a, 0)")
+    case .relu: return Opcode.vectorUnary("relu", .relu, "x = max(a, 0)")
     case .gelu:
-      return Opcode.vectorUnary("gelu", "x = a · Φ(a) = 0.5·a·(1 + erf(a/√2)) (exact GELU)")
-    case .exp: return Opcode.vectorUnary("exp", "x = e^a")
+      return Opcode.vectorUnary("gelu", .gelu, "x = a · Φ(a) = 0.5·a·(1 + erf(a/√2)) (exact GELU)")
+    case .exp: return Opcode.vectorUnary("exp", .exp, "x = e^a")
     case .softmax:
       return OpcodeSpec(
-        "softmax", unit: .vector, operands: [.init("D", .view), .init("A", .view)],
+        "softmax", family: .softmax, operands: [.init("D", .view), .init("A", .view)],
         options: Opcode.outputOptions, summary: "Row-wise softmax over the last dimension.",
         semantics:
           "For each row: `m = max(a)`, `x_j = e^(a_j − m) / Σ_k e^(a_k − m)` (f64), stored as"
           + " described under *Output options*.")
     case .layernorm:
       return OpcodeSpec(
-        "layernorm", unit: .vector, operands: [.init("D", .view), .init("A", .view)],
+        "layernorm", family: .layernorm, operands: [.init("D", .view), .init("A", .view)],
         options: [
           OptionSpec("gamma", .view, "Scale, shape [n] or [1, n]; absent means 1."),
           OptionSpec("beta", .view, "Shift, shape [n] or [1, n]; absent means 0."),
@@ -160,14 +160,14 @@ public enum Opcode: String, Sendable, CaseIterable {
           "For each row of n elements: `μ = Σa/n`, `σ² = Σ(a − μ)²/n`,"
           + " `x_j = (a_j − μ)/√(σ² + eps) · γ_j + β_j` (f64), stored as described under"
           + " *Output options*.")
-    case .amax: return Opcode.reduction("amax", "max |a| over every element of A")
-    case .rmax: return Opcode.reduction("rmax", "max a over every element of A")
-    case .rsum: return Opcode.reduction("rsum", "Σ a over every element of A (f64, in order)")
+    case .amax: return Opcode.reduction("amax", .amax, "max |a| over every element of A")
+    case .rmax: return Opcode.reduction("rmax", .max, "max a over every element of A")
+    case .rsum: return Opcode.reduction("rsum", .sum, "Σ a over every element of A (f64, in order)")
 
     // MARK: Tensor
     case .mma:
       return OpcodeSpec(
-        "mma", unit: .tensor, operands: [.init("D", .view), .init("A", .view), .init("B", .view)],
+        "mma", family: .mma, operands: [.init("D", .view), .init("A", .view), .init("B", .view)],
         options: [
           OptionSpec(
             "acc", .choice([MatrixMultiply.autoAccumulator] + Accumulator.allCases.map(\.rawValue)),
@@ -209,16 +209,16 @@ public enum Opcode: String, Sendable, CaseIterable {
     // MARK: Sync
     case .barrier:
       return OpcodeSpec(
-        "barrier", unit: .sync, summary: "Wait for every tile.",
+        "barrier", family: .barrier, summary: "Wait for every tile.",
         semantics:
           "A tile arrives once its own vector, tensor and DMA work has finished; all tiles leave"
           + " together, `barrier` cycles after the last arrival. Every tile must reach the same"
           + " barrier: the run faults when a tile waits at another barrier or all-reduce, or has"
           + " halted (halted tiles are not excused: a tile with no work still takes part).")
     case .allreduceMax:
-      return Opcode.allReduce("allreduce.max", "maximum", detail: "NaN if any is NaN")
+      return Opcode.allReduce("allreduce.max", .max, "maximum", detail: "NaN if any is NaN")
     case .allreduceSum:
-      return Opcode.allReduce("allreduce.sum", "sum", detail: "added in tile order, f64")
+      return Opcode.allReduce("allreduce.sum", .sum, "sum", detail: "added in tile order, f64")
     }
   }
 
@@ -226,13 +226,17 @@ public enum Opcode: String, Sendable, CaseIterable {
   public static let byMnemonic: [String: Opcode] = Dictionary(
     uniqueKeysWithValues: allCases.map { ($0.spec.mnemonic, $0) })
 
-  /// `spec.unit` and `spec.mnemonic` without building the spec (for the simulator's hot loop).
+  /// `spec.unit`, `spec.mnemonic` and `spec.family` without building the spec (for the
+  /// simulator's hot loop).
   private static let units: [Opcode: UnitKind] = Dictionary(
     uniqueKeysWithValues: allCases.map { ($0, $0.spec.unit) })
   private static let mnemonics: [Opcode: String] = Dictionary(
     uniqueKeysWithValues: allCases.map { ($0, $0.spec.mnemonic) })
-  public var unit: UnitKind { Opcode.units[self]! }
-  public var mnemonic: String { Opcode.mnemonics[self]! }
+  /// The opcode of each family member (one-to-one: `OpcodeTableTests` checks it).
+  static let byFamily: [Family: Opcode] = Dictionary(
+    uniqueKeysWithValues: allCases.map { ($0.spec.family, $0) })
+  public var unit: UnitKind { Opcode.units[self] ?? spec.unit }
+  public var mnemonic: String { Opcode.mnemonics[self] ?? spec.mnemonic }
 
   // MARK: - Row builders for families of instructions
 
@@ -251,34 +255,38 @@ public enum Opcode: String, Sendable, CaseIterable {
     OptionSpec("amax", .floatDest, "Also write max |x| of the unscaled results (NaN if any is NaN)."),
   ]
 
-  static func integerBinary(_ mnemonic: String, _ summary: String, more: String = "") -> OpcodeSpec {
+  static func integerBinary(_ mnemonic: String, _ op: IntegerOperator, _ summary: String, more: String = "")
+    -> OpcodeSpec
+  {
     OpcodeSpec(
-      mnemonic, unit: .scalar,
+      mnemonic, family: .integer(op),
       operands: [.init("rD", .intDest), .init("iA", .intSource), .init("iB", .intSource)],
       summary: summary,
       semantics: [summary, more, "64-bit signed; overflow faults."].filter { !$0.isEmpty }
         .joined(separator: " "))
   }
 
-  static func floatBinary(_ mnemonic: String, _ summary: String, more: String = "") -> OpcodeSpec {
+  static func floatBinary(_ mnemonic: String, _ op: FloatOperator, _ summary: String, more: String = "")
+    -> OpcodeSpec
+  {
     OpcodeSpec(
-      mnemonic, unit: .scalar,
+      mnemonic, family: .float(op),
       operands: [.init("fD", .floatDest), .init("fA", .floatSource), .init("fB", .floatSource)],
       summary: summary,
       semantics: [summary, more, "f64 arithmetic."].filter { !$0.isEmpty }.joined(separator: " "))
   }
 
-  static func branch(_ mnemonic: String, _ condition: String) -> OpcodeSpec {
+  static func branch(_ mnemonic: String, _ c: Condition, _ condition: String) -> OpcodeSpec {
     OpcodeSpec(
-      mnemonic, unit: .scalar,
+      mnemonic, family: .branch(c),
       operands: [.init("iA", .intSource), .init("iB", .intSource), .init("LABEL", .label)],
       summary: "Jump to LABEL if \(condition).",
       semantics: "Continues at `LABEL` when \(condition), otherwise at the next instruction.")
   }
 
-  static func vectorBinary(_ mnemonic: String, _ formula: String) -> OpcodeSpec {
+  static func vectorBinary(_ mnemonic: String, _ f: BinaryFunction, _ formula: String) -> OpcodeSpec {
     OpcodeSpec(
-      mnemonic, unit: .vector,
+      mnemonic, family: .binary(f),
       operands: [.init("D", .view), .init("A", .view), .init("B", .viewOrFloat)],
       options: outputOptions, summary: "Elementwise \(formula).",
       semantics:
@@ -287,26 +295,28 @@ public enum Opcode: String, Sendable, CaseIterable {
         + " value.")
   }
 
-  static func vectorUnary(_ mnemonic: String, _ formula: String) -> OpcodeSpec {
+  static func vectorUnary(_ mnemonic: String, _ f: UnaryFunction, _ formula: String) -> OpcodeSpec {
     OpcodeSpec(
-      mnemonic, unit: .vector, operands: [.init("D", .view), .init("A", .view)],
+      mnemonic, family: .unary(f), operands: [.init("D", .view), .init("A", .view)],
       options: outputOptions, summary: "Elementwise \(formula).",
       semantics:
         "For every element, `\(formula)` in f64, stored as described under *Output options*.")
   }
 
-  static func reduction(_ mnemonic: String, _ what: String) -> OpcodeSpec {
+  static func reduction(_ mnemonic: String, _ r: Reduction, _ what: String) -> OpcodeSpec {
     OpcodeSpec(
-      mnemonic, unit: .vector, operands: [.init("fD", .floatDest), .init("A", .view)],
+      mnemonic, family: .reduction(r), operands: [.init("fD", .floatDest), .init("A", .view)],
       summary: "fD = \(what).",
       semantics:
         "Reads every element of `A` once and writes \(what) to `fD` (NaN if any element is"
         + " NaN). An instruction that reads `fD` waits for it.")
   }
 
-  static func allReduce(_ mnemonic: String, _ what: String, detail: String) -> OpcodeSpec {
+  static func allReduce(_ mnemonic: String, _ c: AllReduce.Combine, _ what: String, detail: String)
+    -> OpcodeSpec
+  {
     OpcodeSpec(
-      mnemonic, unit: .sync, operands: [.init("fD", .floatDest), .init("fS", .floatSource)],
+      mnemonic, family: .allReduce(c), operands: [.init("fD", .floatDest), .init("fS", .floatSource)],
       options: [
         OptionSpec(
           "async", .flag,

@@ -100,7 +100,8 @@ public struct OptionSpec: Sendable {
 /// One row of the ISA table.
 public struct OpcodeSpec: Sendable {
   public var mnemonic: String
-  public var unit: UnitKind
+  /// The typed operation the instruction lowers to (and so the unit that runs it).
+  public var family: Family
   public var operands: [OperandSpec]
   public var options: [OptionSpec]
   /// One line, for tables.
@@ -109,16 +110,19 @@ public struct OpcodeSpec: Sendable {
   public var semantics: String
 
   public init(
-    _ mnemonic: String, unit: UnitKind, operands: [OperandSpec] = [], options: [OptionSpec] = [],
+    _ mnemonic: String, family: Family, operands: [OperandSpec] = [], options: [OptionSpec] = [],
     summary: String, semantics: String
   ) {
     self.mnemonic = mnemonic
-    self.unit = unit
+    self.family = family
     self.operands = operands
     self.options = options
     self.summary = summary
     self.semantics = semantics
   }
+
+  /// The unit that runs the instruction.
+  public var unit: UnitKind { family.unit }
 
   /// `mma D, A, B [acc=...] ...`
   public var signature: String {

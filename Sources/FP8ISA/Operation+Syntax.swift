@@ -27,53 +27,35 @@ extension Operation {
   /// `Opcode.spec`.
   public init(lowering syntax: InstructionSyntax) throws(LoweringError) {
     let r = SyntaxReader(syntax)
-    switch syntax.opcode {
+    switch r.spec.family {
     case .nop: self = .nop
     case .halt: self = .halt
-    case .mov: self = .move(dest: try r.intRegister(0), source: try r.int(1))
-    case .add: self = try Operation.integer(.add, r)
-    case .sub: self = try Operation.integer(.sub, r)
-    case .mul: self = try Operation.integer(.mul, r)
-    case .div: self = try Operation.integer(.div, r)
-    case .rem: self = try Operation.integer(.rem, r)
-    case .min: self = try Operation.integer(.min, r)
-    case .max: self = try Operation.integer(.max, r)
-    case .fmov: self = .floatMove(dest: try r.floatRegister(0), source: try r.float(1))
-    case .fadd: self = try Operation.float(.add, r)
-    case .fmul: self = try Operation.float(.mul, r)
-    case .fmax: self = try Operation.float(.max, r)
-    case .fmin: self = try Operation.float(.min, r)
-    case .jmp: self = .jump(try r.label(0))
-    case .beq: self = try Operation.branch(.equal, r)
-    case .bne: self = try Operation.branch(.notEqual, r)
-    case .blt: self = try Operation.branch(.less, r)
-    case .bge: self = try Operation.branch(.greaterOrEqual, r)
+    case .move: self = .move(dest: try r.intRegister(0), source: try r.int(1))
+    case .integer(let op): self = .integer(op, dest: try r.intRegister(0), a: try r.int(1), b: try r.int(2))
+    case .floatMove: self = .floatMove(dest: try r.floatRegister(0), source: try r.float(1))
+    case .float(let op): self = .float(op, dest: try r.floatRegister(0), a: try r.float(1), b: try r.float(2))
+    case .jump: self = .jump(try r.label(0))
+    case .branch(let c): self = .branch(c, a: try r.int(0), b: try r.int(1), target: try r.label(2))
     case .bias:
       self = .bias(
         BiasRule(
           dest: try r.intRegister(0), amax: try r.float(1), format: try r.dtype(2),
           margin: try r.intConstant("margin"), min: try r.intConstant("min"), max: try r.intConstant("max")))
-    case .dmaLoad: self = .dma(Transfer(.load, destination: try r.view(0), source: try r.view(1)))
-    case .dmaStore: self = .dma(Transfer(.store, destination: try r.view(0), source: try r.view(1)))
+    case .transfer(let direction):
+      self = .dma(Transfer(direction, destination: try r.view(0), source: try r.view(1)))
     case .dmaWait: self = .dmaWait(keep: try r.count(0))
-    case .vadd: self = try Operation.binary(.add, r)
-    case .vsub: self = try Operation.binary(.sub, r)
-    case .vmul: self = try Operation.binary(.mul, r)
-    case .vmax: self = try Operation.binary(.max, r)
-    case .relu: self = try Operation.vector(.unary(.relu, a: try r.view(1)), r)
-    case .gelu: self = try Operation.vector(.unary(.gelu, a: try r.view(1)), r)
-    case .exp: self = try Operation.vector(.unary(.exp, a: try r.view(1)), r)
+    case .binary(let f): self = try Operation.vector(.binary(f, a: try r.view(1), b: try r.viewOrFloat(2)), r)
+    case .unary(let f): self = try Operation.vector(.unary(f, a: try r.view(1)), r)
     case .cast: self = try Operation.vector(.cast(try r.view(1)), r)
-    case .vfill: self = try Operation.vector(.fill(try r.float(1)), r)
+    case .fill: self = try Operation.vector(.fill(try r.float(1)), r)
     case .softmax: self = try Operation.vector(.softmax(try r.view(1)), r)
     case .layernorm:
       self = try Operation.vector(
         .layernorm(
           try r.view(1), gamma: try r.optionalView("gamma"), beta: try r.optionalView("beta"),
           eps: try r.floatConstant("eps")), r)
-    case .amax: self = .reduction(.amax, dest: try r.floatRegister(0), source: try r.view(1))
-    case .rmax: self = .reduction(.max, dest: try r.floatRegister(0), source: try r.view(1))
-    case .rsum: self = .reduction(.sum, dest: try r.floatRegister(0), source: try r.view(1))
+    case .reduction(let reduction):
+      self = .reduction(reduction, dest: try r.floatRegister(0), source: try r.view(1))
     case .mma:
       let acc = try r.choice("acc")
       self = .mma(
@@ -83,26 +65,10 @@ extension Operation {
           transposeA: try r.flag("ta"), transposeB: try r.flag("tb"), clear: try r.flag("clear"),
           amax: try r.optionalFloatRegister("amax")))
     case .barrier: self = .barrier
-    case .allreduceMax: self = try Operation.allReduce(.max, r)
-    case .allreduceSum: self = try Operation.allReduce(.sum, r)
+    case .allReduce(let c):
+      self = .allReduce(
+        AllReduce(c, dest: try r.floatRegister(0), source: try r.float(1), async: try r.flag("async")))
     }
-  }
-
-  private static func integer(_ op: IntegerOperator, _ r: SyntaxReader) throws(LoweringError) -> Operation {
-    .integer(op, dest: try r.intRegister(0), a: try r.int(1), b: try r.int(2))
-  }
-
-  private static func float(_ op: FloatOperator, _ r: SyntaxReader) throws(LoweringError) -> Operation {
-    .float(op, dest: try r.floatRegister(0), a: try r.float(1), b: try r.float(2))
-  }
-
-  private static func branch(_ c: Condition, _ r: SyntaxReader) throws(LoweringError) -> Operation {
-    .branch(c, a: try r.int(0), b: try r.int(1), target: try r.label(2))
-  }
-
-  private static func binary(_ f: BinaryFunction, _ r: SyntaxReader) throws(LoweringError) -> Operation {
-    let b: VectorOperand = try r.viewOrFloat(2)
-    return try vector(.binary(f, a: try r.view(1), b: b), r)
   }
 
   private static func vector(_ kind: VectorOperation.Kind, _ r: SyntaxReader) throws(LoweringError)
@@ -115,10 +81,6 @@ extension Operation {
     return .vector(VectorOperation(kind, destination: try r.view(0), output: output))
   }
 
-  private static func allReduce(_ c: AllReduce.Combine, _ r: SyntaxReader) throws(LoweringError) -> Operation
-  {
-    .allReduce(AllReduce(c, dest: try r.floatRegister(0), source: try r.float(1), async: try r.flag("async")))
-  }
 }
 
 /// Reads operands and options of one instruction by kind; absent options take the table's

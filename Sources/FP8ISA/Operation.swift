@@ -272,73 +272,69 @@ public struct AllReduce: Sendable, Hashable {
   }
 }
 
-// MARK: - Opcode of an operation
+// MARK: - Families
+
+/// Which typed operation an instruction lowers to: declared by its row of the opcode table
+/// (`OpcodeSpec.family`), one-to-one with opcodes.
+public enum Family: Sendable, Hashable {
+  case nop, halt, move, floatMove, jump, bias, dmaWait, cast, fill, softmax, layernorm, mma, barrier
+  case integer(IntegerOperator)
+  case float(FloatOperator)
+  case branch(Condition)
+  case transfer(Transfer.Direction)
+  case binary(BinaryFunction)
+  case unary(UnaryFunction)
+  case reduction(Reduction)
+  case allReduce(AllReduce.Combine)
+
+  /// The unit that runs the family's instructions.
+  public var unit: UnitKind {
+    switch self {
+    case .nop, .halt, .move, .floatMove, .jump, .bias, .integer, .float, .branch: return .scalar
+    case .transfer, .dmaWait: return .dma
+    case .cast, .fill, .softmax, .layernorm, .binary, .unary, .reduction: return .vector
+    case .mma: return .tensor
+    case .barrier, .allReduce: return .sync
+    }
+  }
+}
 
 extension Operation {
-  /// The instruction that writes this operation.
-  public var opcode: Opcode {
+  /// The family of the operation (its opcode, through the table).
+  public var family: Family {
     switch self {
     case .nop: return .nop
     case .halt: return .halt
-    case .move: return .mov
-    case .integer(let op, _, _, _):
-      switch op {
-      case .add: return .add
-      case .sub: return .sub
-      case .mul: return .mul
-      case .div: return .div
-      case .rem: return .rem
-      case .min: return .min
-      case .max: return .max
-      }
-    case .floatMove: return .fmov
-    case .float(let op, _, _, _):
-      switch op {
-      case .add: return .fadd
-      case .mul: return .fmul
-      case .max: return .fmax
-      case .min: return .fmin
-      }
-    case .jump: return .jmp
-    case .branch(let condition, _, _, _):
-      switch condition {
-      case .equal: return .beq
-      case .notEqual: return .bne
-      case .less: return .blt
-      case .greaterOrEqual: return .bge
-      }
+    case .move: return .move
+    case .integer(let op, _, _, _): return .integer(op)
+    case .floatMove: return .floatMove
+    case .float(let op, _, _, _): return .float(op)
+    case .jump: return .jump
+    case .branch(let c, _, _, _): return .branch(c)
     case .bias: return .bias
-    case .dma(let t): return t.direction == .load ? .dmaLoad : .dmaStore
+    case .dma(let t): return .transfer(t.direction)
     case .dmaWait: return .dmaWait
     case .vector(let v):
       switch v.kind {
-      case .binary(let f, _, _):
-        switch f {
-        case .add: return .vadd
-        case .sub: return .vsub
-        case .mul: return .vmul
-        case .max: return .vmax
-        }
-      case .unary(let f, _):
-        switch f {
-        case .relu: return .relu
-        case .gelu: return .gelu
-        case .exp: return .exp
-        }
+      case .binary(let f, _, _): return .binary(f)
+      case .unary(let f, _): return .unary(f)
       case .cast: return .cast
-      case .fill: return .vfill
+      case .fill: return .fill
       case .softmax: return .softmax
       case .layernorm: return .layernorm
       }
-    case .reduction(let r, _, _):
-      switch r {
-      case .amax: return .amax
-      case .max: return .rmax
-      case .sum: return .rsum
-      }
+    case .reduction(let r, _, _): return .reduction(r)
     case .mma: return .mma
     case .barrier: return .barrier
-    case .allReduce(let r): return r.combine == .max ? .allreduceMax : .allreduceSum
+    case .allReduce(let r): return .allReduce(r.combine)
     }
+  }
+
+  /// The instruction that writes this operation.
+  public var opcode: Opcode {
+    guard let op = Opcode.byFamily[family] else {
+      preconditionFailure("no opcode row declares family \(family)")  // OpcodeTableTests
+    }
+    return op
   }
 }

@@ -76,15 +76,19 @@ public struct Assertion: Sendable, Hashable {
 /// One instruction of a program: what it does, lowered once into a typed operation with every
 /// default resolved, and where it was written (for errors and the trace).
 public struct Instruction: Sendable, Hashable {
-  public var operation: Operation
+  public private(set) var operation: Operation
   public var location: SourceLocation
+  /// `operation.opcode`, found once.
+  public let opcode: Opcode
 
   public init(_ operation: Operation, location: SourceLocation) {
     self.operation = operation
     self.location = location
+    opcode = operation.opcode
   }
 
-  public var opcode: Opcode { operation.opcode }
+  /// Points a branch or jump at instruction `target`.
+  mutating func resolveLabel(to target: Int) { operation.resolveLabel(to: target) }
 
   /// Equality of what the instruction does, ignoring where it was written.
   public func sameOperation(as other: Instruction) -> Bool { operation == other.operation }

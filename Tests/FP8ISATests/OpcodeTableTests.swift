@@ -26,6 +26,19 @@ import Testing
     }
   }
 
+  /// Each row declares its own family: lowering and `Operation.opcode` rely on it.
+  @Test func familiesAreOneToOneWithOpcodes() {
+    #expect(Opcode.byFamily.count == Opcode.allCases.count)
+    for op in Opcode.allCases { #expect(Opcode.byFamily[op.spec.family] == op, "\(op)") }
+    // Every member of every family enum has an instruction.
+    let members: [Family] =
+      IntegerOperator.allCases.map(Family.integer) + FloatOperator.allCases.map(Family.float)
+      + Condition.allCases.map(Family.branch) + Transfer.Direction.allCases.map(Family.transfer)
+      + BinaryFunction.allCases.map(Family.binary) + UnaryFunction.allCases.map(Family.unary)
+      + Reduction.allCases.map(Family.reduction) + AllReduce.Combine.allCases.map(Family.allReduce)
+    for m in members { #expect(Opcode.byFamily[m] != nil, "\(m)") }
+  }
+
   @Test func everyUnitRunsSomething() {
     for unit in UnitKind.allCases {
       #expect(Opcode.allCases.contains { $0.spec.unit == unit }, "\(unit)")

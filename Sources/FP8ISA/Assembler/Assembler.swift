@@ -129,7 +129,7 @@ public struct Assembler {
   mutating func resolveLabels() {
     for use in labelUses {
       if let target = program.labels[use.name] {
-        program.instructions[use.instruction].operation.resolveLabel(to: target)
+        program.instructions[use.instruction].resolveLabel(to: target)
       } else if diagnostics.count >= DiagnosticList.maxShown {
         notShown += 1  // not shown: no need for a suggestion
       } else {

@@ -89,7 +89,7 @@ public struct ProgramBuilder: Sendable {
     var p = program
     for i in p.instructions.indices {
       if let l = p.instructions[i].operation.label, let target = placed[l.name] {
-        p.instructions[i].operation.resolveLabel(to: target)
+        p.instructions[i].resolveLabel(to: target)
       }
     }
     return p
