@@ -4,7 +4,8 @@
 //   .build/release/FP8FuzzRun Tests/FP8SimTests/FuzzCases/run -max_total_time=600
 //
 // Programs run with small limits (10,000 instructions, 2^20 values); any input must finish
-// with a report or a runtime fault.
+// with a report or a runtime fault, and its numeric and timing-only runs must agree
+// (`FuzzLimits.disagreement`: same cycles, or a fault the numeric run alone may raise).
 import FP8FuzzSupport
 import FP8ISA
 import FP8Sim
@@ -16,6 +17,8 @@ public func fuzzRun(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let program = try? Assembler.assemble(
       text: text, path: "fuzz.isa", options: Assembler.Options(checkDataFiles: false))
   else { return 0 }
-  FuzzLimits.run(program)
+  if let problem = FuzzLimits.disagreement(program, FuzzLimits.run(program)) {
+    fatalError("numeric and timing-only runs disagree: \(problem)")
+  }
   return 0
 }

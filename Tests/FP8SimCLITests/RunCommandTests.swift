@@ -43,7 +43,10 @@ import Testing
     ) { try Report.decode(twice) }
   }
 
-  @Test(arguments: ["h100", "ipu"])
+  /// The devices besides `teach` with a golden report of `gemm_fp8.isa`.
+  static let otherDevices = ["h100", "ipu"]
+
+  @Test(arguments: otherDevices)
   func goldenReportOnOtherDevices(device: String) {
     inPackageRoot()
     let r = runCLI(["run", "examples/gemm_fp8.isa", "--device", device])

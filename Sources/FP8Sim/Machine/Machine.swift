@@ -143,30 +143,9 @@ public final class Machine {
 
   /// Runs every tile to completion and returns the measurements.
   public func run() throws(RuntimeFault) -> RunResult {
-    var heap = TileHeap()
-    for t in tiles.indices { heap.push(time: 0, tile: t) }
-    var blocked: [Int] = []
-    while let id = heap.pop() {
-      let next = heap.peek ?? (.max, .max)
-      // Run this tile while it stays the earliest (time, then tile id).
-      while true {
-        let outcome = try step(id)
-        if outcome == .blocked {
-          blocked.append(id)
-          break
-        }
-        if outcome == .halted { break }
-        if tiles[id].time > next.0 || (tiles[id].time == next.0 && id > next.1) {
-          heap.push(time: tiles[id].time, tile: id)
-          break
-        }
-      }
-      if heap.isEmpty && !blocked.isEmpty {
-        try releaseSync(blocked)
-        for t in blocked { heap.push(time: tiles[t].time, tile: t) }
-        blocked.removeAll()
-      }
-    }
+    try TileScheduler.run(
+      tiles: tiles.count, time: { tiles[$0].time }, step: { id throws(RuntimeFault) in try step(id) },
+      release: { blocked throws(RuntimeFault) in try releaseSync(blocked) })
     for t in tiles.indices { tiles[t].endTime = tiles[t].drainedAt }
     // Dirty lines reach DRAM when the run ends (counted, not timed).
     let flushed = l2.flush()
@@ -351,46 +330,5 @@ extension UnitKind {
     case .vector: return .vector
     case .tensor: return .tensor
     }
-  }
-}
-
-/// A binary min-heap of (time, tile), ties broken by tile id.
-struct TileHeap {
-  private var items: [(Int64, Int)] = []
-  var isEmpty: Bool { items.isEmpty }
-  var peek: (Int64, Int)? { items.first }
-
-  private func less(_ a: (Int64, Int), _ b: (Int64, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 < b.1) }
-
-  mutating func push(time: Int64, tile: Int) {
-    items.append((time, tile))
-    var i = items.count - 1
-    while i > 0 {
-      let parent = (i - 1) / 2
-      if !less(items[i], items[parent]) { break }
-      items.swapAt(i, parent)
-      i = parent
-    }
-  }
-
-  mutating func pop() -> Int? {
-    guard !items.isEmpty else { return nil }
-    let top = items[0].1
-    let last = items.removeLast()
-    if !items.isEmpty {
-      items[0] = last
-      var i = 0
-      while true {
-        let l = 2 * i + 1
-        let r = l + 1
-        var m = i
-        if l < items.count, less(items[l], items[m]) { m = l }
-        if r < items.count, less(items[r], items[m]) { m = r }
-        if m == i { break }
-        items.swapAt(i, m)
-        i = m
-      }
-    }
-    return top
   }
 }
