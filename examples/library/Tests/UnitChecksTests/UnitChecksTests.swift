@@ -16,10 +16,13 @@ import UnitChecks
   #expect(e4.encode(3, scale: 4).code == e4.encode(48).code)  // a scaling bias of 4: 3 · 2^4
 }
 
-/// FP8ISA: programs are assembled from text; every error of a file comes back at once, as a
-/// `DiagnosticList` (typed throws) with `file:line:col` locations.
+/// FP8ISA: a built program prints as canonical text; programs are also assembled from text, and
+/// every error of a file comes back at once, as a `DiagnosticList` (typed throws) with
+/// `file:line:col` locations.
 @Test func assemblerDiagnostics() throws {
-  #expect(try matmulProgram(m: 16, n: 16, k: 32).tensors.map(\.name) == ["A", "B", "C", "a", "b", "c"])
+  let built = try matmulProgram(m: 16, n: 16, k: 32)
+  #expect(built.tensors.map(\.name) == ["A", "B", "C", "a", "b", "c"])
+  #expect(Disassembler.text(of: built).contains("\n  mma c, a, b, clear=1\n"))
   do {
     _ = try Assembler.assemble(text: "  mma c, a, b\n  frobnicate r1\n", path: "bad.isa")
     Issue.record("a bad program assembled")
