@@ -16,6 +16,31 @@ extension Assembler {
         notes: suggestion.map { ["did you mean '\($0)'?"] } ?? [])
     }
     let spec = opcode.spec
+    let (operands, columns, pendingLabel) = try parseOperands(&s, spec: spec)
+    let (options, optionColumns) = try parseOptions(&s, spec: spec)
+    if !s.atEnd() {
+      throw LineError(message: .unexpectedText(s.nextChunk()), column: s.column, length: s.nextChunk().count)
+    }
+    let syntax = InstructionSyntax(opcode: opcode, operands: operands, options: options)
+    let operation: Operation
+    do {
+      operation = try Operation(lowering: syntax)
+    } catch {
+      throw LineError(message: .internalError(error.message), column: column)
+    }
+    try check(operation, columns: columns, optionColumns: optionColumns)
+    if let label = pendingLabel {
+      labelUses.append((program.instructions.count, label.name, s.location(at: label.column)))
+    }
+    program.instructions.append(Instruction(operation, location: s.location(at: column)))
+  }
+
+  /// The positional operands, by the kinds of `spec.operands`, with their columns and the label
+  /// a branch names (resolved once every line has been read).
+  mutating func parseOperands(_ s: inout Scanner, spec: OpcodeSpec) throws(LineError)
+    -> (operands: [Operand], columns: [Int], label: (name: String, column: Int)?)
+  {
+    let mnemonic = spec.mnemonic
     var operands: [Operand] = []
     var columns: [Int] = []
     var pendingLabel: (name: String, column: Int)?
@@ -49,7 +74,14 @@ extension Assembler {
       }
       operands.append(try parseOperand(&s, kind: operandSpec.kind))
     }
-    // Options, and anything extra.
+    return (operands, columns, pendingLabel)
+  }
+
+  /// `, key=value` options after the operands; anything else is an error.
+  mutating func parseOptions(_ s: inout Scanner, spec: OpcodeSpec) throws(LineError)
+    -> (options: [String: Operand], columns: [String: Int])
+  {
+    let mnemonic = spec.mnemonic
     var options: [String: Operand] = [:]
     var optionColumns: [String: Int] = [:]
     while s.consume(",") {
@@ -76,21 +108,7 @@ extension Assembler {
       optionColumns[name] = optionColumn
       options[name] = value
     }
-    if !s.atEnd() {
-      throw LineError(message: .unexpectedText(s.nextChunk()), column: s.column, length: s.nextChunk().count)
-    }
-    let syntax = InstructionSyntax(opcode: opcode, operands: operands, options: options)
-    let operation: Operation
-    do {
-      operation = try Operation(lowering: syntax)
-    } catch {
-      throw LineError(message: .internalError(error.message), column: column)
-    }
-    try check(operation, columns: columns, optionColumns: optionColumns)
-    if let label = pendingLabel {
-      labelUses.append((program.instructions.count, label.name, s.location(at: label.column)))
-    }
-    program.instructions.append(Instruction(operation, location: s.location(at: column)))
+    return (options, optionColumns)
   }
 
   /// True when the next thing is `identifier =`.

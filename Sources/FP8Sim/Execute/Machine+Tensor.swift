@@ -52,7 +52,17 @@ extension Machine {
       duration: duration, latency: Int64(device.tensorLatency), name: "mma \(m)×\(n)×\(k)",
       line: line)
     if options.timingOnly { return }
+    try computeMMA(
+      mma, d: d, a: a, b: b, shape: (m, n, k), accumulator: accumulator, inputs: inputClass, tile: id)
+  }
 
+  /// The values of an `mma` (device run and FP32 shadow run) on packed copies of its operands.
+  func computeMMA(
+    _ mma: MatrixMultiply, d: ResolvedView, a: ResolvedView, b: ResolvedView, shape: (Int, Int, Int),
+    accumulator: Accumulator, inputs inputClass: MMAInputClass, tile id: Int
+  ) throws(RuntimeFaultMessage) {
+    let (m, n, k) = shape
+    let (ta, tb, clear) = (mma.transposeA, mma.transposeB, mma.clear)
     let sa = try storage(a.tensor, tile: id)
     let sb = try storage(b.tensor, tile: id)
     let sd = try storage(d.tensor, tile: id)
@@ -83,7 +93,7 @@ extension Machine {
       k: k)
     d.scatter(cMain, into: &sd.main)
     d.scatter(cShadow, into: &sd.shadow)
-    if let r = amaxRegister {
+    if let r = mma.amax {
       tiles[id].floatRegisters[r] = VectorNumerics.amax(cMain.map(Double.init))
       tiles[id].shadowFloatRegisters[r] = VectorNumerics.amax(cShadow.map(Double.init))
     }

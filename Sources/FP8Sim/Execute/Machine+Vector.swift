@@ -139,14 +139,11 @@ extension Machine {
   /// few MiB whatever the tensor size.
   static let chunkElements = 1 << 16
 
-  /// The values of a vector instruction: inputs gathered (main and shadow) chunk by chunk,
-  /// computed in f64, stored through the output cast. Chunks are whole rows for row-wise
-  /// operations; an output that partly overlaps an input is computed in one piece (every input
-  /// is read before any output is written).
-  func computeVector(
-    _ inputs: VectorInputs, d: ResolvedView, output: OutputCast, amaxRegister: Int?, tile id: Int
-  ) throws(RuntimeFaultMessage) {
-    let n = d.count
+  /// Elements per chunk of a vector instruction writing `d`: whole rows for row-wise
+  /// operations; everything at once when a chunked input partly overlaps the output (every input
+  /// is then read before any output is written). Broadcast rows and layer-norm parameters are
+  /// gathered whole first, so they never force one piece.
+  func chunkStep(_ inputs: VectorInputs, d: ResolvedView) -> Int {
     let width = d.shape.last ?? 1
     var rowWise = false
     var chunkedInputs: [ResolvedView] = []
@@ -161,13 +158,20 @@ extension Machine {
     func sameView(_ x: ResolvedView) -> Bool {
       x.tensor == d.tensor && x.offset == d.offset && x.shape == d.shape && x.strides == d.strides
     }
-    // Broadcast rows and layer-norm parameters are gathered whole before anything is written;
-    // chunking is safe unless a chunked input overlaps the output without being the same view.
-    let partlyOverlapping = chunkedInputs.contains { $0.mayOverlap(d) && !sameView($0) }
-    let step =
-      partlyOverlapping
-      ? n : rowWise ? max(1, Machine.chunkElements / max(1, width)) * width : Machine.chunkElements
+    if chunkedInputs.contains(where: { $0.mayOverlap(d) && !sameView($0) }) { return d.count }
+    return rowWise ? max(1, Machine.chunkElements / max(1, width)) * width : Machine.chunkElements
+  }
 
+  /// The values of a vector instruction: inputs gathered (main and shadow) chunk by chunk,
+  /// computed in f64, stored through the output cast. Chunks are whole rows for row-wise
+  /// operations; an output that partly overlaps an input is computed in one piece (every input
+  /// is read before any output is written).
+  func computeVector(
+    _ inputs: VectorInputs, d: ResolvedView, output: OutputCast, amaxRegister: Int?, tile id: Int
+  ) throws(RuntimeFaultMessage) {
+    let n = d.count
+    let width = d.shape.last ?? 1
+    let step = chunkStep(inputs, d: d)
     let target = try storage(d.tensor, tile: id)
     // Touch the inputs in operand order (a tensor's storage is allocated on first use).
     for v in inputs.views { _ = try storage(v.tensor, tile: id) }
