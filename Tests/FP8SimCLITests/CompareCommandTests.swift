@@ -48,6 +48,26 @@ import Testing
     #expect(runs.map { $0["label"] as? String } == ["linear_cscale bias=0", "linear_cscale bias=2"])
   }
 
+  /// NaN and inf counts are grouped like every other count, in `run` and in `compare`.
+  @Test func nonFiniteCountsAreGrouped() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("inf-\(UUID().uuidString).isa")
+    try """
+    .tensor A f32 [64, 64] sram
+    .tensor Y f32 [64, 64] dram
+    .output Y
+            vfill A, inf
+            dma.store Y, A
+            dma.wait
+    """.write(to: url, atomically: true, encoding: .utf8)
+    let run = runCLI(["run", url.path])
+    #expect(
+      run.stdout.contains("\n  Y       [64, 64]  f32      nan            0            0    0  4,096\n"),
+      "\(run.stdout)")
+    let compare = runCLI(["compare", url.path])
+    let row = compare.stdout.split(separator: "\n").first { $0.hasPrefix("Y NaN+inf ") }
+    #expect(row?.hasSuffix(" 4,096") == true, "\(compare.stdout)")
+  }
+
   @Test(arguments: [
     (["compare"], "missing programs to compare"),
     (["compare", "examples/linear_cscale.isa", "--sweep", "bias"], "--sweep needs NAME=A..B"),

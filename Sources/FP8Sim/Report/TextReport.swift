@@ -98,7 +98,7 @@ public enum TextReport {
           [
             o.name, "[" + o.shape.map(String.init).joined(separator: ", ") + "]", o.format,
             ValueText.fixed(o.snrDB, digits: 2),
-            scientific(o.maxAbsError), scientific(o.maxRelError), String(o.nan), String(o.inf),
+            scientific(o.maxAbsError), scientific(o.maxRelError), grouped(o.nan), grouped(o.inf),
           ]
         }
         out += indent(

@@ -128,7 +128,7 @@ enum CompareCommand: Command {
         (
           "\(o) NaN+inf",
           { r in
-            r.timingOnly ? "n/a" : r.outputs.first { $0.name == o }.map { String($0.nan + $0.inf) } ?? "-"
+            r.timingOnly ? "n/a" : r.outputs.first { $0.name == o }.map { g($0.nan + $0.inf) } ?? "-"
           }
         ))
     }
