@@ -34,6 +34,16 @@ import Testing
         "linear_cscale bias=-1 ", "linear_cscale bias=0  ", "linear_cscale bias=1  ",
       ])
     #expect(rows.allSatisfy { $0.hasSuffix("#") })
+    // The columns a sweep picks (by statistic key), in table order.
+    let header = r.stdout.split(separator: "\n")[1].components(separatedBy: "  ").map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }.filter { !$0.isEmpty }
+    #expect(
+      header == [
+        "run", "cycles", "DRAM -> L2 B", "L2 -> SRAM B", "energy uJ", "Y SNR dB", "Y NaN+inf",
+        "cast overflows",
+        "cast underflows", "SNR",
+      ])
   }
 
   @Test func jsonHasOneReportPerRun() throws {
