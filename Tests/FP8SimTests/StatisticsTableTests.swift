@@ -5,7 +5,8 @@ import Testing
 
 @testable import FP8Sim
 
-/// The statistics table checks itself, and the JSON report is what the table writes.
+/// The statistics table checks itself, the JSON report is what the table writes, and the
+/// statistics section of docs/report.md is what the table generates.
 @Suite struct StatisticsTableTests {
   /// Reports that between them have every statistic and field: a GEMM (L2, MMA), attention rows
   /// (casts, several MMA formats), and a program that does nothing (no L2, no MMA, no outputs).
@@ -204,5 +205,29 @@ import Testing
     #expect(StatKey.dependencyStall.statistic.heading == "stall: dependency")
     #expect(
       StatKey.seconds.statistic.heading == "time us" && StatKey.dramToL2.statistic.heading == "DRAM -> L2 B")
+  }
+
+  // MARK: - docs/report.md
+
+  /// docs/report.md carries the generated table between its markers. With `RECORD_SNAPSHOTS=1`
+  /// the file is rewritten and the test fails on purpose, like a snapshot.
+  @Test func reportDocumentIsCurrent() throws {
+    let url = packageRoot.appendingPathComponent("docs/report.md")
+    let doc = try String(contentsOf: url, encoding: .utf8)
+    let updated = try #require(ReportDocument.updating(doc), "docs/report.md has lost its markers")
+    if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] != nil {
+      try updated.write(to: url, atomically: true, encoding: .utf8)
+      Issue.record("rewrote the generated part of docs/report.md; run again without RECORD_SNAPSHOTS")
+      return
+    }
+    #expect(
+      ReportDocument.generatedPart(of: doc) == ReportDocument.markdown(),
+      "docs/report.md is stale: regenerate it with RECORD_SNAPSHOTS=1 swift test --filter reportDocumentIsCurrent"
+    )
+  }
+
+  @Test func documentListsEveryKey() {
+    let doc = ReportDocument.markdown()
+    for path in Self.templates { #expect(doc.contains("| `\(path)` |"), "\(path)") }
   }
 }
