@@ -34,6 +34,16 @@ import Testing
         "linear_cscale bias=-1 ", "linear_cscale bias=0  ", "linear_cscale bias=1  ",
       ])
     #expect(rows.allSatisfy { $0.hasSuffix("#") })
+    // The columns a sweep picks (by statistic key), in table order.
+    let header = r.stdout.split(separator: "\n")[1].components(separatedBy: "  ").map {
+      $0.trimmingCharacters(in: .whitespaces)
+    }.filter { !$0.isEmpty }
+    #expect(
+      header == [
+        "run", "cycles", "DRAM -> L2 B", "L2 -> SRAM B", "energy uJ", "Y SNR dB", "Y NaN+inf",
+        "cast overflows",
+        "cast underflows", "SNR",
+      ])
   }
 
   @Test func jsonHasOneReportPerRun() throws {
@@ -46,6 +56,26 @@ import Testing
     #expect(object?["schema"] as? String == "fp8sim-compare/1")
     let runs = try #require(object?["runs"] as? [[String: Any]])
     #expect(runs.map { $0["label"] as? String } == ["linear_cscale bias=0", "linear_cscale bias=2"])
+  }
+
+  /// NaN and inf counts are grouped like every other count, in `run` and in `compare`.
+  @Test func nonFiniteCountsAreGrouped() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("inf-\(UUID().uuidString).isa")
+    try """
+    .tensor A f32 [64, 64] sram
+    .tensor Y f32 [64, 64] dram
+    .output Y
+            vfill A, inf
+            dma.store Y, A
+            dma.wait
+    """.write(to: url, atomically: true, encoding: .utf8)
+    let run = runCLI(["run", url.path])
+    #expect(
+      run.stdout.contains("\n  Y       [64, 64]  f32      nan            0            0    0  4,096\n"),
+      "\(run.stdout)")
+    let compare = runCLI(["compare", url.path])
+    let row = compare.stdout.split(separator: "\n").first { $0.hasPrefix("Y NaN+inf ") }
+    #expect(row?.hasSuffix(" 4,096") == true, "\(compare.stdout)")
   }
 
   @Test(arguments: [

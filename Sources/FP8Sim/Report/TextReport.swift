@@ -3,8 +3,13 @@ import FP8Formats
 /// The report for people: aligned tables, fixed precision (stable for golden files).
 public enum TextReport {
   public static func render(_ r: Report) -> String {
-    var out = "fp8sim run \(r.program)\n"
+    header(r) + totals(r) + units(r) + traffic(r) + compute(r) + energy(r) + outputs(r) + casts(r)
+  }
+
+  /// What ran, on what, with which parameters, and the warnings.
+  static func header(_ r: Report) -> String {
     let d = r.device
+    var out = "fp8sim run \(r.program)\n"
     out +=
       "device \(d.name): \(d.tiles) tiles @ \(fixed(d.clockGHz, 3)) GHz, fp8e4 = \(d.fp8e4), fp8e5 = \(d.fp8e5)"
     if !r.params.isEmpty {
@@ -14,116 +19,119 @@ public enum TextReport {
     }
     if r.timingOnly { out += "\ntiming only: values were not computed" }
     for w in r.warnings { out += "\nwarning: " + w }
-    out += "\n\n"
-    out += "time          \(grouped(r.cycles)) cycles = \(duration(r.seconds))\n"
-    let perUnit = ["scalar", "dma", "vector", "tensor"].compactMap { u in
-      r.units[u].map { "\(u) \(grouped($0.instructions))" }
-    }
-    out += "instructions  \(grouped(r.instructions)) (\(perUnit.joined(separator: ", ")))\n\n"
+    return out + "\n\n"
+  }
 
-    out += "units, summed over tiles\n"
-    var rows: [[String]] = []
-    for name in ["scalar", "dma", "vector", "tensor"] {
-      guard let u = r.units[name] else { continue }
-      rows.append([
-        name, grouped(u.busyCycles), percent(u.utilization), grouped(u.stallCycles.dependency),
-        grouped(u.stallCycles.bandwidth), grouped(u.stallCycles.sync), grouped(u.stallCycles.queue),
-      ])
+  /// Time and instruction count.
+  static func totals(_ r: Report) -> String {
+    let perUnit = r.values(.unitInstructions).map {
+      "\($0.instance) \(StatKey.unitInstructions.statistic.text($0.value))"
     }
+    return "time          \(r.text(.cycles)) cycles = \(r.text(.seconds))\n"
+      + "instructions  \(r.text(.instructions)) (\(perUnit.joined(separator: ", ")))\n\n"
+  }
+
+  static func units(_ r: Report) -> String {
+    "units, summed over tiles\n"
+      + statTable(
+        r, corner: "unit", .unit,
+        [.busyCycles, .utilization, .dependencyStall, .bandwidthStall, .syncStall, .queueStall])
+  }
+
+  /// Bytes per boundary, then per DRAM tensor, and how L2 behaved.
+  static func traffic(_ r: Report) -> String {
+    let boundaries: [StatKey] = [.dramToL2, .l2ToSram, .sramToL2, .l2ToDram, .exchange]
+    var out = "\nmemory traffic, bytes\n"
     out += indent(
       TextTable(
-        header: ["unit", "busy", "util", "stall:dependency", "bandwidth", "sync", "queue"], rows: rows,
-        rightAligned: [1, 2, 3, 4, 5, 6]
+        header: ["boundary", "bytes"], rows: boundaries.map { [$0.statistic.label, r.text($0)] },
+        rightAligned: [1]
       ).render())
-
-    let b = r.traffic.bytes
-    out += "\nmemory traffic, bytes\n"
-    out += indent(
-      TextTable(
-        header: ["boundary", "bytes"],
-        rows: [
-          ["DRAM -> L2", grouped(b.dramToL2)], ["L2 -> SRAM", grouped(b.l2ToSram)],
-          ["SRAM -> L2", grouped(b.sramToL2)],
-          ["L2 -> DRAM", grouped(b.l2ToDram)],
-          ["exchange", grouped(b.exchange)],
-        ], rightAligned: [1]
-      ).render())
-    if !r.traffic.tensors.isEmpty {
-      let rows = r.traffic.tensors.sorted { $0.key < $1.key }.map { name, t in
-        [name, grouped(t.dramToL2), grouped(t.l2ToSram), grouped(t.sramToL2), grouped(t.l2ToDram)]
-      }
+    if !r.instances(.tensor).isEmpty {
       out +=
         "\n"
-        + indent(
-          TextTable(
-            header: ["tensor", "DRAM -> L2", "L2 -> SRAM", "SRAM -> L2", "L2 -> DRAM"], rows: rows,
-            rightAligned: [1, 2, 3, 4]
-          ).render())
+        + statTable(
+          r, corner: "tensor", .tensor, [.tensorDramToL2, .tensorL2ToSram, .tensorSramToL2, .tensorL2ToDram])
     }
-    if r.traffic.finalWritebackBytes > 0 {
+    if (r.value(.finalWritebackBytes)?.int ?? 0) > 0 {
       out +=
-        "  (L2 -> DRAM includes \(grouped(r.traffic.finalWritebackBytes)) bytes of dirty lines flushed when the run ended)\n"
+        "  (L2 -> DRAM includes \(r.text(.finalWritebackBytes)) bytes of dirty lines flushed when the run ended)\n"
     }
-    let hitRate = r.traffic.l2HitRate.map(percent) ?? "n/a"
     out +=
-      "  L2: \(grouped(r.traffic.l2Hits)) hits, \(grouped(r.traffic.l2Misses)) misses, hit rate \(hitRate), \(grouped(r.traffic.l2Writebacks)) write-backs\n"
-    out +=
-      "  achieved: DRAM \(fixed(r.traffic.dramGBps, 1)) GB/s, tile<->L2 \(fixed(r.traffic.l2GBps, 1)) GB/s\n"
+      "  L2: \(r.text(.l2Hits)) hits, \(r.text(.l2Misses)) misses, hit rate \(r.text(.l2HitRate)), \(r.text(.l2Writebacks)) write-backs\n"
+    out += "  achieved: DRAM \(r.text(.dramGBps)) GB/s, tile<->L2 \(r.text(.l2GBps)) GB/s\n"
+    return out
+  }
 
-    let c = r.compute
-    out += "\ncompute\n"
-    let classes = ["fp8", "half", "single"].filter { c.macs[$0] != nil }
+  /// MACs per input class and per format, efficiency, vector work.
+  static func compute(_ r: Report) -> String {
+    var out = "\ncompute\n"
+    let classes = r.instances(.inputClass).filter { r.value(.macs, $0) != nil }
     if classes.isEmpty {
       out += "  no mma\n"
     } else {
       for k in classes {
-        out += "  \(k) MACs \(grouped(c.macs[k]!)) (padded \(grouped(c.paddedMacs[k] ?? 0)))\n"
+        let padded = StatKey.paddedMacs.statistic.text(r.value(.paddedMacs, k) ?? .count(0))
+        out += "  \(k) MACs \(r.text(.macs, k)) (padded \(padded))\n"
       }
-      for (k, v) in c.macsByFormat.sorted(by: { $0.key < $1.key }) { out += "    \(k)  \(grouped(v))\n" }
-      out +=
-        "  tensor efficiency \(c.tensorEfficiency.map(percent) ?? "n/a"), achieved \(fixed(c.achievedTFLOPS, 3)) TFLOP/s\n"
+      for (k, v) in r.values(.macsByFormat) { out += "    \(k)  \(StatKey.macsByFormat.statistic.text(v))\n" }
+      out += "  tensor efficiency \(r.text(.tensorEfficiency)), achieved \(r.text(.achievedTFLOPS)) TFLOP/s\n"
     }
-    out += "  vector element ops \(grouped(c.vectorElementOps))\n"
+    return out + "  vector element ops \(r.text(.vectorElementOps))\n"
+  }
 
-    let e = r.energy
-    out +=
-      "\nenergy  \(fixed(e.total, 3)) uJ (tensor \(fixed(e.tensor, 3)), vector \(fixed(e.vector, 3)), SRAM \(fixed(e.sram, 3)), L2 \(fixed(e.l2, 3)), DRAM \(fixed(e.dram, 3)), exchange \(fixed(e.exchange, 3)))\n"
+  /// The total and each component, in µJ.
+  static func energy(_ r: Report) -> String {
+    let parts: [StatKey] = [
+      .energyTensor, .energyVector, .energySram, .energyL2, .energyDram, .energyExchange,
+    ]
+    let components = parts.map { "\($0.statistic.label) \(r.text($0))" }.joined(separator: ", ")
+    return "\nenergy  \(r.text(.energyTotal)) uJ (\(components))\n"
+  }
 
-    if !r.outputs.isEmpty {
-      out += "\noutputs vs FP32 shadow\n"
-      if r.timingOnly {
-        out += "  (not computed: timing only)\n"
-      } else {
-        let rows = r.outputs.map { o in
-          [
-            o.name, "[" + o.shape.map(String.init).joined(separator: ", ") + "]", o.format,
-            ValueText.fixed(o.snrDB, digits: 2),
-            scientific(o.maxAbsError), scientific(o.maxRelError), String(o.nan), String(o.inf),
-          ]
-        }
-        out += indent(
-          TextTable(
-            header: ["output", "shape", "type", "SNR dB", "max abs err", "max rel err", "NaN", "inf"],
-            rows: rows,
-            rightAligned: [3, 4, 5, 6, 7]
-          ).render())
-      }
+  static func outputs(_ r: Report) -> String {
+    if r.outputs.isEmpty { return "" }
+    if r.timingOnly { return "\noutputs vs FP32 shadow\n  (not computed: timing only)\n" }
+    let byName = Dictionary(r.outputs.map { ($0.name, $0) }) { a, _ in a }
+    return "\noutputs vs FP32 shadow\n"
+      + statTable(
+        r, corner: "output", .output, [.snrDB, .maxAbsError, .maxRelError, .nan, .inf], heading: \.heading,
+        leading: [
+          ("shape", { "[" + (byName[$0]?.shape ?? []).map(String.init).joined(separator: ", ") + "]" }),
+          ("type", { byName[$0]?.format ?? "" }),
+        ])
+  }
+
+  static func casts(_ r: Report) -> String {
+    if r.instances(.castTensor).isEmpty || r.timingOnly { return "" }
+    return "\ncasts, events over all tiles\n"
+      + statTable(
+        r, corner: "tensor", .castTensor,
+        [.castValues, .castRounded, .castOverflow, .castUnderflow, .castNaN])
+  }
+
+  /// One row per instance of `scope`, its name first, then the `leading` columns (left aligned),
+  /// then one right-aligned column per statistic. The first column of a group of statistics
+  /// names the group (`stall:dependency`).
+  static func statTable(
+    _ r: Report, corner: String, _ scope: StatScope, _ keys: [StatKey],
+    heading: (Statistic) -> String = \.label, leading: [(String, (String) -> String)] = []
+  ) -> String {
+    let stats = keys.map(\.statistic)
+    let headings = stats.indices.map { i in
+      let group = stats[i].group
+      let first = group != nil && (i == 0 || stats[i - 1].group != group)
+      return (first ? group! + ":" : "") + heading(stats[i])
     }
-    if !r.casts.isEmpty && !r.timingOnly {
-      out += "\ncasts, events over all tiles\n"
-      let rows = r.casts.map {
-        [
-          $0.tensor, grouped($0.values), grouped($0.rounded), grouped($0.overflow), grouped($0.underflow),
-          grouped($0.nan),
-        ]
-      }
-      out += indent(
-        TextTable(
-          header: ["tensor", "values", "rounded", "overflow", "underflow", "NaN"], rows: rows,
-          rightAligned: [1, 2, 3, 4, 5]
-        ).render())
+    let rows = r.instances(scope).map { name in
+      [name] + leading.map { $0.1(name) } + keys.map { r.text($0, name) }
     }
-    return out
+    let start = 1 + leading.count
+    return indent(
+      TextTable(
+        header: [corner] + leading.map(\.0) + headings, rows: rows,
+        rightAligned: Set(start..<(start + keys.count))
+      ).render())
   }
 
   static func indent(_ s: String) -> String {

@@ -86,65 +86,88 @@ enum CompareCommand: Command {
 
   // MARK: - Text
 
-  /// The measurements compared, as (row label, value for a report).
-  static func metrics(_ runs: [Run]) -> [(String, (Report) -> String)] {
-    let g = { (n: Int) in TextReport.grouped(n) }
-    var rows: [(String, (Report) -> String)] = [
-      ("device", { "\($0.device.name) (\($0.device.tiles) tiles)" }),
-      ("cycles", { TextReport.grouped($0.cycles) }),
-      ("time us", { TextReport.fixed($0.seconds * 1e6, 3) }),
-      ("stall: dependency", { TextReport.grouped(stalls($0, \.dependency)) }),
-      ("stall: bandwidth", { TextReport.grouped(stalls($0, \.bandwidth)) }),
-      ("stall: sync", { TextReport.grouped(stalls($0, \.sync)) }),
-      ("stall: queue", { TextReport.grouped(stalls($0, \.queue)) }),
-      ("tensor util %", { TextReport.fixed(100 * ($0.units["tensor"]?.utilization ?? 0), 2) }),
-      ("DRAM -> L2 B", { g($0.traffic.bytes.dramToL2) }),
-      ("L2 -> SRAM B", { g($0.traffic.bytes.l2ToSram) }),
-      ("SRAM -> L2 B", { g($0.traffic.bytes.sramToL2) }),
-      ("L2 -> DRAM B", { g($0.traffic.bytes.l2ToDram) }),
-      ("exchange B", { g($0.traffic.bytes.exchange) }),
-      ("L2 hit rate %", { $0.traffic.l2HitRate.map { TextReport.fixed(100 * $0, 2) } ?? "n/a" }),
-    ]
-    // Per-tensor loads and stores of every DRAM tensor any run moved.
-    let tensors = Set(runs.flatMap { $0.report.traffic.tensors.keys }).sorted()
-    for t in tensors {
-      rows.append(("\(t): L2 -> SRAM B", { g($0.traffic.tensors[t]?.l2ToSram ?? 0) }))
-      rows.append(("\(t): SRAM -> L2 B", { g($0.traffic.tensors[t]?.sramToL2 ?? 0) }))
+  /// One measurement compared: a row side by side, a column in a sweep.
+  enum Measurement: Hashable {
+    case device
+    /// A statistic of the run (instance nil) or of one instance of its scope.
+    case stat(StatKey, String?)
+    /// A statistic of every instance of its scope, combined by the statistic's rule (the stall
+    /// cycles of all units).
+    case combined(StatKey)
+    /// Statistics of one instance added up (an output's NaN and inf values).
+    case sum([StatKey], String)
+
+    var keys: [StatKey] {
+      switch self {
+      case .device: return []
+      case .stat(let key, _), .combined(let key): return [key]
+      case .sum(let keys, _): return keys
+      }
     }
-    rows.append(("energy uJ", { TextReport.fixed($0.energy.total, 3) }))
+
+    var label: String {
+      switch self {
+      case .device: return "device"
+      case .stat(let key, nil), .combined(let key): return key.statistic.heading
+      case .stat(let key, let instance?):
+        return instance + (key.statistic.scope == .tensor ? ": " : " ") + key.statistic.heading
+      case .sum(let keys, let instance):
+        return instance + " " + keys.map(\.statistic.heading).joined(separator: "+")
+      }
+    }
+
+    /// The cell of one run: `n/a` for a figure of values in a timing-only run or a missing
+    /// figure of the run, `-` for an output the program does not have, 0 for a tensor it did
+    /// not move.
+    func cell(_ r: Report) -> String {
+      guard let key = keys.first else { return "\(r.device.name) (\(r.device.tiles) tiles)" }
+      let s = key.statistic
+      if s.needsValues && r.timingOnly { return "n/a" }
+      var value: StatValue?
+      switch self {
+      case .device: return ""
+      case .combined: return s.column(s.combine.parallel(r.values(key).map(\.value)))
+      case .stat(_, let instance): value = r.value(key, instance)
+      case .sum(let keys, let instance):
+        let parts = keys.compactMap { r.value($0, instance) }
+        if parts.count == keys.count { value = Combine.sum.parallel(parts) }
+      }
+      if let value { return s.column(value) }
+      switch s.scope {
+      case .run: return "n/a"
+      case .output: return "-"
+      default: return s.column(.count(0))
+      }
+    }
+  }
+
+  /// The measurements compared, in row order.
+  static func measurements(_ runs: [Run]) -> [Measurement] {
+    var rows: [Measurement] = [.device, .stat(.cycles, nil), .stat(.seconds, nil)]
+    rows += [StatKey.dependencyStall, .bandwidthStall, .syncStall, .queueStall].map { .combined($0) }
+    rows.append(.stat(.utilization, UnitName.tensor.rawValue))
+    rows += [StatKey.dramToL2, .l2ToSram, .sramToL2, .l2ToDram, .exchange, .l2HitRate].map { .stat($0, nil) }
+    // Per-tensor loads and stores of every DRAM tensor any run moved.
+    for t in Set(runs.flatMap { $0.report.instances(.tensor) }).sorted() {
+      rows += [.stat(.tensorL2ToSram, t), .stat(.tensorSramToL2, t)]
+    }
+    rows.append(.stat(.energyTotal, nil))
     let outputs = runs.flatMap { $0.report.outputs.map(\.name) }.reduce(into: [String]()) {
       if !$0.contains($1) { $0.append($1) }
     }
-    for o in outputs {
-      rows.append(
-        (
-          "\(o) SNR dB",
-          { r in
-            r.timingOnly
-              ? "n/a" : r.outputs.first { $0.name == o }.map { TextReport.fixed($0.snrDB, 2) } ?? "-"
-          }
-        ))
-      rows.append(
-        (
-          "\(o) NaN+inf",
-          { r in
-            r.timingOnly ? "n/a" : r.outputs.first { $0.name == o }.map { String($0.nan + $0.inf) } ?? "-"
-          }
-        ))
-    }
-    rows.append(("cast overflows", { $0.timingOnly ? "n/a" : g($0.totalOverflow) }))
-    rows.append(("cast underflows", { $0.timingOnly ? "n/a" : g($0.totalUnderflow) }))
+    for o in outputs { rows += [.stat(.snrDB, o), .sum([.nan, .inf], o)] }
+    rows += [.stat(.totalOverflow, nil), .stat(.totalUnderflow, nil)]
     return rows
   }
 
-  static func stalls(_ r: Report, _ key: KeyPath<Report.Stalls, Int64>) -> Int64 {
-    r.units.values.reduce(0) { $0 + $1.stallCycles[keyPath: key] }
-  }
+  /// The statistics a sweep shows, one column each (per output for the output statistics).
+  static let sweepKeys: Set<StatKey> = [
+    .cycles, .l2ToSram, .dramToL2, .energyTotal, .totalOverflow, .totalUnderflow, .snrDB, .nan, .inf,
+  ]
 
   /// Programs as columns, measurements as rows.
   static func sideBySide(_ runs: [Run]) -> String {
-    let metrics = metrics(runs)
-    let rows = metrics.map { name, value in [name] + runs.map { value($0.report) } }
+    let rows = measurements(runs).map { m in [m.label] + runs.map { m.cell($0.report) } }
     var out =
       "fp8sim compare (stalls summed over units and tiles; bytes per boundary, then per DRAM tensor)\n"
     out += TextTable(
@@ -156,13 +179,11 @@ enum CompareCommand: Command {
 
   /// Runs as rows (for sweeps), the most useful measurements as columns.
   static func rows(_ runs: [Run]) -> String {
-    let wanted = metrics(runs).filter { name, _ in
-      ["cycles", "L2 -> SRAM B", "DRAM -> L2 B", "energy uJ", "cast overflows", "cast underflows"].contains(
-        name)
-        || name.hasSuffix("SNR dB") || name.hasSuffix("NaN+inf")
-    }
+    let wanted = measurements(runs).filter { !$0.keys.isEmpty && $0.keys.allSatisfy(sweepKeys.contains) }
     // A bar per run for the first output's SNR: the shape of the paper's Figure 5 at a glance.
-    let snrs = runs.map { $0.report.outputs.first?.snrDB ?? .nan }
+    let snrs = runs.map { r in
+      r.report.outputs.first.flatMap { r.report.value(.snrDB, $0.name)?.double } ?? .nan
+    }
     let top = snrs.filter(\.isFinite).max() ?? 0
     let bar = { (snr: Double) -> String in
       guard snr.isFinite, top > 0 else { return snr == -.infinity ? "(-inf)" : "" }
@@ -170,9 +191,9 @@ enum CompareCommand: Command {
     }
     let showBars = runs.contains { !$0.report.timingOnly && !$0.report.outputs.isEmpty }
     let rows = runs.enumerated().map { i, run in
-      [run.label] + wanted.map { $0.1(run.report) } + (showBars ? [bar(snrs[i])] : [])
+      [run.label] + wanted.map { $0.cell(run.report) } + (showBars ? [bar(snrs[i])] : [])
     }
-    let header = ["run"] + wanted.map(\.0) + (showBars ? ["SNR"] : [])
+    let header = ["run"] + wanted.map(\.label) + (showBars ? ["SNR"] : [])
     return "fp8sim compare, sweep\n"
       + TextTable(header: header, rows: rows, rightAligned: Set(1...wanted.count), underline: true).render()
   }
