@@ -1,5 +1,5 @@
 /// The execution unit of a tile that runs an instruction.
-public enum UnitKind: String, Sendable, CaseIterable {
+public enum UnitKind: String, Sendable, CaseIterable, Codable {
   /// In-order scalar core: integer and float registers, branches; one instruction per cycle.
   case scalar
   /// Asynchronous DMA engine between DRAM (through L2) and the tile's SRAM.
@@ -10,6 +10,20 @@ public enum UnitKind: String, Sendable, CaseIterable {
   case tensor
   /// Synchronisation across all tiles: barrier and scalar all-reduce.
   case sync
+}
+
+extension UnitKind {
+  /// The units with statistics of their own, in report order (`sync` instructions are issued and
+  /// counted by the scalar core).
+  public static let reported: [UnitKind] = [.scalar, .dma, .vector, .tensor]
+
+  /// The unit whose statistics an instruction of this unit counts against.
+  public var reportedUnit: UnitKind {
+    switch self {
+    case .scalar, .sync: return .scalar
+    case .dma, .vector, .tensor: return self
+    }
+  }
 }
 
 /// What a positional operand may be. Each kind parses and prints itself (`Assembler`,

@@ -55,7 +55,7 @@ extension Machine {
     let inFlight = tiles[id].dmaInFlight
     if inFlight.count >= device.dmaMaxInFlight {
       let until = inFlight[inFlight.count - device.dmaMaxInFlight].end
-      tiles[id].stats[.scalar]!.queue += until - now
+      tiles[id].stats[.scalar].queue += until - now
       tiles[id].time = until
       tiles[id].dmaInFlight.removeAll { $0.end <= until }
     }
@@ -128,7 +128,7 @@ extension Machine {
     let latency = Int64(device.l2HitLatency) + (lines.fills > 0 ? Int64(device.dramLatency) : 0)
     let end = max(max(portEnd, linkEnd, dramEnd) + latency, tiles[id].lastDMAEnd)
 
-    var stats = tiles[id].stats[.dma]!
+    var stats = tiles[id].stats[.dma]
     stats.busy += portEnd - portStart
     stats.dependency += ready - dispatched
     stats.bandwidth += max(0, max(linkEnd, dramEnd) - portEnd)
@@ -156,7 +156,7 @@ extension Machine {
     guard !overflow, target > tiles[id].waitedThrough else { return }
     let now = tiles[id].time
     if let t = tiles[id].dmaInFlight.first(where: { $0.id == target }), t.end > now {
-      tiles[id].stats[.scalar]!.dependency += t.end - now
+      tiles[id].stats[.scalar].dependency += t.end - now
       tiles[id].time = t.end
     }
     tiles[id].waitedThrough = target

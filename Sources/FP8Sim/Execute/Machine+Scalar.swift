@@ -76,7 +76,7 @@ extension Machine {
   func waitFor(_ value: FloatValue, tile id: Int) -> (main: Double, shadow: Double) {
     let v = float(value, tile: id)
     if v.ready > tiles[id].time {
-      tiles[id].stats[.scalar]!.dependency += v.ready - tiles[id].time
+      tiles[id].stats[.scalar].dependency += v.ready - tiles[id].time
       tiles[id].time = v.ready
     }
     return (v.main, v.shadow)

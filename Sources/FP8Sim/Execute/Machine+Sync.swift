@@ -67,7 +67,7 @@ extension Machine {
         // The tile went on from its own arrival; only fD waits for the reduction.
         tiles[t].time = max(tiles[t].time, tiles[t].arrival)
       } else {
-        tiles[t].stats[.scalar]!.sync += release - tiles[t].time
+        tiles[t].stats[.scalar].sync += release - tiles[t].time
         record(
           t, .scalar, instruction.opcode.mnemonic, start: tiles[t].time, end: release,
           line: instruction.location.line)

@@ -21,7 +21,7 @@ extension Machine {
     queue.inFlight.removeAll { $0 <= now }
     if queue.inFlight.count >= depth {
       let until = queue.inFlight[queue.inFlight.count - depth]
-      tiles[tile].stats[.scalar]!.queue += until - now
+      tiles[tile].stats[.scalar].queue += until - now
       tiles[tile].time = until
       queue.inFlight.removeAll { $0 <= until }
     }
@@ -29,7 +29,7 @@ extension Machine {
 
   /// When data written to `access` becomes readable by `unit`; faults if a DMA load wrote it
   /// and no `dma.wait` covers that load.
-  func readReady(_ access: Access, unit: UnitName, tile: Int) throws(RuntimeFaultMessage) -> Int64 {
+  func readReady(_ access: Access, unit: UnitKind, tile: Int) throws(RuntimeFaultMessage) -> Int64 {
     var ready: Int64 = 0
     for w in tiles[tile].hazards[access.tensor].writes where w.low < access.high && access.low < w.high {
       if let id = w.dmaID, id > tiles[tile].waitedThrough {
@@ -54,7 +54,7 @@ extension Machine {
   /// Schedules one vector or tensor instruction; returns its start and occupancy end.
   @discardableResult
   func dispatch(
-    unit: UnitName, tile: Int, reads: [Access], writes: [Access], floatReads: [Int] = [],
+    unit: UnitKind, tile: Int, reads: [Access], writes: [Access], floatReads: [Int] = [],
     floatWrites: [Int] = [], duration: Int64, latency: Int64, name: String, line: Int
   ) throws(RuntimeFaultMessage) -> (start: Int64, end: Int64) {
     var queue = unit == .tensor ? tiles[tile].tensor : tiles[tile].vector
@@ -72,7 +72,7 @@ extension Machine {
     queue.inFlight.append(visible)
     if unit == .tensor { tiles[tile].tensor = queue } else { tiles[tile].vector = queue }
 
-    var stats = tiles[tile].stats[unit]!
+    var stats = tiles[tile].stats[unit]
     stats.busy += duration
     stats.dependency += start - free
     tiles[tile].stats[unit] = stats

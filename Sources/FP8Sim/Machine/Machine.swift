@@ -178,7 +178,7 @@ public final class Machine {
     }
     let instruction = program.instructions[pc]
     tiles[id].pc = pc + 1
-    tiles[id].stats[instruction.opcode.unit.reportedUnit]!.instructions += 1
+    tiles[id].stats[instruction.opcode.unit.reportedUnit].instructions += 1
     do throws(RuntimeFaultMessage) {
       try spend(1, weight: WorkCost.instruction(instruction.opcode.unit, timingOnly: options.timingOnly))
       switch instruction.operation {
@@ -263,7 +263,7 @@ public final class Machine {
   @inline(__always)
   func issue(_ id: Int) {
     tiles[id].time += 1
-    tiles[id].stats[.scalar]!.busy += 1
+    tiles[id].stats[.scalar].busy += 1
   }
 
   // MARK: - Operands
@@ -295,7 +295,7 @@ public final class Machine {
     }
   }
 
-  func record(_ tile: Int, _ unit: UnitName, _ name: String, start: Int64, end: Int64, line: Int) {
+  func record(_ tile: Int, _ unit: UnitKind, _ name: String, start: Int64, end: Int64, line: Int) {
     guard options.traceEventLimit > 0, end > start else { return }
     guard trace.events.count < options.traceEventLimit else {
       trace.dropped += 1
@@ -319,16 +319,4 @@ public final class Machine {
     (trace, tiles.map(\.drainedAt).max() ?? 0)
   }
 
-}
-
-extension UnitKind {
-  /// Which reported unit an ISA unit's instructions count against (sync runs on the scalar core).
-  var reportedUnit: UnitName {
-    switch self {
-    case .scalar, .sync: return .scalar
-    case .dma: return .dma
-    case .vector: return .vector
-    case .tensor: return .tensor
-    }
-  }
 }

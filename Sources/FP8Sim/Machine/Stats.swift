@@ -1,7 +1,4 @@
-/// The units a tile has, as reported.
-public enum UnitName: String, Sendable, CaseIterable, Codable {
-  case scalar, dma, vector, tensor
-}
+import FP8ISA
 
 /// Cycles one unit (summed over tiles) was busy or held up, by cause.
 ///

@@ -8,7 +8,7 @@ struct PendingAccess {
   var visible: Int64
   /// For writes: when the same unit can read it (forwarding inside a pipelined unit).
   var sameUnitReady: Int64
-  var unit: UnitName
+  var unit: UnitKind
   /// Set for writes done by a DMA load: the transfer's id (a reader needs a covering dma.wait).
   var dmaID: Int?
   var line: Int
@@ -101,20 +101,22 @@ struct TileState {
   }
 }
 
-/// Per-unit stats of one tile, indexed by unit without hashing.
+/// Per-unit stats of one tile, indexed by unit without hashing (a `sync` instruction counts
+/// against the scalar core).
 struct UnitStatsTable {
-  private var entries = [UnitStats](repeating: UnitStats(), count: UnitName.allCases.count)
+  private var entries = [UnitStats](repeating: UnitStats(), count: UnitKind.reported.count)
 
-  subscript(unit: UnitName) -> UnitStats? {
+  subscript(unit: UnitKind) -> UnitStats {
     get { entries[unit.index] }
-    set { entries[unit.index] = newValue ?? UnitStats() }
+    set { entries[unit.index] = newValue }
   }
 }
 
-extension UnitName {
+extension UnitKind {
+  /// Position in `UnitKind.reported`.
   var index: Int {
     switch self {
-    case .scalar: return 0
+    case .scalar, .sync: return 0
     case .dma: return 1
     case .vector: return 2
     case .tensor: return 3

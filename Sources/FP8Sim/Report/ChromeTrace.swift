@@ -1,3 +1,4 @@
+import FP8ISA
 import Foundation
 
 /// Chrome Trace Event Format JSON (opens in Perfetto or chrome://tracing): one process per tile,
@@ -25,7 +26,7 @@ public enum ChromeTrace {
       return (a.tile, a.start, $0) < (b.tile, b.start, $1)
     }
     var lanesUsed: [Int32: Int32] = [:]  // tile → DMA lanes used
-    var unitsUsed: [Int32: Set<UnitName>] = [:]
+    var unitsUsed: [Int32: Set<UnitKind>] = [:]
     var laneFree: [Int64] = []
     var currentTile: Int32 = -1
     for i in order {
@@ -62,7 +63,7 @@ public enum ChromeTrace {
       try event(#"{"name":"process_name","ph":"M","pid":\#(tile),"args":{"name":"tile \#(tile)"}}"#)
       try event(#"{"name":"process_sort_index","ph":"M","pid":\#(tile),"args":{"sort_index":\#(tile)}}"#)
       var threads: [(Int, String)] = []
-      for unit in UnitName.allCases where unit != .dma && unitsUsed[tile]!.contains(unit) {
+      for unit in UnitKind.reported where unit != .dma && unitsUsed[tile, default: []].contains(unit) {
         threads.append((unitTid(unit), unit.rawValue))
       }
       for lane in 0..<Int(lanesUsed[tile] ?? 0) { threads.append((dmaBaseTid + lane, "dma \(lane)")) }
@@ -103,9 +104,9 @@ public enum ChromeTrace {
 
   static let dmaBaseTid = 10
 
-  static func unitTid(_ unit: UnitName) -> Int {
+  static func unitTid(_ unit: UnitKind) -> Int {
     switch unit {
-    case .scalar: return 0
+    case .scalar, .sync: return 0
     case .vector: return 1
     case .tensor: return 2
     case .dma: return dmaBaseTid

@@ -32,7 +32,7 @@ public struct RunResult: Sendable {
   public var cycles: Int64
   public var instructions: Int
   /// Per unit, summed over tiles.
-  public var units: [UnitName: UnitStats]
+  public var units: [UnitKind: UnitStats]
   /// The busiest tile's tensor-unit busy cycles (load balance).
   public var maxTileTensorBusy: Int64
   public var traffic: TrafficStats
@@ -58,7 +58,7 @@ public struct Trace: Sendable {
     /// Index into `names`.
     public var name: Int32
     public var line: Int32
-    public var unit: UnitName
+    public var unit: UnitKind
   }
   public var events: [Event] = []
   public var names: [String] = []
@@ -79,11 +79,11 @@ extension Machine {
   }
 
   func makeResult() throws(RuntimeFault) -> RunResult {
-    var units: [UnitName: UnitStats] = [:]
-    for u in UnitName.allCases {
+    var units: [UnitKind: UnitStats] = [:]
+    for u in UnitKind.reported {
       var sum = UnitStats()
       for t in tiles {
-        guard let s = sum.adding(t.stats[u] ?? UnitStats()) else {
+        guard let s = sum.adding(t.stats[u]) else {
           throw RuntimeFault("the \(u.rawValue) statistics summed over tiles passed 2^63 cycles")
         }
         sum = s
@@ -123,7 +123,7 @@ extension Machine {
     }
     return RunResult(
       device: device, timingOnly: options.timingOnly, cycles: cycles, instructions: executed, units: units,
-      maxTileTensorBusy: tiles.map { $0.stats[.tensor]?.busy ?? 0 }.max() ?? 0, traffic: traffic,
+      maxTileTensorBusy: tiles.map { $0.stats[.tensor].busy }.max() ?? 0, traffic: traffic,
       compute: compute, energy: energy, outputs: outputs, casts: casts,
       trace: trace, warnings: warnings + outputWarnings(outputs))
   }

@@ -119,7 +119,7 @@ public enum StatScope: String, Sendable, CaseIterable {
     }
     switch self {
     case .run, .output, .castTensor: return names
-    case .unit: return rank(UnitName.allCases.map(\.rawValue))
+    case .unit: return rank(UnitKind.reported.map(\.rawValue))
     case .inputClass: return rank(MMAInputClass.allCases.map(\.rawValue))
     case .tensor, .mmaFormat: return names.sorted()
     }
@@ -301,7 +301,7 @@ struct Measure: Sendable {
   /// A figure of one unit, from its statistics summed over tiles.
   static func unit(_ f: @escaping @Sendable (UnitStats, RunResult) -> StatValue) -> Measure {
     Measure(scope: .unit, needsValues: false) { s, name in
-      UnitName(rawValue: name).map { f(s.result.units[$0] ?? UnitStats(), s.result) }
+      UnitKind(rawValue: name).map { f(s.result.units[$0] ?? UnitStats(), s.result) }
     }
   }
 
@@ -367,7 +367,7 @@ struct StatSource {
     let c = result.compute
     switch scope {
     case .run: return []
-    case .unit: return UnitName.allCases.map(\.rawValue)
+    case .unit: return UnitKind.reported.map(\.rawValue)
     case .tensor: return scope.ordered(Array(tensors.keys))
     case .inputClass: return scope.ordered(Array(Set(c.macs.keys).union(c.paddedMacs.keys)))
     case .mmaFormat: return scope.ordered(Array(c.macsByFormat.keys))

@@ -145,7 +145,7 @@ enum CompareCommand: Command {
   static func measurements(_ runs: [Run]) -> [Measurement] {
     var rows: [Measurement] = [.device, .stat(.cycles, nil), .stat(.seconds, nil)]
     rows += [StatKey.dependencyStall, .bandwidthStall, .syncStall, .queueStall].map { .combined($0) }
-    rows.append(.stat(.utilization, UnitName.tensor.rawValue))
+    rows.append(.stat(.utilization, UnitKind.tensor.rawValue))
     rows += [StatKey.dramToL2, .l2ToSram, .sramToL2, .l2ToDram, .exchange, .l2HitRate].map { .stat($0, nil) }
     // Per-tensor loads and stores of every DRAM tensor any run moved.
     for t in Set(runs.flatMap { $0.report.instances(.tensor) }).sorted() {
