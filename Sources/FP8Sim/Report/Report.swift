@@ -70,7 +70,7 @@ public struct Report: Sendable, Equatable {
     switch scope {
     case .run: return [""]
     case .output: return outputs.map(\.name)
-    default: return instanceNames[scope] ?? []
+    case .unit, .tensor, .inputClass, .mmaFormat, .castTensor: return instanceNames[scope] ?? []
     }
   }
 

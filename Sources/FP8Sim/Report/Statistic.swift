@@ -90,7 +90,7 @@ public enum StatScope: String, Sendable, CaseIterable {
     switch self {
     case .output: return "name"
     case .castTensor: return "tensor"
-    default: return nil
+    case .run, .unit, .tensor, .inputClass, .mmaFormat: return nil
     }
   }
 
@@ -167,7 +167,8 @@ public enum StatUnit: String, Sendable, CaseIterable {
     case .microjoules: return "uJ"
     case .decibels: return "dB"
     case .gigabytesPerSecond, .teraflops: return rawValue
-    default: return nil
+    case .cycles, .seconds, .instructions, .lines, .macs, .operations, .values, .events, .ratio, .tensorUnit:
+      return nil
     }
   }
 }
@@ -249,7 +250,7 @@ public enum StatFormat: Sendable, Equatable {
     switch self {
     case .percent: return TextReport.fixed(100 * v.double, 2)
     case .duration: return TextReport.fixed(v.double * 1e6, 3)
-    default: return text(v)
+    case .count, .fixed, .scientific: return text(v)
     }
   }
 
@@ -258,7 +259,7 @@ public enum StatFormat: Sendable, Equatable {
     switch self {
     case .percent: return "%"
     case .duration: return "us"
-    default: return nil
+    case .count, .fixed, .scientific: return nil
     }
   }
 
