@@ -71,6 +71,41 @@ import Testing
     }
   }
 
+  /// A label placed twice is an error (the printed text could only show one of the places), as
+  /// are registers that do not exist.
+  @Test func labelPlacedTwiceAndBadRegisters() {
+    var b = ProgramBuilder(path: "twice.isa")
+    let l = b.label("again")
+    b.place(l)
+    b.emit(.nop)
+    b.place(l)
+    #expect(throws: DiagnosticList.self) { try b.build() }
+    do {
+      _ = try b.build()
+    } catch {
+      #expect(
+        error.description.contains("twice.isa:1:1: error: label 'again' is already defined"), "\(error)")
+    }
+    var r = ProgramBuilder(path: "regs.isa")
+    r.emit(.move(dest: 40, source: .register(-1)))
+    do {
+      _ = try r.build()
+      Issue.record("r40 built")
+    } catch {
+      #expect(error.description.contains("register 'r40' does not exist"), "\(error)")
+    }
+  }
+
+  /// NaN and signed-zero constants survive printing.
+  @Test func nanAndNegativeZeroConstants() throws {
+    var b = ProgramBuilder()
+    let t = b.tensor("T", .format(.f32), [2], .sram)
+    b.emit(.vector(VectorOperation(.fill(.constant(.nan)), destination: t[.range(0, 1)])))
+    b.emit(.vector(VectorOperation(.fill(.constant(-0.0)), destination: t[.range(1, 1)])))
+    let p = try b.build()
+    #expect(Disassembler.text(of: p).contains("vfill T[0:+1], nan\n  vfill T[1:+1], -0.0\n"))
+  }
+
   /// Labels may be placed before or after the branches that name them; views and literals.
   @Test func labelsViewsAndLiterals() throws {
     var b = ProgramBuilder()
