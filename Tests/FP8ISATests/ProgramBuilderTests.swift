@@ -8,13 +8,6 @@ import Testing
   /// Rebuilds an assembled program through the builder: every directive and typed operation.
   static func rebuild(_ p: Program) -> ProgramBuilder {
     var b = ProgramBuilder(device: p.device, path: "rebuilt.isa")
-    for param in p.params {
-      switch param.value {
-      case .int(let v): b.param(param.name, v)
-      case .float(let v): b.param(param.name, v)
-      }
-    }
-    for a in p.assertions { b.assert(a.condition, a.message) }
     let handles = p.tensors.map { b.tensor($0.name, $0.dtype, $0.shape, $0.space, $0.initializer) }
     for o in p.outputs { b.output(handles[o]) }
     var labelsAt: [Int: [String]] = [:]
@@ -34,7 +27,10 @@ import Testing
   @Test(arguments: 0..<300)
   func randomProgramsRebuildToTheSameProgram(seed: Int) throws {
     var generator = ProgramGenerator(seed: UInt64(seed))
-    let original = try assembleOK(generator.program())
+    var original = try assembleOK(generator.program())
+    // A built program holds values, not parameters.
+    original.params = []
+    original.assertions = []
     let builder = Self.rebuild(original)
     #expect(builder.resolved.sameMeaning(as: original), "seed \(seed)")
     let built = try builder.build()
@@ -42,15 +38,51 @@ import Testing
     #expect(Disassembler.text(of: built) == Disassembler.text(of: original))
   }
 
-  /// `Kernels.doubleBufferedGEMM` with the example's sizes is `examples/gemm_fp8.isa`.
+  /// `Kernels.doubleBufferedGEMM` with the example's sizes is `examples/gemm_fp8.isa` (whose
+  /// parameters it takes as values).
   @Test func gemmKernelIsTheExampleProgram() throws {
     let url = packageRoot.appendingPathComponent("examples/gemm_fp8.isa")
-    let example = try assembleOK(try String(contentsOf: url, encoding: .utf8))
+    var example = try assembleOK(try String(contentsOf: url, encoding: .utf8))
+    example.params = []
+    example.assertions = []
     let built = try Kernels.doubleBufferedGEMM(
       Kernels.GEMMShape(m: 64, n: 64, k: 256, tm: 16, tn: 64, tk: 64), device: "teach"
     ).build()
     #expect(built.sameMeaning(as: example))
     #expect(Disassembler.text(of: built) == Disassembler.text(of: example))
+    #expect(built.params.isEmpty)
+  }
+
+  /// Sizes the kernel cannot be built for are errors, not crashes.
+  @Test func gemmKernelRefusesBadSizes() {
+    for (m, tm) in [(64, 0), (64, -16), (64, 48), (0, 16), (1 << 33, 1)] {
+      #expect(throws: Kernels.SizeError.self) {
+        _ = try Kernels.doubleBufferedGEMM(Kernels.GEMMShape(m: m, n: 64, k: 64, tm: tm, tn: 64, tk: 64))
+      }
+    }
+  }
+
+  /// Names that would not read back as one name, and views of another builder's tensors.
+  @Test func badNamesAndForeignTensors() {
+    var b = ProgramBuilder(path: "names.isa")
+    let x = b.tensor("X f32 [1] sram\n.tensor Y", .format(.f32), [1], .sram)
+    _ = b.tensor("", .format(.f32), [1], .sram)
+    b.emit(.vector(VectorOperation(.fill(1), destination: x.all)))
+    b.place(b.label("r3"))
+    var other = ProgramBuilder()
+    for name in ["A", "B", "C"] { _ = other.tensor(name, .format(.f32), [1], .sram) }
+    let foreign = other.tensor("D", .format(.f32), [1], .sram)
+    b.emit(.vector(VectorOperation(.fill(1), destination: foreign.all)))
+    do {
+      _ = try b.build()
+      Issue.record("built")
+    } catch {
+      let text = error.description
+      #expect(text.contains(#"'X f32 [1] sram\u{A}.tensor Y' cannot name a tensor"#), "\(text)")
+      #expect(text.contains("'' cannot name a tensor"), "\(text)")
+      #expect(text.contains("'r3' cannot name a label"), "\(text)")
+      #expect(text.contains("tensor #3 is not declared by this builder"), "\(text)")
+    }
   }
 
   /// A built program goes through every check of the assembler: errors point at the printed

@@ -324,3 +324,56 @@ import Testing
     #expect(WorkCost.l2StridedLine == 4 * WorkCost.l2Line)
   }
 }
+
+/// Program values changed by hand after assembly are refused with a fault, never trapped on.
+@Suite struct ProgramValueTests {
+  static let text = """
+    .tensor T f32 [4] sram
+    top:
+      add r1, r1, 1
+      blt r1, 3, top
+    """
+
+  func refused(_ change: (inout Program) -> Void) throws -> String? {
+    var p = try Assembler.assemble(text: Self.text, path: "v.isa")
+    change(&p)
+    do {
+      _ = try Machine(program: p, device: teach()).run()
+      return nil
+    } catch {
+      return error.message
+    }
+  }
+
+  @Test func unchangedProgramsRun() throws {
+    #expect(try refused { _ in } == nil)
+  }
+
+  @Test func outOfRangeRegistersTensorsAndTargetsAreRefused() throws {
+    let bad: [(String, (inout Program) -> Void)] = [
+      (
+        "r99",
+        {
+          $0.instructions[0] = Instruction(.move(dest: 99, source: 1), location: $0.instructions[0].location)
+        }
+      ),
+      (
+        "tensor #7",
+        {
+          $0.instructions[0] = Instruction(
+            .vector(VectorOperation(.fill(1), destination: TensorView(tensor: 7, indices: []))),
+            location: $0.instructions[0].location)
+        }
+      ),
+      ("target", { $0.labels["top"] = 40 }),
+      ("output", { $0.outputs = [3] }),
+      ("shape", { $0.tensors[0].shape = [0] }),
+    ]
+    for (what, change) in bad {
+      let message = try refused(change)
+      #expect(
+        message?.hasPrefix("the program value is not a valid program") == true, "\(what): \(message ?? "ran")"
+      )
+    }
+  }
+}

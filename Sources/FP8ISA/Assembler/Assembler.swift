@@ -14,11 +14,17 @@ public struct Assembler {
     public var baseDirectory: URL?
     /// Whether to open `.npy` / `.safetensors` files to check their headers.
     public var checkDataFiles: Bool
+    /// The largest source accepted, in bytes.
+    public var maxSourceBytes: Int
 
-    public init(overrides: [String: String] = [:], baseDirectory: URL? = nil, checkDataFiles: Bool = true) {
+    public init(
+      overrides: [String: String] = [:], baseDirectory: URL? = nil, checkDataFiles: Bool = true,
+      maxSourceBytes: Int = ProgramLimits.maxSourceBytes
+    ) {
       self.overrides = overrides
       self.baseDirectory = baseDirectory
       self.checkDataFiles = checkDataFiles
+      self.maxSourceBytes = maxSourceBytes
     }
   }
 
@@ -63,10 +69,10 @@ public struct Assembler {
   }
 
   mutating func run() {
-    if source.text.utf8.count > ProgramLimits.maxSourceBytes {
+    if source.text.utf8.count > options.maxSourceBytes {
       report(
         Diagnostic(
-          .fileTooLarge(ProgramLimits.maxSourceBytes),
+          .fileTooLarge(options.maxSourceBytes),
           at: SourceLocation(file: source.path, line: 1, column: 1)))
       return
     }

@@ -32,6 +32,11 @@ extension DiagnosticMessage {
     make("internal error (please report): \(detail)")
   }
   public static func invalidInitializer(_ detail: String) -> Self { make("invalid initialiser: \(detail)") }
+  public static func invalidName(_ name: String, _ what: String) -> Self {
+    make(
+      "'\(name)' cannot name a \(what): names are letters, digits, '_' and '.', starting with a letter or '_'"
+    )
+  }
   public static func invalidNumber(_ text: String) -> Self { make("invalid number '\(text)'") }
   public static func invalidOptionValue(_ option: String, _ detail: String) -> Self {
     make("invalid value for '\(option)': \(detail)")

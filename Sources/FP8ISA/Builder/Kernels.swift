@@ -11,21 +11,35 @@ public enum Kernels {
     }
   }
 
+  /// Sizes a kernel cannot be built for.
+  public struct SizeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+  }
+
   /// FP8 GEMM across every tile with double-buffered DMA, f32 accumulation: the program of
   /// `examples/gemm_fp8.isa` (a test checks that building it with that file's sizes gives the
-  /// same program). Tile t computes blocks t, t + ntiles, ...; for each block the K loop streams
-  /// TM×TK slices of A and TK×TN slices of B into a two-slot buffer, the DMA engine filling one
-  /// slot while the tensor unit multiplies the other.
+  /// same program, apart from the file's `.param`s). Tile t computes blocks t, t + ntiles, ...;
+  /// for each block the K loop streams TM×TK slices of A and TK×TN slices of B into a two-slot
+  /// buffer, the DMA engine filling one slot while the tensor unit multiplies the other. M, N and
+  /// K must be multiples of TM, TN and TK: the program has no ragged-edge code.
   public static func doubleBufferedGEMM(
     _ s: GEMMShape, device: String? = nil, a aInit: Initializer = .randn(seed: 1, mean: 0, std: 1),
     b bInit: Initializer = .randn(seed: 2, mean: 0, std: 1)
-  ) -> ProgramBuilder {
-    var p = ProgramBuilder(device: device, path: "gemm_fp8.isa")
-    let (m, n, k) = (p.param("M", Int64(s.m)), p.param("N", Int64(s.n)), p.param("K", Int64(s.k)))
-    let (tm, tn, tk) = (p.param("TM", Int64(s.tm)), p.param("TN", Int64(s.tn)), p.param("TK", Int64(s.tk)))
-    p.assert(
-      "M % TM == 0 && N % TN == 0 && K % TK == 0",
-      "M, N and K must be multiples of TM, TN and TK: the program has no ragged-edge code")
+  ) throws(SizeError) -> ProgramBuilder {
+    for (name, size, block) in [("M", s.m, s.tm), ("N", s.n, s.tn), ("K", s.k, s.tk)] {
+      guard block >= 1, size >= block, size <= ProgramLimits.maxDimension, size % block == 0 else {
+        throw SizeError(
+          description:
+            "\(name) = \(size) must be a positive multiple of its block T\(name) = \(block) (at most 2^32)")
+      }
+    }
+    let (m, n, k) = (Int64(s.m), Int64(s.n), Int64(s.k))
+    let (tm, tn, tk) = (Int64(s.tm), Int64(s.tn), Int64(s.tk))
+    let (blocks, overflow) = (m / tm).multipliedReportingOverflow(by: n / tn)
+    guard !overflow else {
+      throw SizeError(description: "M/TM · N/TN = \(m / tm)·\(n / tn) blocks is too many")
+    }
+    var p = ProgramBuilder(device: device, path: "built-gemm.isa")
     let a = p.tensor("A", .fp8e4, [s.m, s.k], .dram, aInit)
     let b = p.tensor("B", .fp8e4, [s.k, s.n], .dram, bInit)
     let c = p.tensor("C", .format(.f32), [s.m, s.n], .dram)
@@ -56,7 +70,7 @@ public enum Kernels {
 
     p.emit(.move(dest: 1, source: .special(.tid)))
     p.place(block)
-    p.emit(.branch(.greaterOrEqual, a: .register(1), b: .constant((m / tm) * (n / tn)), target: done))
+    p.emit(.branch(.greaterOrEqual, a: .register(1), b: .constant(blocks), target: done))
     p.emit(.integer(.div, dest: 2, a: .register(1), b: .constant(n / tn)))
     p.emit(.integer(.mul, dest: 2, a: .register(2), b: .constant(tm)))
     p.emit(.integer(.rem, dest: 3, a: .register(1), b: .constant(n / tn)))

@@ -14,11 +14,13 @@ import FP8Formats
 ///
 /// `build()` prints the program (`Disassembler`) and assembles the text, so a built program gets
 /// every check an assembled one does, and its instructions point at lines of that text. Shapes
-/// and operands are values: a `.param` records a value under a name (shown in the printed text)
-/// but instructions hold the numbers, so `--set` on the printed program changes nothing.
+/// and operands are values computed in Swift: a built program has no `.param`s (a generator is
+/// a Swift function of its sizes; call it again for other sizes), so `--set` and `--sweep` on
+/// its printed text report an unknown parameter instead of silently changing nothing.
 public struct ProgramBuilder: Sendable {
-  /// The program so far (labels resolved only by `build()`).
-  public private(set) var program: Program
+  /// The program so far (labels resolved only by `build()`; unchecked: only `build()` gives a
+  /// program to run).
+  private(set) var program: Program
   /// Where labels were placed, by name.
   private var placed: [String: Int] = [:]
   /// Labels placed more than once (`build()` reports them).
@@ -35,27 +37,6 @@ public struct ProgramBuilder: Sendable {
   }
 
   static let nowhere = SourceLocation(file: "<built>", line: 0, column: 0)
-
-  /// `.param name = value`; returns the value for use in shapes and operands.
-  @discardableResult
-  public mutating func param(_ name: String, _ value: Int64) -> Int64 {
-    program.params.append(
-      ParamDecl(name: name, value: .int(value), overridden: false, location: Self.nowhere))
-    return value
-  }
-
-  /// `.param name = value` (a float).
-  @discardableResult
-  public mutating func param(_ name: String, _ value: Double) -> Double {
-    program.params.append(
-      ParamDecl(name: name, value: .float(value), overridden: false, location: Self.nowhere))
-    return value
-  }
-
-  /// `.assert condition, "message"` (the condition is an expression over the parameters).
-  public mutating func assert(_ condition: String, _ message: String) {
-    program.assertions.append(Assertion(condition: condition, message: message, location: Self.nowhere))
-  }
 
   /// `.tensor name dtype [shape] space initializer`.
   public mutating func tensor(
@@ -88,7 +69,7 @@ public struct ProgramBuilder: Sendable {
 
   /// The program with every branch pointing at its label (a label never placed stays -1 and
   /// `build()` reports it).
-  public var resolved: Program {
+  var resolved: Program {
     var p = program
     for i in p.instructions.indices {
       if let l = p.instructions[i].operation.label, let target = placed[l.name] {
@@ -104,32 +85,60 @@ public struct ProgramBuilder: Sendable {
   /// Prints and assembles the program: every check of the assembler applies, and the result's
   /// locations are lines of the printed text. Throws the assembler's diagnostics.
   public func build(options: Assembler.Options = Assembler.Options()) throws(DiagnosticList) -> Program {
+    let start = SourceLocation(file: path, line: 1, column: 1)
+    // Mistakes the printed text could not show: names that would not read back as one name,
+    // views of tensors of another program, labels placed twice.
+    var problems = placedTwice.map { Diagnostic(.duplicateLabel($0), at: start) }
+    for t in program.tensors where !Self.isName(t.name) {
+      problems.append(Diagnostic(.invalidName(t.name, "tensor"), at: start))
+    }
+    for name in placed.keys.sorted() where !Self.isName(name) {
+      problems.append(Diagnostic(.invalidName(name, "label"), at: start))
+    }
+    let count = program.tensors.count
+    let views = program.instructions.flatMap { $0.operation.syntax.views }
+    for t in Set(program.outputs + views.map(\.tensor)).sorted() where !(0..<count).contains(t) {
+      problems.append(
+        Diagnostic(
+          .internalError("tensor #\(t) is not declared by this builder (a handle from another one?)"),
+          at: start))
+    }
+    if !problems.isEmpty { throw DiagnosticList(problems, source: nil) }
+
     let text = self.text
     let source = SourceFile(path: path, text: text)
-    if !placedTwice.isEmpty {
-      // The printed text holds each label once, so the assembler cannot see this mistake.
-      throw DiagnosticList(
-        placedTwice.map {
-          Diagnostic(.duplicateLabel($0), at: SourceLocation(file: path, line: 1, column: 1))
-        },
-        source: source)
-    }
     let assembled = try Assembler.assemble(source, options: options)
     // Canonical text is a fixed point of print ∘ assemble; comparing texts (not values) keeps NaN
     // constants, which never equal themselves, from looking like a difference.
-    guard Disassembler.text(of: assembled) == text else {
+    guard Disassembler.text(of: assembled) == text, assembled.tensors.count == count,
+      assembled.instructions.count == program.instructions.count
+    else {
       throw DiagnosticList(
         [
-          Diagnostic(
-            .internalError("the printed program does not assemble back to the built one"),
-            at: SourceLocation(file: path, line: 1, column: 1))
-        ], source: source)
+          Diagnostic(.internalError("the printed program does not assemble back to the built one"), at: start)
+        ],
+        source: source)
     }
     return assembled
   }
+
+  /// An identifier the assembler reads back as one name, and not a register's.
+  static func isName(_ name: String) -> Bool {
+    guard let first = name.first, Scanner.isIdentifierStart(first) else { return false }
+    return name.allSatisfy(Scanner.isIdentifierBody) && !Assembler.isReserved(name)
+  }
 }
 
-/// A tensor declared by a `ProgramBuilder`, for making views of it.
+extension InstructionSyntax {
+  /// The tensor views among the operands and options.
+  var views: [TensorView] {
+    (operands + options.values).compactMap { if case .view(let v) = $0 { return v } else { return nil } }
+  }
+}
+
+/// A tensor declared by a `ProgramBuilder`, for making views of it. A handle is the tensor's
+/// index in its own builder: use it with that builder only (`build()` reports an index no
+/// tensor of the program has).
 public struct TensorHandle: Sendable, Hashable {
   /// Index into `Program.tensors`.
   public var index: Int

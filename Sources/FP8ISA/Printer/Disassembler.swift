@@ -21,7 +21,7 @@ public enum Disassembler {
     for a in program.assertions { lines.append(".assert \(a.condition), \(quoted(a.message))") }
     for t in program.tensors { lines.append(declaration(t)) }
     if !program.outputs.isEmpty {
-      lines.append(".output " + program.outputs.map { program.tensors[$0].name }.joined(separator: ", "))
+      lines.append(".output " + program.outputs.map { tensorName($0, in: program) }.joined(separator: ", "))
     }
     var labelsAt: [Int: [String]] = [:]
     for (name, index) in program.labels { labelsAt[index, default: []].append(name) }
@@ -89,7 +89,7 @@ public enum Disassembler {
   }
 
   public static func text(of view: TensorView, in program: Program) -> String {
-    let name = program.tensors[view.tensor].name
+    let name = tensorName(view.tensor, in: program)
     if view.indices.isEmpty { return name }
     let indices = view.indices.map { index -> String in
       switch index {
@@ -99,6 +99,12 @@ public enum Disassembler {
       }
     }
     return "\(name)[\(indices.joined(separator: ", "))]"
+  }
+
+  /// A tensor's name; an index the program has no tensor for prints as text that cannot
+  /// assemble (a program value built by hand may hold one).
+  static func tensorName(_ index: Int, in program: Program) -> String {
+    program.tensors.indices.contains(index) ? program.tensors[index].name : "<no tensor #\(index)>"
   }
 
   static func text(of start: SliceStart) -> String {

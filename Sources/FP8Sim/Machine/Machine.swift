@@ -50,6 +50,13 @@ public final class Machine {
 
   public init(program: Program, device: DeviceConfig, options: RunOptions = RunOptions()) throws(RuntimeFault)
   {
+    do {
+      try program.validate()
+    } catch {
+      let first =
+        error.diagnostics.first.map { "\($0.message.text) (printed line \($0.location.line))" } ?? ""
+      throw RuntimeFault("the program value is not a valid program: \(first)")
+    }
     self.program = program
     self.device = device
     self.options = options
