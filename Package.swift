@@ -48,10 +48,10 @@ let package = Package(
     .testTarget(
       name: "FP8ISATests", dependencies: ["FP8Data", "FP8ISA"], exclude: ["FuzzCases"], swiftSettings: strict),
     .testTarget(
-      name: "FP8SimTests", dependencies: ["FP8Sim", "FP8FuzzSupport"], exclude: ["FuzzCases"],
+      name: "FP8SimTests", dependencies: ["FP8Data", "FP8Sim", "FP8FuzzSupport"], exclude: ["FuzzCases"],
       swiftSettings: strict),
     .testTarget(
-      name: "FP8SimCLITests", dependencies: ["FP8SimCLI", "fp8sim"], exclude: ["Snapshots", "Hostile"],
+      name: "FP8SimCLITests", dependencies: ["FP8Data", "FP8SimCLI", "fp8sim"], exclude: ["Snapshots", "Hostile"],
       swiftSettings: strict),
   ]
 )

@@ -48,6 +48,15 @@ public enum OperandKind: String, Sendable, CaseIterable {
   /// An optional constant count (`dma.wait` with nothing means 0).
   case optionalCount
 
+  /// The value of an operand of this kind that is left out (nil: it cannot be); the parser,
+  /// the printer and `isa/ISA.md` all take it from here.
+  public var absentValue: Operand? {
+    switch self {
+    case .optionalCount: return .int(0)
+    case .intDest, .intSource, .floatDest, .floatSource, .label, .view, .viewOrFloat, .dtype: return nil
+    }
+  }
+
   /// How the kind is written in `isa/ISA.md` signatures.
   public var placeholder: String {
     switch self {
@@ -141,7 +150,7 @@ public struct OpcodeSpec: Sendable {
   /// `mma D, A, B [acc=...] ...`
   public var signature: String {
     var text = mnemonic
-    let positional = operands.map { $0.kind == .optionalCount ? "[\($0.name)]" : $0.name }
+    let positional = operands.map { $0.kind.absentValue != nil ? "[\($0.name)]" : $0.name }
     if !positional.isEmpty { text += " " + positional.joined(separator: ", ") }
     for option in options { text += " [\(option.name)=…]" }
     return text

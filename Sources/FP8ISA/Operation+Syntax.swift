@@ -310,7 +310,9 @@ extension Operation {
     case .branch(let c, let a, let b, var l):
       l.target = target
       self = .branch(c, a: a, b: b, target: l)
-    default: break
+    case .nop, .halt, .move, .integer, .floatMove, .float, .bias, .dma, .dmaWait, .vector, .reduction, .mma,
+      .barrier, .allReduce:
+      break
     }
   }
 
@@ -318,7 +320,9 @@ extension Operation {
   public var label: Label? {
     switch self {
     case .jump(let l), .branch(_, _, _, let l): return l
-    default: return nil
+    case .nop, .halt, .move, .integer, .floatMove, .float, .bias, .dma, .dmaWait, .vector, .reduction, .mma,
+      .barrier, .allReduce:
+      return nil
     }
   }
 }

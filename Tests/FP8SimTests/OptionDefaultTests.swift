@@ -104,4 +104,23 @@ import Testing
     #expect(try run("") == run(", acc=f16"))
     #expect(try run("") == [2048])  // 2048 + 1 rounds back to 2048 in f16, 64 times
   }
+
+  /// `layernorm` without `eps=` adds 1e-5 to the variance: the row [0, 2] (mean 1, variance 1)
+  /// normalises to ∓1/√(1 + 1e-5), not ∓1.
+  @Test func layernormEpsilonIs1e5() throws {
+    let r = try simulate(
+      """
+      .tensor x f32 [1, 2] sram
+      .tensor y f32 [1, 2] sram
+      .tensor out f32 [1, 2] dram
+      .output out
+        vfill x[0, 1:+1], 2.0
+        layernorm y, x
+        dma.store out, y
+        dma.wait
+      """)
+    let expected = Float(1 / (1 + 1e-5).squareRoot())
+    #expect(output(r, "out")?.values == [-expected, expected])
+    #expect(expected != 1)
+  }
 }

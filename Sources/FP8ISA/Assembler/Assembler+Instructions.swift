@@ -45,8 +45,8 @@ extension Assembler {
     var columns: [Int] = []
     var pendingLabel: (name: String, column: Int)?
     for (i, operandSpec) in spec.operands.enumerated() {
-      if operandSpec.kind == .optionalCount, s.atEnd() {
-        operands.append(.int(0))
+      if let absent = operandSpec.kind.absentValue, s.atEnd() {
+        operands.append(absent)
         columns.append(s.column)
         continue
       }

@@ -58,7 +58,7 @@ public enum Disassembler {
     let spec = syntax.opcode.spec
     var parts: [String] = []
     for (i, operand) in syntax.operands.enumerated() {
-      if spec.operands[i].kind == .optionalCount, operand == .int(0) { continue }
+      if operand == spec.operands[i].kind.absentValue { continue }
       parts.append(text(of: operand, in: program))
     }
     for option in spec.options {

@@ -100,7 +100,9 @@ public enum ISADocument {
     case .view: return "a tensor view: `X`, `X[r1:+64, :]`, `B[r2, :, :]`"
     case .viewOrFloat: return "a tensor view or a float value broadcast to every element"
     case .dtype: return "an element type: " + DType.spellings.map { "`\($0)`" }.joined(separator: ", ")
-    case .optionalCount: return "an optional non-negative integer (0 when omitted)"
+    case .optionalCount:
+      let absent = kind.absentValue.map(Disassembler.text(ofConstant:)) ?? "-"
+      return "an optional non-negative integer (\(absent) when omitted)"
     }
   }
 

@@ -13,13 +13,14 @@ extension Machine {
 
   /// Called when no tile can run: every blocked tile is released together, or the run faults.
   func releaseSync(_ blocked: [Int]) throws(RuntimeFault) {
-    let first = blocked.min()!
-    let index = tiles[first].blockedAt!
+    guard let first = blocked.min(), let index = tiles[first].blockedAt else {
+      throw RuntimeFault("internal error: a sync released with no tile waiting at one")
+    }
     let instruction = program.instructions[index]
     for t in blocked where tiles[t].blockedAt != index {
-      let other = program.instructions[tiles[t].blockedAt!]
+      let otherLine = tiles[t].blockedAt.map { program.instructions[$0].location.line } ?? 0
       throw RuntimeFault(
-        "tile \(first) waits at line \(instruction.location.line) but tile \(t) waits at line \(other.location.line): every tile must reach the same barrier or all-reduce",
+        "tile \(first) waits at line \(instruction.location.line) but tile \(t) waits at line \(otherLine): every tile must reach the same barrier or all-reduce",
         at: instruction.location, tile: first)
     }
     if let halted = tiles.first(where: { $0.halted }) {
@@ -28,7 +29,7 @@ extension Machine {
         at: instruction.location, tile: first)
     }
     let arrivals = blocked.map { tiles[$0].arrival }
-    let last = arrivals.max()!
+    let last = arrivals.max() ?? 0
     var cost = Int64(device.barrierCycles)
     var main: Double = 0
     var shadow: Double = 0

@@ -20,7 +20,9 @@ enum MMAKernels {
     a.withUnsafeBufferPointer { pa in
       packed.withUnsafeBufferPointer { pp in
         c.withUnsafeMutableBufferPointer { pc in
-          let ptr = KernelPointers(a: pa.baseAddress!, b: pp.baseAddress!, c: pc.baseAddress!)
+          // The caller returned early for an empty C; A and B are empty only when k is 0.
+          guard let a = pa.baseAddress, let b = pp.baseAddress, let c = pc.baseAddress else { return }
+          let ptr = KernelPointers(a: a, b: b, c: c)
           let body: @Sendable (Int) -> Void = { chunk in
             let (aBase, pBase, cBase) = (ptr.a, ptr.b, ptr.c)
             let first = chunk * rowBlocks / chunks * 4
@@ -244,7 +246,8 @@ enum FP22Kernel {
     a.withUnsafeBufferPointer { pa in
       packed.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
-          let ptr = KernelPointers(a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
+          guard let a = pa.baseAddress, let b = pb.baseAddress, let c = pc.baseAddress else { return }
+          let ptr = KernelPointers(a: a, b: b, c: c)
           let body: @Sendable (Int) -> Void = { chunk in
             let (aBase, bBase, cBase) = (ptr.a, ptr.b, ptr.c)
             let terms = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: group)

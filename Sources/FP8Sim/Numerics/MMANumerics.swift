@@ -113,11 +113,13 @@ public enum MMANumerics {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
+          // Empty when m, n or k is 0: nothing to add.
+          guard let cBase = pc.baseAddress, let bBase = pb.baseAddress else { return }
           for i in 0..<m {
-            let row = pc.baseAddress! + i * n
+            let row = cBase + i * n
             for kk in 0..<k {
               let s = pa[i * k + kk]
-              let brow = pb.baseAddress! + kk * n
+              let brow = bBase + kk * n
               for j in 0..<n { row[j] += s * brow[j] }
             }
           }
@@ -131,11 +133,13 @@ public enum MMANumerics {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
+          // Empty when m, n or k is 0: nothing to add.
+          guard let cBase = pc.baseAddress, let bBase = pb.baseAddress else { return }
           for i in 0..<m {
-            let row = pc.baseAddress! + i * n
+            let row = cBase + i * n
             for kk in 0..<k {
               let s = pa[i * k + kk]
-              let brow = pb.baseAddress! + kk * n
+              let brow = bBase + kk * n
               for j in 0..<n { row[j] = row[j].addingProduct(s, brow[j]) }
             }
           }
@@ -156,11 +160,13 @@ public enum MMANumerics {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
+          // Empty when m, n or k is 0: nothing to add.
+          guard let cBase = pc.baseAddress, let bBase = pb.baseAddress else { return }
           for i in 0..<m {
-            let row = pc.baseAddress! + i * n
+            let row = cBase + i * n
             for kk in 0..<k {
               let s = Double(pa[i * k + kk])
-              let brow = pb.baseAddress! + kk * n
+              let brow = bBase + kk * n
               for j in 0..<n {
                 let x = Double(row[j])
                 let p = s * Double(brow[j])

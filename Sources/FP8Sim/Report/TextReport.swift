@@ -119,9 +119,11 @@ public enum TextReport {
   ) -> String {
     let stats = keys.map(\.statistic)
     let headings = stats.indices.map { i in
-      let group = stats[i].group
-      let first = group != nil && (i == 0 || stats[i - 1].group != group)
-      return (first ? group! + ":" : "") + heading(stats[i])
+      // A group's name precedes its first column.
+      guard let group = stats[i].group, i == 0 || stats[i - 1].group != group else {
+        return heading(stats[i])
+      }
+      return group + ":" + heading(stats[i])
     }
     let rows = r.instances(scope).map { name in
       [name] + leading.map { $0.1(name) } + keys.map { r.text($0, name) }
