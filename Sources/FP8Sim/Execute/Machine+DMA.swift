@@ -118,22 +118,37 @@ extension Machine {
   func transferEnd(
     bytes: Int, lines: (fills: Int, writebacks: Int), dispatched: Int64, ready: Int64, tile id: Int
   ) throws(RuntimeFaultMessage) -> Int64 {
-    let t0 = ready + Int64(device.dmaSetupCycles)
+    let t0 = Double(ready + Int64(device.dmaSetupCycles))
     let portStart = max(t0, tiles[id].dmaPortFree)
     let portEnd = portStart + (try Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes))
     tiles[id].dmaPortFree = portEnd
     let linkEnd = try l2Link.reserve(at: t0, bytes: bytes)
     let dramBytes = (lines.fills + lines.writebacks) * device.l2LineBytes
     let dramEnd = dramBytes > 0 ? try dramLink.reserve(at: t0, bytes: dramBytes) : t0
-    let latency = Int64(device.l2HitLatency) + (lines.fills > 0 ? Int64(device.dramLatency) : 0)
-    let end = max(max(portEnd, linkEnd, dramEnd) + latency, tiles[id].lastDMAEnd)
+    forgetLinkHistory()
+    let latency = Double(device.l2HitLatency) + (lines.fills > 0 ? Double(device.dramLatency) : 0)
+    let end = max(
+      try RunLimits.cycles(max(portEnd, linkEnd, dramEnd) + latency, "this transfer"), tiles[id].lastDMAEnd)
 
+    // Whole cycles for the statistics: differences of rounded times, so sums telescope.
+    func cycle(_ t: Double) -> Int64 { Int64(t.rounded(.up)) }
     var stats = tiles[id].stats[.dma]
-    stats.busy += portEnd - portStart
+    stats.busy += cycle(portEnd) - cycle(portStart)
     stats.dependency += ready - dispatched
-    stats.bandwidth += max(0, max(linkEnd, dramEnd) - portEnd)
+    stats.bandwidth += max(0, cycle(max(linkEnd, dramEnd)) - cycle(portEnd))
     tiles[id].stats[.dma] = stats
     return end
+  }
+
+  /// Keeps the links' calendars short: busy time before every tile's clock can no longer be
+  /// reserved around (a transfer is ready no earlier than its tile's time).
+  func forgetLinkHistory() {
+    guard l2Link.busy.count + dramLink.busy.count > 256 else { return }
+    var floor = Int64.max
+    for t in tiles where !t.halted { floor = min(floor, t.time) }
+    guard floor < .max else { return }
+    l2Link.forget(before: Double(floor))
+    dramLink.forget(before: Double(floor))
   }
 
   /// The values of a transfer, chunk by chunk (bounded temporaries); source and destination are

@@ -90,29 +90,3 @@ struct L2Cache {
     return lines
   }
 }
-
-/// A shared link with a bandwidth: transfers are served one after another in the order they
-/// are reserved (which follows simulated time closely, as tiles are simulated in time order).
-struct Link {
-  let bytesPerCycle: Double
-  var busyUntil: Int64 = 0
-  var busyCycles: Int64 = 0
-
-  init(bytesPerCycle: Double) { self.bytesPerCycle = bytesPerCycle }
-
-  /// Cycles to move `bytes` at this link's bandwidth, rounded up; faults past `RunLimits.maxCycles`.
-  func duration(_ bytes: Int) throws(RuntimeFaultMessage) -> Int64 {
-    try RunLimits.cycles(
-      Double(bytes) / bytesPerCycle, "a transfer of \(bytes) bytes at \(bytesPerCycle) B/cycle")
-  }
-
-  /// Reserves the link for `bytes` from `time` on; returns when the transfer ends.
-  mutating func reserve(at time: Int64, bytes: Int) throws(RuntimeFaultMessage) -> Int64 {
-    let d = try duration(bytes)
-    if d == 0 { return time }
-    let start = max(time, busyUntil)
-    busyUntil = start + d
-    busyCycles += d
-    return busyUntil
-  }
-}

@@ -65,7 +65,8 @@ struct TileState {
 
   var vector = UnitQueue()
   var tensor = UnitQueue()
-  var dmaPortFree: Int64 = 0
+  /// When the tile's DMA port is free (fractional cycles, like the links).
+  var dmaPortFree: Double = 0
   /// The transfers still moving (at most `dma.maxInFlight`), oldest first. Transfers are
   /// numbered in issue order and finish in issue order, so the ones not yet waited for are
   /// exactly the ids `waitedThrough + 1 ..< nextDMAID`: no list of them is kept.
