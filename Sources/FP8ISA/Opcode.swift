@@ -12,7 +12,7 @@ public enum Opcode: String, Sendable, CaseIterable {
   case jmp, beq, bne, blt, bge, halt
   case bias
   // DMA
-  case dmaLoad, dmaStore, dmaWait
+  case dmaLoad, dmaStore, dmaWait, fence
   // Vector
   case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, exp, softmax, layernorm
   case amax, rmax, rsum
@@ -113,7 +113,23 @@ public enum Opcode: String, Sendable, CaseIterable {
           "The scalar core stalls until no more than `N` (default 0) of this tile's `dma.load`/"
           + "`dma.store` transfers are unfinished. Transfers finish in issue order, so"
           + " `dma.wait 1` after issuing the next block's load waits for the previous one"
-          + " (double buffering).")
+          + " (double buffering). `N` may be a register (a pipeline whose depth is computed); a"
+          + " negative value is a runtime fault.")
+    case .fence:
+      return OpcodeSpec(
+        "fence", family: .fence,
+        options: [
+          OptionSpec(
+            "unit", .choice(FenceTarget.allCases.map(\.rawValue)), default: .choice(FenceTarget.all.rawValue),
+            "Which unit's work to wait for: `vector`, `tensor` or `all` (both).")
+        ],
+        summary: "Wait until the vector and/or tensor unit's issued work is done.",
+        semantics:
+          "The scalar core stalls until every vector (`unit=vector`), tensor (`unit=tensor`) or"
+          + " vector and tensor (`unit=all`) instruction this tile issued before the fence has"
+          + " finished and its results are visible (end + latency). Data hazards already order"
+          + " instructions that share tensors; a fence orders what they cannot see, such as"
+          + " a timed region, or a float register read through memory.")
 
     // MARK: Vector
     case .vadd: return Opcode.vectorBinary("vadd", .add, "x = a + b")

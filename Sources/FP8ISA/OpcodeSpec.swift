@@ -45,7 +45,8 @@ public enum OperandKind: String, Sendable, CaseIterable {
   case viewOrFloat
   /// An element type name: `fp8e4`, `fp8e5`, `e4m3fn`, `f16`, ...
   case dtype
-  /// An optional constant count (`dma.wait` with nothing means 0).
+  /// An optional count: a non-negative constant or an integer register (`dma.wait` with nothing
+  /// means 0).
   case optionalCount
 
   /// The value of an operand of this kind that is left out (nil: it cannot be); the parser,

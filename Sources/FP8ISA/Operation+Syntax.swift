@@ -43,7 +43,8 @@ extension Operation {
           margin: try r.intConstant("margin"), min: try r.intConstant("min"), max: try r.intConstant("max")))
     case .transfer(let direction):
       self = .dma(Transfer(direction, destination: try r.view(0), source: try r.view(1)))
-    case .dmaWait: self = .dmaWait(keep: try r.count(0))
+    case .dmaWait: self = .dmaWait(keep: try r.int(0))
+    case .fence: self = .fence(try r.parse(try r.choice("unit"), as: FenceTarget.self))
     case .binary(let f): self = try Operation.vector(.binary(f, a: try r.view(1), b: try r.viewOrFloat(2)), r)
     case .unary(let f): self = try Operation.vector(.unary(f, a: try r.view(1)), r)
     case .cast: self = try Operation.vector(.cast(try r.view(1)), r)
@@ -151,11 +152,6 @@ private struct SyntaxReader {
   func dtype(_ i: Int) throws(LoweringError) -> DType {
     guard case .dtype(let d) = try operand(i) else { throw mismatch("an element type") }
     return d
-  }
-
-  func count(_ i: Int) throws(LoweringError) -> Int64 {
-    guard case .int(let n) = try operand(i) else { throw mismatch("a count") }
-    return n
   }
 
   func intConstant(_ name: String) throws(LoweringError) -> Int64 {
@@ -266,7 +262,8 @@ extension Operation {
       operands = [.intRegister(rule.dest), rule.amax.operand, .dtype(rule.format)]
       options = ["margin": .int(rule.margin), "min": .int(rule.min), "max": .int(rule.max)]
     case .dma(let t): operands = [.view(t.destination), .view(t.source)]
-    case .dmaWait(let keep): operands = [.int(keep)]
+    case .dmaWait(let keep): operands = [keep.operand]
+    case .fence(let target): options["unit"] = .choice(target.rawValue)
     case .vector(let v):
       operands = [.view(v.destination)]
       switch v.kind {
@@ -310,7 +307,8 @@ extension Operation {
     case .branch(let c, let a, let b, var l):
       l.target = target
       self = .branch(c, a: a, b: b, target: l)
-    case .nop, .halt, .move, .integer, .floatMove, .float, .bias, .dma, .dmaWait, .vector, .reduction, .mma,
+    case .nop, .halt, .move, .integer, .floatMove, .float, .bias, .dma, .dmaWait, .fence, .vector, .reduction,
+      .mma,
       .barrier, .allReduce:
       break
     }
@@ -320,7 +318,8 @@ extension Operation {
   public var label: Label? {
     switch self {
     case .jump(let l), .branch(_, _, _, let l): return l
-    case .nop, .halt, .move, .integer, .floatMove, .float, .bias, .dma, .dmaWait, .vector, .reduction, .mma,
+    case .nop, .halt, .move, .integer, .floatMove, .float, .bias, .dma, .dmaWait, .fence, .vector, .reduction,
+      .mma,
       .barrier, .allReduce:
       return nil
     }

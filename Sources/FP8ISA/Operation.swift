@@ -31,7 +31,9 @@ public enum Operation: Sendable, Hashable {
   /// `dma.load`, `dma.store`
   case dma(Transfer)
   /// `dma.wait [N]`: wait until at most `keep` transfers are in flight.
-  case dmaWait(keep: Int64)
+  case dmaWait(keep: IntValue)
+  /// `fence [unit=...]`: wait until the vector and/or tensor unit's work is done and visible.
+  case fence(FenceTarget)
 
   // MARK: Vector unit
   /// Every vector instruction that writes a tensor.
@@ -85,6 +87,11 @@ public enum VectorOperand: Sendable, Hashable {
 }
 
 // MARK: - Families
+
+/// The units a `fence` waits for.
+public enum FenceTarget: String, Sendable, Hashable, CaseIterable {
+  case all, vector, tensor
+}
 
 public enum IntegerOperator: String, Sendable, Hashable, CaseIterable {
   case add, sub, mul, div, rem, min, max
@@ -277,7 +284,7 @@ public struct AllReduce: Sendable, Hashable {
 /// Which typed operation an instruction lowers to: declared by its row of the opcode table
 /// (`OpcodeSpec.family`), one-to-one with opcodes.
 public enum Family: Sendable, Hashable {
-  case nop, halt, move, floatMove, jump, bias, dmaWait, cast, fill, softmax, layernorm, mma, barrier
+  case nop, halt, move, floatMove, jump, bias, dmaWait, fence, cast, fill, softmax, layernorm, mma, barrier
   case integer(IntegerOperator)
   case float(FloatOperator)
   case branch(Condition)
@@ -290,7 +297,7 @@ public enum Family: Sendable, Hashable {
   /// The unit that runs the family's instructions.
   public var unit: UnitKind {
     switch self {
-    case .nop, .halt, .move, .floatMove, .jump, .bias, .integer, .float, .branch: return .scalar
+    case .nop, .halt, .move, .floatMove, .jump, .bias, .integer, .float, .branch, .fence: return .scalar
     case .transfer, .dmaWait: return .dma
     case .cast, .fill, .softmax, .layernorm, .binary, .unary, .reduction: return .vector
     case .mma: return .tensor
@@ -314,6 +321,7 @@ extension Operation {
     case .bias: return .bias
     case .dma(let t): return .transfer(t.direction)
     case .dmaWait: return .dmaWait
+    case .fence: return .fence
     case .vector(let v):
       switch v.kind {
       case .binary(let f, _, _): return .binary(f)

@@ -96,7 +96,8 @@ struct ProgramGenerator {
       let (dram, dshape) = view("DX", [16, 12], keep: [int(1...16), int(1...12)])
       let (sram, _) = view("SX", [2, 16, 12], keep: [0, dshape[0], dshape[1]])
       return op == .dmaLoad ? "\(m) \(sram), \(dram)" : "\(m) \(dram), \(sram)"
-    case .dmaWait: return chance(0.5) ? m : "\(m) \(int(0...8))"
+    case .dmaWait: return chance(0.5) ? m : "\(m) \(chance(0.5) ? "r\(int(0...31))" : String(int(0...8)))"
+    case .fence: return m + pick(["", " unit=all", " unit=vector", " unit=tensor"])
     case .vadd, .vsub, .vmul, .vmax:
       let (d, s) = view("V1", [8, 6], keep: [int(1...8), 6])
       let (a, _) = view("V2", [8, 6], keep: [s[0], 6])

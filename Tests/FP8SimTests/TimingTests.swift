@@ -233,4 +233,48 @@ import Testing
     // The second load cannot issue before the first ends at 194.
     #expect(r.units[.scalar]!.queue == 193)
   }
+
+  /// `fence` stalls the scalar core until the unit's work is visible. The mma issues at 0
+  /// (16·16·32 / 64 = 128 cycles + latency 8: visible at 136), the vfill at 1 (256 / 16 = 16
+  /// cycles + latency 4: visible at 21); the fence issues at 2.
+  @Test(arguments: [("unit=vector", 19), ("unit=tensor", 134), ("unit=all", 134), ("", 134)])
+  func fenceWaitsForItsUnits(option: String, stall: Int64) throws {
+    let r = try simulate(
+      """
+      .tensor a fp8e4 [16, 32] sram
+      .tensor b fp8e4 [32, 16] sram
+      .tensor c f32 [16, 16] sram
+      .tensor v f32 [256] sram
+        mma c, a, b
+        vfill v, 1.0
+        fence \(option)
+        halt
+      """)
+    #expect(r.units[.scalar]?.dependency == stall)
+    #expect(r.units[.scalar]?.instructions == 2)  // fence and halt
+  }
+
+  /// `dma.wait rN` waits like `dma.wait N`; a negative count faults at its line.
+  @Test func dmaWaitTakesARegister() throws {
+    let program = { (n: String) in
+      """
+      .tensor X f16 [512] dram
+      .tensor x f16 [512] sram
+      .tensor y f16 [512] sram
+        mov r1, \(n)
+        dma.load x, X
+        dma.load y, X
+        dma.wait r1
+        halt
+      """
+    }
+    let constant = try simulate(program("1").replacingOccurrences(of: "dma.wait r1", with: "dma.wait 1"))
+    let register = try simulate(program("1"))
+    #expect(register.cycles == constant.cycles)
+    #expect(register.units[.scalar]?.dependency == constant.units[.scalar]?.dependency)
+    #expect((register.units[.scalar]?.dependency ?? 0) > 0)
+    let f = fault(program("-1"))
+    #expect(f?.message == "dma.wait count -1 is negative")
+    #expect(f?.location?.line == 7)
+  }
 }

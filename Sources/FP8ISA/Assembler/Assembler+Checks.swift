@@ -20,7 +20,8 @@ extension Assembler {
     case .vector(let v): try c.vector(v)
     case .reduction(_, _, let a): try c.space(a, 1, .sram, "operand")
     case .mma(let m): try c.matrixMultiply(m)
-    case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .branch, .dmaWait, .barrier, .allReduce:
+    case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .branch, .dmaWait, .fence, .barrier,
+      .allReduce:
       break
     }
   }

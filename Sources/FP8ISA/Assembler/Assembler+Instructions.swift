@@ -84,7 +84,11 @@ extension Assembler {
     let mnemonic = spec.mnemonic
     var options: [String: Operand] = [:]
     var optionColumns: [String: Int] = [:]
-    while s.consume(",") {
+    // After the operands each option follows a comma; an instruction without operands starts
+    // with its first option (`fence unit=tensor`), as the disassembler prints it.
+    var first = spec.operands.isEmpty && isOptionNext(s)
+    while first || s.consume(",") {
+      first = false
       s.skipSpaces()
       let optionColumn = s.column
       guard isOptionNext(s) else {
@@ -143,6 +147,9 @@ extension Assembler {
     case .dtype:
       return .dtype(try parseDType(&s))
     case .optionalCount:
+      if let name = s.peekIdentifier(), Assembler.registerNumber(name, prefix: "r") != nil {
+        return .intRegister(try intRegister(&s, column: column))
+      }
       let value = try ExpressionParser(params: paramValues).parse(&s)
       guard case .int(let n) = value, n >= 0 else {
         throw LineError(message: .operandType("expected a non-negative integer count"), column: column)

@@ -102,7 +102,8 @@ public enum ISADocument {
     case .dtype: return "an element type: " + DType.spellings.map { "`\($0)`" }.joined(separator: ", ")
     case .optionalCount:
       let absent = kind.absentValue.map(Disassembler.text(ofConstant:)) ?? "-"
-      return "an optional non-negative integer (\(absent) when omitted)"
+      return
+        "an optional non-negative integer constant or an integer register `r0`…`r31` (\(absent) when omitted)"
     }
   }
 

@@ -46,6 +46,20 @@ extension Machine {
         amax, format: format, margin: Int(rule.margin), range: Int(rule.min)...Int(rule.max),
         undefined: Int(clamping: previous))
       setInt(rule.dest, Int64(b))
+    case .fence(let target):
+      // In-order units: the last instruction issued is the last to become visible.
+      let vector = tiles[id].vector.inFlight.last ?? 0
+      let tensor = tiles[id].tensor.inFlight.last ?? 0
+      let until: Int64
+      switch target {
+      case .all: until = max(vector, tensor)
+      case .vector: until = vector
+      case .tensor: until = tensor
+      }
+      if until > tiles[id].time {
+        tiles[id].stats[.scalar].dependency += until - tiles[id].time
+        tiles[id].time = until
+      }
     case .halt, .dma, .dmaWait, .vector, .reduction, .mma, .barrier, .allReduce:
       throw RuntimeFaultMessage("internal error: '\(operation.opcode.mnemonic)' is not a scalar instruction")
     }

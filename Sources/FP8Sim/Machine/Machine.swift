@@ -193,11 +193,13 @@ public final class Machine {
         issue(id)
         halt(id, line: instruction.location.line)
         return .halted
-      case .nop, .move, .integer, .floatMove, .float, .jump, .branch, .bias:
+      case .nop, .move, .integer, .floatMove, .float, .jump, .branch, .bias, .fence:
         try executeScalar(instruction.operation, tile: id)
       case .dma(let transfer): try executeTransfer(transfer, tile: id, line: instruction.location.line)
       case .dmaWait(let keep):
-        dmaWait(keep: keep, tile: id)
+        let n = int(keep, tile: id)
+        guard n >= 0 else { throw RuntimeFaultMessage("dma.wait count \(n) is negative") }
+        dmaWait(keep: n, tile: id)
         issue(id)
       case .vector(let v): try executeVector(v, tile: id, line: instruction.location.line)
       case .reduction(let r, let dest, let source):
