@@ -219,7 +219,7 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " otherwise an infinite product or accumulator gives that infinity (IEEE addition). The"
           + " sign of an exact zero sum follows IEEE addition (f32, f16, bf16).\n\n"
           + "A and B are FP8 (any mix of E4/E5 formats) or both f16, both bf16 or both f32. D is"
-          + " f16, bf16 or f32 in SRAM. The result is *not* unscaled: follow with"
+          + " f16, bf16 or f32, in SRAM or in accumulator storage (`acc`). The result is *not* unscaled: follow with"
           + " `cast D, D, bias=−(b_a+b_b)` as the paper's `unscale`.")
 
     // MARK: Sync

@@ -6,6 +6,14 @@ public enum MemorySpace: String, Sendable, Hashable, CaseIterable {
   case dram
   /// Tile-local SRAM: every tile has its own instance of the tensor.
   case sram
+  /// Tile-local accumulator storage (a register file, as H100's 256 KB per SM): every tile has
+  /// its own instance; `mma` accumulates into it and vector instructions read and write it, but
+  /// DMA does not reach it (an epilogue casts to SRAM first). Its size is the device's
+  /// `tensor.accumulatorBytesPerTile`; accesses count no SRAM bytes.
+  case acc
+
+  /// Tile-local spaces, where vector and tensor units work.
+  public static let onTile: [MemorySpace] = [.sram, .acc]
 }
 
 /// How a tensor's initial values are produced.

@@ -18,7 +18,7 @@ extension Assembler {
       }
     case .dma(let t): try c.transfer(t)
     case .vector(let v): try c.vector(v)
-    case .reduction(_, _, let a): try c.space(a, 1, .sram, "operand")
+    case .reduction(_, _, let a): try c.onTile(a, 1, "operand")
     case .mma(let m): try c.matrixMultiply(m)
     case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .branch, .dmaWait, .fence, .barrier,
       .allReduce:
@@ -47,6 +47,19 @@ private struct OperandChecker {
     let t = decl(v)
     if t.space != space {
       throw LineError(message: .wrongSpace(t.name, space, role), column: columns[i], length: t.name.count)
+    }
+  }
+
+  /// Faults unless operand `i` lives on the tile (SRAM or accumulator storage).
+  func onTile(_ v: TensorView, _ i: Int, _ role: String) throws(LineError) {
+    try onTile(v, column: columns[i], role)
+  }
+
+  func onTile(_ v: TensorView, column: Int, _ role: String) throws(LineError) {
+    let t = decl(v)
+    if !MemorySpace.onTile.contains(t.space) {
+      throw LineError(
+        message: .wrongSpaces(t.name, MemorySpace.onTile, role), column: column, length: t.name.count)
     }
   }
 
@@ -81,11 +94,11 @@ private struct OperandChecker {
 
   func vector(_ v: VectorOperation) throws(LineError) {
     if case .constant(let b) = v.output.bias { try biasInRange("bias", b) }
-    try space(v.destination, 0, .sram, "destination")
+    try onTile(v.destination, 0, "destination")
     let dShape = shape(v.destination)
     /// A, where the instruction has one, has D's shape.
     func sameShape(_ a: TensorView) throws(LineError) {
-      try space(a, 1, .sram, "operand")
+      try onTile(a, 1, "operand")
       if shape(a) != dShape {
         throw LineError(message: .shapeMismatch("D is \(dShape), A is \(shape(a))"), column: columns[1])
       }
@@ -94,7 +107,7 @@ private struct OperandChecker {
     case .binary(_, let a, let b):
       try sameShape(a)
       if case .view(let b) = b {
-        try space(b, 2, .sram, "operand")
+        try onTile(b, 2, "operand")
         let bShape = shape(b)
         if bShape != dShape && !Assembler.isRowBroadcast(bShape, to: dShape) {
           throw LineError(
@@ -108,11 +121,8 @@ private struct OperandChecker {
       try sameShape(a)
       for (name, view) in [("gamma", gamma), ("beta", beta)] {
         guard let view else { continue }
-        let t = decl(view)
         let column = optionColumns[name] ?? 1
-        if t.space != .sram {
-          throw LineError(message: .wrongSpace(t.name, .sram, name), column: column, length: t.name.count)
-        }
+        try onTile(view, column: column, name)
         if !Assembler.isRowBroadcast(shape(view), to: dShape) {
           throw LineError(
             message: .shapeMismatch("\(name) is \(shape(view)); expected one row [\(dShape.last ?? 1)]"),
@@ -125,7 +135,8 @@ private struct OperandChecker {
   func matrixMultiply(_ mma: MatrixMultiply) throws(LineError) {
     let views = [mma.d, mma.a, mma.b]
     let roles = ["D", "A", "B"]
-    for i in 0..<3 { try space(views[i], i, .sram, roles[i]) }
+    try onTile(mma.d, 0, "D")
+    for i in 1..<3 { try space(views[i], i, .sram, roles[i]) }
     let (dShape, aShape, bShape) = (shape(mma.d), shape(mma.a), shape(mma.b))
     for (i, s) in [dShape, aShape, bShape].enumerated() where s.count != 2 {
       throw LineError(

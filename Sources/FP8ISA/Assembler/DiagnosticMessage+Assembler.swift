@@ -73,4 +73,7 @@ extension DiagnosticMessage {
   public static func wrongSpace(_ name: String, _ expected: MemorySpace, _ role: String) -> Self {
     make("\(role) '\(name)' must be in \(expected.rawValue)")
   }
+  public static func wrongSpaces(_ name: String, _ expected: [MemorySpace], _ role: String) -> Self {
+    make("\(role) '\(name)' must be in \(expected.map(\.rawValue).joined(separator: " or "))")
+  }
 }

@@ -87,6 +87,9 @@ extension DeviceConfig {
       "tensor.tileKBytes", .int(\.tensorTileKBytes, 1...4096), unit: "B",
       "K·(input bytes) is padded to a multiple of this (32 B = k32 for FP8, k16 for f16)."),
     DeviceField(
+      "tensor.accumulatorBytesPerTile", .int(\.tensorAccumulatorBytesPerTile, 0...(1 << 30)), unit: "B",
+      "Accumulator storage per tile (a register file) for `acc` tensors; 0: none, accumulate in SRAM."),
+    DeviceField(
       "vector.elementsPerCycle", .double(\.vectorElementsPerCycle, 0.001...1e9), unit: "elem/cycle",
       "Vector-unit throughput per tile for simple elementwise work."),
     DeviceField(

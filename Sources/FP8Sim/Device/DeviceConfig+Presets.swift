@@ -14,6 +14,7 @@ extension DeviceConfig {
     var d = DeviceConfig()
     d.name = "teach"
     d.summary = "Teaching device: 4 tiles, 64 KiB SRAM, 256 KiB L2, round numbers."
+    d.tensorAccumulatorBytesPerTile = 65_536
     return d
   }()
 
@@ -44,6 +45,7 @@ extension DeviceConfig {
     d.tensorTileM = 64  // [S] wgmma m64nNk32 (§A5): M in steps of 64
     d.tensorTileN = 8  // [S] N a multiple of 8
     d.tensorTileKBytes = 32  // [S] k32 for FP8, k16 for f16 (32 bytes of K)
+    d.tensorAccumulatorBytesPerTile = 262_144  // [P] 256 KB register file per SM (§A1, NV-BLOG T1/T3)
     d.vectorElementsPerCycle = 128  // [P] 128 FP32 lanes per SM (§A1)
     d.vectorLatency = 4  // [U] dependent ALU latency 4 (§A3, model assumption)
     d.vectorTranscendentalCost = 8  // [U] 16 SFU ops/clk/SM vs 128 FP32 lanes
@@ -90,6 +92,7 @@ extension DeviceConfig {
     d.tensorTileM = 1  // [U] AMP works on vectors; no padding modelled beyond K
     d.tensorTileN = 4
     d.tensorTileKBytes = 16
+    d.tensorAccumulatorBytesPerTile = 0  // [U] none modelled: AMP results are written to tile memory
     d.vectorElementsPerCycle = 4  // [D] 64-bit datapath: 4 × f16 per cycle [U]
     d.vectorLatency = 6  // [S] 6-cycle local memory latency (§C3, JIA19)
     d.vectorTranscendentalCost = 4  // [U]

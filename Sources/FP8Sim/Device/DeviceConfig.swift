@@ -35,6 +35,8 @@ public struct DeviceConfig: Sendable, Equatable {
   public var tensorTileM = 1
   public var tensorTileN = 1
   public var tensorTileKBytes = 1
+  /// Accumulator storage per tile (`acc` tensors), bytes; 0: none.
+  public var tensorAccumulatorBytesPerTile = 0
 
   public var vectorElementsPerCycle = 16.0
   public var vectorLatency = 4

@@ -38,7 +38,7 @@ extension Machine {
         default: 0],
       macs)
     try add(&compute.paddedMacs[inputClass.rawValue, default: 0], padded)
-    let dBytes = d.count * layouts[d.tensor].elementBytes
+    let dBytes = d.count * layouts[d.tensor].sramElementBytes
     try add(
       &compute.sramBytes,
       a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes)

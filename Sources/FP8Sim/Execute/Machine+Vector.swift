@@ -25,7 +25,7 @@ extension Machine {
     let n = a.count
     if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
     try add(&compute.vectorElementOps, n)
-    try add(&compute.sramBytes, n * layouts[a.tensor].elementBytes)
+    try add(&compute.sramBytes, n * layouts[a.tensor].sramElementBytes)
     try dispatch(
       unit: .vector, tile: id, reads: [Access(a)], writes: [], floatWrites: [dest],
       duration: cycles(Double(n), name), latency: Int64(device.vectorLatency), name: name, line: line)
@@ -123,8 +123,8 @@ extension Machine {
     let work = Double(n) * costPerElement(v.kind)
     // n ≤ 2^40 elements and the cost per element ≤ 10^6 + 2, so the product fits an Int.
     try add(&compute.vectorElementOps, Int(work.rounded(.up)))
-    try add(&compute.sramBytes, n * layouts[d.tensor].elementBytes)
-    for r in inputs.views { try add(&compute.sramBytes, r.count * layouts[r.tensor].elementBytes) }
+    try add(&compute.sramBytes, n * layouts[d.tensor].sramElementBytes)
+    for r in inputs.views { try add(&compute.sramBytes, r.count * layouts[r.tensor].sramElementBytes) }
     let output = try outputCast(v.output, destination: d, tile: id)
     try dispatch(
       unit: .vector, tile: id, reads: inputs.views.map(Access.init), writes: [Access(d)],

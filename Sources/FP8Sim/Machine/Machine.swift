@@ -63,6 +63,7 @@ public final class Machine {
     var layouts: [TensorLayout] = []
     var dramAddress = 0
     var sramOffset = 0
+    var accOffset = 0
     for t in program.tensors {
       let format = t.dtype.resolved(e4: device.e4, e5: device.e5)
       var strides = [Int](repeating: 1, count: t.shape.count)
@@ -85,6 +86,17 @@ public final class Machine {
         if sramOffset > device.sramBytesPerTile {
           throw RuntimeFault(
             "SRAM overflow: the sram tensors up to '\(t.name)' need \(sramOffset) bytes per tile; device '\(device.name)' has \(device.sramBytesPerTile)",
+            at: t.location)
+        }
+      case .acc:
+        address = accOffset
+        accOffset += (t.byteCount + 63) / 64 * 64
+        let capacity = device.tensorAccumulatorBytesPerTile
+        if accOffset > capacity {
+          throw RuntimeFault(
+            capacity == 0
+              ? "device '\(device.name)' has no accumulator storage (tensor.accumulatorBytesPerTile = 0): declare '\(t.name)' in sram"
+              : "accumulator overflow: the acc tensors up to '\(t.name)' need \(accOffset) bytes per tile; device '\(device.name)' has \(capacity)",
             at: t.location)
         }
       }

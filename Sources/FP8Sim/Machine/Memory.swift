@@ -24,6 +24,8 @@ final class TensorLayout {
   let count: Int
   let bytes: Int
   let isDRAM: Bool
+  /// Bytes per element as SRAM traffic: accumulator storage counts none.
+  let sramElementBytes: Int
 
   init(decl: TensorDecl, format: FloatFormat, strides: [Int], address: Int) {
     self.decl = decl
@@ -34,6 +36,7 @@ final class TensorLayout {
     self.count = decl.elementCount
     self.bytes = decl.byteCount
     self.isDRAM = decl.space == .dram
+    self.sramElementBytes = decl.space == .acc ? 0 : format.byteWidth
   }
 }
 

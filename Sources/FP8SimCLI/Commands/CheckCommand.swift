@@ -38,9 +38,11 @@ enum CheckCommand: Command {
     }
     let dram = program.tensors.filter { $0.space == .dram }
     let sram = program.tensors.filter { $0.space == .sram }
+    let acc = program.tensors.filter { $0.space == .acc }.reduce(0) { $0 + $1.byteCount }
     context.stdout.line(
       "\(path): ok: \(program.instructions.count) instructions, \(program.tensors.count) tensors"
-        + " (\(dram.reduce(0) { $0 + $1.byteCount }) bytes in dram, \(sram.reduce(0) { $0 + $1.byteCount }) bytes of sram per tile),"
+        + " (\(dram.reduce(0) { $0 + $1.byteCount }) bytes in dram, \(sram.reduce(0) { $0 + $1.byteCount }) bytes of sram"
+        + (acc > 0 ? " and \(acc) bytes of acc" : "") + " per tile),"
         + " \(program.params.count) parameters, \(program.outputs.count) outputs")
     return .success
   }
