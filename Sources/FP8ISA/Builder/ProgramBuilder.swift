@@ -26,6 +26,8 @@ public struct ProgramBuilder: Sendable {
   /// Labels placed more than once (`build()` reports them).
   private var placedTwice: [String] = []
   private let path: String
+  /// Comment lines printed above the program (`; ...`): what generated it, and how.
+  public var header: [String] = []
 
   /// A new, empty program; `device` is the `.device` directive (a preset name or a JSON path);
   /// `path` names the printed text in diagnostics and faults.
@@ -79,8 +81,13 @@ public struct ProgramBuilder: Sendable {
     return p
   }
 
-  /// The canonical ISA text of the program.
-  public var text: String { Disassembler.text(of: resolved) }
+  /// The canonical ISA text of the program, after its header comment.
+  public var text: String { headerText + Disassembler.text(of: resolved) }
+
+  var headerText: String {
+    header.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }.map { "; \($0)\n" }
+      .joined()
+  }
 
   /// Prints and assembles the program: every check of the assembler applies, and the result's
   /// locations are lines of the printed text. Throws the assembler's diagnostics.
@@ -105,12 +112,12 @@ public struct ProgramBuilder: Sendable {
     }
     if !problems.isEmpty { throw DiagnosticList(problems, source: nil) }
 
-    let text = self.text
-    let source = SourceFile(path: path, text: text)
+    let body = Disassembler.text(of: resolved)
+    let source = SourceFile(path: path, text: headerText + body)
     let assembled = try Assembler.assemble(source, options: options)
     // Canonical text is a fixed point of print ∘ assemble; comparing texts (not values) keeps NaN
     // constants, which never equal themselves, from looking like a difference.
-    guard Disassembler.text(of: assembled) == text, assembled.tensors.count == count,
+    guard Disassembler.text(of: assembled) == body, assembled.tensors.count == count,
       assembled.instructions.count == program.instructions.count
     else {
       throw DiagnosticList(

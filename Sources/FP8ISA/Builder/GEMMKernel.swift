@@ -1,0 +1,241 @@
+/// A GEMM C[M, N] = A[M, K] · B[K, N] for any shape, built with `ProgramBuilder`: the program of
+/// `fp8sim gen gemm`. Every tile loops over output blocks (block t, t + ntiles, ...); for each it
+/// streams K slices of A and B through a ring of `stages` SRAM slots (the DMA engine fills slot
+/// s + stages − 1 while the tensor unit multiplies slot s), accumulates in f32 (or the chosen
+/// accumulator) in accumulator storage or SRAM, and writes the block back through an epilogue
+/// cast to C's type. Ragged edges (M, N or K not a multiple of the block) get their own code with
+/// exact view lengths; nothing is padded in memory.
+public struct GEMMKernel: Sendable, Hashable {
+  public var m, n, k: Int
+  public var aType: DType = .fp8e4
+  public var bType: DType = .fp8e4
+  /// C's type: f32, bf16 or f16.
+  public var outType: DType = .format(.f32)
+  /// The `mma` accumulator (nil: f32).
+  public var accumulator: Accumulator? = nil
+  /// Block of outputs per tile step, and K slice.
+  public var tm = 128, tn = 128, tk = 128
+  /// Slots of the DMA ring (2: double buffering).
+  public var stages = 2
+  /// Where the accumulator lives: `.acc` (accumulator storage) or `.sram`.
+  public var accumulatorSpace: MemorySpace = .sram
+  /// The `.device` directive (a preset name), if any.
+  public var device: String? = nil
+  public var aInit: Initializer = .randn(seed: 1, mean: 0, std: 1)
+  public var bInit: Initializer = .randn(seed: 2, mean: 0, std: 1)
+  /// Also make A and B outputs (tests compare C with a reference computed from them).
+  public var outputInputs = false
+
+  public init(m: Int, n: Int, k: Int) { (self.m, self.n, self.k) = (m, n, k) }
+
+  /// A configuration the kernel cannot be built for.
+  public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+  }
+
+  /// The accumulator tensor's type.
+  public var accumulatorType: DType {
+    switch accumulator {
+    case .f16: return .format(.f16)
+    case .bf16: return .format(.bf16)
+    case .f32, .fp22, nil: return .format(.f32)
+    }
+  }
+
+  /// One line per setting, for the program's header comment.
+  public var summary: String {
+    let acc = accumulator?.rawValue ?? "f32"
+    return
+      "GEMM \(m)×\(n)×\(k), A \(aType), B \(bType) → C \(outType); blocks \(tm)×\(tn), K slices of \(tk),"
+      + " \(stages)-stage DMA ring, \(acc) accumulator in \(accumulatorSpace.rawValue), row-major raster"
+  }
+
+  func check() throws(ConfigError) {
+    for (name, v) in [("M", m), ("N", n), ("K", k), ("TM", tm), ("TN", tn), ("TK", tk)]
+    where v < 1 || v > ProgramLimits.maxDimension {
+      throw ConfigError(description: "\(name) = \(v) must be between 1 and 2^32")
+    }
+    guard stages >= 2, stages <= 64 else {
+      throw ConfigError(description: "stages = \(stages) must be 2...64")
+    }
+    guard accumulatorSpace != .dram else {
+      throw ConfigError(description: "the accumulator cannot be in dram")
+    }
+    guard [DType.format(.f32), .format(.bf16), .format(.f16)].contains(outType) else {
+      throw ConfigError(description: "C's type must be f32, bf16 or f16, not \(outType)")
+    }
+    let (bm, overflow) = ((m + tm - 1) / tm).multipliedReportingOverflow(by: (n + tn - 1) / tn)
+    guard !overflow, bm <= Int(Int32.max) else { throw ConfigError(description: "too many blocks") }
+  }
+
+  /// The program (unchecked until `build()`): see the type's description.
+  public func builder() throws(ConfigError) -> ProgramBuilder {
+    try check()
+    var p = ProgramBuilder(device: device, path: "gemm.isa")
+    p.header = [summary]
+    let tmx = min(tm, m)
+    let tnx = min(tn, n)
+    let tkx = min(tk, k)
+    let a = p.tensor("A", aType, [m, k], .dram, aInit)
+    let b = p.tensor("B", bType, [k, n], .dram, bInit)
+    let c = p.tensor("C", outType, [m, n], .dram)
+    let abuf = p.tensor("abuf", aType, [stages, tmx, tkx], .sram)
+    let bbuf = p.tensor("bbuf", bType, [stages, tkx, tnx], .sram)
+    let acc = p.tensor("acc", accumulatorType, [tmx, tnx], accumulatorSpace)
+    // An epilogue buffer unless the accumulator can be stored as it is.
+    let direct = accumulatorSpace == .sram && accumulatorType == outType
+    let obuf = direct ? acc : p.tensor("obuf", outType, [tmx, tnx], .sram)
+    if outputInputs {
+      p.output(a)
+      p.output(b)
+    }
+    p.output(c)
+
+    let blocksM = (m + tmx - 1) / tmx
+    let blocksN = (n + tnx - 1) / tnx
+    let heights = blocksM == 1 || m % tmx == 0 ? [m - (blocksM - 1) * tmx] : [tmx, m - (blocksM - 1) * tmx]
+    let widths = blocksN == 1 || n % tnx == 0 ? [n - (blocksN - 1) * tnx] : [tnx, n - (blocksN - 1) * tnx]
+    let lastRow = Int64((blocksM - 1) * tmx)
+    let lastCol = Int64((blocksN - 1) * tnx)
+
+    // r1 block, r2/r3 first row/column of the block.
+    let (blockLoop, done) = (p.label("block"), p.label("done"))
+    p.emit(.move(dest: 1, source: .special(.tid)))
+    p.place(blockLoop)
+    p.emit(.branch(.greaterOrEqual, a: .register(1), b: .constant(Int64(blocksM * blocksN)), target: done))
+    p.emit(.integer(.div, dest: 2, a: .register(1), b: .constant(Int64(blocksN))))
+    p.emit(.integer(.mul, dest: 2, a: .register(2), b: .constant(Int64(tmx))))
+    p.emit(.integer(.rem, dest: 3, a: .register(1), b: .constant(Int64(blocksN))))
+    p.emit(.integer(.mul, dest: 3, a: .register(3), b: .constant(Int64(tnx))))
+    // Pick the code for the block's height and width (the last row and column may be ragged).
+    let variants = heights.flatMap { h in widths.map { w in (h, w) } }
+    let labels = variants.map { p.label("block_\($0.0)x\($0.1)") }
+    func variant(_ h: Int, _ w: Int) -> Label { labels[variants.firstIndex { $0 == (h, w) } ?? 0] }
+    if heights.count == 2 {
+      let lastRowLabel = p.label("last_row")
+      p.emit(.branch(.equal, a: .register(2), b: .constant(lastRow), target: lastRowLabel))
+      if widths.count == 2 {
+        p.emit(
+          .branch(.equal, a: .register(3), b: .constant(lastCol), target: variant(heights[0], widths[1])))
+      }
+      p.emit(.jump(variant(heights[0], widths[0])))
+      p.place(lastRowLabel)
+      if widths.count == 2 {
+        p.emit(
+          .branch(.equal, a: .register(3), b: .constant(lastCol), target: variant(heights[1], widths[1])))
+      }
+      p.emit(.jump(variant(heights[1], widths[0])))
+    } else if widths.count == 2 {
+      p.emit(.branch(.equal, a: .register(3), b: .constant(lastCol), target: variant(heights[0], widths[1])))
+      p.emit(.jump(variant(heights[0], widths[0])))
+    }
+    for (i, (h, w)) in variants.enumerated() {
+      p.place(labels[i])
+      emitBlock(&p, h: h, w: w, tkx: tkx, a: a, b: b, c: c, abuf: abuf, bbuf: bbuf, acc: acc, obuf: obuf)
+      p.emit(.integer(.add, dest: 1, a: .register(1), b: .special(.ntiles)))
+      p.emit(.jump(blockLoop))
+    }
+    p.place(done)
+    p.emit(.dmaWait(keep: 0))
+    p.emit(.halt)
+    return p
+  }
+
+  /// One block of h×w outputs at rows r2, columns r3: the K loop and the epilogue.
+  func emitBlock(
+    _ p: inout ProgramBuilder, h: Int, w: Int, tkx: Int, a: TensorHandle, b: TensorHandle, c: TensorHandle,
+    abuf: TensorHandle, bbuf: TensorHandle, acc: TensorHandle, obuf: TensorHandle
+  ) {
+    let slices = (k + tkx - 1) / tkx
+    let lastK = k - (slices - 1) * tkx
+    let s = Int64(stages)
+    let tag = "\(h)x\(w)"
+    /// Loads slice `slice` (register or constant) of width `kw` into `slot`.
+    func load(slot: SliceStart, k0: SliceStart, kw: Int) {
+      p.emit(
+        .dma(
+          Transfer(
+            .load, destination: abuf[.index(slot), .range(0, h), .range(0, kw)],
+            source: a[.range(.register(2), h), .range(k0, kw)])))
+      p.emit(
+        .dma(
+          Transfer(
+            .load, destination: bbuf[.index(slot), .range(0, kw), .range(0, w)],
+            source: b[.range(k0, kw), .range(.register(3), w)])))
+    }
+    let lastK0 = Int64((slices - 1) * tkx)
+    // Prologue: the first stages − 1 slices.
+    for slice in 0..<min(stages - 1, slices) {
+      let kw = slice == slices - 1 ? lastK : tkx
+      load(
+        slot: SliceStart(integerLiteral: Int64(slice % stages)),
+        k0: SliceStart(integerLiteral: Int64(slice * tkx)), kw: kw)
+    }
+    // r4 slice, r6 its slot; r8 next slice to load, r10 its slot, r11 its first k.
+    let prologue = Int64(min(stages - 1, slices))
+    p.emit(.move(dest: 4, source: 0))
+    p.emit(.move(dest: 6, source: 0))
+    p.emit(.move(dest: 8, source: .constant(prologue)))
+    p.emit(.move(dest: 10, source: .constant(prologue % s)))
+    let loop = p.label("k_\(tag)")
+    let (fullLoad, lastLoad, loaded) = (
+      p.label("load_\(tag)"), p.label("load_last_\(tag)"), p.label("loaded_\(tag)")
+    )
+    p.place(loop)
+    // Load slice r8 if there is one: a full slice, or the last (possibly narrower) one.
+    p.emit(.branch(.less, a: .register(8), b: .constant(Int64(slices - 1)), target: fullLoad))
+    p.emit(.branch(.equal, a: .register(8), b: .constant(Int64(slices - 1)), target: lastLoad))
+    p.emit(.jump(loaded))
+    p.place(fullLoad)
+    p.emit(.integer(.mul, dest: 11, a: .register(8), b: .constant(Int64(tkx))))
+    load(slot: .register(10), k0: .register(11), kw: tkx)
+    p.emit(.jump(loaded))
+    p.place(lastLoad)
+    load(slot: .register(10), k0: SliceStart(integerLiteral: lastK0), kw: lastK)
+    p.place(loaded)
+    p.emit(.integer(.add, dest: 8, a: .register(8), b: 1))
+    p.emit(.integer(.add, dest: 10, a: .register(10), b: 1))
+    p.emit(.integer(.rem, dest: 10, a: .register(10), b: .constant(s)))
+    // Slice r4 has arrived once at most the transfers of the later slices are in flight:
+    // 2 · min(stages − 1, slices − 1 − r4).
+    p.emit(.integer(.sub, dest: 9, a: .constant(Int64(slices - 1)), b: .register(4)))
+    p.emit(.integer(.min, dest: 9, a: .register(9), b: .constant(s - 1)))
+    p.emit(.integer(.mul, dest: 9, a: .register(9), b: 2))
+    p.emit(.dmaWait(keep: .register(9)))
+    // The mma of slice r4: the first clears the accumulator, the last may be narrower.
+    let (first, last, next) = (p.label("first_\(tag)"), p.label("last_\(tag)"), p.label("next_\(tag)"))
+    func mma(kw: Int, clear: Bool) -> Operation {
+      .mma(
+        MatrixMultiply(
+          d: acc[.range(0, h), .range(0, w)], a: abuf[.index(.register(6)), .range(0, h), .range(0, kw)],
+          b: bbuf[.index(.register(6)), .range(0, kw), .range(0, w)], accumulator: accumulator, clear: clear))
+    }
+    if slices == 1 {
+      p.emit(mma(kw: lastK, clear: true))
+    } else {
+      p.emit(.branch(.equal, a: .register(4), b: 0, target: first))
+      p.emit(.branch(.equal, a: .register(4), b: .constant(Int64(slices - 1)), target: last))
+      p.emit(mma(kw: tkx, clear: false))
+      p.emit(.jump(next))
+      p.place(first)
+      p.emit(mma(kw: tkx, clear: true))
+      p.emit(.jump(next))
+      p.place(last)
+      p.emit(mma(kw: lastK, clear: false))
+    }
+    p.place(next)
+    p.emit(.integer(.add, dest: 4, a: .register(4), b: 1))
+    p.emit(.integer(.add, dest: 6, a: .register(6), b: 1))
+    p.emit(.integer(.rem, dest: 6, a: .register(6), b: .constant(s)))
+    p.emit(.branch(.less, a: .register(4), b: .constant(Int64(slices)), target: loop))
+    // Epilogue: cast to C's type (unless stored as it is), then store the block.
+    let block = c[.range(.register(2), h), .range(.register(3), w)]
+    if obuf != acc {
+      p.emit(
+        .vector(
+          VectorOperation(
+            .cast(acc[.range(0, h), .range(0, w)]), destination: obuf[.range(0, h), .range(0, w)])))
+    }
+    p.emit(.dma(Transfer(.store, destination: block, source: obuf[.range(0, h), .range(0, w)])))
+  }
+}

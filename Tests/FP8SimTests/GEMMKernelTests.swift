@@ -1,0 +1,89 @@
+import FP8Formats
+import FP8ISA
+import Testing
+
+@testable import FP8Sim
+
+/// The generated GEMM (`GEMMKernel`, `fp8sim gen gemm`) computes C = A·B exactly as the
+/// accumulator's rounding rule says, for exact and ragged shapes, on every accumulator.
+@Suite struct GEMMKernelTests {
+  static let shapes: [(Int, Int, Int)] = [(16, 16, 32), (37, 23, 75), (5, 40, 10), (48, 16, 96)]
+
+  /// C from the A and B a run produced, by the definition of each accumulator: products added in
+  /// increasing k, each sum rounded once to the accumulator's format.
+  static func reference(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, _ acc: Accumulator) -> [Float] {
+    var c = [Float](repeating: 0, count: m * n)
+    for i in 0..<m {
+      for j in 0..<n {
+        switch acc {
+        case .f32:
+          var x: Float = 0
+          for kk in 0..<k { x = x.addingProduct(a[i * k + kk], b[kk * n + j]) }
+          c[i * n + j] = x
+        case .f16, .bf16:
+          // acc + a·b is exact in Double here (FP8 products, a short sum); then one rounding.
+          let f: FloatFormat = acc == .f16 ? .f16 : .bf16
+          var x = 0.0
+          for kk in 0..<k { x = f.decode(f.encode(x + Double(a[i * k + kk]) * Double(b[kk * n + j])).code) }
+          c[i * n + j] = Float(x)
+        case .fp22:
+          break
+        }
+      }
+    }
+    if acc == .fp22 {
+      // Slices of 32 keep fp22's groups of 32 where one mma over the whole K has them.
+      MMANumerics.reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: .fp22)
+    }
+    return c
+  }
+
+  @Test(arguments: shapes, Accumulator.allCases)
+  func matchesTheReference(shape: (Int, Int, Int), accumulator: Accumulator) throws {
+    let (m, n, k) = shape
+    var g = GEMMKernel(m: m, n: n, k: k)
+    (g.tm, g.tn, g.tk, g.stages) = (16, 16, 32, 3)
+    g.accumulator = accumulator
+    g.outType = accumulator == .f16 ? .format(.f16) : accumulator == .bf16 ? .format(.bf16) : .format(.f32)
+    g.accumulatorSpace = accumulator == .f32 ? .acc : .sram
+    g.aInit = .uniform(seed: 1, low: -3, high: 3)
+    g.bInit = .uniform(seed: 2, low: -3, high: 3)
+    g.outputInputs = true
+    let program = try g.builder().build()
+    let r = try Machine(program: program, device: teach(tiles: 3)).run()
+    let a = try #require(output(r, "A")).values
+    let b = try #require(output(r, "B")).values
+    let c = try #require(output(r, "C")).values
+    let expected = Self.reference(a, b, m: m, n: n, k: k, accumulator)
+    let wrong = (0..<(m * n)).filter { c[$0] != expected[$0] && !(c[$0].isNaN && expected[$0].isNaN) }
+    #expect(
+      wrong.isEmpty,
+      "\(m)×\(n)×\(k) \(accumulator): \(wrong.count) of \(m * n) differ, first at \(wrong.first ?? -1)")
+  }
+
+  /// A bf16 C from an f32 accumulator: each value rounded once from the f32 result.
+  @Test func bf16OutputIsTheRoundedF32Result() throws {
+    var g = GEMMKernel(m: 37, n: 23, k: 75)
+    (g.tm, g.tn, g.tk) = (16, 16, 32)
+    g.outType = .format(.bf16)
+    g.outputInputs = true
+    let r = try Machine(program: try g.builder().build(), device: teach(tiles: 2)).run()
+    let a = try #require(output(r, "A")).values
+    let b = try #require(output(r, "B")).values
+    let c = try #require(output(r, "C")).values
+    let f32 = Self.reference(a, b, m: 37, n: 23, k: 75, .f32)
+    #expect(c == f32.map { Float(FloatFormat.bf16.decode(FloatFormat.bf16.encode(Double($0)).code)) })
+  }
+
+  @Test func refusesConfigurationsItCannotBuild() {
+    var g = GEMMKernel(m: 64, n: 64, k: 64)
+    g.stages = 1
+    #expect(throws: GEMMKernel.ConfigError.self) { try g.builder() }
+    g.stages = 2
+    g.outType = .fp8e4
+    #expect(throws: GEMMKernel.ConfigError.self) { try g.builder() }
+    g.outType = .format(.f32)
+    g.tm = 0
+    #expect(throws: GEMMKernel.ConfigError.self) { try g.builder() }
+  }
+}
