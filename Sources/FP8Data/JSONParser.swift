@@ -30,6 +30,26 @@ public enum JSONParser {
     try parse(Array(text.utf8), syntax: syntax)
   }
 
+  /// The contents of a JSON string literal for `s` (quotes, backslashes and control characters
+  /// escaped), without the surrounding quotes.
+  public static func escaped(_ s: String) -> String {
+    var out = ""
+    for c in s.unicodeScalars {
+      switch c {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      default:
+        if c.value < 0x20 || c.value == 0x7F {
+          let hex = String(c.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(c)
+        }
+      }
+    }
+    return out
+  }
   /// `'text'` for a message: at most 40 characters, control characters as `\u{..}`.
   public static func quoted(_ text: String) -> String { "'" + printable(text) + "'" }
 

@@ -12,6 +12,8 @@ public enum CLI {
       ISACommand.self,
       RunCommand.self,
       CompareCommand.self,
+      GenCommand.self,
+      ValidateCommand.self,
       DevicesCommand.self,
       BenchCommand.self,
     ]

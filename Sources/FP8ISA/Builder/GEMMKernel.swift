@@ -31,6 +31,7 @@ public struct GEMMKernel: Sendable, Hashable {
   /// A configuration the kernel cannot be built for.
   public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
   }
 
   /// The accumulator tensor's type.

@@ -1,3 +1,4 @@
+import FP8Data
 import FP8ISA
 import Foundation
 
@@ -123,22 +124,6 @@ public enum ChromeTrace {
     return "\(whole).\(fraction)"
   }
 
-  static func escape(_ s: String) -> String {
-    var out = ""
-    for c in s.unicodeScalars {
-      switch c {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      default:
-        if c.value < 0x20 || c.value == 0x7F {
-          let hex = String(c.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(c)
-        }
-      }
-    }
-    return out
-  }
+  static func escape(_ s: String) -> String { JSONParser.escaped(s) }
+
 }

@@ -1,0 +1,173 @@
+import FP8Data
+import FP8Formats
+import FP8ISA
+import FP8Sim
+import Foundation
+
+/// `fp8sim validate`: simulated GEMM throughput against measured throughput, row by row.
+enum ValidateCommand: Command {
+  static let name = "validate"
+  static let summary = "Compare simulated GEMM TFLOP/s with measurements (CSV: m,n,k,tflops)."
+  static let synopsis = "MEASUREMENTS.csv [--device D] [--tune] [--format text|json]"
+  static let options: [CommandOption] = [
+    DeviceLoading.deviceOption,
+    CommandOption(
+      "--tune", help: "Tune each GEMM with timing-only runs (slower) instead of the planner's rule."),
+    CommandOption("--format", value: "F", help: "text (default) or json."),
+  ]
+
+  enum Format: String, CaseIterable { case text, json }
+
+  struct Row {
+    var m, n, k: Int
+    var measured: Double
+    var source = ""
+    var problem: GEMMPlanner.Problem
+    var simulated = 0.0
+    var computeBound = false
+    var error: Double { (simulated - measured) / measured }
+  }
+
+  static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+    guard arguments.positionals.count == 1 else {
+      throw UsageError(arguments.positionals.isEmpty ? "missing MEASUREMENTS.csv" : "expected one CSV file")
+    }
+    let path = arguments.positionals[0]
+    let format = try arguments.choice("--format", default: Format.text)
+    let device = try DeviceLoading.load(arguments.value("--device") ?? "h100", relativeTo: nil)
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CommandFailure(
+        "fp8sim validate: error: cannot read '\(Printable.quoted(path))'", status: .ioError)
+    }
+    var rows = try parse(String(decoding: data, as: UTF8.self), path: path)
+    var options = RunOptions()
+    options.timingOnly = true
+    options.maxInstructions = 1 << 34
+    options.maxWork = 1 << 60
+    options.traceEventLimit = 0
+    let ridge = 2 * device.tensorMacsPerCycleFP8 * Double(device.tiles) / device.dramBytesPerCycle
+    for i in rows.indices {
+      let p = rows[i].problem
+      let kernel: GEMMKernel
+      do {
+        kernel =
+          arguments.has("--tune")
+          ? try GEMMPlanner.tune(p, device: device, options: options).kernel
+          : try GEMMPlanner.plan(p, device: device)
+      } catch let error as GEMMKernel.ConfigError {
+        throw CommandFailure("\(path): error: row \(i + 1): \(error.description)", status: .dataError)
+      }
+      let result = try Machine(program: kernel.builder().build(), device: device, options: options).run()
+      let flops = 2 * Double(p.m) * Double(p.n) * Double(p.k)
+      rows[i].simulated = flops / result.seconds / 1e12
+      let bytes =
+        Double(p.m * p.k) * Double(GEMMPlanner.bytes(p.aType, device))
+        + Double(p.k * p.n) * Double(GEMMPlanner.bytes(p.bType, device))
+        + Double(p.m * p.n) * Double(GEMMPlanner.bytes(p.outType, device))
+      rows[i].computeBound = flops / bytes >= ridge
+    }
+    context.stdout.write(format == .json ? json(rows) : text(rows, device: device))
+    return .success
+  }
+
+  /// Mean absolute percentage error of `rows`, nil without rows.
+  static func mape(_ rows: [Row]) -> Double? {
+    rows.isEmpty ? nil : rows.map { abs($0.error) }.reduce(0, +) / Double(rows.count) * 100
+  }
+
+  static func text(_ rows: [Row], device: DeviceConfig) -> String {
+    let table = rows.map { r in
+      [
+        "\(r.m)×\(r.n)×\(r.k)", r.computeBound ? "compute" : "memory", TextReport.fixed(r.measured, 2),
+        TextReport.fixed(r.simulated, 2), TextReport.fixed(r.simulated / r.measured, 3),
+        TextReport.fixed(100 * r.error, 1) + " %", r.source,
+      ]
+    }
+    var out = "fp8sim validate: \(rows.count) GEMMs on \(device.name), timing-only\n\n"
+    out += TextTable(
+      header: ["shape", "bound", "measured TFLOP/s", "simulated", "ratio", "error", "source"], rows: table,
+      rightAligned: [2, 3, 4, 5], underline: true
+    ).render()
+    func line(_ what: String, _ subset: [Row]) -> String {
+      guard let e = mape(subset) else { return "\(what): no rows\n" }
+      return "\(what): \(TextReport.fixed(e, 1)) % over \(subset.count) rows\n"
+    }
+    out +=
+      "\n" + line("MAPE", rows) + line("MAPE, compute-bound", rows.filter(\.computeBound))
+      + line("MAPE, memory-bound", rows.filter { !$0.computeBound })
+    return out
+  }
+
+  static func json(_ rows: [Row]) -> String {
+    func number(_ x: Double?) -> String { x.map { ValueText.exact($0) } ?? "null" }
+    var out = "{\n  \"rows\": [\n"
+    out += rows.map { r in
+      "    {\"m\": \(r.m), \"n\": \(r.n), \"k\": \(r.k), \"measured\": \(number(r.measured)), \"simulated\": \(number(r.simulated)), \"error\": \(number(r.error)), \"bound\": \"\(r.computeBound ? "compute" : "memory")\", \"source\": \"\(JSONParser.escaped(r.source))\"}"
+    }.joined(separator: ",\n")
+    out += "\n  ],\n"
+    out += "  \"mape\": \(number(mape(rows))),\n"
+    out += "  \"mapeComputeBound\": \(number(mape(rows.filter(\.computeBound)))),\n"
+    out += "  \"mapeMemoryBound\": \(number(mape(rows.filter { !$0.computeBound })))\n}\n"
+    return out
+  }
+
+  /// `m,n,k,tflops` with optional `source,a_type,b_type,out_type`, in any order, one header
+  /// line; `#` starts a comment line. Errors name the file, line and column.
+  static func parse(_ text: String, path: String) throws -> [Row] {
+    var header: [String: Int]?
+    var rows: [Row] = []
+    for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+      if line.trimmingCharacters(in: .whitespaces).isEmpty || line.hasPrefix("#") { continue }
+      let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
+        $0.trimmingCharacters(in: .whitespaces)
+      }
+      func fail(_ message: String, cell: Int? = nil) -> CommandFailure {
+        var column = 1
+        if let cell { column += cells[0..<cell].reduce(0) { $0 + $1.count + 1 } }
+        return CommandFailure("\(path):\(i + 1):\(column): error: \(message)", status: .dataError)
+      }
+      guard let columns = header else {
+        var h: [String: Int] = [:]
+        for (j, name) in cells.enumerated() { h[name] = j }
+        for required in ["m", "n", "k", "tflops"] where h[required] == nil {
+          throw fail("the header must name the columns m, n, k and tflops; '\(required)' is missing")
+        }
+        header = h
+        continue
+      }
+      func cell(_ name: String) -> (String, Int)? {
+        guard let j = columns[name], j < cells.count, !cells[j].isEmpty else { return nil }
+        return (cells[j], j)
+      }
+      func size(_ name: String) throws -> Int {
+        guard let (s, j) = cell(name) else { throw fail("missing \(name)") }
+        guard let v = Int(s), (1...ProgramLimits.maxDimension).contains(v) else {
+          throw fail("\(name) must be an integer 1...2^32, got '\(Printable.quoted(s))'", cell: j)
+        }
+        return v
+      }
+      let (m, n, k) = (try size("m"), try size("n"), try size("k"))
+      guard let (t, j) = cell("tflops") else { throw fail("missing tflops") }
+      guard let tflops = Double(t), tflops.isFinite, tflops > 0 else {
+        throw fail("tflops must be a positive number, got '\(Printable.quoted(t))'", cell: j)
+      }
+      var problem = GEMMPlanner.Problem(m: m, n: n, k: k)
+      for (option, keyPath) in [
+        ("a_type", \GEMMPlanner.Problem.aType), ("b_type", \.bType), ("out_type", \.outType),
+      ] {
+        guard let (s, j) = cell(option) else { continue }
+        guard let type = DType.named(s) else {
+          throw fail("unknown element type '\(Printable.quoted(s))'", cell: j)
+        }
+        problem[keyPath: keyPath] = type
+      }
+      rows.append(Row(m: m, n: n, k: k, measured: tflops, source: cell("source")?.0 ?? "", problem: problem))
+    }
+    guard header != nil else {
+      throw CommandFailure(
+        "\(path): error: empty file: expected a header line m,n,k,tflops", status: .dataError)
+    }
+    return rows
+  }
+}
