@@ -277,4 +277,20 @@ import Testing
     #expect(f?.message == "dma.wait count -1 is negative")
     #expect(f?.location?.line == 7)
   }
+
+  /// Tiles start issuing `kernel.launchCycles` after the run starts: the miss of
+  /// `dmaLoadThatMissesL2` ends 1000 cycles later, with the same stalls.
+  @Test func kernelLaunchDelaysEveryTile() throws {
+    let program = """
+      .tensor X f16 [512] dram
+      .tensor x f16 [512] sram
+        dma.load x, X
+        dma.wait
+        halt
+      """
+    let r = try simulate(program, device: teach { $0.kernelLaunchCycles = 1000 })
+    #expect(r.cycles == 1196)
+    #expect(r.units[.scalar]?.dependency == 193)
+    #expect(try simulate(program).cycles == 196)
+  }
 }

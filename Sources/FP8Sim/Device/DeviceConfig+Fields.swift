@@ -102,6 +102,10 @@ extension DeviceConfig {
       "units.queueDepth", .int(\.unitQueueDepth, 1...1024),
       "Instructions a vector or tensor unit can have queued or running; more stalls the scalar core."),
     DeviceField(
+      "kernel.launchCycles", .int(\.kernelLaunchCycles, 0...100_000_000), unit: "cycles",
+      "Cycles from the start of a run until every tile begins to issue: the kernel's launch; counted in the run's time."
+    ),
+    DeviceField(
       "sync.barrierCycles", .int(\.barrierCycles, 0...10_000_000), unit: "cycles",
       "Cost of a barrier after the last tile arrives."),
     DeviceField(

@@ -51,6 +51,7 @@ extension DeviceConfig {
     d.vectorTranscendentalCost = 8  // [U] 16 SFU ops/clk/SM vs 128 FP32 lanes
     d.unitQueueDepth = 4  // [U]
     d.barrierCycles = 2000  // [U] grid-wide sync, about 1 µs; not published
+    d.kernelLaunchCycles = 2379  // [S] ≈1.3 µs per kernel back to back in a CUDA graph (validation/sources.md §4) × 1.83 GHz
     d.exchangeHopCycles = 180  // [S] SM-to-SM (DSM) latency 180 cycles (§A3, LUO24)
     d.exchangeBytesPerCycle = 32  // [U]
     d.energyMacFP8 = 0.6  // [U] FP8 mult 0.4 + add 0.2 pJ estimates at 45 nm (§D2, esim)

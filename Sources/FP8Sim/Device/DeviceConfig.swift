@@ -45,6 +45,8 @@ public struct DeviceConfig: Sendable, Equatable {
   public var unitQueueDepth = 4
 
   public var barrierCycles = 20
+  /// Cycles from the start of a run until the tiles begin to issue (kernel launch).
+  public var kernelLaunchCycles = 0
   public var exchangeHopCycles = 5
   public var exchangeBytesPerCycle = 4.0
 

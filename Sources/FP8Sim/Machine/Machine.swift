@@ -107,6 +107,8 @@ public final class Machine {
       (layouts[$0].address, layouts[$0].bytes, $0)
     }
     tiles = (0..<device.tiles).map { TileState(id: $0, tensorCount: program.tensors.count) }
+    // Every tile starts issuing once the kernel has launched.
+    for t in tiles.indices { tiles[t].time = Int64(device.kernelLaunchCycles) }
     dram = Array(repeating: nil, count: program.tensors.count)
     sram = Array(repeating: Array(repeating: nil, count: program.tensors.count), count: device.tiles)
     l2 = L2Cache(sets: device.l2Sets, ways: device.l2Ways)
