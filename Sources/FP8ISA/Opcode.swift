@@ -9,7 +9,7 @@ public enum Opcode: String, Sendable, CaseIterable {
   // Scalar
   case nop, mov, add, sub, mul, div, rem, min, max
   case fmov, fadd, fmul, fmax, fmin
-  case jmp, beq, bne, blt, bge, halt
+  case jmp, beq, bne, blt, bge, call, ret, halt
   case bias
   // DMA
   case dmaLoad, dmaStore, dmaWait, fence
@@ -59,6 +59,19 @@ public enum Opcode: String, Sendable, CaseIterable {
       return OpcodeSpec(
         "jmp", family: .jump, operands: [.init("LABEL", .label)], summary: "Jump to LABEL.",
         semantics: "Continues at the instruction after `LABEL:`.")
+    case .call:
+      return OpcodeSpec(
+        "call", family: .call, operands: [.init("LABEL", .label)], summary: "Call the subroutine at LABEL.",
+        semantics:
+          "Pushes the address of the next instruction on the tile's return stack (at most"
+          + " \(Operation.maxCallDepth) deep: a deeper call faults) and continues at `LABEL`. Registers are"
+          + " shared with the caller: a subroutine is a piece of code written once, e.g. a GEMM"
+          + " block's K loop called for each edge case with the lengths in registers.")
+    case .ret:
+      return OpcodeSpec(
+        "ret", family: .ret, summary: "Return from a subroutine.",
+        semantics:
+          "Continues after the `call` that is on top of the return stack; `ret` with an empty stack faults.")
     case .beq: return Opcode.branch("beq", .equal, "iA = iB")
     case .bne: return Opcode.branch("bne", .notEqual, "iA ≠ iB")
     case .blt: return Opcode.branch("blt", .less, "iA < iB")

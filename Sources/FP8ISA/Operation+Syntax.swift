@@ -35,6 +35,8 @@ extension Operation {
     case .floatMove: self = .floatMove(dest: try r.floatRegister(0), source: try r.float(1))
     case .float(let op): self = .float(op, dest: try r.floatRegister(0), a: try r.float(1), b: try r.float(2))
     case .jump: self = .jump(try r.label(0))
+    case .call: self = .call(try r.label(0))
+    case .ret: self = .ret
     case .branch(let c): self = .branch(c, a: try r.int(0), b: try r.int(1), target: try r.label(2))
     case .bias:
       self = .bias(
@@ -251,12 +253,12 @@ extension Operation {
     var operands: [Operand] = []
     var options: [String: Operand] = [:]
     switch self {
-    case .nop, .halt, .barrier: break
+    case .nop, .halt, .barrier, .ret: break
     case .move(let d, let s): operands = [.intRegister(d), s.operand]
     case .integer(_, let d, let a, let b): operands = [.intRegister(d), a.operand, b.operand]
     case .floatMove(let d, let s): operands = [.floatRegister(d), s.operand]
     case .float(_, let d, let a, let b): operands = [.floatRegister(d), a.operand, b.operand]
-    case .jump(let l): operands = [.label(l.name, target: l.target)]
+    case .jump(let l), .call(let l): operands = [.label(l.name, target: l.target)]
     case .branch(_, let a, let b, let l): operands = [a.operand, b.operand, .label(l.name, target: l.target)]
     case .bias(let rule):
       operands = [.intRegister(rule.dest), rule.amax.operand, .dtype(rule.format)]
@@ -304,12 +306,14 @@ extension Operation {
     case .jump(var l):
       l.target = target
       self = .jump(l)
+    case .call(var l):
+      l.target = target
+      self = .call(l)
     case .branch(let c, let a, let b, var l):
       l.target = target
       self = .branch(c, a: a, b: b, target: l)
-    case .nop, .halt, .move, .integer, .floatMove, .float, .bias, .dma, .dmaWait, .fence, .vector, .reduction,
-      .mma,
-      .barrier, .allReduce:
+    case .nop, .halt, .move, .integer, .floatMove, .float, .ret, .bias, .dma, .dmaWait, .fence, .vector,
+      .reduction, .mma, .barrier, .allReduce:
       break
     }
   }
@@ -317,10 +321,9 @@ extension Operation {
   /// The label a branch or jump names.
   public var label: Label? {
     switch self {
-    case .jump(let l), .branch(_, _, _, let l): return l
-    case .nop, .halt, .move, .integer, .floatMove, .float, .bias, .dma, .dmaWait, .fence, .vector, .reduction,
-      .mma,
-      .barrier, .allReduce:
+    case .jump(let l), .call(let l), .branch(_, _, _, let l): return l
+    case .nop, .halt, .move, .integer, .floatMove, .float, .ret, .bias, .dma, .dmaWait, .fence, .vector,
+      .reduction, .mma, .barrier, .allReduce:
       return nil
     }
   }

@@ -22,6 +22,10 @@ public enum Operation: Sendable, Hashable {
   case float(FloatOperator, dest: Int, a: FloatValue, b: FloatValue)
   /// `jmp LABEL`
   case jump(Label)
+  /// `call LABEL`: push the return address, continue at LABEL.
+  case call(Label)
+  /// `ret`: continue after the most recent `call`.
+  case ret
   /// `beq`, `bne`, `blt`, `bge`
   case branch(Condition, a: IntValue, b: IntValue, target: Label)
   /// `bias rD, fS, TYPE`: the FP8-AMAX scaling-bias rule.
@@ -91,6 +95,11 @@ public enum VectorOperand: Sendable, Hashable {
 /// The units a `fence` waits for.
 public enum FenceTarget: String, Sendable, Hashable, CaseIterable {
   case all, vector, tensor
+}
+
+extension Operation {
+  /// The deepest a tile's `call`s may nest.
+  public static let maxCallDepth = 64
 }
 
 public enum IntegerOperator: String, Sendable, Hashable, CaseIterable {
@@ -284,7 +293,8 @@ public struct AllReduce: Sendable, Hashable {
 /// Which typed operation an instruction lowers to: declared by its row of the opcode table
 /// (`OpcodeSpec.family`), one-to-one with opcodes.
 public enum Family: Sendable, Hashable {
-  case nop, halt, move, floatMove, jump, bias, dmaWait, fence, cast, fill, softmax, layernorm, mma, barrier
+  case nop, halt, move, floatMove, jump, call, ret, bias, dmaWait, fence, cast, fill, softmax, layernorm, mma,
+    barrier
   case integer(IntegerOperator)
   case float(FloatOperator)
   case branch(Condition)
@@ -297,7 +307,8 @@ public enum Family: Sendable, Hashable {
   /// The unit that runs the family's instructions.
   public var unit: UnitKind {
     switch self {
-    case .nop, .halt, .move, .floatMove, .jump, .bias, .integer, .float, .branch, .fence: return .scalar
+    case .nop, .halt, .move, .floatMove, .jump, .call, .ret, .bias, .integer, .float, .branch, .fence:
+      return .scalar
     case .transfer, .dmaWait: return .dma
     case .cast, .fill, .softmax, .layernorm, .binary, .unary, .reduction: return .vector
     case .mma: return .tensor
@@ -317,6 +328,8 @@ extension Operation {
     case .floatMove: return .floatMove
     case .float(let op, _, _, _): return .float(op)
     case .jump: return .jump
+    case .call: return .call
+    case .ret: return .ret
     case .branch(let c, _, _, _): return .branch(c)
     case .bias: return .bias
     case .dma(let t): return .transfer(t.direction)

@@ -85,7 +85,8 @@ struct ProgramGenerator {
       return "\(m) r\(int(0...31)), \(intSource()), \(intSource())"
     case .fmov: return "\(m) f\(int(0...15)), \(floatSource())"
     case .fadd, .fmul, .fmax, .fmin: return "\(m) f\(int(0...15)), \(floatSource()), \(floatSource())"
-    case .jmp: return "\(m) \(label(&self))"
+    case .jmp, .call: return "\(m) \(label(&self))"
+    case .ret: return m
     case .beq, .bne, .blt, .bge: return "\(m) \(intSource()), \(intSource()), \(label(&self))"
     case .bias:
       var text = "\(m) r\(int(0...31)), \(floatSource()), \(pick(DType.spellings))"

@@ -293,4 +293,30 @@ import Testing
     #expect(r.units[.scalar]?.dependency == 193)
     #expect(try simulate(program).cycles == 196)
   }
+
+  /// `call` and `ret`: a subroutine called twice runs twice, each an issue cycle; a `ret` with no
+  /// call and calls nested past the limit fault at their line.
+  @Test func callAndReturn() throws {
+    let r = try simulate(
+      """
+      .tensor out f32 [2] dram
+      .tensor s f32 [2] sram
+      .output out
+        call bump
+        call bump
+        vfill s, f1
+        dma.store out, s
+        dma.wait
+        halt
+      bump:
+        fadd f1, f1, 1.5
+        ret
+      """)
+    #expect(output(r, "out")?.values == [3, 3])
+    #expect(r.instructions == 2 + 2 * 2 + 4)
+    #expect(fault("  ret\n")?.message == "ret without a call in progress")
+    let deep = fault("top:\n  call top\n")
+    #expect(deep?.message == "call nested more than 64 deep (a recursion without end?)")
+    #expect(deep?.location?.line == 2)
+  }
 }

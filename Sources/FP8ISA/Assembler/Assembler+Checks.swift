@@ -20,8 +20,8 @@ extension Assembler {
     case .vector(let v): try c.vector(v)
     case .reduction(_, _, let a): try c.onTile(a, 1, "operand")
     case .mma(let m): try c.matrixMultiply(m)
-    case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .branch, .dmaWait, .fence, .barrier,
-      .allReduce:
+    case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .call, .ret, .branch, .dmaWait, .fence,
+      .barrier, .allReduce:
       break
     }
   }

@@ -29,6 +29,19 @@ extension Machine {
       let y = waitFor(b, tile: id)
       setFloat(d, VectorNumerics.apply(op, x.main, y.main), VectorNumerics.apply(op, x.shadow, y.shadow))
     case .jump(let label): tiles[id].pc = label.target
+    case .call(let label):
+      guard tiles[id].returnStack.count < Operation.maxCallDepth else {
+        throw RuntimeFaultMessage(
+          "call nested more than \(Operation.maxCallDepth) deep (a recursion without end?)")
+      }
+      // `pc` already points after the call.
+      tiles[id].returnStack.append(tiles[id].pc)
+      tiles[id].pc = label.target
+    case .ret:
+      guard let back = tiles[id].returnStack.popLast() else {
+        throw RuntimeFaultMessage("ret without a call in progress")
+      }
+      tiles[id].pc = back
     case .branch(let condition, let a, let b, let label):
       let (x, y) = (int(a), int(b))
       switch condition {

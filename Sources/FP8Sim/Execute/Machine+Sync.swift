@@ -37,9 +37,8 @@ extension Machine {
     switch instruction.operation {
     case .allReduce(let r): reduce = r
     case .barrier: break
-    case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .branch, .bias, .dma, .dmaWait, .fence,
-      .vector,
-      .reduction, .mma:
+    case .nop, .halt, .move, .integer, .floatMove, .float, .jump, .call, .ret, .branch, .bias, .dma, .dmaWait,
+      .fence, .vector, .reduction, .mma:
       throw RuntimeFault("internal error: a tile blocked at a non-sync instruction", at: instruction.location)
     }
     if let reduce {

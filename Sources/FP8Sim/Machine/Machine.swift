@@ -207,7 +207,7 @@ public final class Machine {
         issue(id)
         halt(id, line: instruction.location.line)
         return .halted
-      case .nop, .move, .integer, .floatMove, .float, .jump, .branch, .bias, .fence:
+      case .nop, .move, .integer, .floatMove, .float, .jump, .call, .ret, .branch, .bias, .fence:
         try executeScalar(instruction.operation, tile: id)
       case .dma(let transfer): try executeTransfer(transfer, tile: id, line: instruction.location.line)
       case .dmaWait(let keep):

@@ -51,6 +51,8 @@ struct DMATransfer {
 struct TileState {
   let id: Int
   var pc = 0
+  /// Return addresses of the `call`s in progress (at most `Operation.maxCallDepth`).
+  var returnStack: [Int] = []
   var time: Int64 = 0
   var halted = false
   /// Index of the barrier or all-reduce instruction the tile is waiting in.
