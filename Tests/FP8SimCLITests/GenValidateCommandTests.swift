@@ -108,4 +108,15 @@ import Testing
       #expect(r.stderr.contains(path + message) || r.stderr.contains(message), "\(text): \(r.stderr)")
     }
   }
+
+  /// A GEMM too large for the instruction limit stops with a fault naming its row, in seconds.
+  @Test func validateStopsAtTheInstructionLimit() throws {
+    let path = try Self.csv("m,n,k,tflops\n64,64,128,1\n512,512,4096,1\n")
+    let r = runCLI(["validate", path, "--device", "teach", "--max-instructions", "2000"])
+    #expect(r.status == .runtimeFault)
+    #expect(
+      r.stderr.contains(
+        "error: row 2 (512×512×4096): the generated GEMM faulted: more than 2000 instructions"), "\(r.stderr)"
+    )
+  }
 }

@@ -8,13 +8,19 @@ import Foundation
 enum ValidateCommand: Command {
   static let name = "validate"
   static let summary = "Compare simulated GEMM TFLOP/s with measurements (CSV: m,n,k,tflops)."
-  static let synopsis = "MEASUREMENTS.csv [--device D] [--tune] [--format text|json]"
+  static let synopsis = "MEASUREMENTS.csv [--device D] [--tune] [--format text|json] [--max-instructions N]"
   static let options: [CommandOption] = [
     DeviceLoading.deviceOption,
     CommandOption(
       "--tune", help: "Tune each GEMM with timing-only runs (slower) instead of the planner's rule."),
     CommandOption("--format", value: "F", help: "text (default) or json."),
+    CommandOption(
+      "--max-instructions", value: "N",
+      help: "Fault after N instructions per GEMM (default 2^28: a 32768³ GEMM needs about 2^27; minutes)."),
   ]
+
+  /// The default instruction limit of one GEMM: enough for 32768³ on h100, a few minutes at most.
+  static let defaultMaxInstructions = 1 << 28
 
   enum Format: String, CaseIterable { case text, json }
 
@@ -42,7 +48,9 @@ enum ValidateCommand: Command {
     var rows = try parse(String(decoding: data, as: UTF8.self), path: path)
     var options = RunOptions()
     options.timingOnly = true
-    options.maxInstructions = 1 << 34
+    options.maxInstructions = try arguments.integer(
+      "--max-instructions", default: defaultMaxInstructions, range: 1...Int.max)
+    // Timing-only work is bounded by the instructions and the L2 lines they touch.
     options.maxWork = 1 << 60
     options.traceEventLimit = 0
     let ridge = 2 * device.tensorMacsPerCycleFP8 * Double(device.tiles) / device.dramBytesPerCycle
@@ -57,7 +65,14 @@ enum ValidateCommand: Command {
       } catch let error as GEMMKernel.ConfigError {
         throw CommandFailure("\(path): error: row \(i + 1): \(error.description)", status: .dataError)
       }
-      let result = try Machine(program: kernel.builder().build(), device: device, options: options).run()
+      let result: RunResult
+      do {
+        result = try Machine(program: kernel.builder().build(), device: device, options: options).run()
+      } catch let fault as RuntimeFault {
+        throw CommandFailure(
+          "\(path): error: row \(i + 1) (\(p.m)×\(p.n)×\(p.k)): the generated GEMM faulted: \(fault.message)",
+          status: .runtimeFault)
+      }
       let flops = 2 * Double(p.m) * Double(p.n) * Double(p.k)
       rows[i].simulated = flops / result.seconds / 1e12
       let bytes =
