@@ -1,6 +1,7 @@
 /// The built-in devices. Each number cites the row of `docs/hardware-numbers.md`
 /// (and through it the primary source) it comes from; `docs/devices.md` repeats the table.
-/// Tags: [P] primary, [S] secondary, [D] derived, [U] unconfirmed placeholder.
+/// Tags: [C] calibrated (fitted with `fp8sim validate`), [P] primary, [S] secondary, [D] derived,
+/// [U] unconfirmed placeholder.
 extension DeviceConfig {
   public static let presets: [DeviceConfig] = [teach, h100, ipu]
 
@@ -23,7 +24,7 @@ extension DeviceConfig {
     var d = DeviceConfig()
     d.name = "h100"
     d.summary = "NVIDIA H100 SXM5 (132 SMs as tiles, 228 KiB SMEM, 50 MiB L2, HBM3); see docs/devices.md."
-    d.clockGHz = 1.83  // [D] clock consistent with the dense tensor peaks (§A2; XLA-PM 1830 MHz)
+    d.clockGHz = 1.41  // [C] fitted on the AZURE-H100 GEMMs (docs/validation.md): the sustained clock at 700 W
     d.tiles = 132  // [P] SMs enabled, SXM5 (§A1, NV-BLOG T3)
     d.formatE4 = "e4m3fn"  // [P] OCP E4M3 / E5M2 (§A7)
     d.formatE5 = "e5m2"
@@ -34,11 +35,11 @@ extension DeviceConfig {
     d.l2HitLatency = 263  // [S] L2 hit, near partition, 263 cycles (§A3, LUO24 Table IV)
     d.l2BytesPerCycle = 3942.4  // [S] L2 load 3,942.4 B/clk whole GPU (§A4, LUO24 Table V)
     d.dramLatency = 350  // [P] DRAM ≈ 594–657 cycles total (§A3, HPMLL) minus the 263-cycle L2 hit
-    d.dramBytesPerCycle = 1830.6  // [D] 3.35 TB/s HBM3 (§A1) / 1.83 GHz
+    d.dramBytesPerCycle = 2078.0  // [D] 2.93 TB/s measured (BabelStream copy 2.90, triad 2.97; validation/sources.md §1) / 1.41 GHz
     d.dmaBytesPerCycle = 128  // [P] ≈128 B/clk/SM L1 bandwidth (§A4, RRZE)
     d.dmaSetupCycles = 105  // [P] TMA load ≈ +105 cycles over a plain load (§A3, HPMLL)
     d.dmaMaxInFlight = 16  // [U]
-    d.tensorMacsPerCycleFP8 = 4096  // [D] 1,978.9 TFLOP/s / (132 × 1.83 GHz × 2) (§A2)
+    d.tensorMacsPerCycleFP8 = 4096  // [D] 1,978.9 TFLOP/s / (132 × 1.83 GHz × 2) (§A2): per SM and cycle
     d.tensorMacsPerCycleHalf = 2048  // [D] 989.4 TFLOP/s (§A2)
     d.tensorMacsPerCycleSingle = 1024  // [D] TF32 494.7 TFLOP/s (§A2)
     d.tensorLatency = 24  // [S] mma.sync latency 24 cycles (§A5, LUO24 Table VII)
@@ -51,7 +52,7 @@ extension DeviceConfig {
     d.vectorTranscendentalCost = 8  // [U] 16 SFU ops/clk/SM vs 128 FP32 lanes
     d.unitQueueDepth = 4  // [U]
     d.barrierCycles = 2000  // [U] grid-wide sync, about 1 µs; not published
-    d.kernelLaunchCycles = 2379  // [S] ≈1.3 µs per kernel back to back in a CUDA graph (validation/sources.md §4) × 1.83 GHz
+    d.kernelLaunchCycles = 1833  // [S] ≈1.3 µs per kernel back to back in a CUDA graph (validation/sources.md §4) × 1.41 GHz
     d.exchangeHopCycles = 180  // [S] SM-to-SM (DSM) latency 180 cycles (§A3, LUO24)
     d.exchangeBytesPerCycle = 32  // [U]
     d.energyMacFP8 = 0.6  // [U] FP8 mult 0.4 + add 0.2 pJ estimates at 45 nm (§D2, esim)
