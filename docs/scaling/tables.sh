@@ -339,20 +339,25 @@ hop_total = hop + math.ceil(4 / xbw)
 prose(f"h100 all-reduce: 2 · ⌈log2 {dev['tiles']}⌉ = {2 * levels} hops of {hop_total:g} cycles = {2 * levels * hop_total:,.0f} cycles per all-reduce")
 print()
 
+def ffn_table(runs, energy):
+    """The FFN table of a device: cycles per M, and for M where H spills its HS bytes (and energy)."""
+    rows = []
+    for m, rs in runs.items():
+        fits = blocks(rs[0])[0] <= blocks(rs[0])[1]
+        rows.append([f"{n(m)} (H {'fits' if fits else 'spills'})", "cycles"] + [n(cycles(r)) for r in rs])
+        if not fits:
+            hs = []
+            for r in rs:
+                out, back = tensor(r, "HS", "sramToL2"), tensor(r, "HS", "l2ToSram")
+                hs.append(f"{n(out)} each" if out == back and out else (n(out) if out == back else f"{n(out)} / {n(back)}"))
+            rows.append(["", "HS: SRAM → L2 and L2 → SRAM bytes"] + hs)
+            if energy:
+                rows.append(["", "energy µJ"] + [uj(get(r, "energy.total"), 0) for r in rs])
+    table("FFN, M per step", rows, [""])
+
 F = {m: reports(t) for m, t in H100_FFN.items()}
 print(f"<!-- blocks per tile and step / RESB: " + ", ".join(f"M={m} {blocks(rs[0])}" for m, rs in F.items()) + " -->\n")
-rows = []
-for m, rs in F.items():
-    fits = blocks(rs[0])[0] <= blocks(rs[0])[1]
-    rows.append([f"{n(m)} (H {'fits' if fits else 'spills'})", "cycles"] + [n(cycles(r)) for r in rs])
-    if not fits:
-        hs = []
-        for r in rs:
-            out, back = tensor(r, "HS", "sramToL2"), tensor(r, "HS", "l2ToSram")
-            hs.append(f"{n(out)} each" if out == back and out else (n(out) if out == back else f"{n(out)} / {n(back)}"))
-        rows.append(["", "HS: SRAM → L2 and L2 → SRAM bytes"] + hs)
-        rows.append(["", "energy µJ"] + [uj(get(r, "energy.total"), 0) for r in rs])
-table("FFN, M per step", rows, [""])
+ffn_table(F, energy=True)
 for m, (a, c, d) in F.items():
     prose(f"h100 FFN M = {n(m)}: AMAX/CSCALE {ratio(cycles(a), cycles(c)):.2f}× ({more(cycles(a), cycles(c))} more), "
           f"delayed/CSCALE {ratio(cycles(d), cycles(c)):.2f}× ({more(cycles(d), cycles(c))}); "
@@ -366,17 +371,7 @@ print("## On an IPU-like device\n")
 ipu_dump = subprocess.run([FP8SIM, "devices", "--dump", "ipu"], capture_output=True, text=True, check=True).stdout
 I = {m: reports(t) for m, t in IPU_FFN.items()}
 print(f"<!-- blocks per tile and step / RESB: " + ", ".join(f"M={m} {blocks(rs[0])}" for m, rs in I.items()) + " -->\n")
-rows = []
-for m, rs in I.items():
-    fits = blocks(rs[0])[0] <= blocks(rs[0])[1]
-    rows.append([f"{n(m)} (H {'fits' if fits else 'spills'})", "cycles"] + [n(cycles(r)) for r in rs])
-    if not fits:
-        hs = []
-        for r in rs:
-            out, back = tensor(r, "HS", "sramToL2"), tensor(r, "HS", "l2ToSram")
-            hs.append(f"{n(out)} each" if out == back and out else (n(out) if out == back else f"{n(out)} / {n(back)}"))
-        rows.append(["", "HS: SRAM → L2 and L2 → SRAM bytes"] + hs)
-table("FFN, M per step", rows, [""])
+ffn_table(I, energy=False)
 for m, (a, c, d) in I.items():
     prose(f"ipu FFN M = {n(m)}: AMAX/CSCALE {ratio(cycles(a), cycles(c)):.4f}× ({100 * (cycles(a) / cycles(c) - 1):.2f} % more), "
           f"delayed/CSCALE {ratio(cycles(d), cycles(c)):.4f}×")
