@@ -5,11 +5,22 @@ extension Program {
   /// name a register, tensor or instruction that does not exist; the simulator refuses such a
   /// program (`Machine.init`) instead of trapping on it.
   public func validate() throws(DiagnosticList) {
-    let text = Disassembler.text(of: self)
-    let printed = SourceFile(path: source.path, text: text)
     // Canonical text can be longer than the source it came from; data files were checked (or
     // deliberately not) when the program was made.
-    let options = Assembler.Options(checkDataFiles: false, maxSourceBytes: 4 * ProgramLimits.maxSourceBytes)
+    _ = try reassembled(
+      options: Assembler.Options(checkDataFiles: false, maxSourceBytes: 4 * ProgramLimits.maxSourceBytes),
+      mismatch: "the program's labels, branch targets or tensors are inconsistent")
+  }
+
+  /// Prints the program (after `header`, comment lines), assembles that text and returns the
+  /// result, which must read back as this program: the same canonical text (texts, not values,
+  /// so that NaN constants compare equal), tensors, outputs, labels and branch targets. Throws
+  /// the assembler's diagnostics, or `mismatch` as an internal error.
+  func reassembled(header: String = "", options: Assembler.Options, mismatch: String) throws(DiagnosticList)
+    -> Program
+  {
+    let text = Disassembler.text(of: self)
+    let printed = SourceFile(path: source.path, text: header + text)
     let again = try Assembler.assemble(printed, options: options)
     let sameTargets = zip(again.instructions, instructions).allSatisfy {
       $0.operation.label?.target == $1.operation.label?.target
@@ -19,11 +30,9 @@ extension Program {
       sameTargets
     else {
       throw DiagnosticList(
-        [
-          Diagnostic(
-            .internalError("the program's labels, branch targets or tensors are inconsistent"),
-            at: SourceLocation(file: source.path, line: 1, column: 1))
-        ], source: printed)
+        [Diagnostic(.internalError(mismatch), at: SourceLocation(file: source.path, line: 1, column: 1))],
+        source: printed)
     }
+    return again
   }
 }

@@ -112,21 +112,9 @@ public struct ProgramBuilder: Sendable {
     }
     if !problems.isEmpty { throw DiagnosticList(problems, source: nil) }
 
-    let body = Disassembler.text(of: resolved)
-    let source = SourceFile(path: path, text: headerText + body)
-    let assembled = try Assembler.assemble(source, options: options)
-    // Canonical text is a fixed point of print ∘ assemble; comparing texts (not values) keeps NaN
-    // constants, which never equal themselves, from looking like a difference.
-    guard Disassembler.text(of: assembled) == body, assembled.tensors.count == count,
-      assembled.instructions.count == program.instructions.count
-    else {
-      throw DiagnosticList(
-        [
-          Diagnostic(.internalError("the printed program does not assemble back to the built one"), at: start)
-        ],
-        source: source)
-    }
-    return assembled
+    return try resolved.reassembled(
+      header: headerText, options: options,
+      mismatch: "the printed program does not assemble back to the built one")
   }
 
   /// An identifier the assembler reads back as one name, and not a register's.
