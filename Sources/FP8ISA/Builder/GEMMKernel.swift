@@ -43,6 +43,20 @@ public struct GEMMKernel: Sendable, Hashable {
     }
   }
 
+  /// Whether the accumulator is stored to C as it is (no epilogue buffer).
+  var storesAccumulatorDirectly: Bool { accumulatorSpace == .sram && accumulatorType == outType }
+
+  /// SRAM bytes per tile of the kernel's tensors (before alignment), given the bytes per element
+  /// of each type on the device: the ring of A and B slices, the accumulator when in SRAM, the
+  /// epilogue buffer when there is one.
+  public func sramBytes(bytesPerElement bytes: (DType) -> Int) -> Int {
+    let (mx, nx, kx) = (min(tm, m), min(tn, n), min(tk, k))
+    var total = stages * (mx * kx * bytes(aType) + kx * nx * bytes(bType))
+    if accumulatorSpace == .sram { total += mx * nx * bytes(accumulatorType) }
+    if !storesAccumulatorDirectly { total += mx * nx * bytes(outType) }
+    return total
+  }
+
   /// One line per setting, for the program's header comment.
   public var summary: String {
     let acc = accumulator?.rawValue ?? "f32"
@@ -84,8 +98,7 @@ public struct GEMMKernel: Sendable, Hashable {
     let bbuf = p.tensor("bbuf", bType, [stages, tkx, tnx], .sram)
     let acc = p.tensor("acc", accumulatorType, [tmx, tnx], accumulatorSpace)
     // An epilogue buffer unless the accumulator can be stored as it is.
-    let direct = accumulatorSpace == .sram && accumulatorType == outType
-    let obuf = direct ? acc : p.tensor("obuf", outType, [tmx, tnx], .sram)
+    let obuf = storesAccumulatorDirectly ? acc : p.tensor("obuf", outType, [tmx, tnx], .sram)
     if outputInputs {
       p.output(a)
       p.output(b)

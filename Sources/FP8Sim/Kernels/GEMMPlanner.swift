@@ -24,7 +24,6 @@ public enum GEMMPlanner {
   /// Every configuration tried, in order of preference for ties.
   public static func candidates(_ p: Problem, device: DeviceConfig) -> [GEMMKernel] {
     var out: [GEMMKernel] = []
-    let (ab, bb, ob) = (bytes(p.aType, device), bytes(p.bType, device), bytes(p.outType, device))
     for tm in [128, 64, 256] {
       for tn in [128, 256, 64] {
         for tk in [128, 64] {
@@ -33,14 +32,12 @@ public enum GEMMPlanner {
             (g.aType, g.bType, g.outType) = (p.aType, p.bType, p.outType)
             (g.tm, g.tn, g.tk, g.stages) = (tm, tn, tk, stages)
             g.device = device.name
-            let (mx, nx, kx) = (min(tm, p.m), min(tn, p.n), min(tk, p.k))
-            let accBytes = mx * nx * 4
+            let accBytes = min(tm, p.m) * min(tn, p.n) * bytes(g.accumulatorType, device)
             g.accumulatorSpace = accBytes <= device.tensorAccumulatorBytesPerTile ? .acc : .sram
-            var sram = stages * (mx * kx * ab + kx * nx * bb)
-            if g.accumulatorSpace == .sram { sram += accBytes }
-            if !(g.accumulatorSpace == .sram && ob == 4) { sram += mx * nx * ob }
-            // Tensors are laid out on 64-byte boundaries.
-            if sram + 4 * 64 <= device.sramBytesPerTile { out.append(g) }
+            // Tensors are laid out on 64-byte boundaries: at most 4 of them.
+            if g.sramBytes(bytesPerElement: { bytes($0, device) }) + 4 * 64 <= device.sramBytesPerTile {
+              out.append(g)
+            }
           }
         }
       }
