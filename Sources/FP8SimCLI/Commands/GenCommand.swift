@@ -84,11 +84,12 @@ enum GenCommand: Command {
       kernel.summary + ".",
       how + ".",
     ]
-    _ = try builder.build()  // every check of the assembler, before anything is written
+    // Every check of the assembler, before anything is written; the text is the one it read.
+    let text = try builder.build().source.text
     if let outputPath {
-      try files.write(outputPath, what: "the program") { try $0.append(builder.text) }
+      try files.write(outputPath, what: "the program") { try $0.append(text) }
     } else {
-      context.stdout.write(builder.text)
+      context.stdout.write(text)
     }
     return .success
   }
