@@ -13,7 +13,11 @@ import FP8ISA
 ///
 /// Transfers of one tile finish in issue order.
 extension Machine {
-  func executeTransfer(_ transfer: Transfer, tile id: Int, line: Int) throws(RuntimeFaultMessage) {
+  /// `instruction` is the one whose payload `transfer` is (for its line and name in the trace).
+  func executeTransfer(_ transfer: Transfer, tile id: Int, instruction: Instruction)
+    throws(RuntimeFaultMessage)
+  {
+    let line = instruction.location.line
     let load = transfer.direction == .load
     let dst = try resolve(transfer.destination, tile: id)
     let src = try resolve(transfer.source, tile: id)
@@ -41,7 +45,7 @@ extension Machine {
     } else {
       tiles[id].hazards[access.tensor].reads.append(pending)
     }
-    record(id, .dma, Operation.dma(transfer).opcode.mnemonic, start: ready, end: end, line: line)
+    record(id, .dma, instruction.opcode.mnemonic, start: ready, end: end, line: line)
     pruneHazards(id, tensor: access.tensor)
     if !options.timingOnly { try copyValues(from: src, to: dst, tile: id) }
     issue(id)
@@ -141,9 +145,12 @@ extension Machine {
   }
 
   /// Keeps the links' calendars short: busy time before every tile's clock can no longer be
-  /// reserved around (a transfer is ready no earlier than its tile's time).
+  /// reserved around (a transfer is ready no earlier than its tile's time). Runs when the
+  /// calendars have doubled since the last time, so a tile held back (in a barrier) does not
+  /// make every transfer scan the tiles in vain.
   func forgetLinkHistory() {
-    guard l2Link.busy.count + dramLink.busy.count > 256 else { return }
+    guard l2Link.busy.count + dramLink.busy.count > linkForgetAt else { return }
+    defer { linkForgetAt = max(256, 2 * (l2Link.busy.count + dramLink.busy.count)) }
     var floor = Int64.max
     for t in tiles where !t.halted { floor = min(floor, t.time) }
     guard floor < .max else { return }

@@ -17,10 +17,10 @@ extension Machine {
   }
 
   /// `amax`, `rmax`, `rsum`: one pass over the elements, one element per lane-cycle.
-  func executeReduction(_ reduction: Reduction, dest: Int, source: TensorView, tile id: Int, line: Int)
-    throws(RuntimeFaultMessage)
-  {
-    let name = Operation.reduction(reduction, dest: dest, source: source).opcode.mnemonic
+  func executeReduction(
+    _ reduction: Reduction, dest: Int, source: TensorView, tile id: Int, instruction: Instruction
+  ) throws(RuntimeFaultMessage) {
+    let (name, line) = (instruction.opcode.mnemonic, instruction.location.line)
     let a = try resolve(source, tile: id)
     let n = a.count
     if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
@@ -112,8 +112,9 @@ extension Machine {
     }
   }
 
-  func executeVector(_ v: VectorOperation, tile id: Int, line: Int) throws(RuntimeFaultMessage) {
-    let name = Operation.vector(v).opcode.mnemonic
+  func executeVector(_ v: VectorOperation, tile id: Int, instruction: Instruction) throws(RuntimeFaultMessage)
+  {
+    let (name, line) = (instruction.opcode.mnemonic, instruction.location.line)
     let d = try resolve(v.destination, tile: id)
     let inputs = try resolveInputs(v, d: d, tile: id)
     var floatReads: [Int] = []

@@ -34,6 +34,8 @@ public final class Machine {
   @exclusivity(unchecked) var l2: L2Cache
   @exclusivity(unchecked) var l2Link: Link
   @exclusivity(unchecked) var dramLink: Link
+  /// Calendar entries (both links) above which `forgetLinkHistory` prunes.
+  var linkForgetAt = 256
   @exclusivity(unchecked) var traffic = TrafficStats()
   @exclusivity(unchecked) var compute = ComputeStats()
   /// Cast events per tensor index (summed over tiles).
@@ -209,15 +211,15 @@ public final class Machine {
         return .halted
       case .nop, .move, .integer, .floatMove, .float, .jump, .call, .ret, .branch, .bias, .fence:
         try executeScalar(instruction.operation, tile: id)
-      case .dma(let transfer): try executeTransfer(transfer, tile: id, line: instruction.location.line)
+      case .dma(let transfer): try executeTransfer(transfer, tile: id, instruction: instruction)
       case .dmaWait(let keep):
         let n = int(keep, tile: id)
         guard n >= 0 else { throw RuntimeFaultMessage("dma.wait count \(n) is negative") }
         dmaWait(keep: n, tile: id)
         issue(id)
-      case .vector(let v): try executeVector(v, tile: id, line: instruction.location.line)
+      case .vector(let v): try executeVector(v, tile: id, instruction: instruction)
       case .reduction(let r, let dest, let source):
-        try executeReduction(r, dest: dest, source: source, tile: id, line: instruction.location.line)
+        try executeReduction(r, dest: dest, source: source, tile: id, instruction: instruction)
       case .mma(let m): try executeMMA(m, tile: id, line: instruction.location.line)
       case .barrier:
         arriveAtSync(index: pc, tile: id, async: false, operand: nil)
