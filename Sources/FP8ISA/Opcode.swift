@@ -104,12 +104,26 @@ public enum Opcode: String, Sendable, CaseIterable {
     case .dmaLoad:
       return OpcodeSpec(
         "dma.load", family: .transfer(.load), operands: [.init("DST", .view), .init("SRC", .view)],
+        options: [
+          OptionSpec(
+            "mcast", .int, default: .int(Transfer.defaultMulticast),
+            "Multicast group size G, 1...\(Transfer.maxMulticast) (at most the device's"
+              + " `dma.multicastTiles`): tiles `tid ÷ G` form a group that shares loads of the same view.")
+        ],
         summary: "Copy a DRAM view into an SRAM view (asynchronous).",
         semantics:
           "`DST` (in `sram`) ← `SRC` (in `dram`); same shape and element type. The DMA engine"
           + " reads `SRC` line by line through L2 (hits are served by L2, misses fill from DRAM)"
           + " and writes the tile's SRAM. The scalar core does not wait: reading `DST` before a"
-          + " `dma.wait` that covers this transfer is a runtime fault.")
+          + " `dma.wait` that covers this transfer is a runtime fault.\n\n"
+          + "With `mcast=G` (a cluster's multicast, as TMA multicast on H100) the tiles"
+          + " `G·⌊tid/G⌋ …` form a group. The first tile of the group to issue a load of a DRAM view"
+          + " reads it through L2 as usual; when another tile of the group then loads the same view"
+          + " (same tensor, offset, shape and strides) with the same `G`, it receives that read's"
+          + " data: its bytes cross L2 and the tile↔L2 link once for the group (counted in"
+          + " `traffic.bytes.multicast`, not in `l2ToSram`). The receiving tile still writes its"
+          + " own SRAM through its port, and its load ends no earlier than the first tile's."
+          + " Each tile receives each read once; a view loaded again makes a new read.")
     case .dmaStore:
       return OpcodeSpec(
         "dma.store", family: .transfer(.store), operands: [.init("DST", .view), .init("SRC", .view)],

@@ -44,7 +44,10 @@ extension Operation {
           dest: try r.intRegister(0), amax: try r.float(1), format: try r.dtype(2),
           margin: try r.intConstant("margin"), min: try r.intConstant("min"), max: try r.intConstant("max")))
     case .transfer(let direction):
-      self = .dma(Transfer(direction, destination: try r.view(0), source: try r.view(1)))
+      self = .dma(
+        Transfer(
+          direction, destination: try r.view(0), source: try r.view(1),
+          multicast: direction == .load ? try r.intConstant("mcast") : Transfer.defaultMulticast))
     case .dmaWait: self = .dmaWait(keep: try r.int(0))
     case .fence: self = .fence(try r.parse(try r.choice("unit"), as: FenceTarget.self))
     case .binary(let f): self = try Operation.vector(.binary(f, a: try r.view(1), b: try r.viewOrFloat(2)), r)
@@ -263,7 +266,9 @@ extension Operation {
     case .bias(let rule):
       operands = [.intRegister(rule.dest), rule.amax.operand, .dtype(rule.format)]
       options = ["margin": .int(rule.margin), "min": .int(rule.min), "max": .int(rule.max)]
-    case .dma(let t): operands = [.view(t.destination), .view(t.source)]
+    case .dma(let t):
+      operands = [.view(t.destination), .view(t.source)]
+      if t.direction == .load { options["mcast"] = .int(t.multicast) }
     case .dmaWait(let keep): operands = [keep.operand]
     case .fence(let target): options["unit"] = .choice(target.rawValue)
     case .vector(let v):

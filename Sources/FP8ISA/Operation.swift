@@ -146,10 +146,21 @@ public struct Transfer: Sendable, Hashable {
   public var direction: Direction
   public var destination: TensorView
   public var source: TensorView
-  public init(_ direction: Direction, destination: TensorView, source: TensorView) {
+  /// Loads: the multicast group size G (`mcast=G`): tiles tid ÷ G form a group, and a load of
+  /// the same DRAM view by another tile of the group is served by one read of L2. 1: none.
+  public var multicast: Int64
+  /// No multicast.
+  public static let defaultMulticast: Int64 = 1
+  /// The largest group `mcast=` accepts (a device may allow fewer: `dma.multicastTiles`).
+  public static let maxMulticast: Int64 = 64
+  public init(
+    _ direction: Direction, destination: TensorView, source: TensorView,
+    multicast: Int64 = Transfer.defaultMulticast
+  ) {
     self.direction = direction
     self.destination = destination
     self.source = source
+    self.multicast = multicast
   }
   /// The SRAM side and the DRAM side of the transfer.
   public var sram: TensorView { direction == .load ? destination : source }

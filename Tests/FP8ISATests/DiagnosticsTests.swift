@@ -67,6 +67,10 @@ import Testing
     Case(source: "  mma 1️⃣b, a, b", id: "shapeMismatch", contains: "D is [32, 8]"),
     Case(source: "  dma.load a, A[0:+16, 1️⃣0:+33]", id: "sliceOutOfBounds", contains: "length 33 exceeds"),
     Case(source: "  dma.load a, A[0:+16, 1️⃣8:+32]", id: "sliceOutOfBounds", contains: "8:+32 is outside"),
+    Case(
+      source: "  dma.load a, A[0:+16, 0:+32], 1️⃣mcast=0", id: "invalidOptionValue",
+      contains: "0 is outside 1...64"),
+    Case(source: "  dma.store A[0:+16, 0:+32], a, 1️⃣mcast=2", id: "unknownOption", contains: "mcast"),
     Case(source: "  dma.load a, 1️⃣A[0:+16]", id: "sliceOutOfBounds", contains: "1 indices given"),
     Case(source: "  dma.load a[0, :], A[1️⃣16, :]", id: "sliceOutOfBounds", contains: "index 16 is outside"),
     Case(source: ".tensor q f16 [1️⃣0] dram", id: "invalidShape", contains: "outside 1"),

@@ -81,7 +81,7 @@ import Testing
     let timing = try Report.decode(
       runCLI(["run", "examples/gemm_fp8.isa", "--format", "json", "--timing-only"]).stdout)
     let timingKeys = StatKey.allCases.filter { $0 == .cycles || $0.statistic.path.hasPrefix("traffic.") }
-    #expect(timingKeys.count == 17 && timing.timingOnly)
+    #expect(timingKeys.count == 18 && timing.timingOnly)
     for key in timingKeys {
       #expect(full.values(key).map(\.instance) == timing.values(key).map(\.instance), "\(key)")
       #expect(full.values(key).map(\.value) == timing.values(key).map(\.value), "\(key)")

@@ -108,6 +108,56 @@ import Testing
     #expect(stores[0].start > 1000)
   }
 
+  /// A load that hits a line another tile's miss is still filling waits for the fill: four
+  /// tiles load the same 1 KiB at 1 (after a mov); tile 0 misses (t0 = 11; link 16, DRAM 64
+  /// cycles → 75 + 100 + 20 = 195) and the three hits end with it, not 20 cycles after their
+  /// own link time.
+  @Test func aHitOnALineInFlightWaitsForTheFill() throws {
+    let program = """
+      .tensor X f32 [256] dram
+      .tensor x f32 [256] sram
+        mov r1, tid
+        dma.load x, X
+        dma.wait
+      """
+    let r = try simulate(program, device: teach(tiles: 4), options: traced())
+    let ends = r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.load" }.map(\.end)
+    #expect(ends == [195, 195, 195, 195])
+    #expect(r.traffic.dramToL2 == 1024)
+  }
+
+  /// A miss issued first but ready later (tile 0's load waits for its destination to be
+  /// written from a long exp) does not hold back a load of the same lines that is ready at once
+  /// (tile 1, issued at 4, t0 = 14): it waits at most a DRAM latency, 14 + 100 + 20 = 134, as if
+  /// it had missed.
+  @Test func aLineAllocatedByALaterTransferWaitsAtMostADRAMLatency() throws {
+    let program = """
+      .tensor X f32 [256] dram
+      .tensor x f32 [256] sram
+      .tensor s f32 [8192] sram
+        beq tid, 1, loader
+        exp s, s
+        rsum f1, s
+        vfill x, f1
+        dma.load x, X
+        dma.wait
+        halt
+      loader:
+        nop
+        nop
+        nop
+        dma.load x, X
+        dma.wait
+      """
+    let r = try simulate(program, device: teach(tiles: 2), options: traced())
+    let loads = r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.load" }
+    try #require(loads.count == 2)
+    let early = try #require(loads.first { $0.tile == 1 })
+    let late = try #require(loads.first { $0.tile == 0 })
+    #expect(late.start > 100)
+    #expect(early.end == 134)
+  }
+
   func traced() -> RunOptions {
     var o = RunOptions()
     o.traceEventLimit = 1000

@@ -76,6 +76,11 @@ private struct OperandChecker {
 
   func transfer(_ t: Transfer) throws(LineError) {
     let load = t.direction == .load
+    if !(1...Transfer.maxMulticast).contains(t.multicast) {
+      throw LineError(
+        message: .invalidOptionValue("mcast", "\(t.multicast) is outside 1...\(Transfer.maxMulticast)"),
+        column: optionColumns["mcast"] ?? 1)
+    }
     try space(t.destination, 0, load ? .sram : .dram, "destination")
     try space(t.source, 1, load ? .dram : .sram, "source")
     let (dst, src) = (decl(t.destination), decl(t.source))

@@ -68,6 +68,9 @@ extension DeviceConfig {
       "dma.maxInFlight", .int(\.dmaMaxInFlight, 1...1024),
       "Transfers a tile may have in flight; issuing more stalls the scalar core."),
     DeviceField(
+      "dma.multicastTiles", .int(\.dmaMulticastTiles, 1...64),
+      "Largest multicast group (`dma.load … mcast=G`, a cluster sharing one read of L2); 1: no multicast."),
+    DeviceField(
       "tensor.macsPerCycle.fp8", .double(\.tensorMacsPerCycleFP8, 0.001...1e9), unit: "MAC/cycle",
       "Tensor-unit rate per tile for FP8 inputs."),
     DeviceField(

@@ -16,6 +16,7 @@ extension DeviceConfig {
     d.name = "teach"
     d.summary = "Teaching device: 4 tiles, 64 KiB SRAM, 256 KiB L2, round numbers."
     d.tensorAccumulatorBytesPerTile = 65_536
+    d.dmaMulticastTiles = 4
     return d
   }()
 
@@ -39,6 +40,7 @@ extension DeviceConfig {
     d.dmaBytesPerCycle = 128  // [P] ≈128 B/clk/SM L1 bandwidth (§A4, RRZE)
     d.dmaSetupCycles = 105  // [P] TMA load ≈ +105 cycles over a plain load (§A3, HPMLL)
     d.dmaMaxInFlight = 16  // [U]
+    d.dmaMulticastTiles = 16  // [P] TMA multicast within a thread-block cluster of up to 16 CTAs (non-portable size; 8 portable)
     d.tensorMacsPerCycleFP8 = 4096  // [D] 1,978.9 TFLOP/s / (132 × 1.83 GHz × 2) (§A2): per SM and cycle
     d.tensorMacsPerCycleHalf = 2048  // [D] 989.4 TFLOP/s (§A2)
     d.tensorMacsPerCycleSingle = 1024  // [D] TF32 494.7 TFLOP/s (§A2)
@@ -87,6 +89,7 @@ extension DeviceConfig {
     d.dmaBytesPerCycle = 4  // [D] exchange ≈4 B per tile per cycle (§C2)
     d.dmaSetupCycles = 30  // [U]
     d.dmaMaxInFlight = 8  // [U]
+    d.dmaMulticastTiles = 1  // [U] no multicast from streaming memory modelled
     d.tensorMacsPerCycleFP8 = 128  // [D] C600 560 TFLOP/s FP8 = 2 × FP16 rate (§C2) [U]
     d.tensorMacsPerCycleHalf = 64  // [D] 348.5 TFLOP/s / (1,472 × 1.85 GHz × 2) (§C2)
     d.tensorMacsPerCycleSingle = 16  // [D] 87.2 TFLOP/s FP32 (§C2)

@@ -27,6 +27,8 @@ public struct DeviceConfig: Sendable, Equatable {
   public var dmaBytesPerCycle = 32.0
   public var dmaSetupCycles = 10
   public var dmaMaxInFlight = 8
+  /// Largest multicast group (`dma.load … mcast=G`); 1: no multicast.
+  public var dmaMulticastTiles = 1
 
   public var tensorMacsPerCycleFP8 = 64.0
   public var tensorMacsPerCycleHalf = 32.0

@@ -28,9 +28,18 @@ extension Machine {
 
     let dispatchTime = waitForDMASlot(tile: id)
     let ready = max(dispatchTime, transferReady(access, load: load, tile: id))
-    let lines = try moveLines(dramView, load: load, bytes: bytes)
-    let end = try transferEnd(
-      bytes: bytes, lines: lines, dispatched: dispatchTime, ready: ready, tile: id)
+    let group = try multicastKey(transfer, dramView, tile: id)
+    let end: Int64
+    if let group, let arrival = multicasts.receive(group, tile: id) {
+      try add(&traffic.multicast, bytes)
+      try add(&compute.sramBytes, bytes)
+      end = try receiveEnd(bytes: bytes, arrival: arrival, dispatched: dispatchTime, ready: ready, tile: id)
+    } else {
+      let lines = try moveLines(dramView, load: load, bytes: bytes, t0: ready + Int64(device.dmaSetupCycles))
+      end = try transferEnd(
+        bytes: bytes, lines: lines, load: load, dispatched: dispatchTime, ready: ready, tile: id)
+      if let group { multicasts.offer(group, arrival: end, tile: id) }
+    }
 
     let transferID = tiles[id].nextDMAID
     tiles[id].nextDMAID += 1
@@ -77,29 +86,55 @@ extension Machine {
     return ready
   }
 
+  /// What a transfer did in L2: lines filled from DRAM, dirty lines evicted, and when the
+  /// latest line it hit has its data (a fill or store still on its way).
+  struct LineMoves {
+    var fills = 0
+    var writebacks = 0
+    var inFlight: Int64 = 0
+  }
+
   /// Moves the DRAM view's lines through L2 (loads read, stores write-allocate), counting the
-  /// bytes at every boundary; returns the lines filled from DRAM and the dirty lines evicted.
-  func moveLines(_ dramView: ResolvedView, load: Bool, bytes: Int) throws(RuntimeFaultMessage)
-    -> (fills: Int, writebacks: Int)
+  /// bytes at every boundary. The slots whose data this transfer brings (a load's fills, a
+  /// store's lines) are left in `lineSlots`, for `transferEnd` to date.
+  ///
+  /// A hit on a line whose data is still on its way waits for it when the transfer that
+  /// allocated the line was ready no later than this one (`t0`); one that was ready later only
+  /// came first in issue order, and this transfer waits at most a DRAM latency (had it come
+  /// first, it would have filled the line itself).
+  func moveLines(_ dramView: ResolvedView, load: Bool, bytes: Int, t0: Int64) throws(RuntimeFaultMessage)
+    -> LineMoves
   {
+    let latest = t0 + Int64(device.dramLatency)
     let layout = layouts[dramView.tensor]
     let lineBytes = device.l2LineBytes
-    var fills = 0
+    var moves = LineMoves()
     var evicted: [UInt64] = []
     let lines = lineCount(dramView, layout: layout)
     try spend(lines.contiguous, weight: WorkCost.l2Line)
     try spend(lines.strided, weight: WorkCost.l2StridedLine)
+    lineSlots.removeAll(keepingCapacity: true)
     forEachLine(dramView, layout: layout) { line in
       if load {
-        let r = l2.access(line: line, write: false)
-        if !r.hit { fills += 1 }
+        let r = l2.access(line: line, write: false, at: t0)
+        if r.hit {
+          let arrival = l2.arrival[r.slot]
+          moves.inFlight = max(moves.inFlight, l2.requested[r.slot] <= t0 ? arrival : min(arrival, latest))
+        } else {
+          moves.fills += 1
+          if r.slot >= 0 { lineSlots.append(r.slot) }
+        }
         if let e = r.writeback { evicted.append(e) }
       } else if l2.isEnabled {
-        if let e = l2.access(line: line, write: true).writeback { evicted.append(e) }
+        let r = l2.access(line: line, write: true, at: t0)
+        lineSlots.append(r.slot)
+        if let e = r.writeback { evicted.append(e) }
       } else {
         evicted.append(line)  // no L2: the store goes straight to DRAM
       }
     }
+    let fills = moves.fills
+    moves.writebacks = evicted.count
     var own = traffic.perTensor[dramView.tensor, default: TensorTraffic()]
     if load {
       try add(&traffic.dramToL2, fills * lineBytes)
@@ -113,15 +148,17 @@ extension Machine {
     traffic.perTensor[dramView.tensor] = own
     try writeBack(evicted)
     try add(&compute.sramBytes, bytes)
-    return (fills, evicted.count)
+    return moves
   }
 
   /// When a transfer ends: its port, the shared L2 link and (for fills and write-backs) the
-  /// DRAM link, plus latency, never before the tile's previous transfer; counts the DMA unit's
-  /// busy, dependency and bandwidth cycles.
-  func transferEnd(
-    bytes: Int, lines: (fills: Int, writebacks: Int), dispatched: Int64, ready: Int64, tile id: Int
-  ) throws(RuntimeFaultMessage) -> Int64 {
+  /// DRAM link, plus latency, never before the tile's previous transfer, nor before the lines it
+  /// hit have their data (see `moveLines`). Dates the lines in `lineSlots`: a load's fills
+  /// arrive with its DRAM bytes, a store's lines with its link bytes. Counts the DMA unit's busy,
+  /// dependency and bandwidth cycles.
+  func transferEnd(bytes: Int, lines: LineMoves, load: Bool, dispatched: Int64, ready: Int64, tile id: Int)
+    throws(RuntimeFaultMessage) -> Int64
+  {
     let t0 = Double(ready + Int64(device.dmaSetupCycles))
     let portStart = max(t0, tiles[id].dmaPortFree)
     let portEnd = portStart + (try Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes))
@@ -131,8 +168,13 @@ extension Machine {
     let dramEnd = dramBytes > 0 ? try dramLink.reserve(at: t0, bytes: dramBytes) : t0
     forgetLinkHistory()
     let latency = Double(device.l2HitLatency) + (lines.fills > 0 ? Double(device.dramLatency) : 0)
+    let filled = try RunLimits.cycles(
+      (load ? dramEnd + Double(device.dramLatency) : linkEnd), "this transfer")
+    for slot in lineSlots { l2.arrives(slot: slot, at: filled) }
+    let hitData = lines.inFlight + Int64(device.l2HitLatency)
     let end = max(
-      try RunLimits.cycles(max(portEnd, linkEnd, dramEnd) + latency, "this transfer"), tiles[id].lastDMAEnd)
+      try RunLimits.cycles(max(portEnd, linkEnd, dramEnd) + latency, "this transfer"), tiles[id].lastDMAEnd,
+      hitData)
 
     // Whole cycles for the statistics: differences of rounded times, so sums telescope.
     func cycle(_ t: Double) -> Int64 { Int64(t.rounded(.up)) }
@@ -140,6 +182,44 @@ extension Machine {
     stats.busy += cycle(portEnd) - cycle(portStart)
     stats.dependency += ready - dispatched
     stats.bandwidth += max(0, cycle(max(linkEnd, dramEnd)) - cycle(portEnd))
+    tiles[id].stats[.dma] = stats
+    return end
+  }
+
+  /// The multicast group of a `dma.load … mcast=G` (nil without one, or when the group is this
+  /// tile alone); faults when the device's clusters are smaller than G.
+  func multicastKey(_ transfer: Transfer, _ dramView: ResolvedView, tile id: Int) throws(RuntimeFaultMessage)
+    -> MulticastBoard.Key?
+  {
+    let size = Int(transfer.multicast)
+    guard transfer.direction == .load, size > 1 else { return nil }
+    guard size <= device.dmaMulticastTiles else {
+      throw RuntimeFaultMessage(
+        "mcast=\(size) is larger than device '\(device.name)''s multicast groups (dma.multicastTiles = \(device.dmaMulticastTiles))"
+      )
+    }
+    let first = id / size * size
+    let members = min(size, device.tiles - first)
+    guard members > 1 else { return nil }
+    return MulticastBoard.Key(
+      first: first, members: members, tensor: dramView.tensor, offset: dramView.offset, shape: dramView.shape,
+      strides: dramView.strides)
+  }
+
+  /// When a load served by another tile's multicast read ends: this tile's port writes its SRAM
+  /// from `ready` on, and the data is there once the read that carries it has arrived.
+  func receiveEnd(bytes: Int, arrival: Int64, dispatched: Int64, ready: Int64, tile id: Int)
+    throws(RuntimeFaultMessage) -> Int64
+  {
+    let t0 = Double(ready + Int64(device.dmaSetupCycles))
+    let portStart = max(t0, tiles[id].dmaPortFree)
+    let portEnd = portStart + (try Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes))
+    tiles[id].dmaPortFree = portEnd
+    let end = max(try RunLimits.cycles(portEnd, "this transfer"), arrival, tiles[id].lastDMAEnd)
+    var stats = tiles[id].stats[.dma]
+    stats.busy += Int64(portEnd.rounded(.up)) - Int64(portStart.rounded(.up))
+    stats.dependency += ready - dispatched
+    stats.bandwidth += max(0, arrival - Int64(portEnd.rounded(.up)))
     tiles[id].stats[.dma] = stats
     return end
   }

@@ -1,12 +1,20 @@
 /// The shared L2: set-associative, LRU, write-back and write-allocate without fill (a store
 /// marks its lines dirty without reading DRAM). With capacity 0 it holds nothing: every read
 /// misses and every write goes straight to DRAM.
+///
+/// Each line also keeps the time its data is in L2 (`arrival`): a line is allocated when the
+/// transfer that misses is issued, but its data comes later (the fill from DRAM, or the bytes
+/// of a store); a hit on it must not be served before then.
 struct L2Cache {
   let sets: Int
   let ways: Int
   /// Per way: `tag + 1` of the line (0 when invalid) with the dirty flag in bit 63.
   private var tags: [UInt64]
   private var stamps: [UInt64]
+  /// Per way: when the line's data is (or will be) in L2, and when the transfer that allocated
+  /// it was ready to start.
+  private(set) var arrival: [Int64]
+  private(set) var requested: [Int64]
   private var clock: UInt64 = 0
   /// The last line looked up and its set: consecutive lines need no division. (Starts where no
   /// line can follow it: line numbers are below 2^63.)
@@ -24,17 +32,26 @@ struct L2Cache {
     self.ways = ways
     tags = [UInt64](repeating: 0, count: sets * ways)
     stamps = [UInt64](repeating: 0, count: sets * ways)
+    arrival = [Int64](repeating: 0, count: sets * ways)
+    requested = [Int64](repeating: 0, count: sets * ways)
   }
+
+  /// Notes that the data of the line in `slot` is in L2 at `time` (never earlier than known).
+  @inline(__always)
+  mutating func arrives(slot: Int, at time: Int64) { arrival[slot] = max(arrival[slot], time) }
 
   var isEnabled: Bool { sets > 0 }
 
-  /// Looks `line` up, allocating it on a miss. Returns whether it hit and the dirty line it
-  /// evicted, if any (a write-back to DRAM).
+  /// Looks `line` up, allocating it on a miss (requested at `time`; its arrival then starts at
+  /// 0, for the caller to set). Returns whether it hit, the dirty line it evicted, if any (a
+  /// write-back to DRAM), and the line's slot (−1 without L2).
   @inline(__always)
-  mutating func access(line: UInt64, write: Bool) -> (hit: Bool, writeback: UInt64?) {
+  mutating func access(line: UInt64, write: Bool, at time: Int64 = 0) -> (
+    hit: Bool, writeback: UInt64?, slot: Int
+  ) {
     guard sets > 0 else {
       if !write { misses += 1 }
-      return (false, nil)
+      return (false, nil, -1)
     }
     clock &+= 1
     let set: Int
@@ -56,7 +73,7 @@ struct L2Cache {
         stamps[w] = clock
         tags[w] = entry | dirty
         hits += 1
-        return (true, nil)
+        return (true, nil, w)
       }
       if entry == 0 {
         if oldest != 0 {
@@ -76,7 +93,9 @@ struct L2Cache {
     }
     tags[victim] = key | dirty
     stamps[victim] = clock
-    return (false, evicted)
+    arrival[victim] = 0
+    requested[victim] = time
+    return (false, evicted, victim)
   }
 
   /// Writes every dirty line back; returns their line numbers.

@@ -37,6 +37,10 @@ public final class Machine {
   /// Calendar entries (both links) above which `forgetLinkHistory` prunes.
   var linkForgetAt = 256
   @exclusivity(unchecked) var traffic = TrafficStats()
+  /// Scratch: the L2 slots whose data the current transfer brings (see `moveLines`).
+  var lineSlots: [Int] = []
+  /// Multicast reads some tile of their group has not received yet.
+  var multicasts = MulticastBoard()
   @exclusivity(unchecked) var compute = ComputeStats()
   /// Cast events per tensor index (summed over tiles).
   var castCounts: [Int: CastCounts] = [:]

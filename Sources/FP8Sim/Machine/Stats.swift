@@ -57,6 +57,9 @@ public struct TrafficStats: Sendable, Equatable, Codable {
   public var sramToL2 = 0
   public var l2ToDram = 0
   public var exchange = 0
+  /// Bytes `dma.load … mcast=G` delivered to a tile from another tile's read of L2 (not in
+  /// `l2ToSram`: they did not cross L2 again).
+  public var multicast = 0
   /// Part of `l2ToDram` written when the run ended (dirty lines flushed).
   public var finalWriteback = 0
   public var l2Hits = 0

@@ -20,6 +20,9 @@ public struct Statistic: Sendable {
   public let format: StatFormat
   /// When the value may be missing (its key is then left out of the JSON); nil: always there.
   public let absentWhen: String?
+  /// The `absentWhen` of a stored count added to `fp8sim-report/1` later: reports written before
+  /// it existed lack it (adding a key does not bump the schema).
+  public static let olderReport = "the report was written by an fp8sim that did not have it yet"
   let measure: Measure
 
   init(

@@ -13,7 +13,7 @@ public enum StatKey: String, Sendable, CaseIterable {
   case cycles, seconds, instructions
   case unitInstructions, busyCycles, utilization
   case dependencyStall, bandwidthStall, syncStall, queueStall
-  case dramToL2, l2ToSram, sramToL2, l2ToDram, exchange, finalWritebackBytes
+  case dramToL2, l2ToSram, sramToL2, l2ToDram, exchange, multicast, finalWritebackBytes
   case l2Hits, l2Misses, l2HitRate, l2Writebacks, dramGBps, l2GBps
   case tensorDramToL2, tensorL2ToSram, tensorSramToL2, tensorL2ToDram
   case macs, paddedMacs, macsByFormat, tensorEfficiency, achievedTFLOPS, vectorElementOps, sramBytes
@@ -95,6 +95,11 @@ public enum StatKey: String, Sendable, CaseIterable {
       return Statistic(
         "traffic.bytes.exchange", .run(\.traffic.exchange), unit: .bytes, label: "exchange", combine: .sum,
         format: .count, "Tile-to-tile bytes (all-reduce messages).")
+    case .multicast:
+      return Statistic(
+        "traffic.bytes.multicast", .run(\.traffic.multicast), unit: .bytes, label: "multicast", combine: .sum,
+        format: .count, absentWhen: Statistic.olderReport,
+        "Bytes `dma.load … mcast=G` delivered to a tile from another tile's read of L2 (not in `l2ToSram`).")
     case .finalWritebackBytes:
       return Statistic(
         "traffic.finalWritebackBytes", .run(\.traffic.finalWriteback), unit: .bytes, label: "final flush",

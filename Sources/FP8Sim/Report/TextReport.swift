@@ -53,6 +53,9 @@ public enum TextReport {
         + statTable(
           r, corner: "tensor", .tensor, [.tensorDramToL2, .tensorL2ToSram, .tensorSramToL2, .tensorL2ToDram])
     }
+    if (r.value(.multicast)?.int ?? 0) > 0 {
+      out += "  (multicast loads received \(r.text(.multicast)) more bytes without crossing L2 again)\n"
+    }
     if (r.value(.finalWritebackBytes)?.int ?? 0) > 0 {
       out +=
         "  (L2 -> DRAM includes \(r.text(.finalWritebackBytes)) bytes of dirty lines flushed when the run ended)\n"
