@@ -75,6 +75,47 @@ import Testing
     #expect(c == f32.map { Float(FloatFormat.bf16.decode(FloatFormat.bf16.encode(Double($0)).code)) })
   }
 
+  /// Column raster and multicast clusters compute the same C (ragged shapes included), and a
+  /// cluster that can share reads each shared slice from L2 once per group.
+  @Test(arguments: [GEMMKernel.Raster.rows, .columns], [1, 2, 4])
+  func rasterAndClusterKeepTheResult(raster: GEMMKernel.Raster, cluster: Int) throws {
+    for (m, n, k) in [(64, 64, 64), (37, 23, 75)] {
+      var g = GEMMKernel(m: m, n: n, k: k)
+      (g.tm, g.tn, g.tk, g.stages) = (16, 16, 32, 2)
+      (g.raster, g.cluster) = (raster, cluster)
+      g.outputInputs = true
+      let r = try Machine(program: try g.builder().build(), device: teach(tiles: 4)).run()
+      let a = try #require(output(r, "A")).values
+      let b = try #require(output(r, "B")).values
+      let c = try #require(output(r, "C")).values
+      #expect(c == Self.reference(a, b, m: m, n: n, k: k, .f32), "\(m)×\(n)×\(k) \(raster) \(cluster)")
+      if (m, n, k) == (64, 64, 64) {
+        // 16 blocks of 16×16 on 4 tiles, 2 K slices: each block loads 16×64 of A and 64×16 of B
+        // (1 KiB each); the shared operand crosses L2 once per cluster.
+        let total = 16 * 2048
+        #expect(r.traffic.l2ToSram + r.traffic.multicast == total)
+        #expect(r.traffic.multicast == 16 * 1024 * (cluster - 1) / cluster)
+      }
+    }
+  }
+
+  /// The instruction bound `validate` runs under is an upper bound, and not a loose one.
+  @Test func instructionBoundHolds() throws {
+    for (m, n, k) in [(16, 16, 32), (37, 23, 75), (96, 80, 400), (5, 40, 10)] {
+      for (tk, stages) in [(32, 2), (16, 4)] {
+        var g = GEMMKernel(m: m, n: n, k: k)
+        (g.tm, g.tn, g.tk, g.stages) = (16, 16, tk, stages)
+        var options = RunOptions()
+        options.timingOnly = true
+        let r = try Machine(program: try g.builder().build(), device: teach(tiles: 3), options: options).run()
+        let bound = g.instructionBound(tiles: 3)
+        #expect(
+          r.instructions <= bound && bound <= 4 * r.instructions + 200,
+          "\(m)×\(n)×\(k): \(r.instructions) of \(bound)")
+      }
+    }
+  }
+
   @Test func refusesConfigurationsItCannotBuild() {
     var g = GEMMKernel(m: 64, n: 64, k: 64)
     g.stages = 1

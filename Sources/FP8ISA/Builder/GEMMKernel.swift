@@ -1,10 +1,17 @@
 /// A GEMM C[M, N] = A[M, K] · B[K, N] for any shape, built with `ProgramBuilder`: the program of
-/// `fp8sim gen gemm`. Every tile loops over output blocks (block t, t + ntiles, ...); for each it
-/// streams K slices of A and B through a ring of `stages` SRAM slots (the DMA engine fills slot
-/// s + stages − 1 while the tensor unit multiplies slot s), accumulates in f32 (or the chosen
-/// accumulator) in accumulator storage or SRAM, and writes the block back through an epilogue
-/// cast to C's type. Ragged edges (M, N or K not a multiple of the block) get their own code with
-/// exact view lengths; nothing is padded in memory.
+/// `fp8sim gen gemm`. Every tile loops over output blocks (block t, t + ntiles, ...), numbered
+/// along rows or along columns (`raster`); for each it streams K slices of A and B through a ring
+/// of `stages` SRAM slots (the DMA engine fills slot s + stages − 1 while the tensor unit
+/// multiplies slot s), accumulates in f32 (or the chosen accumulator) in accumulator storage or
+/// SRAM, and writes the block back through an epilogue cast to C's type. Ragged edges (M, N or K
+/// not a multiple of the block) get their own code with exact view lengths; nothing is padded in
+/// memory.
+///
+/// With `cluster` c > 1, tiles tid ÷ c form a multicast group: consecutive blocks in raster
+/// order share their rows of A (`raster = .rows`) or their columns of B (`.columns`), so that
+/// operand's loads carry `mcast=c` and the group reads each slice of it from L2 once. (Groups
+/// only share when c divides the tile count and the blocks per row or column; otherwise the
+/// loads stay correct and are simply not shared.)
 public struct GEMMKernel: Sendable, Hashable {
   public var m, n, k: Int
   public var aType: DType = .fp8e4
@@ -19,6 +26,18 @@ public struct GEMMKernel: Sendable, Hashable {
   public var stages = 2
   /// Where the accumulator lives: `.acc` (accumulator storage) or `.sram`.
   public var accumulatorSpace: MemorySpace = .sram
+  /// How blocks are numbered: consecutive blocks along a row of C, or down a column.
+  public var raster: Raster = .rows
+  /// Tiles per multicast group (1: none); see the type's description.
+  public var cluster = 1
+
+  /// Block order.
+  public enum Raster: String, Sendable, Hashable, CaseIterable {
+    /// Block b is at row b ÷ blocksN, column b mod blocksN: neighbours share A's rows.
+    case rows
+    /// Block b is at row b mod blocksM, column b ÷ blocksM: neighbours share B's columns.
+    case columns
+  }
   /// The `.device` directive (a preset name), if any.
   public var device: String? = nil
   public var aInit: Initializer = .randn(seed: 1, mean: 0, std: 1)
@@ -57,12 +76,26 @@ public struct GEMMKernel: Sendable, Hashable {
     return total
   }
 
+  /// An upper bound on the instructions the program executes on `tiles` tiles (a run limit that
+  /// cannot cut a correct run short): per block at most 48 per K slice plus the ring's prologue,
+  /// the block's dispatch and its epilogue; per tile the loop's start and end.
+  public func instructionBound(tiles: Int) -> Int {
+    let (tmx, tnx, tkx) = (min(tm, m), min(tn, n), min(tk, k))
+    let blocks = ((m + tmx - 1) / tmx) * ((n + tnx - 1) / tnx)
+    let slices = (k + tkx - 1) / tkx
+    let (perBlock, o1) = (48 * slices).addingReportingOverflow(4 * stages + 64)
+    let (all, o2) = blocks.multipliedReportingOverflow(by: perBlock)
+    let (total, o3) = all.addingReportingOverflow(16 * max(tiles, 1))
+    return o1 || o2 || o3 ? Int.max : total
+  }
+
   /// One line per setting, for the program's header comment.
   public var summary: String {
     let acc = accumulator?.rawValue ?? "f32"
     return
       "GEMM \(m)×\(n)×\(k), A \(aType), B \(bType) → C \(outType); blocks \(tm)×\(tn), K slices of \(tk),"
-      + " \(stages)-stage DMA ring, \(acc) accumulator in \(accumulatorSpace.rawValue), row-major raster"
+      + " \(stages)-stage DMA ring, \(acc) accumulator in \(accumulatorSpace.rawValue), raster by \(raster.rawValue)"
+      + (cluster > 1 ? ", \(raster == .rows ? "A" : "B") multicast to clusters of \(cluster)" : "")
   }
 
   func check() throws(ConfigError) {
@@ -72,6 +105,9 @@ public struct GEMMKernel: Sendable, Hashable {
     }
     guard stages >= 2, stages <= 64 else {
       throw ConfigError(description: "stages = \(stages) must be 2...64")
+    }
+    guard cluster >= 1, Int64(cluster) <= Transfer.maxMulticast else {
+      throw ConfigError(description: "cluster = \(cluster) must be 1...\(Transfer.maxMulticast)")
     }
     guard accumulatorSpace != .dram else {
       throw ConfigError(description: "the accumulator cannot be in dram")
@@ -117,9 +153,14 @@ public struct GEMMKernel: Sendable, Hashable {
     p.emit(.move(dest: 1, source: .special(.tid)))
     p.place(blockLoop)
     p.emit(.branch(.greaterOrEqual, a: .register(1), b: .constant(Int64(blocksM * blocksN)), target: done))
-    p.emit(.integer(.div, dest: 2, a: .register(1), b: .constant(Int64(blocksN))))
+    let byRows = raster == .rows
+    p.emit(
+      .integer(
+        byRows ? .div : .rem, dest: 2, a: .register(1), b: .constant(Int64(byRows ? blocksN : blocksM))))
     p.emit(.integer(.mul, dest: 2, a: .register(2), b: .constant(Int64(tmx))))
-    p.emit(.integer(.rem, dest: 3, a: .register(1), b: .constant(Int64(blocksN))))
+    p.emit(
+      .integer(
+        byRows ? .rem : .div, dest: 3, a: .register(1), b: .constant(Int64(byRows ? blocksN : blocksM))))
     p.emit(.integer(.mul, dest: 3, a: .register(3), b: .constant(Int64(tnx))))
     // Pick the code for the block's height and width (the last row and column may be ragged).
     let variants = heights.flatMap { h in widths.map { w in (h, w) } }
@@ -163,6 +204,7 @@ public struct GEMMKernel: Sendable, Hashable {
     let slices = (k + tkx - 1) / tkx
     let lastK = k - (slices - 1) * tkx
     let s = Int64(stages)
+    let mcast = Int64(cluster)
     let tag = "\(h)x\(w)"
     /// Loads slice `slice` (register or constant) of width `kw` into `slot`.
     func load(slot: SliceStart, k0: SliceStart, kw: Int) {
@@ -170,12 +212,12 @@ public struct GEMMKernel: Sendable, Hashable {
         .dma(
           Transfer(
             .load, destination: abuf[.index(slot), .range(0, h), .range(0, kw)],
-            source: a[.range(.register(2), h), .range(k0, kw)])))
+            source: a[.range(.register(2), h), .range(k0, kw)], multicast: raster == .rows ? mcast : 1)))
       p.emit(
         .dma(
           Transfer(
             .load, destination: bbuf[.index(slot), .range(0, kw), .range(0, w)],
-            source: b[.range(k0, kw), .range(.register(3), w)])))
+            source: b[.range(k0, kw), .range(.register(3), w)], multicast: raster == .columns ? mcast : 1)))
     }
     let lastK0 = Int64((slices - 1) * tkx)
     // Prologue: the first stages − 1 slices.

@@ -1,11 +1,12 @@
 import FP8ISA
 import Foundation
 
-/// Chooses a `GEMMKernel` configuration for a device: block shape, K slice, DMA ring depth and
-/// where the accumulator lives, among the candidates that fit the tile's SRAM and accumulator
-/// storage. `plan` picks by a rule; `tune` runs every candidate timing-only (in parallel, on all
-/// cores) and keeps the fastest, ties going to the earlier candidate, so the choice is
-/// deterministic.
+/// Chooses a `GEMMKernel` configuration for a device: block shape, K slice, DMA ring depth,
+/// where the accumulator lives, raster order and multicast cluster, among the candidates that
+/// fit the tile's SRAM and accumulator storage. `plan` picks the candidate with the lowest
+/// `estimate` (a roofline of the device's numbers, without running anything); `tune` runs the
+/// best-estimated candidates timing-only (in parallel, on all cores) and keeps the fastest, ties
+/// going to the better estimate, so the choice is deterministic.
 public enum GEMMPlanner {
   /// What a GEMM computes.
   public struct Problem: Sendable, Hashable {
@@ -13,7 +14,30 @@ public enum GEMMPlanner {
     public var aType: DType = .fp8e4
     public var bType: DType = .fp8e4
     public var outType: DType = .format(.bf16)
+    /// Settings fixed by the user (nil: the planner chooses).
+    public var block: (m: Int, n: Int)? = nil
+    public var slice: Int? = nil
+    public var stages: Int? = nil
+    public var raster: GEMMKernel.Raster? = nil
+    public var cluster: Int? = nil
     public init(m: Int, n: Int, k: Int) { (self.m, self.n, self.k) = (m, n, k) }
+
+    public static func == (x: Problem, y: Problem) -> Bool {
+      (x.m, x.n, x.k, x.aType, x.bType, x.outType) == (y.m, y.n, y.k, y.aType, y.bType, y.outType)
+        && x.block?.m == y.block?.m && x.block?.n == y.block?.n
+        && (x.slice, x.stages, x.raster, x.cluster) == (y.slice, y.stages, y.raster, y.cluster)
+    }
+    public func hash(into h: inout Hasher) { h.combine([m, n, k]) }
+
+    /// Whether a candidate keeps every fixed setting.
+    func admits(_ g: GEMMKernel) -> Bool {
+      if let b = block, (g.tm, g.tn) != (b.m, b.n) { return false }
+      if let t = slice, g.tk != t { return false }
+      if let s = stages, g.stages != s { return false }
+      if let r = raster, g.raster != r { return false }
+      if let c = cluster, g.cluster != c { return false }
+      return true
+    }
   }
 
   /// Bytes per element of a type on a device.
@@ -21,13 +45,19 @@ public enum GEMMPlanner {
     t.resolved(e4: device.e4, e5: device.e5).byteWidth
   }
 
-  /// Every configuration tried, in order of preference for ties.
+  /// Block heights, widths, K slices and ring depths tried.
+  static let heights = [128, 64, 256]
+  static let widths = [128, 256, 64, 192, 160, 224, 96, 112, 144, 176, 208, 240]
+  static let slices = [128, 64]
+  static let depths = [4, 3, 2, 6, 8]
+
+  /// Every configuration considered, in order of preference for ties.
   public static func candidates(_ p: Problem, device: DeviceConfig) -> [GEMMKernel] {
     var out: [GEMMKernel] = []
-    for tm in [128, 64, 256] {
-      for tn in [128, 256, 64] {
-        for tk in [128, 64] {
-          for stages in [4, 3, 2, 6] {
+    for tm in p.block.map({ [$0.m] }) ?? heights {
+      for tn in p.block.map({ [$0.n] }) ?? widths {
+        for tk in p.slice.map({ [$0] }) ?? slices {
+          for stages in p.stages.map({ [$0] }) ?? depths {
             var g = GEMMKernel(m: p.m, n: p.n, k: p.k)
             (g.aType, g.bType, g.outType) = (p.aType, p.bType, p.outType)
             (g.tm, g.tn, g.tk, g.stages) = (tm, tn, tk, stages)
@@ -35,8 +65,17 @@ public enum GEMMPlanner {
             let accBytes = min(tm, p.m) * min(tn, p.n) * bytes(g.accumulatorType, device)
             g.accumulatorSpace = accBytes <= device.tensorAccumulatorBytesPerTile ? .acc : .sram
             // Tensors are laid out on 64-byte boundaries: at most 4 of them.
-            if g.sramBytes(bytesPerElement: { bytes($0, device) }) + 4 * 64 <= device.sramBytesPerTile {
-              out.append(g)
+            guard g.sramBytes(bytesPerElement: { bytes($0, device) }) + 4 * 64 <= device.sramBytesPerTile
+            else {
+              continue
+            }
+            var orders = clusterings(g, device: device)
+            if p.raster != nil || p.cluster != nil {
+              orders.append((p.raster ?? .rows, p.cluster ?? 1))
+            }
+            for (raster, cluster) in orders {
+              (g.raster, g.cluster) = (raster, cluster)
+              if p.admits(g) { out.append(g) }
             }
           }
         }
@@ -45,30 +84,115 @@ public enum GEMMPlanner {
     return dedupe(out)
   }
 
+  /// Raster orders and multicast clusters worth trying for a block shape: row order without
+  /// multicast, and each cluster of 2, 4 or 8 the device allows that divides the tile count and
+  /// the blocks per row (row order, sharing A) or per column (column order, sharing B).
+  static func clusterings(_ g: GEMMKernel, device: DeviceConfig) -> [(GEMMKernel.Raster, Int)] {
+    let blocksM = (g.m + g.tm - 1) / g.tm
+    let blocksN = (g.n + g.tn - 1) / g.tn
+    var out: [(GEMMKernel.Raster, Int)] = [(.rows, 1)]
+    for c in [2, 4, 8] where c <= device.dmaMulticastTiles && device.tiles % c == 0 {
+      if blocksN % c == 0 { out.append((.rows, c)) }
+      if blocksM % c == 0 { out.append((.columns, c)) }
+    }
+    return out
+  }
+
   /// Candidates that build the same program for this shape (blocks clipped to the matrix) once.
   static func dedupe(_ kernels: [GEMMKernel]) -> [GEMMKernel] {
     var seen = Set<[Int]>()
     return kernels.filter { g in
-      seen.insert([min(g.tm, g.m), min(g.tn, g.n), min(g.tk, g.k), g.stages]).inserted
+      seen.insert([
+        min(g.tm, g.m), min(g.tn, g.n), min(g.tk, g.k), g.stages, g.raster == .rows ? 0 : 1, g.cluster,
+      ]).inserted
     }
   }
 
-  /// A configuration by rule, without running anything: the largest block that still gives
-  /// every tile work (else the smallest), then the deepest ring that fits.
-  public static func plan(_ p: Problem, device: DeviceConfig) throws(GEMMKernel.ConfigError) -> GEMMKernel {
+  /// Estimated cycles of a kernel on a device, from its numbers alone (docs/validation.md,
+  /// "The planner's estimate"): the launch, then the slowest of
+  ///
+  /// - the busiest tile: its blocks (⌈blocks / tiles⌉); per block, its K slices, each the slowest
+  ///   of its `mma` (padded MACs / rate, plus the tensor latency: the next one accumulates on its
+  ///   result), its loads through the tile's DMA port, and one load's latency (setup, L2 hit,
+  ///   DRAM) spread over the `stages − 1` slices in flight; then the ring's fill and the epilogue
+  ///   (cast and store of the block);
+  /// - the tile↔L2 link: every block's A and B bytes (the multicast operand once per cluster)
+  ///   and C, over `l2.bytesPerCycle`;
+  /// - DRAM: A, B and C once, over `dram.bytesPerCycle`.
+  public static func estimate(_ g: GEMMKernel, device d: DeviceConfig) -> Double {
+    let (tm, tn, tk) = (min(g.tm, g.m), min(g.tn, g.n), min(g.tk, g.k))
+    let blocksM = (g.m + tm - 1) / tm
+    let blocksN = (g.n + tn - 1) / tn
+    let blocks = Double(blocksM) * Double(blocksN)
+    let rounds = (blocks / Double(d.tiles)).rounded(.up)
+    let (ab, bb, cb) = (bytes(g.aType, d), bytes(g.bType, d), bytes(g.outType, d))
+    func roundUp(_ x: Int, _ q: Int) -> Double { Double((x + q - 1) / max(q, 1) * max(q, 1)) }
+    let kGranule = max(1, d.tensorTileKBytes / max(ab, 1))
+    let slices = Double((g.k + tk - 1) / tk)
+    let rate = d.macsPerCycle(ab == 1 ? .fp8 : ab == 2 ? .half : .single)
+    // Per K slice: its mma (which waits for the last one's result to be visible), its loads
+    // through the port, and a load's latency spread over the slices in flight.
+    let mmaSlice =
+      roundUp(tm, d.tensorTileM) * roundUp(tn, d.tensorTileN) * roundUp(tk, kGranule) / rate
+      + Double(d.tensorLatency)
+    let sliceBytes = Double((tm * ab + tn * bb) * tk)
+    let portSlice = sliceBytes / d.dmaBytesPerCycle
+    let latency = Double(d.dmaSetupCycles + d.l2HitLatency + d.dramLatency)
+    let slice = max(mmaSlice, portSlice, (latency + portSlice) / Double(g.stages - 1))
+    let loadBytes = Double(tm * ab + tn * bb) * Double(g.k)
+    let fill = latency + portSlice
+    let epilogue =
+      Double(tm * tn) / d.vectorElementsPerCycle + Double(tm * tn * cb) / d.dmaBytesPerCycle
+      + Double(d.dmaSetupCycles + d.l2HitLatency)
+    let tile = rounds * (slices * slice + fill + epilogue)
+    let shared = g.cluster > 1 ? (g.raster == .rows ? Double(tm * ab) : Double(tn * bb)) * Double(g.k) : 0
+    let perBlock = loadBytes - shared + shared / Double(max(g.cluster, 1)) + Double(tm * tn * cb)
+    let link = blocks * perBlock / d.l2BytesPerCycle
+    let dram = dramBytes(g, device: d, blocksM: blocksM, blocksN: blocksN) / d.dramBytesPerCycle
+    return Double(d.kernelLaunchCycles) + max(tile, link, dram)
+  }
+
+  /// DRAM bytes the estimate counts: C once, and the operands once, except the one streamed
+  /// across the raster (B when blocks go along rows, A along columns) when it does not fit in
+  /// half the L2: then every block reads its part of it from DRAM (L2 keeps none of it for the
+  /// next block), in whole L2 lines per row of a slice.
+  static func dramBytes(_ g: GEMMKernel, device d: DeviceConfig, blocksM: Int, blocksN: Int) -> Double {
+    let (tm, tn, tk) = (min(g.tm, g.m), min(g.tn, g.n), min(g.tk, g.k))
+    let (ab, bb, cb) = (Double(bytes(g.aType, d)), Double(bytes(g.bType, d)), Double(bytes(g.outType, d)))
+    let (m, n, k) = (Double(g.m), Double(g.n), Double(g.k))
+    let (a, b, c) = (m * k * ab, k * n * bb, m * n * cb)
+    let blocks = Double(blocksM) * Double(blocksN)
+    let line = Double(max(d.l2LineBytes, 1))
+    let fits = Double(d.l2Bytes) / 2
+    func lines(_ rowBytes: Double) -> Double { rowBytes < line ? line / rowBytes : 1 }
+    if g.raster == .rows {
+      guard b > fits else { return a + b + c }
+      return a + max(b, blocks * k * Double(tn) * bb * lines(Double(tn) * bb)) + c
+    } else {
+      guard a > fits else { return a + b + c }
+      return max(a, blocks * Double(tm) * k * ab * lines(Double(tk) * ab)) + b + c
+    }
+  }
+
+  /// The candidates, best estimate first (ties keep the candidates' order).
+  public static func ranked(_ p: Problem, device: DeviceConfig) -> [GEMMKernel] {
     let all = candidates(p, device: device)
-    guard !all.isEmpty else {
-      throw GEMMKernel.ConfigError(description: "no GEMM block fits device '\(device.name)''s SRAM")
-    }
-    func blocks(_ g: GEMMKernel) -> Int { ((p.m + g.tm - 1) / g.tm) * ((p.n + g.tn - 1) / g.tn) }
-    let busy = all.filter { blocks($0) >= device.tiles }
-    let pool = busy.isEmpty ? all : busy
-    let best = pool.max { x, y in
-      let (ax, ay) = (min(x.tm, p.m) * min(x.tn, p.n), min(y.tm, p.m) * min(y.tn, p.n))
-      if ax != ay { return busy.isEmpty ? ax > ay : ax < ay }
-      return x.stages < y.stages
-    }
-    return best ?? all[0]
+    let costs = all.map { estimate($0, device: device) }
+    return all.indices.sorted { (costs[$0], $0) < (costs[$1], $1) }.map { all[$0] }
+  }
+
+  /// The configuration with the lowest estimate, without running anything.
+  public static func plan(_ p: Problem, device: DeviceConfig) throws(GEMMKernel.ConfigError) -> GEMMKernel {
+    guard let best = ranked(p, device: device).first else { throw noCandidate(p, device) }
+    return best
+  }
+
+  static func noCandidate(_ p: Problem, _ device: DeviceConfig) -> GEMMKernel.ConfigError {
+    let fixed = p.block != nil || p.slice != nil || p.stages != nil || p.raster != nil || p.cluster != nil
+    return GEMMKernel.ConfigError(
+      description: fixed
+        ? "no GEMM configuration with the settings given fits device '\(device.name)' (SRAM \(device.sramBytesPerTile) B per tile, multicast groups of at most \(device.dmaMulticastTiles))"
+        : "no GEMM block fits device '\(device.name)''s SRAM")
   }
 
   /// The result of tuning: the chosen kernel, its simulated cycles, and how many were tried.
@@ -76,23 +200,28 @@ public enum GEMMPlanner {
     public var kernel: GEMMKernel
     public var cycles: Int64
     public var tried: Int
+    /// Every candidate run, best estimate first, with its simulated cycles (nil: it faulted).
+    public var runs: [(kernel: GEMMKernel, cycles: Int64?)] = []
   }
 
-  /// Runs every candidate timing-only on `device` and keeps the fastest.
-  public static func tune(_ p: Problem, device: DeviceConfig, options: RunOptions = RunOptions()) throws
-    -> Tuned
-  {
-    let all = candidates(p, device: device)
-    guard !all.isEmpty else {
-      throw GEMMKernel.ConfigError(description: "no GEMM block fits device '\(device.name)''s SRAM")
-    }
+  /// How many of the best-estimated candidates `tune` runs.
+  public static let tunedCandidates = 24
+
+  /// Runs the `limit` best-estimated candidates timing-only on `device` and keeps the fastest.
+  public static func tune(
+    _ p: Problem, device: DeviceConfig, options: RunOptions = RunOptions(), limit: Int = tunedCandidates
+  ) throws -> Tuned {
+    let all = Array(ranked(p, device: device).prefix(max(1, limit)))
+    guard !all.isEmpty else { throw noCandidate(p, device) }
     var timingOptions = options
     timingOptions.timingOnly = true
     timingOptions.traceEventLimit = 0
     let timing = timingOptions
     let results = Results(count: all.count)
     DispatchQueue.concurrentPerform(iterations: all.count) { i in
-      let cycles = try? Machine(program: all[i].builder().build(), device: device, options: timing).run()
+      var bounded = timing
+      bounded.maxInstructions = all[i].instructionBound(tiles: device.tiles)
+      let cycles = try? Machine(program: all[i].builder().build(), device: device, options: bounded).run()
         .cycles
       results.set(i, cycles)
     }
@@ -104,7 +233,9 @@ public enum GEMMPlanner {
     guard let (index, cycles) = best else {
       throw GEMMKernel.ConfigError(description: "every candidate GEMM failed to run on '\(device.name)'")
     }
-    return Tuned(kernel: all[index], cycles: cycles, tried: all.count)
+    return Tuned(
+      kernel: all[index], cycles: cycles, tried: all.count,
+      runs: Array(zip(all, results.values)).map { (kernel: $0.0, cycles: $0.1) })
   }
 
   /// Results written by parallel runs, one slot each.

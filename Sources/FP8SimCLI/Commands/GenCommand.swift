@@ -9,7 +9,7 @@ enum GenCommand: Command {
   static let name = "gen"
   static let summary = "Generate a program: a GEMM for any shape, configured (or tuned) for a device."
   static let synopsis =
-    "gemm --shape MxNxK [--device D] [--a-type T] [--b-type T] [--out-type bf16|f16|f32] [--tune] [-o FILE]"
+    "gemm --shape MxNxK [--device D] [--a-type T] [--b-type T] [--out-type bf16|f16|f32] [--tune] [--candidates N] [-o FILE]"
   static let options: [CommandOption] = [
     DeviceLoading.deviceOption,
     CommandOption("--shape", value: "MxNxK", help: "The GEMM: C[M,N] = A[M,K]·B[K,N], e.g. 4096x4096x4096."),
@@ -17,7 +17,20 @@ enum GenCommand: Command {
     CommandOption("--b-type", value: "T", help: "B's element type (default fp8e4)."),
     CommandOption("--out-type", value: "T", help: "C's type: bf16 (default), f16 or f32."),
     CommandOption(
-      "--tune", help: "Run every candidate configuration timing-only (on all cores) and keep the fastest."),
+      "--tune",
+      help:
+        "Run the \(GEMMPlanner.tunedCandidates) best-estimated configurations timing-only (on all cores) and keep the fastest."
+    ),
+    CommandOption(
+      "--candidates", value: "N",
+      help:
+        "Instead of a program, list the N best-estimated configurations (with --tune: and their simulated cycles)."
+    ),
+    CommandOption("--block", value: "TMxTN", help: "Fix the output block (default: the planner chooses)."),
+    CommandOption("--k-slice", value: "TK", help: "Fix the K slice."),
+    CommandOption("--stages", value: "S", help: "Fix the DMA ring's depth (2...64)."),
+    CommandOption("--raster", value: "R", help: "Fix the block order: rows or columns."),
+    CommandOption("--cluster", value: "C", help: "Fix the multicast cluster (1: none)."),
     CommandOption("--output", value: "FILE", help: "Write the program to FILE (also -o FILE)."),
   ]
 
@@ -55,24 +68,60 @@ enum GenCommand: Command {
     problem.aType = try type("--a-type", .fp8e4)
     problem.bType = try type("--b-type", .fp8e4)
     problem.outType = try type("--out-type", .format(.bf16))
+    if let text = arguments.value("--block") {
+      let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+      guard parts.count == 2, let bm = parts[0], let bn = parts[1], bm >= 1, bn >= 1, bm <= 65536, bn <= 65536
+      else {
+        throw UsageError(
+          "--block must be TMxTN with each size 1...65536, e.g. 128x256; got '\(Printable.quoted(text))'")
+      }
+      problem.block = (bm, bn)
+    }
+    if arguments.has("--k-slice") {
+      problem.slice = try arguments.integer("--k-slice", default: 128, range: 1...65536)
+    }
+    if arguments.has("--stages") {
+      problem.stages = try arguments.integer("--stages", default: 2, range: 2...64)
+    }
+    if arguments.has("--raster") {
+      problem.raster = try arguments.choice("--raster", default: GEMMKernel.Raster.rows)
+    }
+    if arguments.has("--cluster") {
+      problem.cluster = try arguments.integer("--cluster", default: 1, range: 1...Int(Transfer.maxMulticast))
+    }
     let deviceName = arguments.value("--device") ?? "teach"
     let device = try DeviceLoading.load(deviceName, relativeTo: nil)
     var files = OutputFiles(command: name)
     if let outputPath { try files.plan(outputPath, as: "-o") }
 
+    let listed = try arguments.value("--candidates").map { _ in
+      try arguments.integer("--candidates", default: 1, range: 1...100_000)
+    }
     var how: String
     var kernel: GEMMKernel
     var builder: ProgramBuilder
     do {
+      if let listed {
+        let ranked = GEMMPlanner.ranked(problem, device: device)
+        let shown = Array(ranked.prefix(listed))
+        var simulated: [Int64?] = shown.map { _ in nil }
+        if arguments.has("--tune") {
+          let tuned = try GEMMPlanner.tune(problem, device: device, limit: listed)
+          simulated = tuned.runs.map(\.cycles)
+        }
+        context.stdout.write(
+          candidateTable(shown, simulated: simulated, tuned: arguments.has("--tune"), device: device))
+        return .success
+      }
       if arguments.has("--tune") {
         let tuned = try GEMMPlanner.tune(problem, device: device)
         kernel = tuned.kernel
         how =
-          "tuned: \(tuned.tried) candidates run timing-only on \(device.name); the fastest takes \(tuned.cycles) cycles"
+          "tuned: the \(tuned.tried) best-estimated candidates run timing-only on \(device.name); the fastest takes \(tuned.cycles) cycles"
       } else {
         kernel = try GEMMPlanner.plan(problem, device: device)
         how =
-          "chosen by rule (largest block that keeps every tile busy, deepest ring that fits); --tune searches"
+          "chosen by the planner's estimate (\(Int(GEMMPlanner.estimate(kernel, device: device).rounded())) cycles on \(device.name)); --tune runs the best candidates"
       }
       kernel.device = DeviceConfig.preset(named: deviceName) != nil ? deviceName : nil
       builder = try kernel.builder()
@@ -92,5 +141,24 @@ enum GenCommand: Command {
       context.stdout.write(text)
     }
     return .success
+  }
+
+  /// The ranked candidates: configuration, estimated cycles and (when run) simulated cycles.
+  static func candidateTable(_ kernels: [GEMMKernel], simulated: [Int64?], tuned: Bool, device: DeviceConfig)
+    -> String
+  {
+    let rows = kernels.enumerated().map { i, g in
+      [
+        "\(i + 1)", "\(min(g.tm, g.m))×\(min(g.tn, g.n))", "\(min(g.tk, g.k))", "\(g.stages)",
+        g.raster.rawValue,
+        "\(g.cluster)", g.accumulatorSpace.rawValue,
+        TextReport.grouped(Int64(GEMMPlanner.estimate(g, device: device).rounded())),
+      ] + (tuned ? [simulated[i].map { TextReport.grouped($0) } ?? "fault"] : [])
+    }
+    return TextTable(
+      header: ["rank", "block", "K slice", "stages", "raster", "cluster", "acc", "estimate"]
+        + (tuned ? ["simulated"] : []),
+      rows: rows, rightAligned: tuned ? [0, 2, 3, 5, 7, 8] : [0, 2, 3, 5, 7], underline: true
+    ).render()
   }
 }

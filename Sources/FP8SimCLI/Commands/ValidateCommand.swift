@@ -16,11 +16,8 @@ enum ValidateCommand: Command {
     CommandOption("--format", value: "F", help: "text (default) or json."),
     CommandOption(
       "--max-instructions", value: "N",
-      help: "Fault after N instructions per GEMM (default 2^28: a 32768³ GEMM needs about 2^27; minutes)."),
+      help: "Fault after N instructions per GEMM (default: the generated kernel's own upper bound)."),
   ]
-
-  /// The default instruction limit of one GEMM: enough for 32768³ on h100, a few minutes at most.
-  static let defaultMaxInstructions = 1 << 28
 
   enum Format: String, CaseIterable { case text, json }
 
@@ -48,8 +45,9 @@ enum ValidateCommand: Command {
     var rows = try parse(String(decoding: data, as: UTF8.self), path: path)
     var options = RunOptions()
     options.timingOnly = true
-    options.maxInstructions = try arguments.integer(
-      "--max-instructions", default: defaultMaxInstructions, range: 1...Int.max)
+    let maxInstructions =
+      arguments.has("--max-instructions")
+      ? try arguments.integer("--max-instructions", default: 0, range: 1...Int.max) : nil
     // Timing-only work is bounded by the instructions and the L2 lines they touch.
     options.maxWork = 1 << 60
     options.traceEventLimit = 0
@@ -67,6 +65,7 @@ enum ValidateCommand: Command {
       }
       let result: RunResult
       do {
+        options.maxInstructions = maxInstructions ?? kernel.instructionBound(tiles: device.tiles)
         result = try Machine(program: kernel.builder().build(), device: device, options: options).run()
       } catch let fault as RuntimeFault {
         throw CommandFailure(
