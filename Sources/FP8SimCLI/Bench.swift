@@ -53,9 +53,9 @@ public enum Bench {
   /// A whole numeric GEMM run (device MMAs, FP32 shadow, DMA, report) in simulated MACs per second.
   static func gemmRun(quick: Bool) throws -> Row {
     let n = quick ? 128 : 1024
-    let program = try gemmProgram(m: n, n: n, k: n, tile: 128)
     var device = DeviceConfig.h100
     device.tiles = 16
+    let (program, kernel) = try gemmProgram(m: n, n: n, k: n, device: device)
     let result = try Machine(program: program, device: device).run()
     var seconds = 0.0
     seconds = measure { _ = try? Machine(program: program, device: device).run() }
@@ -63,7 +63,7 @@ public enum Bench {
     return Row(
       name: "numeric GEMM run (device + FP32 shadow)", value: macs / seconds / 1e9, unit: "G MAC/s",
       target: nil,
-      detail: "\(n)×\(n)×\(n) FP8, f32 accumulation, 16 tiles, \(fixed(seconds, 3)) s")
+      detail: "\(n)×\(n)×\(n) FP8 → f32, h100 with 16 tiles, generated (\(kernel)), \(fixed(seconds, 3)) s")
   }
 
   /// Scalar instructions simulated per second (timing only: no values to compute).
@@ -93,7 +93,7 @@ public enum Bench {
   /// Wall time of a timing-only run of a large GEMM on the h100 preset.
   static func timingOnlyGemm(quick: Bool) throws -> Row {
     let n = quick ? 1024 : 8192
-    let program = try gemmProgram(m: n, n: n, k: n, tile: 128)
+    let (program, kernel) = try gemmProgram(m: n, n: n, k: n, device: .h100)
     var options = RunOptions()
     options.timingOnly = true
     var result: RunResult?
@@ -103,16 +103,21 @@ public enum Bench {
     return Row(
       name: "timing-only GEMM \(n)×\(n)×\(n) on h100", value: seconds, unit: "s", target: nil,
       detail:
-        "\(r.instructions) instructions (\(fixed(Double(r.instructions) / seconds / 1e6, 2)) M/s), simulated \(fixed(simulatedTFLOPS, 1)) TFLOP/s"
+        "generated (\(kernel)), \(r.instructions) instructions (\(fixed(Double(r.instructions) / seconds / 1e6, 2)) M/s), simulated \(fixed(simulatedTFLOPS, 1)) TFLOP/s"
     )
   }
 
-  /// The example GEMM (`examples/gemm_fp8.isa`, built by `Kernels`) at other sizes.
-  static func gemmProgram(m: Int, n: Int, k: Int, tile: Int) throws -> Program {
-    try Kernels.doubleBufferedGEMM(
-      Kernels.GEMMShape(m: m, n: n, k: k, tm: tile, tn: tile, tk: tile),
-      a: .uniform(seed: 1, low: -2, high: 2), b: .uniform(seed: 2, low: -2, high: 2)
-    ).build()
+  /// The GEMM `fp8sim gen gemm` makes for the device (f32 C), and its configuration in short.
+  static func gemmProgram(m: Int, n: Int, k: Int, device: DeviceConfig) throws -> (Program, String) {
+    var problem = GEMMPlanner.Problem(m: m, n: n, k: k)
+    problem.outType = .format(.f32)
+    var g = try GEMMPlanner.plan(problem, device: device)
+    g.device = nil
+    g.aInit = .uniform(seed: 1, low: -2, high: 2)
+    g.bInit = .uniform(seed: 2, low: -2, high: 2)
+    let config =
+      "\(min(g.tm, m))×\(min(g.tn, n)) blocks, K \(min(g.tk, k)), \(g.stages) stages, \(g.raster.rawValue), cluster \(g.cluster)"
+    return (try g.builder().build(), config)
   }
 
   static func measure(_ body: () throws -> Void) rethrows -> Double {

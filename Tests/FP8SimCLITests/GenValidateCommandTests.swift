@@ -24,6 +24,45 @@ import Testing
     #expect(result.outputs[0].shape == [100, 70])
   }
 
+  /// `examples/gemm_h100.isa` is the generator's program, kept current (regenerate with the
+  /// command in its first line).
+  @Test func generatedExampleIsCurrent() throws {
+    let r = runCLI(["gen", "gemm", "--device", "h100", "--shape", "512x512x256"])
+    #expect(r.status == .success, "\(r.stderr)")
+    let committed = try String(contentsOfFile: "examples/gemm_h100.isa", encoding: .utf8)
+    #expect(
+      committed == r.stdout,
+      "examples/gemm_h100.isa is stale: fp8sim gen gemm --device h100 --shape 512x512x256 -o examples/gemm_h100.isa"
+    )
+  }
+
+  /// `fp8sim gen gemm --candidates N` lists the ranking; fixed settings narrow it.
+  @Test func candidatesListTheRankingAndFixedSettingsNarrowIt() throws {
+    let r = runCLI(["gen", "gemm", "--device", "h100", "--shape", "2048x2048x2048", "--candidates", "5"])
+    #expect(r.status == .success, "\(r.stderr)")
+    let rows = r.stdout.split(separator: "\n").dropFirst(2)
+    #expect(rows.count == 5)
+    var p = GEMMPlanner.Problem(m: 2048, n: 2048, k: 2048)
+    let best = try GEMMPlanner.plan(p, device: .h100)
+    #expect(rows.first?.contains("\(best.tm)×\(best.tn)") == true)
+    p.block = (64, 64)
+    p.raster = .columns
+    p.cluster = 2
+    let fixed = GEMMPlanner.candidates(p, device: .h100)
+    #expect(
+      !fixed.isEmpty && fixed.allSatisfy { ($0.tm, $0.tn, $0.raster, $0.cluster) == (64, 64, .columns, 2) })
+    let g = runCLI([
+      "gen", "gemm", "--device", "h100", "--shape", "2048x2048x2048", "--block", "64x64", "--raster",
+      "columns",
+      "--cluster", "2",
+    ])
+    #expect(
+      g.stdout.contains("blocks 64×64") && g.stdout.contains("B multicast to clusters of 2"),
+      "\(g.stdout.prefix(400))")
+    let none = runCLI(["gen", "gemm", "--device", "ipu", "--shape", "64x64x64", "--cluster", "2"])
+    #expect(none.status == .usage && none.stderr.contains("no GEMM configuration with the settings given"))
+  }
+
   /// Tuning runs the best-estimated candidates, the rule's choice first, and keeps the fastest:
   /// never slower than the rule's choice.
   @Test func tuneIsNoSlowerThanTheRule() throws {
@@ -92,6 +131,13 @@ import Testing
     #expect(r.stdout.contains("\"error\": \(ValueText.exact((simulated - 0.001) / 0.001))"))
     let text = runCLI(["validate", path, "--device", "teach"])
     #expect(text.stdout.contains("MAPE: "))
+    // overhead_us is added to the simulated time (a measurement that timed a loop of calls).
+    let timed = try Self.csv("m,n,k,tflops,overhead_us\n64,64,128,0.001,2.5\n")
+    let o = runCLI(["validate", timed, "--device", "teach", "--format", "json"])
+    let slower = 2.0 * 64 * 64 * 128 / (seconds + 2.5e-6) / 1e12
+    #expect(o.stdout.contains("\"simulated\": \(ValueText.exact(slower))"), "\(o.stdout)")
+    #expect(o.stdout.contains("\"overheadUs\": 2.5"), "\(o.stdout)")
+    #expect(runCLI(["validate", timed, "--device", "teach"]).stdout.contains("overhead µs"))
   }
 
   @Test func validateNamesTheBadCell() throws {
@@ -103,6 +149,10 @@ import Testing
       ("m,n,k,tflops\n8,8,x,1\n", ":2:5: error: k must be an integer 1...2^32, got 'x'"),
       ("m,n,k,tflops\n8,8,8,-1\n", ":2:7: error: tflops must be a positive number, got '-1'"),
       ("m,n,k,tflops,a_type\n8,8,8,1,fp7\n", ":2:9: error: unknown element type 'fp7'"),
+      (
+        "m,n,k,tflops,overhead_us\n8,8,8,1,-2\n",
+        ":2:9: error: overhead_us must be a number of microseconds ≥ 0, got '-2'"
+      ),
       ("", "error: empty file"),
     ] {
       let path = try Self.csv(text)

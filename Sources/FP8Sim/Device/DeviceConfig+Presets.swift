@@ -53,7 +53,7 @@ extension DeviceConfig {
     d.vectorLatency = 4  // [U] dependent ALU latency 4 (§A3, model assumption)
     d.vectorTranscendentalCost = 8  // [U] 16 SFU ops/clk/SM vs 128 FP32 lanes
     d.unitQueueDepth = 4  // [U]
-    d.barrierCycles = 2000  // [U] grid-wide sync, about 1 µs; not published
+    d.barrierCycles = 1720  // [D] grid.sync() with ≈1 CTA per SM ≈ 1.22 µs on H200, the same die (validation/sources.md §3, RRZE) × 1.41 GHz
     d.kernelLaunchCycles = 1833  // [S] ≈1.3 µs per kernel back to back in a CUDA graph (validation/sources.md §4) × 1.41 GHz
     d.exchangeHopCycles = 180  // [S] SM-to-SM (DSM) latency 180 cycles (§A3, LUO24)
     d.exchangeBytesPerCycle = 32  // [U]

@@ -70,7 +70,7 @@ public enum GEMMPlanner {
               continue
             }
             var orders = clusterings(g, device: device)
-            if p.raster != nil || p.cluster != nil {
+            if p.raster != nil || p.cluster != nil, (p.cluster ?? 1) <= device.dmaMulticastTiles {
               orders.append((p.raster ?? .rows, p.cluster ?? 1))
             }
             for (raster, cluster) in orders {

@@ -121,7 +121,7 @@ enum GenCommand: Command {
       } else {
         kernel = try GEMMPlanner.plan(problem, device: device)
         how =
-          "chosen by the planner's estimate (\(Int(GEMMPlanner.estimate(kernel, device: device).rounded())) cycles on \(device.name)); --tune runs the best candidates"
+          "chosen by the planner's estimate (\(TextReport.grouped(Int(GEMMPlanner.estimate(kernel, device: device).rounded()))) cycles on \(device.name)); --tune runs the best candidates"
       }
       kernel.device = DeviceConfig.preset(named: deviceName) != nil ? deviceName : nil
       builder = try kernel.builder()

@@ -25,6 +25,8 @@ enum ValidateCommand: Command {
     var m, n, k: Int
     var measured: Double
     var source = ""
+    /// Time the measurement includes beyond the kernel (a timed loop's per-call host cost), µs.
+    var overheadMicroseconds = 0.0
     var problem: GEMMPlanner.Problem
     var simulated = 0.0
     var computeBound = false
@@ -73,7 +75,7 @@ enum ValidateCommand: Command {
           status: .runtimeFault)
       }
       let flops = 2 * Double(p.m) * Double(p.n) * Double(p.k)
-      rows[i].simulated = flops / result.seconds / 1e12
+      rows[i].simulated = flops / (result.seconds + rows[i].overheadMicroseconds * 1e-6) / 1e12
       let bytes =
         Double(p.m * p.k) * Double(GEMMPlanner.bytes(p.aType, device))
         + Double(p.k * p.n) * Double(GEMMPlanner.bytes(p.bType, device))
@@ -90,17 +92,20 @@ enum ValidateCommand: Command {
   }
 
   static func text(_ rows: [Row], device: DeviceConfig) -> String {
+    // The overhead column only when some row has one.
+    let overheads = rows.contains { $0.overheadMicroseconds > 0 }
     let table = rows.map { r in
       [
         "\(r.m)×\(r.n)×\(r.k)", r.computeBound ? "compute" : "memory", TextReport.fixed(r.measured, 2),
         TextReport.fixed(r.simulated, 2), TextReport.fixed(r.simulated / r.measured, 3),
-        TextReport.fixed(100 * r.error, 1) + " %", r.source,
-      ]
+        TextReport.fixed(100 * r.error, 1) + " %",
+      ] + (overheads ? [TextReport.fixed(r.overheadMicroseconds, 2)] : []) + [r.source]
     }
     var out = "fp8sim validate: \(rows.count) GEMMs on \(device.name), timing-only\n\n"
     out += TextTable(
-      header: ["shape", "bound", "measured TFLOP/s", "simulated", "ratio", "error", "source"], rows: table,
-      rightAligned: [2, 3, 4, 5], underline: true
+      header: ["shape", "bound", "measured TFLOP/s", "simulated", "ratio", "error"]
+        + (overheads ? ["overhead µs"] : []) + ["source"], rows: table,
+      rightAligned: overheads ? [2, 3, 4, 5, 6] : [2, 3, 4, 5], underline: true
     ).render()
     func line(_ what: String, _ subset: [Row]) -> String {
       guard let e = mape(subset) else { return "\(what): no rows\n" }
@@ -116,7 +121,7 @@ enum ValidateCommand: Command {
     func number(_ x: Double?) -> String { x.map { ValueText.exact($0) } ?? "null" }
     var out = "{\n  \"rows\": [\n"
     out += rows.map { r in
-      "    {\"m\": \(r.m), \"n\": \(r.n), \"k\": \(r.k), \"measured\": \(number(r.measured)), \"simulated\": \(number(r.simulated)), \"error\": \(number(r.error)), \"bound\": \"\(r.computeBound ? "compute" : "memory")\", \"source\": \"\(JSONParser.escaped(r.source))\"}"
+      "    {\"m\": \(r.m), \"n\": \(r.n), \"k\": \(r.k), \"measured\": \(number(r.measured)), \"simulated\": \(number(r.simulated)), \"error\": \(number(r.error)), \"overheadUs\": \(number(r.overheadMicroseconds)), \"bound\": \"\(r.computeBound ? "compute" : "memory")\", \"source\": \"\(JSONParser.escaped(r.source))\"}"
     }.joined(separator: ",\n")
     out += "\n  ],\n"
     out += "  \"mape\": \(number(mape(rows))),\n"
@@ -125,8 +130,9 @@ enum ValidateCommand: Command {
     return out
   }
 
-  /// `m,n,k,tflops` with optional `source,a_type,b_type,out_type`, in any order, one header
-  /// line; `#` starts a comment line. Errors name the file, line and column.
+  /// `m,n,k,tflops` with optional `source,a_type,b_type,out_type,overhead_us`, in any order,
+  /// one header line; `#` starts a comment line. `overhead_us` is time the measurement includes
+  /// beyond the kernel (the per-call host cost of a timed loop), added to the simulated time. Errors name the file, line and column.
   static func parse(_ text: String, path: String) throws -> [Row] {
     var header: [String: Int]?
     var rows: [Row] = []
@@ -176,7 +182,18 @@ enum ValidateCommand: Command {
         }
         problem[keyPath: keyPath] = type
       }
-      rows.append(Row(m: m, n: n, k: k, measured: tflops, source: cell("source")?.0 ?? "", problem: problem))
+      var overhead = 0.0
+      if let (o, j) = cell("overhead_us") {
+        guard let v = Double(o), v.isFinite, v >= 0, v <= 1e9 else {
+          throw fail(
+            "overhead_us must be a number of microseconds ≥ 0, got '\(Printable.quoted(o))'", cell: j)
+        }
+        overhead = v
+      }
+      rows.append(
+        Row(
+          m: m, n: n, k: k, measured: tflops, source: cell("source")?.0 ?? "", overheadMicroseconds: overhead,
+          problem: problem))
     }
     guard header != nil else {
       throw CommandFailure(
