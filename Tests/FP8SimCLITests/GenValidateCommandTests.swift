@@ -59,6 +59,14 @@ import Testing
     #expect(
       g.stdout.contains("blocks 64×64") && g.stdout.contains("B multicast to clusters of 2"),
       "\(g.stdout.prefix(400))")
+    // Few blocks and a long K: split-K ranks first on h100, and can be fixed.
+    let tall = try GEMMPlanner.plan(GEMMPlanner.Problem(m: 256, n: 256, k: 32768), device: .h100)
+    #expect(tall.splitK > 1)
+    let split = runCLI(["gen", "gemm", "--device", "teach", "--shape", "64x64x512", "--split-k", "3"])
+    #expect(split.stdout.contains("K split 3 ways"), "\(split.stdout.prefix(300))")
+    let result = try Machine(program: Assembler.assemble(text: split.stdout, path: "s.isa"), device: .teach)
+      .run()
+    #expect(result.outputs.map(\.name) == ["C"])
     let none = runCLI(["gen", "gemm", "--device", "ipu", "--shape", "64x64x64", "--cluster", "2"])
     #expect(none.status == .usage && none.stderr.contains("no GEMM configuration with the settings given"))
   }

@@ -99,6 +99,51 @@ import Testing
     }
   }
 
+  /// Split-K: each split's f32 partial is its products added in increasing k (fused, from 0),
+  /// the partials are added in split order in f32, and C is that sum rounded once to its type.
+  @Test(arguments: [2, 3], [DType.format(.f32), .format(.bf16)])
+  func splitKAddsThePartialsInOrder(splits: Int, out: DType) throws {
+    for (m, n, k, tk) in [(37, 23, 75, 16), (16, 48, 96, 32), (5, 40, 40, 8)] {
+      var g = GEMMKernel(m: m, n: n, k: k)
+      (g.tm, g.tn, g.tk, g.stages, g.splitK) = (16, 16, tk, 3, splits)
+      g.outType = out
+      g.outputInputs = true
+      let r = try Machine(program: try g.builder().build(), device: teach(tiles: 3)).run()
+      let a = try #require(output(r, "A")).values
+      let b = try #require(output(r, "B")).values
+      let c = try #require(output(r, "C")).values
+      let slices = (k + tk - 1) / tk
+      let per = (slices + splits - 1) / splits
+      var expected = [Float](repeating: 0, count: m * n)
+      for i in 0..<m {
+        for j in 0..<n {
+          var sum: Float = 0
+          for split in 0..<splits {
+            var partial: Float = 0
+            for kk in (split * per * tk)..<min(k, (split + 1) * per * tk) {
+              partial = partial.addingProduct(a[i * k + kk], b[kk * n + j])
+            }
+            sum = split == 0 ? partial : sum + partial
+          }
+          expected[i * n + j] =
+            out == .format(.bf16)
+            ? Float(FloatFormat.bf16.decode(FloatFormat.bf16.encode(Double(sum)).code)) : sum
+        }
+      }
+      #expect(c == expected, "\(m)×\(n)×\(k) split \(splits) \(out)")
+      // The workspace holds every split's partial: M·N·4 bytes each, written once, read once.
+      #expect(r.traffic.perTensor.values.contains { $0.sramToL2 == splits * m * n * 4 })
+    }
+  }
+
+  @Test func splitKNeedsASliceForEverySplit() {
+    var g = GEMMKernel(m: 16, n: 16, k: 64)
+    (g.tk, g.splitK) = (32, 3)
+    #expect(throws: GEMMKernel.ConfigError.self) { try g.builder() }
+    g.splitK = 2
+    #expect((try? g.builder()) != nil)
+  }
+
   /// The instruction bound `validate` runs under is an upper bound, and not a loose one.
   @Test func instructionBoundHolds() throws {
     for (m, n, k) in [(16, 16, 32), (37, 23, 75), (96, 80, 400), (5, 40, 10)] {

@@ -20,12 +20,15 @@ public enum GEMMPlanner {
     public var stages: Int? = nil
     public var raster: GEMMKernel.Raster? = nil
     public var cluster: Int? = nil
+    public var splitK: Int? = nil
     public init(m: Int, n: Int, k: Int) { (self.m, self.n, self.k) = (m, n, k) }
 
     public static func == (x: Problem, y: Problem) -> Bool {
       (x.m, x.n, x.k, x.aType, x.bType, x.outType) == (y.m, y.n, y.k, y.aType, y.bType, y.outType)
         && x.block?.m == y.block?.m && x.block?.n == y.block?.n
-        && (x.slice, x.stages, x.raster, x.cluster) == (y.slice, y.stages, y.raster, y.cluster)
+        && (x.slice, x.stages, x.raster, x.cluster, x.splitK) == (
+          y.slice, y.stages, y.raster, y.cluster, y.splitK
+        )
     }
     public func hash(into h: inout Hasher) { h.combine([m, n, k]) }
 
@@ -36,6 +39,7 @@ public enum GEMMPlanner {
       if let s = stages, g.stages != s { return false }
       if let r = raster, g.raster != r { return false }
       if let c = cluster, g.cluster != c { return false }
+      if let k = splitK, g.splitK != k { return false }
       return true
     }
   }
@@ -74,8 +78,18 @@ public enum GEMMPlanner {
               orders.append((p.raster ?? .rows, p.cluster ?? 1))
             }
             for (raster, cluster) in orders {
-              (g.raster, g.cluster) = (raster, cluster)
+              (g.raster, g.cluster, g.splitK) = (raster, cluster, 1)
               if p.admits(g) { out.append(g) }
+            }
+            // Split-K, for shapes that leave tiles idle: without multicast, row order.
+            (g.raster, g.cluster) = (.rows, 1)
+            for split in splits(g, device: device, fixed: p.splitK) {
+              g.splitK = split
+              if p.admits(g),
+                g.sramBytes(bytesPerElement: { bytes($0, device) }) + 6 * 64 <= device.sramBytesPerTile
+              {
+                out.append(g)
+              }
             }
           }
         }
@@ -98,12 +112,23 @@ public enum GEMMPlanner {
     return out
   }
 
+  /// Ways to split K worth trying: 2, 3, 4, 6 or 8 when the blocks leave at least half the
+  /// tiles idle and every split gets at least 4 slices (or the value the user fixed).
+  static func splits(_ g: GEMMKernel, device: DeviceConfig, fixed: Int?) -> [Int] {
+    let blocks = ((g.m + g.tm - 1) / g.tm) * ((g.n + g.tn - 1) / g.tn)
+    let slices = (g.k + min(g.tk, g.k) - 1) / min(g.tk, g.k)
+    if let fixed { return fixed > 1 && fixed <= slices ? [fixed] : [] }
+    guard 2 * blocks <= device.tiles else { return [] }
+    return [2, 3, 4, 6, 8].filter { 4 * $0 <= slices && blocks * $0 <= 2 * device.tiles }
+  }
+
   /// Candidates that build the same program for this shape (blocks clipped to the matrix) once.
   static func dedupe(_ kernels: [GEMMKernel]) -> [GEMMKernel] {
     var seen = Set<[Int]>()
     return kernels.filter { g in
       seen.insert([
         min(g.tm, g.m), min(g.tn, g.n), min(g.tk, g.k), g.stages, g.raster == .rows ? 0 : 1, g.cluster,
+        g.splitK,
       ]).inserted
     }
   }
@@ -119,16 +144,22 @@ public enum GEMMPlanner {
   /// - the tile↔L2 link: every block's A and B bytes (the multicast operand once per cluster)
   ///   and C, over `l2.bytesPerCycle`;
   /// - DRAM: A, B and C once, over `dram.bytesPerCycle`.
+  ///
+  /// With split-K the blocks are blocks × splits work items of ⌈slices / splits⌉ slices each,
+  /// storing f32 partials; then a barrier, and the reduction: per strip of C, its partials
+  /// through the port, their sum and the cast and store.
   public static func estimate(_ g: GEMMKernel, device d: DeviceConfig) -> Double {
     let (tm, tn, tk) = (min(g.tm, g.m), min(g.tn, g.n), min(g.tk, g.k))
     let blocksM = (g.m + tm - 1) / tm
     let blocksN = (g.n + tn - 1) / tn
-    let blocks = Double(blocksM) * Double(blocksN)
+    let split = Double(g.splitK)
+    let blocks = Double(blocksM) * Double(blocksN) * split
     let rounds = (blocks / Double(d.tiles)).rounded(.up)
-    let (ab, bb, cb) = (bytes(g.aType, d), bytes(g.bType, d), bytes(g.outType, d))
+    let (ab, bb) = (bytes(g.aType, d), bytes(g.bType, d))
+    let cb = g.splitK > 1 ? 4 : bytes(g.outType, d)
     func roundUp(_ x: Int, _ q: Int) -> Double { Double((x + q - 1) / max(q, 1) * max(q, 1)) }
     let kGranule = max(1, d.tensorTileKBytes / max(ab, 1))
-    let slices = Double((g.k + tk - 1) / tk)
+    let slices = (Double((g.k + tk - 1) / tk) / split).rounded(.up)
     let rate = d.macsPerCycle(ab == 1 ? .fp8 : ab == 2 ? .half : .single)
     // Per K slice: its mma (which waits for the last one's result to be visible), its loads
     // through the port, and a load's latency spread over the slices in flight.
@@ -139,7 +170,7 @@ public enum GEMMPlanner {
     let portSlice = sliceBytes / d.dmaBytesPerCycle
     let latency = Double(d.dmaSetupCycles + d.l2HitLatency + d.dramLatency)
     let slice = max(mmaSlice, portSlice, (latency + portSlice) / Double(g.stages - 1))
-    let loadBytes = Double(tm * ab + tn * bb) * Double(g.k)
+    let loadBytes = Double(tm * ab + tn * bb) * Double(g.k) / split
     let fill = latency + portSlice
     let epilogue =
       Double(tm * tn) / d.vectorElementsPerCycle + Double(tm * tn * cb) / d.dmaBytesPerCycle
@@ -149,7 +180,23 @@ public enum GEMMPlanner {
     let perBlock = loadBytes - shared + shared / Double(max(g.cluster, 1)) + Double(tm * tn * cb)
     let link = blocks * perBlock / d.l2BytesPerCycle
     let dram = dramBytes(g, device: d, blocksM: blocksM, blocksN: blocksN) / d.dramBytesPerCycle
-    return Double(d.kernelLaunchCycles) + max(tile, link, dram)
+    return Double(d.kernelLaunchCycles) + max(tile, link, dram) + reduction(g, device: d)
+  }
+
+  /// Split-K's reduction after the first phase: the barrier, then per strip of C (`stripRows`
+  /// rows of a block's width), on the busiest tile, its partials through the port (one load's
+  /// latency each, as they are waited for one by one), their sum, the cast and the store.
+  static func reduction(_ g: GEMMKernel, device d: DeviceConfig) -> Double {
+    guard g.splitK > 1 else { return 0 }
+    let (rr, tn) = (Double(g.stripRows), Double(min(g.tn, g.n)))
+    let strips = ((Double(g.m) / rr).rounded(.up) * (Double(g.n) / tn).rounded(.up) / Double(d.tiles))
+      .rounded(.up)
+    let split = Double(g.splitK)
+    let latency = Double(d.dmaSetupCycles + d.l2HitLatency)
+    let perStrip =
+      split * (rr * tn * 4 / d.dmaBytesPerCycle + latency) + split * rr * tn / d.vectorElementsPerCycle
+      + rr * tn * Double(bytes(g.outType, d)) / d.dmaBytesPerCycle
+    return Double(d.barrierCycles) + strips * perStrip
   }
 
   /// DRAM bytes the estimate counts: C once, and the operands once, except the one streamed
@@ -188,7 +235,9 @@ public enum GEMMPlanner {
   }
 
   static func noCandidate(_ p: Problem, _ device: DeviceConfig) -> GEMMKernel.ConfigError {
-    let fixed = p.block != nil || p.slice != nil || p.stages != nil || p.raster != nil || p.cluster != nil
+    let fixed =
+      p.block != nil || p.slice != nil || p.stages != nil || p.raster != nil || p.cluster != nil
+      || p.splitK != nil
     return GEMMKernel.ConfigError(
       description: fixed
         ? "no GEMM configuration with the settings given fits device '\(device.name)' (SRAM \(device.sramBytesPerTile) B per tile, multicast groups of at most \(device.dmaMulticastTiles))"

@@ -31,6 +31,7 @@ enum GenCommand: Command {
     CommandOption("--stages", value: "S", help: "Fix the DMA ring's depth (2...64)."),
     CommandOption("--raster", value: "R", help: "Fix the block order: rows or columns."),
     CommandOption("--cluster", value: "C", help: "Fix the multicast cluster (1: none)."),
+    CommandOption("--split-k", value: "S", help: "Fix the ways K is split (1: none)."),
     CommandOption("--output", value: "FILE", help: "Write the program to FILE (also -o FILE)."),
   ]
 
@@ -88,6 +89,9 @@ enum GenCommand: Command {
     }
     if arguments.has("--cluster") {
       problem.cluster = try arguments.integer("--cluster", default: 1, range: 1...Int(Transfer.maxMulticast))
+    }
+    if arguments.has("--split-k") {
+      problem.splitK = try arguments.integer("--split-k", default: 1, range: 1...65536)
     }
     let deviceName = arguments.value("--device") ?? "teach"
     let device = try DeviceLoading.load(deviceName, relativeTo: nil)
@@ -151,14 +155,14 @@ enum GenCommand: Command {
       [
         "\(i + 1)", "\(min(g.tm, g.m))×\(min(g.tn, g.n))", "\(min(g.tk, g.k))", "\(g.stages)",
         g.raster.rawValue,
-        "\(g.cluster)", g.accumulatorSpace.rawValue,
+        "\(g.cluster)", "\(g.splitK)", g.accumulatorSpace.rawValue,
         TextReport.grouped(Int64(GEMMPlanner.estimate(g, device: device).rounded())),
       ] + (tuned ? [simulated[i].map { TextReport.grouped($0) } ?? "fault"] : [])
     }
     return TextTable(
-      header: ["rank", "block", "K slice", "stages", "raster", "cluster", "acc", "estimate"]
+      header: ["rank", "block", "K slice", "stages", "raster", "cluster", "split K", "acc", "estimate"]
         + (tuned ? ["simulated"] : []),
-      rows: rows, rightAligned: tuned ? [0, 2, 3, 5, 7, 8] : [0, 2, 3, 5, 7], underline: true
+      rows: rows, rightAligned: tuned ? [0, 2, 3, 5, 6, 8, 9] : [0, 2, 3, 5, 6, 8], underline: true
     ).render()
   }
 }
