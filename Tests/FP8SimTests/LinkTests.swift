@@ -158,6 +158,36 @@ import Testing
     #expect(early.end == 134)
   }
 
+  /// With two L2 partitions, a tile pays the far latency for a line of the other partition:
+  /// two tiles load the same single line (X, line 0, partition 0). Tile 0 (near partition 0)
+  /// misses: t0 = 10; link 1, port 2, DRAM 4 cycles → 14 + 100 + 20 = 134. Tile 1 (near
+  /// partition 1) hits the line tile 0 is filling: its data is in L2 at 114, + 50 far = 164.
+  @Test func aLineInTheOtherPartitionPaysTheFarLatency() throws {
+    let program = """
+      .tensor X f32 [16] dram
+      .tensor x f32 [16] sram
+        dma.load x, X
+        dma.wait
+      """
+    let device = teach(tiles: 2) {
+      $0.l2Partitions = 2
+      $0.l2FarHitLatency = 50
+    }
+    let r = try simulate(program, device: device, options: traced())
+    let ends = r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.load" }.sorted {
+      $0.tile < $1.tile
+    }
+    .map(\.end)
+    #expect(ends == [134, 164])
+    // One partition: both near.
+    let uniform = try simulate(
+      program, device: teach(tiles: 2) { $0.l2FarHitLatency = 50 }, options: traced())
+    #expect(
+      uniform.trace.events.filter { uniform.trace.names[Int($0.name)] == "dma.load" }.map(\.end) == [
+        134, 134,
+      ])
+  }
+
   func traced() -> RunOptions {
     var o = RunOptions()
     o.traceEventLimit = 1000

@@ -48,7 +48,13 @@ extension DeviceConfig {
     DeviceField("l2.ways", .int(\.l2Ways, 1...64), "Associativity (LRU replacement within a set)."),
     DeviceField(
       "l2.hitLatency", .int(\.l2HitLatency, 0...100_000), unit: "cycles",
-      "Latency of a transfer served by L2."),
+      "Latency of a transfer served by L2 (by the tile's near partition)."),
+    DeviceField(
+      "l2.partitions", .int(\.l2Partitions, 1...64),
+      "L2 partitions: tiles are split evenly between them in order, lines alternate; 1: uniform."),
+    DeviceField(
+      "l2.farHitLatency", .int(\.l2FarHitLatency, 0...100_000), unit: "cycles",
+      "Latency of a transfer that touches a line of another partition than its tile's."),
     DeviceField(
       "l2.bytesPerCycle", .double(\.l2BytesPerCycle, 0.001...1e9), unit: "B/cycle",
       "Bandwidth of the tile↔L2 link, shared by all tiles."),

@@ -34,6 +34,8 @@ extension DeviceConfig {
     d.l2LineBytes = 128  // [P] 128-B L2 line (4 × 32-B sectors)
     d.l2Ways = 16  // [U] associativity not published
     d.l2HitLatency = 263  // [S] L2 hit, near partition, 263 cycles (§A3, LUO24 Table IV)
+    d.l2Partitions = 2  // [S] two L2 partitions of 25 MiB (mt4g "segment size"; validation/sources.md §2)
+    d.l2FarHitLatency = 465  // [S] far partition 414–515 cycles (LUO25, HPMLL, RRZE; validation/sources.md §2): the middle
     d.l2BytesPerCycle = 3942.4  // [S] L2 load 3,942.4 B/clk whole GPU (§A4, LUO24 Table V)
     d.dramLatency = 350  // [P] DRAM ≈ 594–657 cycles total (§A3, HPMLL) minus the 263-cycle L2 hit
     d.dramBytesPerCycle = 2078.0  // [D] 2.93 TB/s measured (BabelStream copy 2.90, triad 2.97; validation/sources.md §1) / 1.41 GHz
@@ -83,6 +85,7 @@ extension DeviceConfig {
     d.l2LineBytes = 64  // [U] transfer granularity to streaming memory
     d.l2Ways = 1
     d.l2HitLatency = 0
+    d.l2FarHitLatency = 0
     d.l2BytesPerCycle = 5888  // [D] exchange: 4 B/tile/cycle × 1,472 tiles (§C2)
     d.dramLatency = 3000  // [U] streaming-memory latency not published (gap §C3)
     d.dramBytesPerCycle = 5.19  // [U] 9.6 GB/s per IPU (§C2, Bow-2000 DDR4) / 1.85 GHz

@@ -19,6 +19,15 @@ public struct DeviceConfig: Sendable, Equatable {
   public var l2LineBytes = 64
   public var l2Ways = 8
   public var l2HitLatency = 20
+  /// L2 partitions: a tile is near one of them (tiles split evenly in order); lines alternate
+  /// between them. 1: a uniform L2.
+  public var l2Partitions = 1
+  /// Latency of a transfer that touches a line in a partition other than its tile's.
+  public var l2FarHitLatency = 20
+
+  /// The hit latency a device's GEMM planner assumes: the far one when the L2 is partitioned
+  /// (a transfer of consecutive lines touches every partition).
+  public var l2TypicalHitLatency: Int { l2Partitions > 1 ? max(l2HitLatency, l2FarHitLatency) : l2HitLatency }
   public var l2BytesPerCycle = 64.0
 
   public var dramLatency = 100

@@ -35,7 +35,8 @@ extension Machine {
       try add(&compute.sramBytes, bytes)
       end = try receiveEnd(bytes: bytes, arrival: arrival, dispatched: dispatchTime, ready: ready, tile: id)
     } else {
-      let lines = try moveLines(dramView, load: load, bytes: bytes, t0: ready + Int64(device.dmaSetupCycles))
+      let lines = try moveLines(
+        dramView, load: load, bytes: bytes, t0: ready + Int64(device.dmaSetupCycles), tile: id)
       end = try transferEnd(
         bytes: bytes, lines: lines, load: load, dispatched: dispatchTime, ready: ready, tile: id)
       if let group { multicasts.offer(group, arrival: end, tile: id) }
@@ -92,6 +93,8 @@ extension Machine {
     var fills = 0
     var writebacks = 0
     var inFlight: Int64 = 0
+    /// Whether a line lies in another L2 partition than the tile's.
+    var far = false
   }
 
   /// Moves the DRAM view's lines through L2 (loads read, stores write-allocate), counting the
@@ -102,8 +105,8 @@ extension Machine {
   /// allocated the line was ready no later than this one (`t0`); one that was ready later only
   /// came first in issue order, and this transfer waits at most a DRAM latency (had it come
   /// first, it would have filled the line itself).
-  func moveLines(_ dramView: ResolvedView, load: Bool, bytes: Int, t0: Int64) throws(RuntimeFaultMessage)
-    -> LineMoves
+  func moveLines(_ dramView: ResolvedView, load: Bool, bytes: Int, t0: Int64, tile: Int)
+    throws(RuntimeFaultMessage) -> LineMoves
   {
     let latest = t0 + Int64(device.dramLatency)
     let layout = layouts[dramView.tensor]
@@ -114,7 +117,10 @@ extension Machine {
     try spend(lines.contiguous, weight: WorkCost.l2Line)
     try spend(lines.strided, weight: WorkCost.l2StridedLine)
     lineSlots.removeAll(keepingCapacity: true)
+    let partitions = UInt64(max(device.l2Partitions, 1))
+    let near = UInt64(tile * device.l2Partitions / max(device.tiles, 1))
     forEachLine(dramView, layout: layout) { line in
+      if partitions > 1, line % partitions != near { moves.far = true }
       if load {
         let r = l2.access(line: line, write: false, at: t0)
         if r.hit {
@@ -167,11 +173,12 @@ extension Machine {
     let dramBytes = (lines.fills + lines.writebacks) * device.l2LineBytes
     let dramEnd = dramBytes > 0 ? try dramLink.reserve(at: t0, bytes: dramBytes) : t0
     forgetLinkHistory()
-    let latency = Double(device.l2HitLatency) + (lines.fills > 0 ? Double(device.dramLatency) : 0)
+    let hit = lines.far ? device.l2FarHitLatency : device.l2HitLatency
+    let latency = Double(hit) + (lines.fills > 0 ? Double(device.dramLatency) : 0)
     let filled = try RunLimits.cycles(
       (load ? dramEnd + Double(device.dramLatency) : linkEnd), "this transfer")
     for slot in lineSlots { l2.arrives(slot: slot, at: filled) }
-    let hitData = lines.inFlight + Int64(device.l2HitLatency)
+    let hitData = lines.inFlight + Int64(hit)
     let end = max(
       try RunLimits.cycles(max(portEnd, linkEnd, dramEnd) + latency, "this transfer"), tiles[id].lastDMAEnd,
       hitData)

@@ -168,13 +168,13 @@ public enum GEMMPlanner {
       + Double(d.tensorLatency)
     let sliceBytes = Double((tm * ab + tn * bb) * tk)
     let portSlice = sliceBytes / d.dmaBytesPerCycle
-    let latency = Double(d.dmaSetupCycles + d.l2HitLatency + d.dramLatency)
+    let latency = Double(d.dmaSetupCycles + d.l2TypicalHitLatency + d.dramLatency)
     let slice = max(mmaSlice, portSlice, (latency + portSlice) / Double(g.stages - 1))
     let loadBytes = Double(tm * ab + tn * bb) * Double(g.k) / split
     let fill = latency + portSlice
     let epilogue =
       Double(tm * tn) / d.vectorElementsPerCycle + Double(tm * tn * cb) / d.dmaBytesPerCycle
-      + Double(d.dmaSetupCycles + d.l2HitLatency)
+      + Double(d.dmaSetupCycles + d.l2TypicalHitLatency)
     let tile = rounds * (slices * slice + fill + epilogue)
     let shared = g.cluster > 1 ? (g.raster == .rows ? Double(tm * ab) : Double(tn * bb)) * Double(g.k) : 0
     let perBlock = loadBytes - shared + shared / Double(max(g.cluster, 1)) + Double(tm * tn * cb)
@@ -192,7 +192,7 @@ public enum GEMMPlanner {
     let strips = ((Double(g.m) / rr).rounded(.up) * (Double(g.n) / tn).rounded(.up) / Double(d.tiles))
       .rounded(.up)
     let split = Double(g.splitK)
-    let latency = Double(d.dmaSetupCycles + d.l2HitLatency)
+    let latency = Double(d.dmaSetupCycles + d.l2TypicalHitLatency)
     let perStrip =
       split * (rr * tn * 4 / d.dmaBytesPerCycle + latency) + split * rr * tn / d.vectorElementsPerCycle
       + rr * tn * Double(bytes(g.outType, d)) / d.dmaBytesPerCycle
