@@ -240,7 +240,7 @@ public enum GEMMPlanner {
       || p.splitK != nil
     return GEMMKernel.ConfigError(
       description: fixed
-        ? "no GEMM configuration with the settings given fits device '\(device.name)' (SRAM \(device.sramBytesPerTile) B per tile, multicast groups of at most \(device.dmaMulticastTiles))"
+        ? "no GEMM configuration with the settings given fits device '\(device.name)' (SRAM \(device.sramBytesPerTile) B per tile, multicast groups of at most \(device.dmaMulticastTiles); split-K needs a K slice per split)"
         : "no GEMM block fits device '\(device.name)''s SRAM")
   }
 

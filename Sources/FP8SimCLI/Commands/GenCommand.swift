@@ -125,7 +125,7 @@ enum GenCommand: Command {
       } else {
         kernel = try GEMMPlanner.plan(problem, device: device)
         how =
-          "chosen by the planner's estimate (\(TextReport.grouped(Int(GEMMPlanner.estimate(kernel, device: device).rounded()))) cycles on \(device.name)); --tune runs the best candidates"
+          "chosen by the planner's estimate (\(cyclesText(GEMMPlanner.estimate(kernel, device: device))) cycles on \(device.name)); --tune runs the best candidates"
       }
       kernel.device = DeviceConfig.preset(named: deviceName) != nil ? deviceName : nil
       builder = try kernel.builder()
@@ -147,6 +147,12 @@ enum GenCommand: Command {
     return .success
   }
 
+  /// An estimated cycle count: grouped digits, or 3 significant digits past 10^15 (a shape of
+  /// 2^32 on every side is estimated at about 10^25 cycles).
+  static func cyclesText(_ x: Double) -> String {
+    x < 1e15 ? TextReport.grouped(Int64(x.rounded())) : TextReport.scientific(x)
+  }
+
   /// The ranked candidates: configuration, estimated cycles and (when run) simulated cycles.
   static func candidateTable(_ kernels: [GEMMKernel], simulated: [Int64?], tuned: Bool, device: DeviceConfig)
     -> String
@@ -156,7 +162,7 @@ enum GenCommand: Command {
         "\(i + 1)", "\(min(g.tm, g.m))×\(min(g.tn, g.n))", "\(min(g.tk, g.k))", "\(g.stages)",
         g.raster.rawValue,
         "\(g.cluster)", "\(g.splitK)", g.accumulatorSpace.rawValue,
-        TextReport.grouped(Int64(GEMMPlanner.estimate(g, device: device).rounded())),
+        cyclesText(GEMMPlanner.estimate(g, device: device)),
       ] + (tuned ? [simulated[i].map { TextReport.grouped($0) } ?? "fault"] : [])
     }
     return TextTable(
