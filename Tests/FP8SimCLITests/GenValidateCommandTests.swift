@@ -155,11 +155,22 @@ import Testing
         ":1:1: error: the header must name the columns m, n, k and tflops; 'k' is missing"
       ),
       ("m,n,k,tflops\n8,8,x,1\n", ":2:5: error: k must be an integer 1...2^32, got 'x'"),
-      ("m,n,k,tflops\n8,8,8,-1\n", ":2:7: error: tflops must be a positive number, got '-1'"),
+      ("m,n,k,tflops\n8,8,8,-1\n", ":2:7: error: tflops must be a number in 1e-9...1e9, got '-1'"),
+      (
+        "m,n,k,tflops\n8,8,8,4.9e-324\n", ":2:7: error: tflops must be a number in 1e-9...1e9, got '4.9e-324'"
+      ),
+      ("m,n,k,tflops\n8,8,8,0x10\n", ":2:7: error: tflops must be a number in 1e-9...1e9, got '0x10'"),
+      ("m,n,k,tflops\n+8,8,8,1\n", ":2:1: error: m must be an integer 1...2^32, got '+8'"),
+      ("m,n,k,tflops,k\n8,8,8,1,9\n", ":1:14: error: column 'k' appears twice"),
+      ("m,n,k,tflops\n", "error: no measurements after the header line"),
+      (
+        "m,n,k,tflops,a_type\n8,8,8,1,bf16\n",
+        "row 1: A and B must both be FP8, or both f16, both bf16 or both f32; got bf16 and fp8e4"
+      ),
       ("m,n,k,tflops,a_type\n8,8,8,1,fp7\n", ":2:9: error: unknown element type 'fp7'"),
       (
         "m,n,k,tflops,overhead_us\n8,8,8,1,-2\n",
-        ":2:9: error: overhead_us must be a number of microseconds ≥ 0, got '-2'"
+        ":2:9: error: overhead_us must be a number of microseconds in 0...1e9, got '-2'"
       ),
       ("", "error: empty file"),
     ] {
@@ -167,6 +178,20 @@ import Testing
       let r = runCLI(["validate", path, "--device", "teach"])
       #expect(r.status == .dataError, "\(text)")
       #expect(r.stderr.contains(path + message) || r.stderr.contains(message), "\(text): \(r.stderr)")
+    }
+  }
+
+  /// CRLF and CR line ends and a byte-order mark read like LF (a CRLF is one Character, so
+  /// splitting on "\n" alone once dropped every row).
+  @Test func validateReadsEveryLineEnding() throws {
+    for text in [
+      "m,n,k,tflops\r\n64,64,128,0.001\r\n96,80,160,0.002\r\n",
+      "m,n,k,tflops\r64,64,128,0.001\r96,80,160,0.002\r",
+      "\u{FEFF}m,n,k,tflops\n64,64,128,0.001\n96,80,160,0.002\n",
+    ] {
+      let r = runCLI(["validate", try Self.csv(text), "--device", "teach"])
+      #expect(r.status == .success, "\(r.stderr)")
+      #expect(r.stdout.contains("MAPE: ") && r.stdout.contains("over 2 rows"), "\(r.stdout)")
     }
   }
 

@@ -103,7 +103,8 @@ import Testing
   /// the partials are added in split order in f32, and C is that sum rounded once to its type.
   @Test(arguments: [2, 3], [DType.format(.f32), .format(.bf16)])
   func splitKAddsThePartialsInOrder(splits: Int, out: DType) throws {
-    for (m, n, k, tk) in [(37, 23, 75, 16), (16, 48, 96, 32), (5, 40, 40, 8)] {
+    // (64, 16, 640, 64): 10 slices in 3 splits of 3, 3, 4 (a ceiling split would leave none).
+    for (m, n, k, tk) in [(37, 23, 75, 16), (16, 48, 96, 32), (5, 40, 40, 8), (64, 16, 640, 64)] {
       var g = GEMMKernel(m: m, n: n, k: k)
       (g.tm, g.tn, g.tk, g.stages, g.splitK) = (16, 16, tk, 3, splits)
       g.outType = out
@@ -113,14 +114,13 @@ import Testing
       let b = try #require(output(r, "B")).values
       let c = try #require(output(r, "C")).values
       let slices = (k + tk - 1) / tk
-      let per = (slices + splits - 1) / splits
       var expected = [Float](repeating: 0, count: m * n)
       for i in 0..<m {
         for j in 0..<n {
           var sum: Float = 0
           for split in 0..<splits {
             var partial: Float = 0
-            for kk in (split * per * tk)..<min(k, (split + 1) * per * tk) {
+            for kk in (split * slices / splits * tk)..<min(k, (split + 1) * slices / splits * tk) {
               partial = partial.addingProduct(a[i * k + kk], b[kk * n + j])
             }
             sum = split == 0 ? partial : sum + partial
@@ -133,6 +133,20 @@ import Testing
       #expect(c == expected, "\(m)×\(n)×\(k) split \(splits) \(out)")
       // The workspace holds every split's partial: M·N·4 bytes each, written once, read once.
       #expect(r.traffic.perTensor.values.contains { $0.sramToL2 == splits * m * n * 4 })
+    }
+  }
+
+  /// Every split gets a slice even where ⌈slices / splits⌉ would leave the last ones none
+  /// (10 slices in 6 splits; 1000/128 → 8 slices in 7 splits), on every tile count.
+  @Test func splitKNeverLeavesASplitEmpty() throws {
+    for (m, n, k, tk, splits) in [(64, 64, 640, 64, 6), (300, 5, 1000, 128, 7)] {
+      var g = GEMMKernel(m: m, n: n, k: k)
+      (g.tm, g.tn, g.tk, g.splitK) = (64, 64, tk, splits)
+      var options = RunOptions()
+      options.timingOnly = true
+      for tiles in [1, 2, 4] {
+        _ = try Machine(program: try g.builder().build(), device: teach(tiles: tiles), options: options).run()
+      }
     }
   }
 

@@ -31,7 +31,7 @@ public struct GEMMKernel: Sendable, Hashable {
   /// Tiles per multicast group (1: none); see the type's description.
   public var cluster = 1
   /// Ways K is split (1: none). With s > 1 every output block is computed by s work items, each
-  /// over a consecutive range of K slices, which store their f32 partial sums in a DRAM
+  /// over a consecutive range of K slices (split j: slices ⌊j·n/s⌋ ..< ⌊(j+1)·n/s⌋ of n), which store their f32 partial sums in a DRAM
   /// workspace `W[s, M, N]`; after a `barrier` the tiles add the partials up in strips of rows
   /// and store C. For shapes with few output blocks and a long K.
   public var splitK = 1
@@ -109,7 +109,7 @@ public struct GEMMKernel: Sendable, Hashable {
   public var summary: String {
     let acc = accumulator?.rawValue ?? "f32"
     return
-      "GEMM \(m)×\(n)×\(k), A \(aType), B \(bType) → C \(outType); blocks \(tm)×\(tn), K slices of \(tk),"
+      "GEMM \(m)×\(n)×\(k), A \(aType), B \(bType) → C \(outType); blocks \(min(tm, m))×\(min(tn, n)), K slices of \(min(tk, k)),"
       + " \(stages)-stage DMA ring, \(acc) accumulator in \(accumulatorSpace.rawValue), raster by \(raster.rawValue)"
       + (cluster > 1 ? ", \(raster == .rows ? "A" : "B") multicast to clusters of \(cluster)" : "")
       + (splitK > 1 ? ", K split \(splitK) ways (f32 partials, reduced after a barrier)" : "")
@@ -136,8 +136,21 @@ public struct GEMMKernel: Sendable, Hashable {
     guard [DType.format(.f32), .format(.bf16), .format(.f16)].contains(outType) else {
       throw ConfigError(description: "C's type must be f32, bf16 or f16, not \(outType)")
     }
+    guard let ac = aType.mmaInputClass, let bc = bType.mmaInputClass,
+      ac == bc && (ac == .fp8 || aType == bType)
+    else {
+      throw ConfigError(
+        description: "A and B must both be FP8, or both f16, both bf16 or both f32; got \(aType) and \(bType)"
+      )
+    }
     let (bm, overflow) = ((m + tm - 1) / tm).multipliedReportingOverflow(by: (n + tn - 1) / tn)
-    guard !overflow, bm <= Int(Int32.max) else { throw ConfigError(description: "too many blocks") }
+    let (items, overflow2) = bm.multipliedReportingOverflow(by: splitK)
+    guard !overflow, !overflow2, items <= Int(Int32.max) else {
+      throw ConfigError(
+        description:
+          "\(m)×\(n) in blocks of \(min(tm, m))×\(min(tn, n)) (× \(splitK) splits) is more than 2^31 − 1 work items"
+      )
+    }
   }
 
   /// The program (unchecked until `build()`): see the type's description.
@@ -168,7 +181,6 @@ public struct GEMMKernel: Sendable, Hashable {
     let blocksN = (n + tnx - 1) / tnx
     let blocks = blocksM * blocksN
     let slices = (k + tkx - 1) / tkx
-    let perSplit = (slices + splitK - 1) / splitK
 
     // r1 work item; r7 its block; r5 its split; r2/r3 first row/column of the block; r12/r13
     // its first and past-the-end K slice.
@@ -179,9 +191,12 @@ public struct GEMMKernel: Sendable, Hashable {
     if splitK > 1 {
       p.emit(.integer(.div, dest: 5, a: .register(1), b: .constant(Int64(blocks))))
       p.emit(.integer(.rem, dest: 7, a: .register(1), b: .constant(Int64(blocks))))
-      p.emit(.integer(.mul, dest: 12, a: .register(5), b: .constant(Int64(perSplit))))
-      p.emit(.integer(.add, dest: 13, a: .register(12), b: .constant(Int64(perSplit))))
-      p.emit(.integer(.min, dest: 13, a: .register(13), b: .constant(Int64(slices))))
+      // Split j covers slices ⌊j·slices / splitK⌋ ..< ⌊(j + 1)·slices / splitK⌋: none empty.
+      p.emit(.integer(.mul, dest: 12, a: .register(5), b: .constant(Int64(slices))))
+      p.emit(.integer(.div, dest: 12, a: .register(12), b: .constant(Int64(splitK))))
+      p.emit(.integer(.add, dest: 13, a: .register(5), b: 1))
+      p.emit(.integer(.mul, dest: 13, a: .register(13), b: .constant(Int64(slices))))
+      p.emit(.integer(.div, dest: 13, a: .register(13), b: .constant(Int64(splitK))))
     }
     dispatch(
       &p, block: splitK > 1 ? 7 : 1, rows: m, columns: n, tileRows: tmx, tileColumns: tnx, tag: "",

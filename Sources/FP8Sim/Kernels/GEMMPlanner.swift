@@ -241,7 +241,7 @@ public enum GEMMPlanner {
     return GEMMKernel.ConfigError(
       description: fixed
         ? "no GEMM configuration with the settings given fits device '\(device.name)' (SRAM \(device.sramBytesPerTile) B per tile, multicast groups of at most \(device.dmaMulticastTiles); split-K needs a K slice per split)"
-        : "no GEMM block fits device '\(device.name)''s SRAM")
+        : "no GEMM block fits the SRAM of device '\(device.name)' (\(device.sramBytesPerTile) B per tile)")
   }
 
   /// The result of tuning: the chosen kernel, its simulated cycles, and how many were tried.
@@ -269,10 +269,14 @@ public enum GEMMPlanner {
     let results = Results(count: all.count)
     DispatchQueue.concurrentPerform(iterations: all.count) { i in
       var bounded = timing
-      bounded.maxInstructions = all[i].instructionBound(tiles: device.tiles)
-      let cycles = try? Machine(program: all[i].builder().build(), device: device, options: bounded).run()
-        .cycles
-      results.set(i, cycles)
+      bounded.maxInstructions = min(timing.maxInstructions, all[i].instructionBound(tiles: device.tiles))
+      do {
+        let cycles = try Machine(program: all[i].builder().build(), device: device, options: bounded).run()
+          .cycles
+        results.set(i, cycles)
+      } catch {
+        results.fail(i, "\(error)")
+      }
     }
     var best: (Int, Int64)?
     for (i, c) in results.values.enumerated() {
@@ -280,7 +284,9 @@ public enum GEMMPlanner {
       if best == nil || c < best!.1 { best = (i, c) }
     }
     guard let (index, cycles) = best else {
-      throw GEMMKernel.ConfigError(description: "every candidate GEMM failed to run on '\(device.name)'")
+      let reason = results.firstFailure.map { ": the first: \($0)" } ?? ""
+      throw GEMMKernel.ConfigError(
+        description: "every candidate GEMM failed to run on device '\(device.name)'\(reason)")
     }
     return Tuned(
       kernel: all[index], cycles: cycles, tried: all.count,
@@ -291,7 +297,19 @@ public enum GEMMPlanner {
   final class Results: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [Int64?]
+    private var failures: [Int: String] = [:]
     init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func fail(_ i: Int, _ why: String) {
+      lock.lock()
+      failures[i] = why
+      lock.unlock()
+    }
+    /// The failure of the best-ranked candidate that failed.
+    var firstFailure: String? {
+      lock.lock()
+      defer { lock.unlock() }
+      return failures.keys.min().flatMap { failures[$0] }
+    }
     func set(_ i: Int, _ v: Int64?) {
       lock.lock()
       slots[i] = v

@@ -54,6 +54,8 @@ enum ValidateCommand: Command {
     options.maxWork = 1 << 60
     options.traceEventLimit = 0
     let ridge = 2 * device.tensorMacsPerCycleFP8 * Double(device.tiles) / device.dramBytesPerCycle
+    // --tune's candidates run under the limit given, else under each one's own bound.
+    options.maxInstructions = maxInstructions ?? Int.max
     for i in rows.indices {
       let p = rows[i].problem
       let kernel: GEMMKernel
@@ -69,6 +71,8 @@ enum ValidateCommand: Command {
       do {
         options.maxInstructions = maxInstructions ?? kernel.instructionBound(tiles: device.tiles)
         result = try Machine(program: kernel.builder().build(), device: device, options: options).run()
+      } catch let error as GEMMKernel.ConfigError {
+        throw CommandFailure("\(path): error: row \(i + 1): \(error.description)", status: .dataError)
       } catch let fault as RuntimeFault {
         throw CommandFailure(
           "\(path): error: row \(i + 1) (\(p.m)×\(p.n)×\(p.k)): the generated GEMM faulted: \(fault.message)",
@@ -118,7 +122,7 @@ enum ValidateCommand: Command {
   }
 
   static func json(_ rows: [Row]) -> String {
-    func number(_ x: Double?) -> String { x.map { ValueText.exact($0) } ?? "null" }
+    func number(_ x: Double?) -> String { x.flatMap { $0.isFinite ? ValueText.exact($0) : nil } ?? "null" }
     var out = "{\n  \"rows\": [\n"
     out += rows.map { r in
       "    {\"m\": \(r.m), \"n\": \(r.n), \"k\": \(r.k), \"measured\": \(number(r.measured)), \"simulated\": \(number(r.simulated)), \"error\": \(number(r.error)), \"overheadUs\": \(number(r.overheadMicroseconds)), \"bound\": \"\(r.computeBound ? "compute" : "memory")\", \"source\": \"\(JSONParser.escaped(r.source))\"}"
@@ -136,8 +140,10 @@ enum ValidateCommand: Command {
   static func parse(_ text: String, path: String) throws -> [Row] {
     var header: [String: Int]?
     var rows: [Row] = []
-    for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+    // Lines end in LF, CRLF or CR (a CRLF is one Character); a UTF-8 byte-order mark is skipped.
+    let body = text.hasPrefix("\u{FEFF}") ? Substring(text.dropFirst()) : Substring(text)
+    let lines = body.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
+    for (i, line) in lines.enumerated() {
       if line.trimmingCharacters(in: .whitespaces).isEmpty || line.hasPrefix("#") { continue }
       let cells = line.split(separator: ",", omittingEmptySubsequences: false).map {
         $0.trimmingCharacters(in: .whitespaces)
@@ -149,7 +155,13 @@ enum ValidateCommand: Command {
       }
       guard let columns = header else {
         var h: [String: Int] = [:]
-        for (j, name) in cells.enumerated() { h[name] = j }
+        for (j, name) in cells.enumerated() {
+          if name.contains("\"") { throw fail("quoted cells are not supported", cell: j) }
+          if h[name] != nil, !name.isEmpty {
+            throw fail("column '\(Printable.quoted(name))' appears twice", cell: j)
+          }
+          h[name] = j
+        }
         for required in ["m", "n", "k", "tflops"] where h[required] == nil {
           throw fail("the header must name the columns m, n, k and tflops; '\(required)' is missing")
         }
@@ -160,17 +172,26 @@ enum ValidateCommand: Command {
         guard let j = columns[name], j < cells.count, !cells[j].isEmpty else { return nil }
         return (cells[j], j)
       }
+      /// A plain decimal number (no sign, hexadecimal or `inf`/`nan` spelling).
+      func decimal(_ s: String) -> Double? {
+        guard let f = s.first, f.isASCII, f.isNumber || f == ".",
+          s.allSatisfy({ $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) })
+        else { return nil }
+        return Double(s)
+      }
       func size(_ name: String) throws -> Int {
         guard let (s, j) = cell(name) else { throw fail("missing \(name)") }
-        guard let v = Int(s), (1...ProgramLimits.maxDimension).contains(v) else {
+        guard s.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(s),
+          (1...ProgramLimits.maxDimension).contains(v)
+        else {
           throw fail("\(name) must be an integer 1...2^32, got '\(Printable.quoted(s))'", cell: j)
         }
         return v
       }
       let (m, n, k) = (try size("m"), try size("n"), try size("k"))
       guard let (t, j) = cell("tflops") else { throw fail("missing tflops") }
-      guard let tflops = Double(t), tflops.isFinite, tflops > 0 else {
-        throw fail("tflops must be a positive number, got '\(Printable.quoted(t))'", cell: j)
+      guard let tflops = decimal(t), tflops >= 1e-9, tflops <= 1e9 else {
+        throw fail("tflops must be a number in 1e-9...1e9, got '\(Printable.quoted(t))'", cell: j)
       }
       var problem = GEMMPlanner.Problem(m: m, n: n, k: k)
       for (option, keyPath) in [
@@ -184,9 +205,9 @@ enum ValidateCommand: Command {
       }
       var overhead = 0.0
       if let (o, j) = cell("overhead_us") {
-        guard let v = Double(o), v.isFinite, v >= 0, v <= 1e9 else {
+        guard let v = decimal(o), v >= 0, v <= 1e9 else {
           throw fail(
-            "overhead_us must be a number of microseconds ≥ 0, got '\(Printable.quoted(o))'", cell: j)
+            "overhead_us must be a number of microseconds in 0...1e9, got '\(Printable.quoted(o))'", cell: j)
         }
         overhead = v
       }
@@ -198,6 +219,9 @@ enum ValidateCommand: Command {
     guard header != nil else {
       throw CommandFailure(
         "\(path): error: empty file: expected a header line m,n,k,tflops", status: .dataError)
+    }
+    guard !rows.isEmpty else {
+      throw CommandFailure("\(path): error: no measurements after the header line", status: .dataError)
     }
     return rows
   }
