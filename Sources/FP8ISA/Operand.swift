@@ -27,6 +27,9 @@ public enum ViewIndex: Sendable, Hashable {
   case full
   /// `start:+length`: `length` elements from `start`; the dimension is kept.
   case range(SliceStart, length: Int)
+  /// `start:+rN`: as many elements from `start` as integer register N holds when the
+  /// instruction runs (at least 1); the dimension is kept, its extent known only then.
+  case rangeOfRegister(SliceStart, lengthRegister: Int)
   /// A single index; the dimension is dropped from the view's shape.
   case index(SliceStart)
 }
@@ -43,18 +46,27 @@ public struct TensorView: Sendable, Hashable {
     self.indices = indices
   }
 
-  /// The view's shape given the tensor's shape.
+  /// The view's shape given the tensor's shape; a length from a register counts as the whole
+  /// dimension (an upper bound: the real extent is known when the instruction runs).
   public func shape(of tensorShape: [Int]) -> [Int] {
     if indices.isEmpty { return tensorShape }
     var shape: [Int] = []
     for (i, index) in indices.enumerated() {
       switch index {
-      case .full: shape.append(tensorShape[i])
+      case .full, .rangeOfRegister: shape.append(tensorShape[i])
       case .range(_, let length): shape.append(length)
       case .index: break
       }
     }
     return shape
+  }
+
+  /// Whether a length comes from a register: the view's shape is known only at run time.
+  public var hasRegisterLength: Bool {
+    indices.contains {
+      if case .rangeOfRegister = $0 { return true }
+      return false
+    }
   }
 }
 

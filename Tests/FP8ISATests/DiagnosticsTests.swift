@@ -64,7 +64,7 @@ import Testing
     Case(source: "  vadd c, 1️⃣h[0:+8, 0:+4], c", id: "shapeMismatch", contains: "D is [16, 8], A is [8, 4]"),
     Case(source: "  mma c, a, 1️⃣a", id: "shapeMismatch", contains: "inner dimensions differ"),
     Case(source: "  mma c, 1️⃣h2, b", id: "operandType", contains: "mma inputs must both be FP8"),
-    Case(source: "  mma 1️⃣b, a, b", id: "shapeMismatch", contains: "D is [32, 8]"),
+    Case(source: "  mma 1️⃣h2, a, b", id: "shapeMismatch", contains: "D is [16, 32], A·B is [16, 8]"),
     Case(source: "  dma.load a, A[0:+16, 1️⃣0:+33]", id: "sliceOutOfBounds", contains: "length 33 exceeds"),
     Case(source: "  dma.load a, A[0:+16, 1️⃣8:+32]", id: "sliceOutOfBounds", contains: "8:+32 is outside"),
     Case(

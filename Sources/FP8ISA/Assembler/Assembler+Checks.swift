@@ -24,12 +24,16 @@ extension Assembler {
       .barrier, .allReduce:
       break
     }
-  }
-
-  /// `[n]` or `[1, n]` broadcast over the rows of `target` (whose last dimension is n).
-  static func isRowBroadcast(_ shape: [Int], to target: [Int]) -> Bool {
-    guard let n = target.last else { return false }
-    return shape == [n] || shape == [1, n]
+    // Shapes, when the text fixes them all (a length from a register is checked at run time).
+    guard !ShapeRules.views(of: operation).contains(where: \.hasRegisterLength) else { return }
+    if let bad = ShapeRules.check(operation, shape: { c.shape($0) }) {
+      let column: Int
+      switch bad.place {
+      case .operand(let i): column = i < columns.count ? columns[i] : 1
+      case .option(let name): column = optionColumns[name] ?? 1
+      }
+      throw LineError(message: .shapeMismatch(bad.message), column: column)
+    }
   }
 }
 
@@ -84,11 +88,6 @@ private struct OperandChecker {
     try space(t.destination, 0, load ? .sram : .dram, "destination")
     try space(t.source, 1, load ? .dram : .sram, "source")
     let (dst, src) = (decl(t.destination), decl(t.source))
-    let (dstShape, srcShape) = (shape(t.destination), shape(t.source))
-    if dstShape != srcShape {
-      throw LineError(
-        message: .shapeMismatch("destination \(dstShape) vs source \(srcShape)"), column: columns[0])
-    }
     if dst.dtype != src.dtype {
       throw LineError(
         message: .operandType(
@@ -100,39 +99,17 @@ private struct OperandChecker {
   func vector(_ v: VectorOperation) throws(LineError) {
     if case .constant(let b) = v.output.bias { try biasInRange("bias", b) }
     try onTile(v.destination, 0, "destination")
-    let dShape = shape(v.destination)
-    /// A, where the instruction has one, has D's shape.
-    func sameShape(_ a: TensorView) throws(LineError) {
-      try onTile(a, 1, "operand")
-      if shape(a) != dShape {
-        throw LineError(message: .shapeMismatch("D is \(dShape), A is \(shape(a))"), column: columns[1])
-      }
-    }
     switch v.kind {
     case .binary(_, let a, let b):
-      try sameShape(a)
-      if case .view(let b) = b {
-        try onTile(b, 2, "operand")
-        let bShape = shape(b)
-        if bShape != dShape && !Assembler.isRowBroadcast(bShape, to: dShape) {
-          throw LineError(
-            message: .shapeMismatch("B is \(bShape); expected \(dShape) or one row [\(dShape.last ?? 1)]"),
-            column: columns[2])
-        }
-      }
-    case .unary(_, let a), .cast(let a), .softmax(let a): try sameShape(a)
+      try onTile(a, 1, "operand")
+      if case .view(let b) = b { try onTile(b, 2, "operand") }
+    case .unary(_, let a), .cast(let a), .softmax(let a): try onTile(a, 1, "operand")
     case .fill: break
     case .layernorm(let a, let gamma, let beta, _):
-      try sameShape(a)
+      try onTile(a, 1, "operand")
       for (name, view) in [("gamma", gamma), ("beta", beta)] {
         guard let view else { continue }
-        let column = optionColumns[name] ?? 1
-        try onTile(view, column: column, name)
-        if !Assembler.isRowBroadcast(shape(view), to: dShape) {
-          throw LineError(
-            message: .shapeMismatch("\(name) is \(shape(view)); expected one row [\(dShape.last ?? 1)]"),
-            column: column)
-        }
+        try onTile(view, column: optionColumns[name] ?? 1, name)
       }
     }
   }
@@ -142,22 +119,6 @@ private struct OperandChecker {
     let roles = ["D", "A", "B"]
     try onTile(mma.d, 0, "D")
     for i in 1..<3 { try space(views[i], i, .sram, roles[i]) }
-    let (dShape, aShape, bShape) = (shape(mma.d), shape(mma.a), shape(mma.b))
-    for (i, s) in [dShape, aShape, bShape].enumerated() where s.count != 2 {
-      throw LineError(
-        message: .shapeMismatch("mma operands are matrices; \(roles[i]) is \(s)"), column: columns[i])
-    }
-    let (m, k) = mma.transposeA ? (aShape[1], aShape[0]) : (aShape[0], aShape[1])
-    let (k2, n) = mma.transposeB ? (bShape[1], bShape[0]) : (bShape[0], bShape[1])
-    if k != k2 {
-      throw LineError(
-        message: .shapeMismatch(
-          "inner dimensions differ: A is \(m)×\(k) (M×K) but B is \(k2)×\(n) (K×N), after ta/tb"),
-        column: columns[2])
-    }
-    if dShape != [m, n] {
-      throw LineError(message: .shapeMismatch("D is \(dShape), A·B is [\(m), \(n)]"), column: columns[0])
-    }
     let (d, a, b) = (decl(mma.d), decl(mma.a), decl(mma.b))
     guard let ac = a.dtype.mmaInputClass, let bc = b.dtype.mmaInputClass,
       ac == bc && (ac == .fp8 || a.dtype == b.dtype)

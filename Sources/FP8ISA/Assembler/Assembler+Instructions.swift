@@ -267,19 +267,25 @@ extension Assembler {
           if s.consumeSequence(":+") {
             s.skipSpaces()
             let lengthColumn = s.column
-            let value = try ExpressionParser(params: paramValues).parse(&s)
-            guard case .int(let n) = value, n >= 1 else {
-              throw LineError(
-                message: .operandType("slice length must be a positive integer"), column: lengthColumn)
+            if let word = s.peekIdentifier(), Assembler.registerNumber(word, prefix: "r") != nil {
+              // A length from a register: checked when the instruction runs.
+              indices.append(
+                .rangeOfRegister(start, lengthRegister: try intRegister(&s, column: lengthColumn)))
+            } else {
+              let value = try ExpressionParser(params: paramValues).parse(&s)
+              guard case .int(let n) = value, n >= 1 else {
+                throw LineError(
+                  message: .operandType("slice length must be a positive integer"), column: lengthColumn)
+              }
+              let dim = indices.count
+              if dim < tensor.shape.count, n > Int64(tensor.shape[dim]) {
+                throw LineError(
+                  message: .sliceOutOfBounds(
+                    "length \(n) exceeds dimension \(dim) of '\(name)' (\(tensor.shape[dim]))"),
+                  column: indexColumn)
+              }
+              indices.append(.range(start, length: n > Int64(Int32.max) ? Int(Int32.max) : Int(n)))
             }
-            let dim = indices.count
-            if dim < tensor.shape.count, n > Int64(tensor.shape[dim]) {
-              throw LineError(
-                message: .sliceOutOfBounds(
-                  "length \(n) exceeds dimension \(dim) of '\(name)' (\(tensor.shape[dim]))"),
-                column: indexColumn)
-            }
-            indices.append(.range(start, length: n > Int64(Int32.max) ? Int(Int32.max) : Int(n)))
           } else {
             indices.append(.index(start))
           }
@@ -358,7 +364,7 @@ extension Assembler {
             "\(start.offset):+\(length) is outside dimension \(dim) of '\(name)' (0..<\(extent))"),
           column: column)
       }
-    case .index(let start):
+    case .index(let start), .rangeOfRegister(let start, _):
       if start.base == nil, start.offset < 0 || start.offset >= Int64(extent) {
         throw LineError(
           message: .sliceOutOfBounds(

@@ -151,6 +151,10 @@ extension ViewIndex {
   public static var all: ViewIndex { .full }
   /// `start:+length`
   public static func range(_ start: SliceStart, _ length: Int) -> ViewIndex { .range(start, length: length) }
+  /// `start:+rN`: the length integer register N holds when the instruction runs.
+  public static func range(_ start: SliceStart, register: Int) -> ViewIndex {
+    .rangeOfRegister(start, lengthRegister: register)
+  }
 }
 
 extension SliceStart: ExpressibleByIntegerLiteral {

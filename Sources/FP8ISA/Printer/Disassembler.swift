@@ -95,6 +95,7 @@ public enum Disassembler {
       switch index {
       case .full: return ":"
       case .range(let start, let length): return "\(text(of: start)):+\(length)"
+      case .rangeOfRegister(let start, let register): return "\(text(of: start)):+r\(register)"
       case .index(let start): return text(of: start)
       }
     }

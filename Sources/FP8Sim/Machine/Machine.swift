@@ -37,6 +37,8 @@ public final class Machine {
   /// Calendar entries (both links) above which `forgetLinkHistory` prunes.
   var linkForgetAt = 256
   @exclusivity(unchecked) var traffic = TrafficStats()
+  /// Per instruction: whether a view takes a length from a register (shapes checked at run time).
+  let registerLengths: [Bool]
   /// Scratch: the L2 slots whose data the current transfer brings (see `moveLines`).
   var lineSlots: [Int] = []
   /// Multicast reads some tile of their group has not received yet.
@@ -64,6 +66,9 @@ public final class Machine {
       throw RuntimeFault("the program value is not a valid program: \(first)")
     }
     self.program = program
+    registerLengths = program.instructions.map {
+      ShapeRules.views(of: $0.operation).contains(where: \.hasRegisterLength)
+    }
     self.device = device
     self.options = options
     var layouts: [TensorLayout] = []
@@ -208,6 +213,7 @@ public final class Machine {
     tiles[id].stats[instruction.opcode.unit.reportedUnit].instructions += 1
     do throws(RuntimeFaultMessage) {
       try spend(1, weight: WorkCost.instruction(instruction.opcode.unit, timingOnly: options.timingOnly))
+      if registerLengths[pc] { try checkShapes(instruction.operation, tile: id) }
       switch instruction.operation {
       case .halt:
         issue(id)
@@ -313,6 +319,15 @@ public final class Machine {
       return (tiles[tile].floatRegisters[r], tiles[tile].shadowFloatRegisters[r], tiles[tile].floatReady[r])
     case .constant(let v): return (v, v, 0)
     }
+  }
+
+  /// The shape rules (`ShapeRules`) for an instruction whose views take a length from a
+  /// register, on the shapes they have now (the assembler could not check them); a view out of
+  /// bounds faults first.
+  func checkShapes(_ operation: FP8ISA.Operation, tile id: Int) throws(RuntimeFaultMessage) {
+    for view in ShapeRules.views(of: operation) { _ = try resolve(view, tile: id) }
+    let bad = ShapeRules.check(operation) { view in (try? resolve(view, tile: id))?.shape ?? [] }
+    if let bad { throw RuntimeFaultMessage("shape mismatch at run time: \(bad.message)") }
   }
 
   func resolve(_ view: TensorView, tile: Int) throws(RuntimeFaultMessage) -> ResolvedView {

@@ -180,6 +180,19 @@ extension TensorLayout {
         viewShape.append(length)
         viewStrides.append(strides[d])
         high += (length - 1) * strides[d]
+      case .rangeOfRegister(let s, let register):
+        let begin = start(s)
+        let length = registers(.register(register))
+        guard length >= 1, begin >= 0, length <= Int64(shape[d]), begin <= Int64(shape[d]) - length else {
+          return .failure(
+            RuntimeFaultMessage(
+              "slice out of bounds: \(decl.name) dimension \(d) is 0..<\(shape[d]), the view asks \(begin):+\(length) (r\(register) = \(length))"
+            ))
+        }
+        offset += Int(begin) * strides[d]
+        viewShape.append(Int(length))
+        viewStrides.append(strides[d])
+        high += (Int(length) - 1) * strides[d]
       case .index(let s):
         let i = start(s)
         guard i >= 0, i < Int64(shape[d]) else {
