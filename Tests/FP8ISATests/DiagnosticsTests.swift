@@ -68,6 +68,9 @@ import Testing
     Case(source: "  dma.load a, A[0:+16, 1️⃣0:+33]", id: "sliceOutOfBounds", contains: "length 33 exceeds"),
     Case(source: "  dma.load a, A[0:+16, 1️⃣8:+32]", id: "sliceOutOfBounds", contains: "8:+32 is outside"),
     Case(
+      source: "  dma.load a, A[0:+1️⃣tid, 0:+32]", id: "operandType",
+      contains: "a slice length is a positive constant or an integer register r0…r31, not 'tid'"),
+    Case(
       source: "  dma.load a, A[0:+16, 0:+32], 1️⃣mcast=0", id: "invalidOptionValue",
       contains: "0 is outside 1...64"),
     Case(source: "  dma.store A[0:+16, 0:+32], a, 1️⃣mcast=2", id: "unknownOption", contains: "mcast"),

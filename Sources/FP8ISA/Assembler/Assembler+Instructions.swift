@@ -271,6 +271,14 @@ extension Assembler {
               // A length from a register: checked when the instruction runs.
               indices.append(
                 .rangeOfRegister(start, lengthRegister: try intRegister(&s, column: lengthColumn)))
+            } else if let word = s.peekIdentifier(),
+              SpecialRegister(rawValue: word) != nil || Assembler.registerNumber(word, prefix: "f") != nil
+            {
+              throw LineError(
+                message: .operandType(
+                  "a slice length is a positive constant or an integer register r0…r\(ProgramLimits.intRegisters - 1), not '\(word)'"
+                ),
+                column: lengthColumn, length: word.count)
             } else {
               let value = try ExpressionParser(params: paramValues).parse(&s)
               guard case .int(let n) = value, n >= 1 else {

@@ -183,7 +183,12 @@ extension TensorLayout {
       case .rangeOfRegister(let s, let register):
         let begin = start(s)
         let length = registers(.register(register))
-        guard length >= 1, begin >= 0, length <= Int64(shape[d]), begin <= Int64(shape[d]) - length else {
+        guard length >= 1 else {
+          return .failure(
+            RuntimeFaultMessage(
+              "slice length r\(register) = \(length) for \(decl.name) dimension \(d) must be at least 1"))
+        }
+        guard begin >= 0, length <= Int64(shape[d]), begin <= Int64(shape[d]) - length else {
           return .failure(
             RuntimeFaultMessage(
               "slice out of bounds: \(decl.name) dimension \(d) is 0..<\(shape[d]), the view asks \(begin):+\(length) (r\(register) = \(length))"
