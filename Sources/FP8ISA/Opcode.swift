@@ -269,17 +269,20 @@ public enum Opcode: String, Sendable, CaseIterable {
   public static let byMnemonic: [String: Opcode] = Dictionary(
     uniqueKeysWithValues: allCases.map { ($0.spec.mnemonic, $0) })
 
-  /// `spec.unit`, `spec.mnemonic` and `spec.family` without building the spec (for the
-  /// simulator's hot loop).
-  private static let units: [Opcode: UnitKind] = Dictionary(
-    uniqueKeysWithValues: allCases.map { ($0, $0.spec.unit) })
-  private static let mnemonics: [Opcode: String] = Dictionary(
-    uniqueKeysWithValues: allCases.map { ($0, $0.spec.mnemonic) })
+  /// `spec.unit` and `spec.mnemonic` without building the spec or hashing (for the
+  /// simulator's hot loop), indexed by `ordinal`.
+  private static let units: [UnitKind] = allCases.map(\.spec.unit)
+  private static let mnemonics: [String] = allCases.map(\.spec.mnemonic)
+
+  /// The case's position in `allCases`: a payload-free enum stores its cases numbered in
+  /// declaration order (`OpcodeTableTests` checks this for every case), so this reads the tag
+  /// instead of hashing the raw string.
+  @inline(__always) public var ordinal: Int { Int(unsafeBitCast(self, to: UInt8.self)) }
   /// The opcode of each family member (one-to-one: `OpcodeTableTests` checks it).
   static let byFamily: [Family: Opcode] = Dictionary(
     uniqueKeysWithValues: allCases.map { ($0.spec.family, $0) })
-  public var unit: UnitKind { Opcode.units[self] ?? spec.unit }
-  public var mnemonic: String { Opcode.mnemonics[self] ?? spec.mnemonic }
+  public var unit: UnitKind { Opcode.units[ordinal] }
+  public var mnemonic: String { Opcode.mnemonics[ordinal] }
 
   // MARK: - Row builders for families of instructions
 

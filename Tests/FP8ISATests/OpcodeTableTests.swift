@@ -100,4 +100,13 @@ import Testing
       for o in op.spec.options { #expect(doc.contains("| `\(o.name)` |"), "\(op.spec.mnemonic) \(o.name)") }
     }
   }
+
+  /// `Opcode.ordinal` reads the enum's tag: one byte, cases numbered in declaration order.
+  @Test func ordinalIsThePositionInAllCases() {
+    #expect(MemoryLayout<Opcode>.size == 1)
+    for (i, op) in Opcode.allCases.enumerated() {
+      #expect(op.ordinal == i, "\(op)")
+      #expect(op.unit == op.spec.unit && op.mnemonic == op.spec.mnemonic, "\(op)")
+    }
+  }
 }
