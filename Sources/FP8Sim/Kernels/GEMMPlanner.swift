@@ -266,59 +266,50 @@ public enum GEMMPlanner {
     timingOptions.timingOnly = true
     timingOptions.traceEventLimit = 0
     let timing = timingOptions
-    let results = Results(count: all.count)
+    let results = ParallelSlots<Result<Int64, any Error>>(count: all.count)
     DispatchQueue.concurrentPerform(iterations: all.count) { i in
       var bounded = timing
       bounded.maxInstructions = min(timing.maxInstructions, all[i].instructionBound(tiles: device.tiles))
-      do {
-        let cycles = try Machine(program: all[i].builder().build(), device: device, options: bounded).run()
-          .cycles
-        results.set(i, cycles)
-      } catch {
-        results.fail(i, "\(error)")
-      }
+      results.set(
+        i,
+        Result {
+          try Machine(program: all[i].builder().build(), device: device, options: bounded).run().cycles
+        })
     }
+    let simulated: [Int64?] = results.values.map { r in r.flatMap { try? $0.get() } }
     var best: (Int, Int64)?
-    for (i, c) in results.values.enumerated() {
+    for (i, c) in simulated.enumerated() {
       guard let c else { continue }
       if best == nil || c < best!.1 { best = (i, c) }
     }
     guard let (index, cycles) = best else {
-      let reason = results.firstFailure.map { ": the first: \($0)" } ?? ""
+      // The failure of the best-ranked candidate.
+      var failure: (any Error)?
+      for case .failure(let e)? in results.values where failure == nil { failure = e }
+      let reason = failure.map { ": the first: \($0)" } ?? ""
       throw GEMMKernel.ConfigError(
         description: "every candidate GEMM failed to run on device '\(device.name)'\(reason)")
     }
     return Tuned(
       kernel: all[index], cycles: cycles, tried: all.count,
-      runs: Array(zip(all, results.values)).map { (kernel: $0.0, cycles: $0.1) })
+      runs: Array(zip(all, simulated)).map { (kernel: $0.0, cycles: $0.1) })
   }
+}
 
-  /// Results written by parallel runs, one slot each.
-  final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Int64?]
-    private var failures: [Int: String] = [:]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func fail(_ i: Int, _ why: String) {
-      lock.lock()
-      failures[i] = why
-      lock.unlock()
-    }
-    /// The failure of the best-ranked candidate that failed.
-    var firstFailure: String? {
-      lock.lock()
-      defer { lock.unlock() }
-      return failures.keys.min().flatMap { failures[$0] }
-    }
-    func set(_ i: Int, _ v: Int64?) {
-      lock.lock()
-      slots[i] = v
-      lock.unlock()
-    }
-    var values: [Int64?] {
-      lock.lock()
-      defer { lock.unlock() }
-      return slots
-    }
+/// Results written by parallel jobs (`DispatchQueue.concurrentPerform`), one slot each, read
+/// back in job order so that parallel work reports deterministically.
+public final class ParallelSlots<T>: @unchecked Sendable {
+  private let lock = NSLock()
+  private var slots: [T?]
+  public init(count: Int) { slots = Array(repeating: nil, count: count) }
+  public func set(_ i: Int, _ value: T) {
+    lock.lock()
+    slots[i] = value
+    lock.unlock()
+  }
+  public var values: [T?] {
+    lock.lock()
+    defer { lock.unlock() }
+    return slots
   }
 }

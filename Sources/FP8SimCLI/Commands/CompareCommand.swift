@@ -33,8 +33,9 @@ enum CompareCommand: Command {
     var sweep: (name: String, values: [String])?
     if let text = arguments.value("--sweep") { sweep = try parseSweep(text) }
 
-    var runs: [Run] = []
-    var declared = Set<String>()
+    // Every program × sweep value is an independent run: they run in parallel on all cores and
+    // are reported in order (the first failure in that order is the one reported).
+    var jobs: [(path: String, label: String, arguments: ParsedArguments)] = []
     for path in arguments.positionals {
       let label = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
       for value in sweep?.values ?? [""] {
@@ -43,13 +44,22 @@ enum CompareCommand: Command {
           args.values["--set", default: []].removeAll { $0.hasPrefix(sweep.name + "=") }
           args.values["--set", default: []].append("\(sweep.name)=\(value)")
         }
-        let (program, result) = try RunCommand.simulate(path, arguments: args, lenient: true)
-        declared.formUnion(program.params.map(\.name))
-        runs.append(
-          Run(
-            label: sweep == nil ? label : "\(label) \(sweep!.name)=\(value)",
-            report: Report(result: result, program: program)))
+        jobs.append((path, sweep == nil ? label : "\(label) \(sweep!.name)=\(value)", args))
       }
+    }
+    let work = jobs
+    let outcomes = ParallelSlots<Result<(Program, RunResult), any Error>>(count: work.count)
+    DispatchQueue.concurrentPerform(iterations: work.count) { i in
+      outcomes.set(
+        i, Result { try RunCommand.simulate(work[i].path, arguments: work[i].arguments, lenient: true) })
+    }
+    var runs: [Run] = []
+    var declared = Set<String>()
+    for (i, outcome) in outcomes.values.enumerated() {
+      guard let outcome else { continue }
+      let (program, result) = try outcome.get()
+      declared.formUnion(program.params.map(\.name))
+      runs.append(Run(label: jobs[i].label, report: Report(result: result, program: program)))
     }
     // A --set must mean something to at least one program.
     let names = try ProgramLoading.overrides(arguments).keys.sorted() + (sweep.map { [$0.name] } ?? [])
