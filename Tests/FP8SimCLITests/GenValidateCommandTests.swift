@@ -45,7 +45,7 @@ import Testing
     var p = GEMMPlanner.Problem(m: 2048, n: 2048, k: 2048)
     let best = try GEMMPlanner.plan(p, device: .h100)
     #expect(rows.first?.contains("\(best.tm)×\(best.tn)") == true)
-    p.block = (64, 64)
+    p.block = .init(64, 64)
     p.raster = .columns
     p.cluster = 2
     let fixed = GEMMPlanner.candidates(p, device: .h100)

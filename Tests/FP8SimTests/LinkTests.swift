@@ -97,13 +97,13 @@ import Testing
         halt
       """
     let r = try simulate(program, device: teach(tiles: 2), options: traced())
-    let loads = r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.load" }
+    let loads = events(r, "dma.load")
     try #require(loads.count == 1)
     // The load issues at 4 on tile 1 (beq, three nops): t0 = 14; 1 KiB: port 32, link 16, DRAM
     // 64 cycles; it ends at 14 + 64 + 20 + 100 = 198, whatever tile 0's store (reserved first,
     // ready after the exp) does.
     #expect(loads[0].end == 198)
-    let stores = r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.store" }
+    let stores = events(r, "dma.store")
     try #require(stores.count == 1)
     #expect(stores[0].start > 1000)
   }
@@ -121,7 +121,7 @@ import Testing
         dma.wait
       """
     let r = try simulate(program, device: teach(tiles: 4), options: traced())
-    let ends = r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.load" }.map(\.end)
+    let ends = events(r, "dma.load").map(\.end)
     #expect(ends == [195, 195, 195, 195])
     #expect(r.traffic.dramToL2 == 1024)
   }
@@ -150,7 +150,7 @@ import Testing
         dma.wait
       """
     let r = try simulate(program, device: teach(tiles: 2), options: traced())
-    let loads = r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.load" }
+    let loads = events(r, "dma.load")
     try #require(loads.count == 2)
     let early = try #require(loads.first { $0.tile == 1 })
     let late = try #require(loads.first { $0.tile == 0 })
@@ -174,7 +174,7 @@ import Testing
       $0.l2FarHitLatency = 50
     }
     let r = try simulate(program, device: device, options: traced())
-    let ends = r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.load" }.sorted {
+    let ends = events(r, "dma.load").sorted {
       $0.tile < $1.tile
     }
     .map(\.end)
@@ -183,14 +183,9 @@ import Testing
     let uniform = try simulate(
       program, device: teach(tiles: 2) { $0.l2FarHitLatency = 50 }, options: traced())
     #expect(
-      uniform.trace.events.filter { uniform.trace.names[Int($0.name)] == "dma.load" }.map(\.end) == [
+      events(uniform, "dma.load").map(\.end) == [
         134, 134,
       ])
   }
 
-  func traced() -> RunOptions {
-    var o = RunOptions()
-    o.traceEventLimit = 1000
-    return o
-  }
 }

@@ -21,14 +21,8 @@ import Testing
     """
   }
 
-  func traced() -> RunOptions {
-    var o = RunOptions()
-    o.traceEventLimit = 1000
-    return o
-  }
-
   func loadEnds(_ r: RunResult) -> [Int64] {
-    r.trace.events.filter { r.trace.names[Int($0.name)] == "dma.load" }.sorted { $0.tile < $1.tile }.map(
+    events(r, "dma.load").sorted { $0.tile < $1.tile }.map(
       \.end)
   }
 

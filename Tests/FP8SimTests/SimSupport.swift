@@ -45,5 +45,17 @@ func fault(_ text: String, device: DeviceConfig = teach(), options: RunOptions =
 
 func output(_ r: RunResult, _ name: String) -> OutputResult? { r.outputs.first { $0.name == name } }
 
+/// Run options that keep the trace (up to 1,000 events), for tests that read event times.
+func traced() -> RunOptions {
+  var o = RunOptions()
+  o.traceEventLimit = 1000
+  return o
+}
+
+/// The trace events of instruction `name` (e.g. `dma.load`), in the order they were recorded.
+func events(_ r: RunResult, _ name: String) -> [Trace.Event] {
+  r.trace.events.filter { r.trace.names[Int($0.name)] == name }
+}
+
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
   .deletingLastPathComponent().deletingLastPathComponent()

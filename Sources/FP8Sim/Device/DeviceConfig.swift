@@ -87,6 +87,16 @@ public struct DeviceConfig: Sendable, Equatable {
     }
   }
 
+  /// The shape the tensor unit works on for an m×n×k `mma` with `inputBytes`-byte inputs: M and
+  /// N rounded up to `tensor.tileM` and `tensor.tileN`, K to a multiple of
+  /// `tensor.tileKBytes / inputBytes` elements. The `mma` executor and the GEMM planner both
+  /// price an `mma` by it.
+  public func paddedMMAShape(m: Int, n: Int, k: Int, inputBytes: Int) -> (m: Int, n: Int, k: Int) {
+    func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
+    let kGranule = max(1, tensorTileKBytes / max(inputBytes, 1))
+    return (roundUp(m, tensorTileM), roundUp(n, tensorTileN), roundUp(k, kGranule))
+  }
+
   public func energyPerMac(_ c: MMAInputClass) -> Double {
     switch c {
     case .fp8: return energyMacFP8

@@ -6,12 +6,14 @@ import FP8ISA
 ///
 ///     start = max(t, when the SRAM range may be written / has been written)
 ///     t0    = start + dma.setupCycles
-///     port  = max(t0, port free)  + ceil(B / dma.bytesPerCycle)          (this tile only)
-///     link  = max(t0, link free)  + ceil(B / l2.bytesPerCycle)           (shared by all tiles)
-///     dram  = max(t0, dram free)  + ceil((fills + write-backs) / dram.bytesPerCycle)  (shared)
-///     end   = max(port, link, dram) + l2.hitLatency (+ dram.latency if any line missed)
+///     port  = max(t0, port free) + B / dma.bytesPerCycle                   (this tile only)
+///     link  = t0 + B / l2.bytesPerCycle of the link's free time             (shared, a calendar)
+///     dram  = t0 + (fills + write-backs) / dram.bytesPerCycle of its free time  (shared)
+///     end   = ceil(max(port, link, dram) + hit (+ dram.latency if any line missed)),
+///             no earlier than the data of the lines it hit (fills still on their way)
 ///
-/// Transfers of one tile finish in issue order.
+/// `hit` is the near or far partition's L2 latency. A multicast receiver only pays its port
+/// and waits for the read it takes. Transfers of one tile finish in issue order.
 extension Machine {
   /// `instruction` is the one whose payload `transfer` is (for its line and name in the trace).
   func executeTransfer(_ transfer: Transfer, tile id: Int, instruction: Instruction)
@@ -166,9 +168,7 @@ extension Machine {
     throws(RuntimeFaultMessage) -> Int64
   {
     let t0 = Double(ready + Int64(device.dmaSetupCycles))
-    let portStart = max(t0, tiles[id].dmaPortFree)
-    let portEnd = portStart + (try Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes))
-    tiles[id].dmaPortFree = portEnd
+    let port = try occupyPort(bytes: bytes, from: t0, tile: id)
     let linkEnd = try l2Link.reserve(at: t0, bytes: bytes)
     let dramBytes = (lines.fills + lines.writebacks) * device.l2LineBytes
     let dramEnd = dramBytes > 0 ? try dramLink.reserve(at: t0, bytes: dramBytes) : t0
@@ -180,17 +180,37 @@ extension Machine {
     for slot in lineSlots { l2.arrives(slot: slot, at: filled) }
     let hitData = lines.inFlight + Int64(hit)
     let end = max(
-      try RunLimits.cycles(max(portEnd, linkEnd, dramEnd) + latency, "this transfer"), tiles[id].lastDMAEnd,
+      try RunLimits.cycles(max(port.end, linkEnd, dramEnd) + latency, "this transfer"), tiles[id].lastDMAEnd,
       hitData)
+    countTransfer(
+      port: port, sharedEnd: max(linkEnd, dramEnd), dispatched: dispatched, ready: ready, tile: id)
+    return end
+  }
 
-    // Whole cycles for the statistics: differences of rounded times, so sums telescope.
+  /// The tile's DMA port moves `bytes` from `t0` on, after its earlier transfers; returns when
+  /// it starts and ends.
+  func occupyPort(bytes: Int, from t0: Double, tile id: Int) throws(RuntimeFaultMessage)
+    -> (start: Double, end: Double)
+  {
+    let start = max(t0, tiles[id].dmaPortFree)
+    let end = start + (try Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes))
+    tiles[id].dmaPortFree = end
+    return (start, end)
+  }
+
+  /// Counts a transfer in the DMA unit's statistics: busy while its port moves bytes, a
+  /// dependency stall from dispatch until it is ready, a bandwidth stall from its port's end
+  /// until `sharedEnd` (a shared link, or the multicast read it receives). Whole cycles:
+  /// differences of rounded times, so sums telescope.
+  func countTransfer(
+    port: (start: Double, end: Double), sharedEnd: Double, dispatched: Int64, ready: Int64, tile id: Int
+  ) {
     func cycle(_ t: Double) -> Int64 { Int64(t.rounded(.up)) }
     var stats = tiles[id].stats[.dma]
-    stats.busy += cycle(portEnd) - cycle(portStart)
+    stats.busy += cycle(port.end) - cycle(port.start)
     stats.dependency += ready - dispatched
-    stats.bandwidth += max(0, cycle(max(linkEnd, dramEnd)) - cycle(portEnd))
+    stats.bandwidth += max(0, cycle(sharedEnd) - cycle(port.end))
     tiles[id].stats[.dma] = stats
-    return end
   }
 
   /// The multicast group of a `dma.load … mcast=G` (nil without one, or when the group is this
@@ -218,16 +238,9 @@ extension Machine {
   func receiveEnd(bytes: Int, arrival: Int64, dispatched: Int64, ready: Int64, tile id: Int)
     throws(RuntimeFaultMessage) -> Int64
   {
-    let t0 = Double(ready + Int64(device.dmaSetupCycles))
-    let portStart = max(t0, tiles[id].dmaPortFree)
-    let portEnd = portStart + (try Link(bytesPerCycle: device.dmaBytesPerCycle).duration(bytes))
-    tiles[id].dmaPortFree = portEnd
-    let end = max(try RunLimits.cycles(portEnd, "this transfer"), arrival, tiles[id].lastDMAEnd)
-    var stats = tiles[id].stats[.dma]
-    stats.busy += Int64(portEnd.rounded(.up)) - Int64(portStart.rounded(.up))
-    stats.dependency += ready - dispatched
-    stats.bandwidth += max(0, arrival - Int64(portEnd.rounded(.up)))
-    tiles[id].stats[.dma] = stats
+    let port = try occupyPort(bytes: bytes, from: Double(ready + Int64(device.dmaSetupCycles)), tile: id)
+    let end = max(try RunLimits.cycles(port.end, "this transfer"), arrival, tiles[id].lastDMAEnd)
+    countTransfer(port: port, sharedEnd: Double(arrival), dispatched: dispatched, ready: ready, tile: id)
     return end
   }
 

@@ -20,10 +20,7 @@ extension Machine {
     }
     let inputBytes = layouts[a.tensor].elementBytes
 
-    let kGranule = max(1, device.tensorTileKBytes / inputBytes)
-    let pm = roundUp(m, device.tensorTileM)
-    let pn = roundUp(n, device.tensorTileN)
-    let pk = roundUp(k, kGranule)
+    let (pm, pn, pk) = device.paddedMMAShape(m: m, n: n, k: k, inputBytes: inputBytes)
     let macs = try product(m, n, k)
     let padded = try product(pm, pn, pk)
     let duration = try RunLimits.cycles(
@@ -99,5 +96,3 @@ extension Machine {
     }
   }
 }
-
-func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }

@@ -15,7 +15,7 @@ public enum GEMMPlanner {
     public var bType: DType = .fp8e4
     public var outType: DType = .format(.bf16)
     /// Settings fixed by the user (nil: the planner chooses).
-    public var block: (m: Int, n: Int)? = nil
+    public var block: Block? = nil
     public var slice: Int? = nil
     public var stages: Int? = nil
     public var raster: GEMMKernel.Raster? = nil
@@ -23,14 +23,11 @@ public enum GEMMPlanner {
     public var splitK: Int? = nil
     public init(m: Int, n: Int, k: Int) { (self.m, self.n, self.k) = (m, n, k) }
 
-    public static func == (x: Problem, y: Problem) -> Bool {
-      (x.m, x.n, x.k, x.aType, x.bType, x.outType) == (y.m, y.n, y.k, y.aType, y.bType, y.outType)
-        && x.block?.m == y.block?.m && x.block?.n == y.block?.n
-        && (x.slice, x.stages, x.raster, x.cluster, x.splitK) == (
-          y.slice, y.stages, y.raster, y.cluster, y.splitK
-        )
+    /// An output block: rows × columns.
+    public struct Block: Sendable, Hashable {
+      public var m, n: Int
+      public init(_ m: Int, _ n: Int) { (self.m, self.n) = (m, n) }
     }
-    public func hash(into h: inout Hasher) { h.combine([m, n, k]) }
 
     /// Whether a candidate keeps every fixed setting.
     func admits(_ g: GEMMKernel) -> Bool {
@@ -157,15 +154,12 @@ public enum GEMMPlanner {
     let rounds = (blocks / Double(d.tiles)).rounded(.up)
     let (ab, bb) = (bytes(g.aType, d), bytes(g.bType, d))
     let cb = g.splitK > 1 ? 4 : bytes(g.outType, d)
-    func roundUp(_ x: Int, _ q: Int) -> Double { Double((x + q - 1) / max(q, 1) * max(q, 1)) }
-    let kGranule = max(1, d.tensorTileKBytes / max(ab, 1))
     let slices = (Double((g.k + tk - 1) / tk) / split).rounded(.up)
-    let rate = d.macsPerCycle(ab == 1 ? .fp8 : ab == 2 ? .half : .single)
+    let rate = d.macsPerCycle(g.aType.mmaInputClass ?? .single)
     // Per K slice: its mma (which waits for the last one's result to be visible), its loads
     // through the port, and a load's latency spread over the slices in flight.
-    let mmaSlice =
-      roundUp(tm, d.tensorTileM) * roundUp(tn, d.tensorTileN) * roundUp(tk, kGranule) / rate
-      + Double(d.tensorLatency)
+    let padded = d.paddedMMAShape(m: tm, n: tn, k: tk, inputBytes: ab)
+    let mmaSlice = Double(padded.m) * Double(padded.n) * Double(padded.k) / rate + Double(d.tensorLatency)
     let sliceBytes = Double((tm * ab + tn * bb) * tk)
     let portSlice = sliceBytes / d.dmaBytesPerCycle
     let latency = Double(d.dmaSetupCycles + d.l2TypicalHitLatency + d.dramLatency)

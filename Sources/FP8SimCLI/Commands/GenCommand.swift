@@ -76,7 +76,7 @@ enum GenCommand: Command {
         throw UsageError(
           "--block must be TMxTN with each size 1...65536, e.g. 128x256; got '\(Printable.quoted(text))'")
       }
-      problem.block = (bm, bn)
+      problem.block = .init(bm, bn)
     }
     if arguments.has("--k-slice") {
       problem.slice = try arguments.integer("--k-slice", default: 128, range: 1...65536)
@@ -151,13 +151,15 @@ enum GenCommand: Command {
   /// header's command line.
   static func fixedFlags(_ arguments: ParsedArguments) -> String {
     var out = ""
-    for name in [
-      "--a-type", "--b-type", "--out-type", "--block", "--k-slice", "--stages", "--raster", "--cluster",
-      "--split-k",
-    ] {
-      if let v = arguments.value(name) { out += " \(name) \(v)" }
+    // Every option of the table except those that do not change the program (the device and
+    // shape are written already).
+    for option in options where !["--device", "--shape", "--candidates", "--output"].contains(option.name) {
+      if option.valueName == nil {
+        if arguments.has(option.name) { out += " \(option.name)" }
+      } else if let v = arguments.value(option.name) {
+        out += " \(option.name) \(v)"
+      }
     }
-    if arguments.has("--tune") { out += " --tune" }
     return out
   }
 
