@@ -14,7 +14,8 @@ import Testing
   struct ReferenceL2 {
     let sets: Int
     let ways: Int
-    var lists: [[(line: UInt64, dirty: Bool)]]
+    /// Per line: when its data arrives, and when the transfer that allocated it was ready.
+    var lists: [[(line: UInt64, dirty: Bool, arrival: Int64, requested: Int64)]]
     var hits = 0
     var misses = 0
     var writebacks = 0
@@ -25,15 +26,16 @@ import Testing
       lists = Array(repeating: [], count: sets)
     }
 
-    mutating func access(line: UInt64, write: Bool) -> (hit: Bool, writeback: UInt64?) {
+    mutating func access(line: UInt64, write: Bool, at time: Int64 = 0) -> (hit: Bool, writeback: UInt64?) {
       guard sets > 0 else {
         if !write { misses += 1 }
         return (false, nil)
       }
       let s = Int(line % UInt64(sets))
       if let i = lists[s].firstIndex(where: { $0.line == line }) {
-        let entry = lists[s].remove(at: i)
-        lists[s].append((line, entry.dirty || write))
+        var entry = lists[s].remove(at: i)
+        entry.dirty = entry.dirty || write
+        lists[s].append(entry)
         hits += 1
         return (true, nil)
       }
@@ -46,8 +48,21 @@ import Testing
           writebacks += 1
         }
       }
-      lists[s].append((line, write))
+      lists[s].append((line, write, 0, time))
       return (false, evicted)
+    }
+
+    /// The line's data arrives at `time` (never earlier than known).
+    mutating func arrives(line: UInt64, at time: Int64) {
+      let s = Int(line % UInt64(sets))
+      let i = lists[s].firstIndex { $0.line == line }!
+      lists[s][i].arrival = max(lists[s][i].arrival, time)
+    }
+
+    /// When a transfer ready at `t0` that hits `line` has its data (the documented rule).
+    func dataTime(line: UInt64, readyAt t0: Int64, latest: Int64) -> Int64 {
+      let e = lists[Int(line % UInt64(sets))].first { $0.line == line }!
+      return e.requested <= t0 ? e.arrival : min(e.arrival, latest)
     }
 
     mutating func flush() -> [UInt64] {
@@ -64,20 +79,36 @@ import Testing
   }
 
   /// (sets, ways): disabled, direct-mapped, fully associative, odd set counts (no power of two,
-  /// so `line % sets` and the consecutive-line shortcut disagree if one is wrong), the teaching
-  /// device's 512 × 8 and the H100 preset's 25,600 × 16.
+  /// so `line % sets`, the multiply that replaces it and the consecutive-line shortcut disagree
+  /// if one is wrong), 16 ways (compared 16 at a time), more than 16 (a stamp per way instead of
+  /// the packed order), the teaching device's 512 × 8 and the H100 preset's 25,600 × 16.
   static let shapes: [(sets: Int, ways: Int)] = [
-    (0, 8), (1, 1), (1, 4), (4, 1), (3, 2), (7, 3), (16, 8), (512, 8), (25_600, 16),
+    (0, 8), (1, 1), (1, 4), (4, 1), (3, 2), (7, 3), (16, 8), (5, 16), (3, 17), (2, 64), (512, 8),
+    (25_600, 16),
   ]
+
+  /// Each shape with 64-bit tags (lines up to near 2^62) and with 32-bit ones (lines below
+  /// `narrowLines`, told to the cache).
+  /// The last two: the H100 shape with runs a little longer than twice the cache, the only
+  /// ones that skip there.
+  static let cases =
+    (0..<shapes.count).flatMap { [($0, true, false), ($0, false, false)] } + [
+      (shapes.count - 1, false, true), (shapes.count - 1, true, true),
+    ]
+  static let narrowLines: UInt64 = 1 << 20
 
   /// Seeded access sequences shaped like the machine's: runs of consecutive lines (a DMA row),
   /// strided lines that land in one set, random lines from a pool a bit larger than the cache
   /// (hits and evictions), lines near 2^62, and a flush now and then.
-  @Test(arguments: 0..<shapes.count)
-  func matchesTheReferenceModel(shape: Int) {
+  ///
+  /// Rows also go through `accessRun` (runs up to 5 times the cache, so the skipped middle of a
+  /// long run is exercised), and every hit's data time is compared, after fills are given
+  /// random arrival times as the machine gives them.
+  @Test(arguments: cases)
+  func matchesTheReferenceModel(shape: Int, wide: Bool, long: Bool) {
     let (sets, ways) = Self.shapes[shape]
-    var rng = SplitMix64(seed: 0x1_2C4E + UInt64(shape))
-    var cache = L2Cache(sets: sets, ways: ways)
+    var rng = SplitMix64(seed: 0x1_2C4E + UInt64(shape) + (wide ? 0 : 1 << 32) + (long ? 1 << 33 : 0))
+    let cache = L2Cache(sets: sets, ways: ways, maxLine: wide ? .max : Self.narrowLines - 1)
     var model = ReferenceL2(sets: sets, ways: ways)
     let capacity = max(1, sets * ways)
     // Lines a bit more than the cache holds (at most 4,096: a large cache hits within them).
@@ -89,37 +120,143 @@ import Testing
     var sawFlushedLine = false
     var failures = 0
 
-    func check(_ line: UInt64, _ write: Bool) {
-      accesses += 1
-      let got = cache.access(line: line, write: write)
-      let want = model.access(line: line, write: write)
-      sawHit = sawHit || want.hit
-      sawWriteback = sawWriteback || want.writeback != nil
-      if got.hit != want.hit || got.writeback != want.writeback || cache.hits != model.hits
-        || cache.misses != model.misses || cache.writebacks != model.writebacks
-      {
-        failures += 1
-        if failures <= 5 {
-          Issue.record(
-            "\(sets)×\(ways), access \(accesses) (\(write ? "write" : "read") line \(line)): got hit \(got.hit) writeback \(got.writeback.map(String.init) ?? "none") counters \(cache.hits)/\(cache.misses)/\(cache.writebacks), want hit \(want.hit) writeback \(want.writeback.map(String.init) ?? "none") counters \(model.hits)/\(model.misses)/\(model.writebacks)"
-          )
-        }
+    var clock: Int64 = 0
+    var sawLateHit = false
+    var sawSkip = false
+    func fail(_ what: String) {
+      failures += 1
+      if failures <= 5 {
+        Issue.record("\(sets)×\(ways) \(wide ? "wide" : "narrow"), access \(accesses): \(what)")
       }
     }
+    /// Compares one look-up's result (from `access` or visited by `accessRun`); dates a miss's
+    /// line and checks a hit's data time on both.
+    /// Returns the reference's write-back (within a run they are compared as a whole).
+    @discardableResult
+    func compare(
+      _ line: UInt64, _ write: Bool, _ got: (hit: Bool, writeback: UInt64?, slot: Int), time: Int64,
+      inRun: Bool = false
+    ) -> UInt64? {
+      let want = model.access(line: line, write: write, at: time)
+      sawHit = sawHit || want.hit
+      sawWriteback = sawWriteback || want.writeback != nil
+      defer {
+        if sets > 0 && !want.hit {
+          let arrival = time + Int64(rng.next() % 20)
+          cache.arrives(slot: got.slot, at: arrival)
+          model.arrives(line: line, at: arrival)
+        }
+      }
+      if got.hit != want.hit || (!inRun && got.writeback != want.writeback) {
+        fail(
+          "\(write ? "write" : "read") line \(line): got hit \(got.hit) writeback \(got.writeback.map(String.init) ?? "none"), want hit \(want.hit) writeback \(want.writeback.map(String.init) ?? "none")"
+        )
+      }
+      if sets > 0 && want.hit {
+        let latest = time + 7
+        let g = cache.dataTime(slot: got.slot, readyAt: time, latest: latest)
+        let w = model.dataTime(line: line, readyAt: time, latest: latest)
+        sawLateHit = sawLateHit || w > time
+        if g != w { fail("line \(line): data time \(g), want \(w)") }
+      }
+      return want.writeback
+    }
+    func counters() {
+      if cache.hits != model.hits || cache.misses != model.misses || cache.writebacks != model.writebacks {
+        fail(
+          "counters \(cache.hits)/\(cache.misses)/\(cache.writebacks), want \(model.hits)/\(model.misses)/\(model.writebacks)"
+        )
+      }
+    }
+    func check(_ line: UInt64, _ write: Bool) {
+      accesses += 1
+      clock += Int64(rng.next() % 3)
+      // Transfers are ready out of order: sometimes earlier than the clock.
+      let time = clock - Int64(rng.next() % 4)
+      compare(line, write, cache.access(line: line, write: write, at: time), time: time)
+      counters()
+    }
+    /// A run of consecutive lines through `accessRun`. The reference looks every line up in
+    /// order first; then each visited line must have had the reference's result, the skipped
+    /// ones must be the rest (misses, gone by the end), and the write-backs the same lines.
+    func run(_ first: UInt64, _ count: Int, _ write: Bool) {
+      accesses += count
+      clock += 1
+      let latest = clock + 7
+      var want: [UInt64: (hit: Bool, data: Int64)] = [:]
+      var wantEvicted: [UInt64] = []
+      for line in first..<(first + UInt64(count)) {
+        let r = model.access(line: line, write: write, at: clock)
+        want[line] = (r.hit, r.hit ? model.dataTime(line: line, readyAt: clock, latest: latest) : 0)
+        wantEvicted += r.writeback.map { [$0] } ?? []
+      }
+      var gotEvicted: [UInt64] = []
+      var missed: [(line: UInt64, slot: Int)] = []
+      var visited = Set<UInt64>()
+      let skipped = cache.accessRun(first: first, count: count, write: write, at: clock) { line, r in
+        visited.insert(line)
+        gotEvicted += r.writeback.map { [$0] } ?? []
+        guard let w = want[line] else { return fail("visited line \(line), not in the run") }
+        if r.hit != w.hit { fail("run \(first)+\(count), line \(line): hit \(r.hit), want \(w.hit)") }
+        if r.hit {
+          sawHit = true
+          let data = cache.dataTime(slot: r.slot, readyAt: clock, latest: latest)
+          sawLateHit = sawLateHit || w.data > clock
+          if data != w.data { fail("run, line \(line): data time \(data), want \(w.data)") }
+        } else if sets > 0 {
+          missed.append((line, r.slot))
+        }
+      }
+      sawSkip = sawSkip || (sets > 0 && !skipped.isEmpty)
+      if visited.count + skipped.count != count || visited.contains(where: skipped.contains)
+        || (!skipped.isEmpty && !(skipped.lowerBound >= first && skipped.upperBound <= first + UInt64(count)))
+      {
+        fail("run \(first)+\(count): visited \(visited.count) lines, skipped \(skipped)")
+      }
+      for line in skipped where want[line]?.hit == true { fail("skipped line \(line) hits in the reference") }
+      if sets > 0 {
+        for line in skipped where model.lists[Int(line % UInt64(sets))].contains(where: { $0.line == line }) {
+          fail("skipped line \(line) is still held by the reference")
+        }
+      }
+      // A skipped line is written back when written (not visited, so counted here); without
+      // L2 a written run goes straight to DRAM, nothing is written back from the cache.
+      if write && sets > 0 { gotEvicted += Array(skipped) }
+      sawWriteback = sawWriteback || !wantEvicted.isEmpty
+      if gotEvicted.sorted() != wantEvicted.sorted() {
+        fail("run \(first)+\(count): wrote back \(gotEvicted.count) lines, want \(wantEvicted.count)")
+      }
+      // The lines the run left in the cache get their data (both models, the same times).
+      for m in missed where model.lists[Int(m.line % UInt64(sets))].contains(where: { $0.line == m.line }) {
+        let arrival = clock + Int64(rng.next() % 20)
+        cache.arrives(slot: m.slot, at: arrival)
+        model.arrives(line: m.line, at: arrival)
+      }
+      counters()
+    }
 
-    while accesses < 40_000 {
+    // Long runs straddle twice the capacity (where skipping starts) when they can.
+    let longest = UInt64(long ? 2 * capacity + 30_000 : min(5 * capacity + 7, 12_000))
+    let shortest = UInt64(2 * capacity < Int(longest) + 30 ? max(1, 2 * capacity - 30) : 1)
+    while accesses < (long ? 2_000_000 : 40_000) {
       let writeShare = rng.next() % 4  // 0: reads only ... 3: mostly writes
       let write = { (rng: inout SplitMix64) in rng.next() % 4 < writeShare }
-      switch rng.next() % 5 {
+      switch rng.next() % 6 {
       case 0:  // a row: consecutive lines, possibly crossing the last set
         let start = rng.next() % (pool * 2)
         for l in start..<(start + 1 + rng.next() % longestRow) { check(l, write(&rng)) }
+      case 5:  // a row as one run, now and then up to 5 times the cache (a long one skips)
+        let start = rng.next() % (pool * 2)
+        let count =
+          rng.next() % 3 == 0 ? shortest + rng.next() % (longest - shortest + 1) : 1 + rng.next() % longestRow
+        run(start, Int(count), write(&rng))
       case 1:  // a column: lines `sets` apart, all in one set
         let start = rng.next() % pool
         let stride = UInt64(max(1, sets))
         for j in 0..<(1 + rng.next() % UInt64(2 * ways + 2)) { check(start + j * stride, write(&rng)) }
-      case 2:  // far addresses: the same pattern near 2^62
-        let base = (UInt64(1) << 62) + rng.next() % 1000
+      case 2:  // far addresses: the same pattern near 2^62 (64-bit tags), near the end (32-bit)
+        let base =
+          wide ? (UInt64(1) << 62) + rng.next() % 1000 : Self.narrowLines - 1 - 60 - rng.next() % 1000
         for j in 0..<(1 + rng.next() % 20) { check(base + j * (rng.next() % 3), write(&rng)) }
       default:  // random lines from the pool
         for _ in 0..<(1 + rng.next() % 40) { check(rng.next() % pool, write(&rng)) }
@@ -142,6 +279,7 @@ import Testing
 
     // The sequences exercise what they are meant to (a disabled L2 never hits or writes back).
     #expect(sawHit == (sets > 0) && sawWriteback == (sets > 0) && sawFlushedLine == (sets > 0))
+    #expect(sawLateHit == (sets > 0) && sawSkip == (sets > 0 && 2 * UInt64(capacity) + 1 < longest))
   }
 
   /// A handful of accesses worked out by hand, replayed on the cache and on the reference (so
@@ -156,7 +294,7 @@ import Testing
       (6, true, false, 0),  // evicts dirty 0
       (1, false, false, nil),  // set 1, empty so far
     ]
-    var cache = L2Cache(sets: 2, ways: 2)
+    let cache = L2Cache(sets: 2, ways: 2)
     var model = ReferenceL2(sets: 2, ways: 2)
     for (i, s) in steps.enumerated() {
       let got = cache.access(line: s.line, write: s.write)
@@ -177,7 +315,7 @@ import Testing
         && model.access(line: 8, write: false) == (false, nil))
     #expect(cache.writebacks == 2 && model.writebacks == 2)
 
-    var none = L2Cache(sets: 0, ways: 8)
+    let none = L2Cache(sets: 0, ways: 8)
     #expect(none.access(line: 3, write: true) == (false, nil, -1))
     #expect(none.access(line: 3, write: false) == (false, nil, -1))
     #expect(none.hits == 0 && none.misses == 1 && none.writebacks == 0 && none.flush().isEmpty)

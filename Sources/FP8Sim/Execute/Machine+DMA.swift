@@ -113,36 +113,41 @@ extension Machine {
     let latest = t0 + Int64(device.dramLatency)
     let layout = layouts[dramView.tensor]
     let lineBytes = device.l2LineBytes
+    let l2 = self.l2
     var moves = LineMoves()
-    var evicted: [UInt64] = []
-    let lines = lineCount(dramView, layout: layout)
-    try spend(lines.contiguous, weight: WorkCost.l2Line)
-    try spend(lines.strided, weight: WorkCost.l2StridedLine)
+    var skippedWritebacks: [Range<UInt64>] = []
     lineSlots.removeAll(keepingCapacity: true)
-    let partitions = UInt64(max(device.l2Partitions, 1))
-    let near = UInt64(tile * device.l2Partitions / max(device.tiles, 1))
-    forEachLine(dramView, layout: layout) { line in
-      if partitions > 1, line % partitions != near { moves.far = true }
+    evictedLines.removeAll(keepingCapacity: true)
+    let partitions = device.l2Partitions
+    let near = UInt64(tile * partitions / max(device.tiles, 1))
+    try forEachLineRun(dramView, layout: layout) { first, count, strided throws(RuntimeFaultMessage) in
+      try spend(l2.lookups(run: count), weight: strided ? WorkCost.l2StridedLine : WorkCost.l2Line)
+      if partitions > 1, !moves.far {
+        moves.far =
+          count >= partitions || (0..<UInt64(count)).contains { (first + $0) % UInt64(partitions) != near }
+      }
       if load {
-        let r = l2.access(line: line, write: false, at: t0)
-        if r.hit {
-          let arrival = l2.arrival[r.slot]
-          moves.inFlight = max(moves.inFlight, l2.requested[r.slot] <= t0 ? arrival : min(arrival, latest))
-        } else {
-          moves.fills += 1
-          if r.slot >= 0 { lineSlots.append(r.slot) }
+        let skipped = l2.accessRun(first: first, count: count, write: false, at: t0) { _, r in
+          if r.hit {
+            moves.inFlight = max(moves.inFlight, l2.dataTime(slot: r.slot, readyAt: t0, latest: latest))
+          } else {
+            moves.fills += 1
+            if r.slot >= 0 { lineSlots.append(r.slot) }
+          }
+          if let e = r.writeback { evictedLines.append(e) }
         }
-        if let e = r.writeback { evicted.append(e) }
-      } else if l2.isEnabled {
-        let r = l2.access(line: line, write: true, at: t0)
-        lineSlots.append(r.slot)
-        if let e = r.writeback { evicted.append(e) }
+        moves.fills += skipped.count
       } else {
-        evicted.append(line)  // no L2: the store goes straight to DRAM
+        // Without L2 the whole run is skipped: the store goes straight to DRAM.
+        let skipped = l2.accessRun(first: first, count: count, write: true, at: t0) { _, r in
+          lineSlots.append(r.slot)
+          if let e = r.writeback { evictedLines.append(e) }
+        }
+        if !skipped.isEmpty { skippedWritebacks.append(skipped) }
       }
     }
     let fills = moves.fills
-    moves.writebacks = evicted.count
+    moves.writebacks = evictedLines.count + skippedWritebacks.reduce(0) { $0 + $1.count }
     var own = traffic.perTensor[dramView.tensor, default: TensorTraffic()]
     if load {
       try add(&traffic.dramToL2, fills * lineBytes)
@@ -154,7 +159,8 @@ extension Machine {
       try add(&own.sramToL2, bytes)
     }
     traffic.perTensor[dramView.tensor] = own
-    try writeBack(evicted)
+    try writeBack(evictedLines)
+    for range in skippedWritebacks { try writeBack(range) }
     try add(&compute.sramBytes, bytes)
     return moves
   }
@@ -297,25 +303,22 @@ extension Machine {
     }
   }
 
-  /// The L2 lines a DRAM view touches (exact for contiguous rows, an upper bound for strided
-  /// ones), counted per row without touching the lines, for the work budget.
-  func lineCount(_ view: ResolvedView, layout: TensorLayout) -> (contiguous: Int, strided: Int) {
+  /// Counts a run of consecutive lines written to DRAM, against the tensors that own them (as
+  /// `tensor(ofLine:)` on each would).
+  func writeBack(_ lines: Range<UInt64>) throws(RuntimeFaultMessage) {
     let lineBytes = device.l2LineBytes
-    let eb = layout.elementBytes
-    var contiguous = 0
-    var strided = 0
-    view.forEachRun { start, length, stride in
-      if length == 1 && view.count > 1 {
-        strided += 1  // rows of a column view: one line each, far apart
-      } else if stride == 1 || length == 1 {
-        let first = (layout.address + start * eb) / lineBytes
-        let last = (layout.address + (start + length) * eb - 1) / lineBytes
-        contiguous += last - first + 1
-      } else {
-        strided += min(length, (length - 1) * stride * eb / lineBytes + 2)
+    try add(&traffic.l2ToDram, lines.count * lineBytes)
+    for (i, r) in dramRanges.enumerated() {
+      // The addresses `tensor(ofLine:)` gives this tensor: from its start to its end or the
+      // next tensor's start, whichever is first.
+      var end = r.address + max(r.bytes, 1)
+      if i + 1 < dramRanges.count { end = min(end, max(dramRanges[i + 1].address, r.address)) }
+      let low = max(UInt64((r.address + lineBytes - 1) / lineBytes), lines.lowerBound)
+      let high = min(UInt64((end + lineBytes - 1) / lineBytes), lines.upperBound)
+      if low < high {
+        try add(&traffic.perTensor[r.tensor, default: TensorTraffic()].l2ToDram, Int(high - low) * lineBytes)
       }
     }
-    return (contiguous, strided)
   }
 
   /// The DRAM tensor whose storage holds `line` (binary search over the address map).
@@ -332,24 +335,43 @@ extension Machine {
     return address < r.address + max(r.bytes, 1) ? r.tensor : nil
   }
 
-  /// Calls `body` with each L2 line (global line number) a DRAM view touches, in order.
-  func forEachLine(_ view: ResolvedView, layout: TensorLayout, _ body: (UInt64) -> Void) {
+  /// Calls `body(first, count, strided)` for the L2 lines (global line numbers) a DRAM view
+  /// touches, in order: each contiguous row's lines as one run (merged with the next row's
+  /// when that starts on the following line), a strided row's lines one at a time (`strided`,
+  /// as are the rows of a column view: far apart, the host's caches miss). A line two rows
+  /// share is passed twice, as the hardware would look it up twice.
+  func forEachLineRun<E: Error>(
+    _ view: ResolvedView, layout: TensorLayout, _ body: (UInt64, Int, Bool) throws(E) -> Void
+  ) throws(E) {
     let lineBytes = device.l2LineBytes
     let eb = layout.elementBytes
-    view.forEachRun { start, length, stride in
-      if stride == 1 {
+    var pending: (first: Int, last: Int)?
+    try view.forEachRun { (start, length, stride) throws(E) in
+      if stride == 1 || length == 1 {
         let first = (layout.address + start * eb) / lineBytes
         let last = (layout.address + (start + length) * eb - 1) / lineBytes
-        for l in first...last { body(UInt64(l)) }
-      } else {
-        var previous = -1
-        for j in 0..<length {
-          let l = (layout.address + (start + j * stride) * eb) / lineBytes
-          if l != previous { body(UInt64(l)) }
-          previous = l
+        if length == 1 && view.count > 1 {
+          if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
+          pending = nil
+          try body(UInt64(first), 1, true)
+        } else if let p = pending, p.last + 1 == first {
+          pending = (p.first, last)
+        } else {
+          if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
+          pending = (first, last)
         }
+        return
+      }
+      if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
+      pending = nil
+      var previous = -1
+      for j in 0..<length {
+        let l = (layout.address + (start + j * stride) * eb) / lineBytes
+        if l != previous { try body(UInt64(l), 1, true) }
+        previous = l
       }
     }
+    if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
   }
 
   func storage(_ index: Int, tile: Int) throws(RuntimeFaultMessage) -> TensorStorage {

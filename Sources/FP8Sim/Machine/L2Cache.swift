@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The shared L2: set-associative, LRU, write-back and write-allocate without fill (a store
 /// marks its lines dirty without reading DRAM). With capacity 0 it holds nothing: every read
 /// misses and every write goes straight to DRAM.
@@ -5,107 +11,352 @@
 /// Each line also keeps the time its data is in L2 (`arrival`): a line is allocated when the
 /// transfer that misses is issued, but its data comes later (the fill from DRAM, or the bytes
 /// of a store); a hit on it must not be served before then.
-struct L2Cache {
+///
+/// **Storage.** Every transfer looks its lines up here, so the layout is chosen for the host's
+/// caches (h100's 50 MiB L2 has 409,600 lines): per set, the ways' tags side by side, 32-bit
+/// when every line the run can touch has a tag below 2^31 (64-bit otherwise), so one set is one
+/// 64-byte host line; the LRU order of a set of at most 16 ways is one 64-bit word (way numbers
+/// in 4-bit fields, most recent first), beside the tags of no other set; more ways keep a
+/// last-use stamp per way. A slot's arrival and request times sit together, read on a hit only.
+///
+/// **Long runs.** `accessRun` looks up a run of consecutive lines as `access` on each would,
+/// but a run longer than twice the cache (2 × ways lines in every set) skips its middle: after
+/// a set's first `ways` lines of the run it holds exactly those, so every later line of the
+/// run misses; the middle lines are allocated and evicted within the run and leave no trace
+/// but counts. A streaming transfer costs O(sets × ways), whatever its size.
+///
+/// A class: its storage is large and never copied (the machine owns one).
+final class L2Cache {
   let sets: Int
   let ways: Int
-  /// Per way: `tag + 1` of the line (0 when invalid) with the dirty flag in bit 63.
-  private var tags: [UInt64]
-  private var stamps: [UInt64]
-  /// Per way: when the line's data is (or will be) in L2, and when the transfer that allocated
-  /// it was ready to start.
-  private(set) var arrival: [Int64]
-  private(set) var requested: [Int64]
-  private var clock: UInt64 = 0
-  /// The last line looked up and its set: consecutive lines need no division. (Starts where no
-  /// line can follow it: line numbers are below 2^63.)
-  private var lastLine: UInt64 = .max - 1
-  private var lastSet = 0
+  @exclusivity(unchecked) var hits = 0
+  @exclusivity(unchecked) var misses = 0
+  @exclusivity(unchecked) var writebacks = 0
 
-  var hits = 0
-  var misses = 0
-  var writebacks = 0
+  /// 32-bit tags (else 64-bit); the dirty flag is a tag's top bit, 0 an empty way.
+  private let narrow: Bool
+  private let tags32: UnsafeMutablePointer<UInt32>
+  private let tags64: UnsafeMutablePointer<UInt64>
+  /// Per set (ways ≤ 16): the ways from most to least recently used, 4 bits each.
+  private let order: UnsafeMutablePointer<UInt64>
+  /// Per slot (ways > 16): the clock at its last use.
+  private let stamps: UnsafeMutablePointer<UInt64>
+  @exclusivity(unchecked) private var clock: UInt64 = 0
+  /// Per slot: arrival, then requested.
+  private let times: UnsafeMutablePointer<Int64>
+  /// What `calloc` returned, for `free`.
+  private let blocks: [UnsafeMutableRawPointer]
+  /// `line / sets` by a multiply (sets not a power of two, lines below 2^32).
+  private let magic: UInt64
+  private let setShift: Int
+  /// The last line looked up, its set and tag: consecutive lines need no division.
+  @exclusivity(unchecked) private var lastLine: UInt64 = .max - 1
+  @exclusivity(unchecked) private var lastSet = 0
+  @exclusivity(unchecked) private var lastTag: UInt64 = 0
 
-  private static let dirtyBit: UInt64 = 1 << 63
-
-  init(sets: Int, ways: Int) {
+  /// `maxLine`: the largest line number that will be looked up (it decides the tag width).
+  init(sets: Int, ways: Int, maxLine: UInt64 = .max) {
+    precondition(sets >= 0 && ways >= 1 && sets <= 1 << 30 && ways <= 1 << 12)
     self.sets = sets
     self.ways = ways
-    tags = [UInt64](repeating: 0, count: sets * ways)
-    stamps = [UInt64](repeating: 0, count: sets * ways)
-    arrival = [Int64](repeating: 0, count: sets * ways)
-    requested = [Int64](repeating: 0, count: sets * ways)
+    let slots = max(sets * ways, 1)
+    narrow = sets > 0 && maxLine / UInt64(sets) < (1 << 31) - 1
+    var blocks: [UnsafeMutableRawPointer] = []
+    func zeroed<T>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+      // calloc: the pages of a large L2 that a run never touches cost nothing. Aligned to the
+      // host's 64-byte cache lines, so a set of 16 narrow tags is one of them.
+      let raw = calloc(max(count, 1) * MemoryLayout<T>.stride + 64, 1)!
+      blocks.append(raw)
+      return (raw + (64 - Int(bitPattern: raw) % 64) % 64).bindMemory(to: T.self, capacity: max(count, 1))
+    }
+    tags32 = zeroed(narrow ? slots : 0, UInt32.self)
+    tags64 = zeroed(narrow ? 0 : slots, UInt64.self)
+    order = zeroed(ways <= 16 ? sets : 0, UInt64.self)
+    stamps = zeroed(ways <= 16 ? 0 : slots, UInt64.self)
+    times = zeroed(2 * slots, Int64.self)
+    if ways <= 16 {
+      // Way w at position ways − 1 − w: the ways are first used in order 0, 1, 2, ...
+      var initial: UInt64 = 0
+      for p in 0..<ways { initial |= UInt64(ways - 1 - p) << (4 * p) }
+      order.update(repeating: initial, count: sets)
+    }
+    let powerOfTwo = sets > 0 && sets & (sets - 1) == 0
+    setShift = powerOfTwo ? sets.trailingZeroBitCount : -1
+    magic = sets > 1 && !powerOfTwo ? UInt64.max / UInt64(sets) + 1 : 0
+    self.blocks = blocks
   }
+
+  deinit {
+    for b in blocks { free(b) }
+  }
+
+  var isEnabled: Bool { sets > 0 }
+
+  /// When the data of the line in `slot` is (or will be) in L2.
+  func arrival(slot: Int) -> Int64 { times[2 * slot] }
 
   /// Notes that the data of the line in `slot` is in L2 at `time` (never earlier than known).
   @inline(__always)
-  mutating func arrives(slot: Int, at time: Int64) { arrival[slot] = max(arrival[slot], time) }
+  func arrives(slot: Int, at time: Int64) { times[2 * slot] = max(times[2 * slot], time) }
 
-  var isEnabled: Bool { sets > 0 }
+  /// When a transfer ready at `t0` that hits the line in `slot` may have its data: when the
+  /// line's data arrives if the transfer that allocated it was ready no later (else it only
+  /// came first in issue order, and the data is no later than `latest`).
+  @inline(__always)
+  func dataTime(slot: Int, readyAt t0: Int64, latest: Int64) -> Int64 {
+    let arrival = times[2 * slot]
+    return times[2 * slot + 1] <= t0 ? arrival : min(arrival, latest)
+  }
 
   /// Looks `line` up, allocating it on a miss (requested at `time`; its arrival then starts at
   /// 0, for the caller to set). Returns whether it hit, the dirty line it evicted, if any (a
   /// write-back to DRAM), and the line's slot (−1 without L2).
   @inline(__always)
-  mutating func access(line: UInt64, write: Bool, at time: Int64 = 0) -> (
-    hit: Bool, writeback: UInt64?, slot: Int
-  ) {
+  func access(line: UInt64, write: Bool, at time: Int64 = 0) -> (hit: Bool, writeback: UInt64?, slot: Int) {
     guard sets > 0 else {
       if !write { misses += 1 }
       return (false, nil, -1)
     }
-    clock &+= 1
-    let set: Int
-    if line == lastLine &+ 1 {
-      set = lastSet + 1 == sets ? 0 : lastSet + 1
-    } else {
-      set = Int(line % UInt64(sets))
+    let (set, tag) = locate(line)
+    return narrow
+      ? lookup(tags32, set: set, tag: tag, write: write, time: time)
+      : lookup(tags64, set: set, tag: tag, write: write, time: time)
+  }
+
+  /// Looks up `count` consecutive lines from `first`, in order, as `access` on each would;
+  /// `visit` sees each line looked up and its result (for a long run, set by set rather than in
+  /// line order: sets are independent). Returns the lines it skipped (the middle of a run
+  /// longer than twice the cache, or the whole run without L2): each a miss (a fill for a
+  /// read, a write-back for a write), counted here, not visited, not left in the cache.
+  @inline(__always)
+  func accessRun(
+    first: UInt64, count: Int, write: Bool, at time: Int64,
+    _ visit: (UInt64, (hit: Bool, writeback: UInt64?, slot: Int)) -> Void
+  ) -> Range<UInt64> {
+    let n = UInt64(count)
+    guard sets > 0 else {
+      if !write { misses += count }
+      return first..<(first + n)
     }
-    lastLine = line
-    lastSet = set
+    let edge = UInt64(sets) * UInt64(ways)  // every set's first (or last) `ways` lines
+    guard n > 2 * edge else {
+      for line in first..<(first + n) { visit(line, access(line: line, write: write, at: time)) }
+      return first..<first
+    }
+    // Every set sees at least 2 × ways lines of the run: its first `ways`, then the skipped
+    // middle, then its last `ways`.
+    let stride = UInt64(sets)
+    let firstSet = Int(first % stride)
+    for set in 0..<sets {
+      let head = first + UInt64((set - firstSet + sets) % sets)
+      let lines = (first + n - head + stride - 1) / stride
+      let tail = head + (lines - UInt64(ways)) * stride
+      if narrow {
+        runSet(tags32, set: set, head: head, tail: tail, write: write, time: time, visit)
+      } else {
+        runSet(tags64, set: set, head: head, tail: tail, write: write, time: time, visit)
+      }
+    }
+    lastLine = .max - 1
+    let skipped = (first + edge)..<(first + n - edge)
+    misses += skipped.count
+    if write { writebacks += skipped.count }
+    return skipped
+  }
+
+  /// One set's part of a long run: its first `ways` lines of the run from `head`, its last from
+  /// `tail` (`sets` apart). Only a line among the first can hit (by the time a later one comes,
+  /// the set holds `ways` other lines of the run). When none can, each look-up misses and
+  /// replaces the least recently used way: the i-th line of the head and then of the tail go
+  /// into the way that was i-th least recent, and 2 × ways such rotations leave the order
+  /// as it was.
+  @inline(__always)
+  private func runSet<Key: FixedWidthInteger & UnsignedInteger>(
+    _ tags: UnsafeMutablePointer<Key>, set: Int, head: UInt64, tail: UInt64, write: Bool, time: Int64,
+    _ visit: (UInt64, (hit: Bool, writeback: UInt64?, slot: Int)) -> Void
+  ) {
+    let dirtyBit: Key = 1 << (Key.bitWidth - 1)
+    let stride = UInt64(sets)
     let base = set * ways
-    let key = line &+ 1
-    let dirty = write ? L2Cache.dirtyBit : 0
-    var victim = base
-    var oldest = UInt64.max
-    for w in base..<(base + ways) {
-      let entry = tags[w]
-      if entry & ~L2Cache.dirtyBit == key {
-        stamps[w] = clock
-        tags[w] = entry | dirty
-        hits += 1
-        return (true, nil, w)
-      }
-      if entry == 0 {
-        if oldest != 0 {
-          victim = w
-          oldest = 0
-        }
-      } else if oldest != 0, stamps[w] < oldest {
-        victim = w
-        oldest = stamps[w]
-      }
+    let row = tags + base
+    let headTag = head / stride
+    let tailTag = tail / stride
+    var mayHit = ways > 16
+    for w in 0..<ways where row[w] != 0 {
+      if UInt64(row[w] & ~dirtyBit) - 1 &- headTag < UInt64(ways) { mayHit = true }
     }
-    misses += 1
-    var evicted: UInt64?
-    if tags[victim] & L2Cache.dirtyBit != 0 {
-      writebacks += 1
-      evicted = (tags[victim] & ~L2Cache.dirtyBit) - 1
+    if mayHit {
+      for k in 0..<UInt64(ways) {
+        visit(head + k * stride, lookup(tags, set: set, tag: headTag + k, write: write, time: time))
+      }
+      for k in 0..<UInt64(ways) {
+        visit(tail + k * stride, lookup(tags, set: set, tag: tailTag + k, write: write, time: time))
+      }
+      return
     }
-    tags[victim] = key | dirty
-    stamps[victim] = clock
-    arrival[victim] = 0
-    requested[victim] = time
-    return (false, evicted, victim)
+    let order = self.order[set]
+    let dirty: Key = write ? dirtyBit : 0
+    for i in 0..<ways {
+      let way = Int((order >> (4 * UInt64(ways - 1 - i))) & 0xF)
+      let slot = base + way
+      let old = row[way]
+      var evicted: UInt64?
+      if old & dirtyBit != 0 {
+        writebacks += 1
+        evicted = (UInt64(old & ~dirtyBit) - 1) * stride + UInt64(set)
+      }
+      visit(head + UInt64(i) * stride, (false, evicted, slot))
+      if write { writebacks += 1 }
+      row[way] = Key(truncatingIfNeeded: tailTag + UInt64(i) + 1) | dirty
+      times[2 * slot] = 0
+      times[2 * slot + 1] = time
+      visit(tail + UInt64(i) * stride, (false, write ? head + UInt64(i) * stride : nil, slot))
+    }
+    misses += 2 * ways
+  }
+
+  /// How many lines `accessRun` looks up for a run of `count` (the host's work).
+  func lookups(run count: Int) -> Int {
+    sets == 0 ? 1 : min(count, 2 * sets * ways)
   }
 
   /// Writes every dirty line back; returns their line numbers.
-  mutating func flush() -> [UInt64] {
+  func flush() -> [UInt64] {
     var lines: [UInt64] = []
-    for i in 0..<tags.count where tags[i] & L2Cache.dirtyBit != 0 {
-      lines.append((tags[i] & ~L2Cache.dirtyBit) - 1)
-      tags[i] &= ~L2Cache.dirtyBit
-    }
+    if narrow { flush(tags32, into: &lines) } else { flush(tags64, into: &lines) }
     writebacks += lines.count
     return lines
+  }
+
+  // MARK: - Sets
+
+  @inline(__always)
+  private func locate(_ line: UInt64) -> (set: Int, tag: UInt64) {
+    var set: Int
+    var tag: UInt64
+    if line == lastLine &+ 1 {
+      set = lastSet + 1
+      tag = lastTag
+      if set == sets {
+        set = 0
+        tag += 1
+      }
+    } else if setShift >= 0 {
+      set = Int(line & UInt64(sets - 1))
+      tag = line >> UInt64(setShift)
+    } else if line < 1 << 32 {
+      tag = magic.multipliedFullWidth(by: line).high
+      set = Int(line - tag * UInt64(sets))
+    } else {
+      tag = line / UInt64(sets)
+      set = Int(line - tag * UInt64(sets))
+    }
+    lastLine = line
+    lastSet = set
+    lastTag = tag
+    return (set, tag)
+  }
+
+  @inline(__always)
+  private func lookup<Key: FixedWidthInteger & UnsignedInteger>(
+    _ tags: UnsafeMutablePointer<Key>, set: Int, tag: UInt64, write: Bool, time: Int64
+  ) -> (hit: Bool, writeback: UInt64?, slot: Int) {
+    let dirtyBit: Key = 1 << (Key.bitWidth - 1)
+    assert(tag &+ 1 < UInt64(dirtyBit), "L2 tag wider than its storage")
+    let key = Key(truncatingIfNeeded: tag &+ 1)
+    let base = set * ways
+    let row = tags + base
+    if let w = find(key, in: row) {
+      if write { row[w] |= dirtyBit }
+      touch(set: set, way: w)
+      hits += 1
+      return (true, nil, base + w)
+    }
+    misses += 1
+    let victim = leastRecent(set: set, tags)
+    let slot = base + victim
+    let old = row[victim]
+    var evicted: UInt64?
+    if old & dirtyBit != 0 {
+      writebacks += 1
+      evicted = (UInt64(old & ~dirtyBit) - 1) * UInt64(sets) + UInt64(set)
+    }
+    row[victim] = write ? key | dirtyBit : key
+    touch(set: set, way: victim)
+    times[2 * slot] = 0
+    times[2 * slot + 1] = time
+    return (false, evicted, slot)
+  }
+
+  /// The way of `row` (a set's tags) that holds `key`, if any. Sixteen narrow tags (one host
+  /// cache line) are compared at once, without branches: a lane is 0 where the tag matches, and
+  /// the has-zero test on each lane's top bit gives a 16-bit mask.
+  @inline(__always)
+  private func find<Key: FixedWidthInteger & UnsignedInteger>(_ key: Key, in row: UnsafeMutablePointer<Key>)
+    -> Int?
+  {
+    let dirtyBit: Key = 1 << (Key.bitWidth - 1)
+    if Key.self == UInt32.self && ways == 16 {
+      let lanes = UnsafeRawPointer(row).loadUnaligned(as: SIMD16<UInt32>.self)
+      let x = (lanes & 0x7FFF_FFFF) ^ SIMD16(repeating: UInt32(truncatingIfNeeded: key))
+      let zero = ((x &- 1) & ~x) &>> 31
+      let bits = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
+      let m8 = (zero &* bits).lowHalf | (zero &* bits).highHalf
+      let m4 = m8.lowHalf | m8.highHalf
+      let mask = m4[0] | m4[1] | m4[2] | m4[3]
+      return mask == 0 ? nil : mask.trailingZeroBitCount
+    }
+    for w in 0..<ways where row[w] & ~dirtyBit == key { return w }
+    return nil
+  }
+
+  /// Makes `way` the most recently used of its set.
+  @inline(__always)
+  private func touch(set: Int, way: Int) {
+    guard ways <= 16 else {
+      clock &+= 1
+      stamps[set * ways + way] = clock
+      return
+    }
+    let ones: UInt64 = 0x1111_1111_1111_1111
+    let word = order[set]
+    // The lowest 4-bit field equal to `way` (the classic has-zero-field test on word ^ way…).
+    let x = word ^ (ones &* UInt64(way))
+    let zero = (x &- ones) & ~x & (ones << 3)
+    let position = zero.trailingZeroBitCount >> 2
+    let below: UInt64 = (1 << (4 * UInt64(position))) &- 1
+    let above = position == 15 ? 0 : word & ~((below << 4) | 0xF)
+    order[set] = above | ((word & below) << 4) | UInt64(way)
+  }
+
+  /// The way a miss replaces: an empty way first (the lowest), else the least recently used.
+  @inline(__always)
+  private func leastRecent<Key: FixedWidthInteger & UnsignedInteger>(
+    set: Int, _ tags: UnsafeMutablePointer<Key>
+  )
+    -> Int
+  {
+    if ways <= 16 { return Int((order[set] >> (4 * UInt64(ways - 1))) & 0xF) }
+    let base = set * ways
+    var victim = 0
+    var oldest = UInt64.max
+    for w in 0..<ways {
+      if tags[base + w] == 0 { return w }
+      if stamps[base + w] < oldest {
+        victim = w
+        oldest = stamps[base + w]
+      }
+    }
+    return victim
+  }
+
+  private func flush<Key: FixedWidthInteger & UnsignedInteger>(
+    _ tags: UnsafeMutablePointer<Key>, into lines: inout [UInt64]
+  ) {
+    let dirtyBit: Key = 1 << (Key.bitWidth - 1)
+    for slot in 0..<(sets * ways) where tags[slot] & dirtyBit != 0 {
+      lines.append((UInt64(tags[slot] & ~dirtyBit) - 1) * UInt64(sets) + UInt64(slot / ways))
+      tags[slot] &= ~dirtyBit
+    }
   }
 }

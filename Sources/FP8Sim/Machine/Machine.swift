@@ -22,7 +22,7 @@ public final class Machine {
   // overlap: an `inout` piece of one of these (`add(&traffic.dramToL2, n)`,
   // `add(&compute.macs[k], n)`) is only ever passed to a function that does not itself touch that
   // property through `self`, and no closure mutates them during another access. A helper that
-  // takes `&self.tiles[...]` (or `&traffic`, `&compute`, `&l2`, a link) and also reads the same
+  // takes `&self.tiles[...]` (or `&traffic`, `&compute`, a link) and also reads the same
   // property through `self` would corrupt state silently: pass values to such helpers instead.
   // (Threads are not the issue: a Machine runs on one thread; the numeric kernels work on copies.)
   @exclusivity(unchecked) var tiles: [TileState]
@@ -31,7 +31,7 @@ public final class Machine {
   var sram: [[TensorStorage?]]
   var allocatedElements = 0
 
-  @exclusivity(unchecked) var l2: L2Cache
+  let l2: L2Cache
   @exclusivity(unchecked) var l2Link: Link
   @exclusivity(unchecked) var dramLink: Link
   /// Calendar entries (both links) above which `forgetLinkHistory` prunes.
@@ -40,7 +40,9 @@ public final class Machine {
   /// Per instruction: whether a view takes a length from a register (shapes checked at run time).
   let registerLengths: [Bool]
   /// Scratch: the L2 slots whose data the current transfer brings (see `moveLines`).
-  var lineSlots: [Int] = []
+  @exclusivity(unchecked) var lineSlots: [Int] = []
+  /// Scratch: the dirty lines the current transfer evicts.
+  @exclusivity(unchecked) var evictedLines: [UInt64] = []
   /// Multicast reads some tile of their group has not received yet.
   var multicasts = MulticastBoard()
   @exclusivity(unchecked) var compute = ComputeStats()
@@ -122,7 +124,9 @@ public final class Machine {
     for t in tiles.indices { tiles[t].time = Int64(device.kernelLaunchCycles) }
     dram = Array(repeating: nil, count: program.tensors.count)
     sram = Array(repeating: Array(repeating: nil, count: program.tensors.count), count: device.tiles)
-    l2 = L2Cache(sets: device.l2Sets, ways: device.l2Ways)
+    l2 = L2Cache(
+      sets: device.l2Sets, ways: device.l2Ways,
+      maxLine: UInt64(max(dramAddress, 1) - 1) / UInt64(device.l2LineBytes))
     l2Link = Link(bytesPerCycle: device.l2BytesPerCycle)
     dramLink = Link(bytesPerCycle: device.dramBytesPerCycle)
     if !options.timingOnly {

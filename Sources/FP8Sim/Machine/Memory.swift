@@ -53,16 +53,34 @@ struct ResolvedView {
 
   /// Calls `body(offset, length, stride)` for each innermost run of the view, in order.
   @inline(__always)
-  func forEachRun(_ body: (Int, Int, Int) -> Void) { forEachRun(in: 0..<count, body) }
+  func forEachRun<E: Error>(_ body: (Int, Int, Int) throws(E) -> Void) throws(E) {
+    try forEachRun(in: 0..<count, body)
+  }
 
   /// Calls `body(offset, length, stride)` for the innermost runs covering the view's elements
   /// `range` (in row-major order of `shape`), in order, clipped to the range. Costs O(runs in
   /// the range), wherever the range starts.
-  func forEachRun(in range: Range<Int>, _ body: (Int, Int, Int) -> Void) {
+  func forEachRun<E: Error>(in range: Range<Int>, _ body: (Int, Int, Int) throws(E) -> Void) throws(E) {
     guard !range.isEmpty else { return }
     let rank = shape.count
     if rank == 0 {
-      body(offset, 1, 1)
+      try body(offset, 1, 1)
+      return
+    }
+    if rank <= 2 {  // the common case, without the index array below
+      let inner = shape[rank - 1]
+      let innerStride = strides[rank - 1]
+      let outerStride = rank == 2 ? strides[0] : 0
+      var row = range.lowerBound / inner
+      var column = range.lowerBound % inner
+      var position = range.lowerBound
+      while position < range.upperBound {
+        let length = min(inner - column, range.upperBound - position)
+        try body(offset + row * outerStride + column * innerStride, length, innerStride)
+        position += length
+        column = 0
+        row += 1
+      }
       return
     }
     let inner = shape[rank - 1]
@@ -79,7 +97,7 @@ struct ResolvedView {
     var position = range.lowerBound
     while position < range.upperBound {
       let length = min(inner - column, range.upperBound - position)
-      body(base + column * innerStride, length, innerStride)
+      try body(base + column * innerStride, length, innerStride)
       position += length
       column = 0
       var d = rank - 2
