@@ -325,3 +325,22 @@ import Testing
 func hitAndWriteback(_ r: (hit: Bool, writeback: UInt64?, slot: Int)) -> (Bool, UInt64?) {
   (r.hit, r.writeback)
 }
+
+/// `L2Cache.accessRun` with a closure for its visitor (the machine passes a struct).
+extension L2Cache {
+  func accessRun(
+    first: UInt64, count: Int, write: Bool, at time: Int64,
+    _ visit: (UInt64, (hit: Bool, writeback: UInt64?, slot: Int)) -> Void
+  ) -> Range<UInt64> {
+    struct ClosureVisitor: L2Visitor {
+      let body: (UInt64, (hit: Bool, writeback: UInt64?, slot: Int)) -> Void
+      func visit(_ line: UInt64, _ result: (hit: Bool, writeback: UInt64?, slot: Int), in cache: L2Cache) {
+        body(line, result)
+      }
+    }
+    return withoutActuallyEscaping(visit) { body in
+      var visitor = ClosureVisitor(body: body)
+      return accessRun(first: first, count: count, write: write, at: time, &visitor)
+    }
+  }
+}

@@ -116,38 +116,44 @@ extension Machine {
     let l2 = self.l2
     var moves = LineMoves()
     var skippedWritebacks: [Range<UInt64>] = []
-    lineSlots.removeAll(keepingCapacity: true)
-    evictedLines.removeAll(keepingCapacity: true)
+    // The scratch lists, held locally (no `self` inside the loops).
+    var lines = LineCollector(load: load, t0: t0, latest: latest, slots: lineSlots, evicted: evictedLines)
+    var runs = lineRuns
+    lineSlots = []
+    evictedLines = []
+    lineRuns = []
+    lines.slots.removeAll(keepingCapacity: true)
+    lines.evicted.removeAll(keepingCapacity: true)
+    runs.removeAll(keepingCapacity: true)
+    defer {
+      lineSlots = lines.slots
+      evictedLines = lines.evicted
+      lineRuns = runs
+    }
+    forEachLineRun(dramView, layout: layout) { first, count, strided in runs.append((first, count, strided)) }
     let partitions = device.l2Partitions
     let near = UInt64(tile * partitions / max(device.tiles, 1))
-    try forEachLineRun(dramView, layout: layout) { first, count, strided throws(RuntimeFaultMessage) in
-      try spend(l2.lookups(run: count), weight: strided ? WorkCost.l2StridedLine : WorkCost.l2Line)
+    var lookups = 0
+    var stridedLookups = 0
+    for (first, count, strided) in runs {
+      let n = l2.lookups(run: count)
+      if strided { stridedLookups += n } else { lookups += n }
       if partitions > 1, !moves.far {
         moves.far =
           count >= partitions || (0..<UInt64(count)).contains { (first + $0) % UInt64(partitions) != near }
       }
-      if load {
-        let skipped = l2.accessRun(first: first, count: count, write: false, at: t0) { _, r in
-          if r.hit {
-            moves.inFlight = max(moves.inFlight, l2.dataTime(slot: r.slot, readyAt: t0, latest: latest))
-          } else {
-            moves.fills += 1
-            if r.slot >= 0 { lineSlots.append(r.slot) }
-          }
-          if let e = r.writeback { evictedLines.append(e) }
-        }
-        moves.fills += skipped.count
-      } else {
-        // Without L2 the whole run is skipped: the store goes straight to DRAM.
-        let skipped = l2.accessRun(first: first, count: count, write: true, at: t0) { _, r in
-          lineSlots.append(r.slot)
-          if let e = r.writeback { evictedLines.append(e) }
-        }
-        if !skipped.isEmpty { skippedWritebacks.append(skipped) }
-      }
     }
+    try spend(lookups, weight: WorkCost.l2Line)
+    try spend(stridedLookups, weight: WorkCost.l2StridedLine)
+    for (first, count, _) in runs {
+      let skipped = l2.accessRun(first: first, count: count, write: !load, at: t0, &lines)
+      // Without L2 a store's whole run is skipped: it goes straight to DRAM.
+      if load { lines.fills += skipped.count } else if !skipped.isEmpty { skippedWritebacks.append(skipped) }
+    }
+    moves.fills = lines.fills
+    moves.inFlight = lines.inFlight
     let fills = moves.fills
-    moves.writebacks = evictedLines.count + skippedWritebacks.reduce(0) { $0 + $1.count }
+    moves.writebacks = lines.evicted.count + skippedWritebacks.reduce(0) { $0 + $1.count }
     var own = traffic.perTensor[dramView.tensor, default: TensorTraffic()]
     if load {
       try add(&traffic.dramToL2, fills * lineBytes)
@@ -159,10 +165,40 @@ extension Machine {
       try add(&own.sramToL2, bytes)
     }
     traffic.perTensor[dramView.tensor] = own
-    try writeBack(evictedLines)
+    try writeBack(lines.evicted)
     for range in skippedWritebacks { try writeBack(range) }
     try add(&compute.sramBytes, bytes)
     return moves
+  }
+
+  /// A transfer's bookkeeping for each line it looks up in L2: a load's hits give the latest
+  /// time their data is there, its misses are fills; the slots whose data it brings (a load's
+  /// fills, a store's lines) are kept for `transferEnd` to date; dirty lines evicted go to DRAM.
+  struct LineCollector: L2Visitor {
+    let load: Bool
+    let t0: Int64
+    let latest: Int64
+    var slots: [Int]
+    var evicted: [UInt64]
+    var inFlight: Int64 = 0
+    var fills = 0
+
+    init(load: Bool, t0: Int64, latest: Int64, slots: [Int], evicted: [UInt64]) {
+      (self.load, self.t0, self.latest, self.slots, self.evicted) = (load, t0, latest, slots, evicted)
+    }
+
+    @inline(__always)
+    mutating func visit(_ line: UInt64, _ r: (hit: Bool, writeback: UInt64?, slot: Int), in cache: L2Cache) {
+      if !load {
+        slots.append(r.slot)
+      } else if r.hit {
+        inFlight = max(inFlight, cache.dataTime(slot: r.slot, readyAt: t0, latest: latest))
+      } else {
+        fills += 1
+        if r.slot >= 0 { slots.append(r.slot) }
+      }
+      if let e = r.writeback { evicted.append(e) }
+    }
   }
 
   /// When a transfer ends: its port, the shared L2 link and (for fills and write-backs) the
@@ -258,7 +294,7 @@ extension Machine {
     guard l2Link.busy.count + dramLink.busy.count > linkForgetAt else { return }
     defer { linkForgetAt = max(256, 2 * (l2Link.busy.count + dramLink.busy.count)) }
     var floor = Int64.max
-    for t in tiles where !t.halted { floor = min(floor, t.time) }
+    for t in tiles.indices where !tiles[t].halted { floor = min(floor, tiles[t].time) }
     guard floor < .max else { return }
     l2Link.forget(before: Double(floor))
     dramLink.forget(before: Double(floor))
@@ -340,6 +376,7 @@ extension Machine {
   /// when that starts on the following line), a strided row's lines one at a time (`strided`,
   /// as are the rows of a column view: far apart, the host's caches miss). A line two rows
   /// share is passed twice, as the hardware would look it up twice.
+  @inline(__always)
   func forEachLineRun<E: Error>(
     _ view: ResolvedView, layout: TensorLayout, _ body: (UInt64, Int, Bool) throws(E) -> Void
   ) throws(E) {

@@ -4,7 +4,8 @@ import FP8ISA
 /// Scalar-core instructions: integer and float registers, branches, the AMAX bias rule. Each
 /// takes one issue cycle; float operands written by a unit make the core wait until ready.
 extension Machine {
-  func executeScalar(_ operation: Operation, tile id: Int) throws(RuntimeFaultMessage) {
+  @inline(__always)
+  func executeScalar(_ operation: ScalarOp, tile id: Int) throws(RuntimeFaultMessage) {
     func int(_ v: IntValue) -> Int64 { self.int(v, tile: id) }
     func setInt(_ r: Int, _ value: Int64) { tiles[id].intRegisters[r] = value }
     func setFloat(_ r: Int, _ main: Double, _ shadow: Double) {
@@ -12,8 +13,8 @@ extension Machine {
       tiles[id].shadowFloatRegisters[r] = shadow
       tiles[id].floatReady[r] = tiles[id].time + 1
     }
-    func branch(_ taken: Bool, _ label: Label) {
-      if taken { tiles[id].pc = label.target }
+    func branch(_ taken: Bool, _ target: Int) {
+      if taken { tiles[id].pc = target }
     }
 
     switch operation {
@@ -28,31 +29,31 @@ extension Machine {
       let x = waitFor(a, tile: id)
       let y = waitFor(b, tile: id)
       setFloat(d, VectorNumerics.apply(op, x.main, y.main), VectorNumerics.apply(op, x.shadow, y.shadow))
-    case .jump(let label): tiles[id].pc = label.target
-    case .call(let label):
+    case .jump(let target): tiles[id].pc = target
+    case .call(let target):
       guard tiles[id].returnStack.count < Operation.maxCallDepth else {
         throw RuntimeFaultMessage(
           "call nested more than \(Operation.maxCallDepth) deep (a recursion without end?)")
       }
       // `pc` already points after the call.
       tiles[id].returnStack.append(tiles[id].pc)
-      tiles[id].pc = label.target
+      tiles[id].pc = target
     case .ret:
       guard let back = tiles[id].returnStack.popLast() else {
         throw RuntimeFaultMessage("ret without a call in progress")
       }
       tiles[id].pc = back
-    case .branch(let condition, let a, let b, let label):
+    case .branch(let condition, let a, let b, let target):
       let (x, y) = (int(a), int(b))
       switch condition {
-      case .equal: branch(x == y, label)
-      case .notEqual: branch(x != y, label)
-      case .less: branch(x < y, label)
-      case .greaterOrEqual: branch(x >= y, label)
+      case .equal: branch(x == y, target)
+      case .notEqual: branch(x != y, target)
+      case .less: branch(x < y, target)
+      case .greaterOrEqual: branch(x >= y, target)
       }
-    case .bias(let rule):
+    case .bias(let index):
+      let (rule, format) = biasRules[index]
       let amax = waitFor(rule.amax, tile: id).main
-      let format = rule.format.resolved(e4: device.e4, e5: device.e5)
       // Undefined for amax = 0, NaN or inf: the register keeps its value.
       let previous = tiles[id].intRegisters[rule.dest]
       let b = ScalingBias.amax(
@@ -73,8 +74,8 @@ extension Machine {
         tiles[id].stats[.scalar].dependency += until - tiles[id].time
         tiles[id].time = until
       }
-    case .halt, .dma, .dmaWait, .vector, .reduction, .mma, .barrier, .allReduce:
-      throw RuntimeFaultMessage("internal error: '\(operation.opcode.mnemonic)' is not a scalar instruction")
+    case .other:
+      throw RuntimeFaultMessage("internal error: not a scalar instruction")
     }
     issue(id)
   }

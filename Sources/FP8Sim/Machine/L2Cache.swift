@@ -124,14 +124,14 @@ final class L2Cache {
   }
 
   /// Looks up `count` consecutive lines from `first`, in order, as `access` on each would;
-  /// `visit` sees each line looked up and its result (for a long run, set by set rather than in
+  /// `visitor` sees each line looked up and its result (for a long run, set by set rather than in
   /// line order: sets are independent). Returns the lines it skipped (the middle of a run
   /// longer than twice the cache, or the whole run without L2): each a miss (a fill for a
   /// read, a write-back for a write), counted here, not visited, not left in the cache.
   @inline(__always)
   func accessRun(
     first: UInt64, count: Int, write: Bool, at time: Int64,
-    _ visit: (UInt64, (hit: Bool, writeback: UInt64?, slot: Int)) -> Void
+    _ visitor: inout some L2Visitor
   ) -> Range<UInt64> {
     let n = UInt64(count)
     guard sets > 0 else {
@@ -140,7 +140,9 @@ final class L2Cache {
     }
     let edge = UInt64(sets) * UInt64(ways)  // every set's first (or last) `ways` lines
     guard n > 2 * edge else {
-      for line in first..<(first + n) { visit(line, access(line: line, write: write, at: time)) }
+      for line in first..<(first + n) {
+        visitor.visit(line, access(line: line, write: write, at: time), in: self)
+      }
       return first..<first
     }
     // Every set sees at least 2 × ways lines of the run: its first `ways`, then the skipped
@@ -152,9 +154,9 @@ final class L2Cache {
       let lines = (first + n - head + stride - 1) / stride
       let tail = head + (lines - UInt64(ways)) * stride
       if narrow {
-        runSet(tags32, set: set, head: head, tail: tail, write: write, time: time, visit)
+        runSet(tags32, set: set, head: head, tail: tail, write: write, time: time, &visitor)
       } else {
-        runSet(tags64, set: set, head: head, tail: tail, write: write, time: time, visit)
+        runSet(tags64, set: set, head: head, tail: tail, write: write, time: time, &visitor)
       }
     }
     lastLine = .max - 1
@@ -173,7 +175,7 @@ final class L2Cache {
   @inline(__always)
   private func runSet<Key: FixedWidthInteger & UnsignedInteger>(
     _ tags: UnsafeMutablePointer<Key>, set: Int, head: UInt64, tail: UInt64, write: Bool, time: Int64,
-    _ visit: (UInt64, (hit: Bool, writeback: UInt64?, slot: Int)) -> Void
+    _ visitor: inout some L2Visitor
   ) {
     let dirtyBit: Key = 1 << (Key.bitWidth - 1)
     let stride = UInt64(sets)
@@ -187,10 +189,12 @@ final class L2Cache {
     }
     if mayHit {
       for k in 0..<UInt64(ways) {
-        visit(head + k * stride, lookup(tags, set: set, tag: headTag + k, write: write, time: time))
+        visitor.visit(
+          head + k * stride, lookup(tags, set: set, tag: headTag + k, write: write, time: time), in: self)
       }
       for k in 0..<UInt64(ways) {
-        visit(tail + k * stride, lookup(tags, set: set, tag: tailTag + k, write: write, time: time))
+        visitor.visit(
+          tail + k * stride, lookup(tags, set: set, tag: tailTag + k, write: write, time: time), in: self)
       }
       return
     }
@@ -205,12 +209,13 @@ final class L2Cache {
         writebacks += 1
         evicted = (UInt64(old & ~dirtyBit) - 1) * stride + UInt64(set)
       }
-      visit(head + UInt64(i) * stride, (false, evicted, slot))
+      visitor.visit(head + UInt64(i) * stride, (false, evicted, slot), in: self)
       if write { writebacks += 1 }
       row[way] = Key(truncatingIfNeeded: tailTag + UInt64(i) + 1) | dirty
       times[2 * slot] = 0
       times[2 * slot + 1] = time
-      visit(tail + UInt64(i) * stride, (false, write ? head + UInt64(i) * stride : nil, slot))
+      visitor.visit(
+        tail + UInt64(i) * stride, (false, write ? head + UInt64(i) * stride : nil, slot), in: self)
     }
     misses += 2 * ways
   }
@@ -359,4 +364,11 @@ final class L2Cache {
       tags[slot] &= ~dirtyBit
     }
   }
+}
+
+/// What `L2Cache.accessRun` tells about each line it looks up: whether it hit, the dirty line it
+/// evicted (if any), its slot (−1 without L2). A protocol rather than a closure, so the
+/// machine's bookkeeping is specialised into the loop over the lines.
+protocol L2Visitor {
+  mutating func visit(_ line: UInt64, _ result: (hit: Bool, writeback: UInt64?, slot: Int), in cache: L2Cache)
 }

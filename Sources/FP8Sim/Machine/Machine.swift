@@ -39,10 +39,15 @@ public final class Machine {
   @exclusivity(unchecked) var traffic = TrafficStats()
   /// Per instruction: whether a view takes a length from a register (shapes checked at run time).
   let registerLengths: [Bool]
+  /// Per instruction: its scalar-core form (`.other` for the other units and sync).
+  let scalarOps: [ScalarOp]
+  let biasRules: [(rule: BiasRule, format: FloatFormat)]
   /// Scratch: the L2 slots whose data the current transfer brings (see `moveLines`).
   @exclusivity(unchecked) var lineSlots: [Int] = []
   /// Scratch: the dirty lines the current transfer evicts.
   @exclusivity(unchecked) var evictedLines: [UInt64] = []
+  /// Scratch: the current transfer's runs of lines (first, count, strided).
+  @exclusivity(unchecked) var lineRuns: [(UInt64, Int, Bool)] = []
   /// Multicast reads some tile of their group has not received yet.
   var multicasts = MulticastBoard()
   @exclusivity(unchecked) var compute = ComputeStats()
@@ -68,6 +73,9 @@ public final class Machine {
       throw RuntimeFault("the program value is not a valid program: \(first)")
     }
     self.program = program
+    var rules: [(rule: BiasRule, format: FloatFormat)] = []
+    scalarOps = program.instructions.map { ScalarOp($0.operation, device: device, rules: &rules) }
+    biasRules = rules
     registerLengths = program.instructions.map {
       ShapeRules.views(of: $0.operation).contains(where: \.hasRegisterLength)
     }
@@ -212,6 +220,21 @@ public final class Machine {
         "more than \(options.maxInstructions) instructions executed (an endless loop?); raise the limit with --max-instructions",
         at: program.instructions[pc].location, tile: id)
     }
+    let scalar = scalarOps[pc]
+    if case .other = scalar {
+    } else {
+      // The scalar core's instructions: no work budget (weight 0), no views, no copy of the
+      // instruction.
+      tiles[id].pc = pc + 1
+      tiles[id].stats[.scalar].instructions += 1
+      do throws(RuntimeFaultMessage) {
+        try executeScalar(scalar, tile: id)
+        try checkTime(id)
+      } catch {
+        throw RuntimeFault(error.text, at: program.instructions[pc].location, tile: id)
+      }
+      return .running
+    }
     let instruction = program.instructions[pc]
     tiles[id].pc = pc + 1
     tiles[id].stats[instruction.opcode.unit.reportedUnit].instructions += 1
@@ -224,7 +247,7 @@ public final class Machine {
         halt(id, line: instruction.location.line)
         return .halted
       case .nop, .move, .integer, .floatMove, .float, .jump, .call, .ret, .branch, .bias, .fence:
-        try executeScalar(instruction.operation, tile: id)
+        throw RuntimeFaultMessage("internal error: a scalar instruction outside the scalar path")
       case .dma(let transfer): try executeTransfer(transfer, tile: id, instruction: instruction)
       case .dmaWait(let keep):
         let n = int(keep, tile: id)
@@ -330,16 +353,27 @@ public final class Machine {
   /// bounds faults first.
   func checkShapes(_ operation: FP8ISA.Operation, tile id: Int) throws(RuntimeFaultMessage) {
     for view in ShapeRules.views(of: operation) { _ = try resolve(view, tile: id) }
-    let bad = ShapeRules.check(operation) { view in (try? resolve(view, tile: id))?.shape ?? [] }
+    let bad = ShapeRules.check(operation) { view in
+      (try? resolve(view, tile: id)).map { Array($0.shape) } ?? []
+    }
     if let bad { throw RuntimeFaultMessage("shape mismatch at run time: \(bad.message)") }
   }
 
   func resolve(_ view: TensorView, tile: Int) throws(RuntimeFaultMessage) -> ResolvedView {
-    let t = tiles[tile]
-    let ntiles = device.tiles
-    switch layouts[view.tensor].resolve(view, registers: { t.register($0, tiles: ntiles) }) {
+    // Reads the registers in place (a copy of the tile's state would retain every array in it).
+    switch layouts[view.tensor].resolve(view, registers: { self.register($0, tile: tile) }) {
     case .success(let v): return v
     case .failure(let m): throw m
+    }
+  }
+
+  /// The value of a view start's base register on `tile`.
+  @inline(__always)
+  func register(_ base: SliceStart.Base, tile: Int) -> Int64 {
+    switch base {
+    case .register(let r): return tiles[tile].intRegisters[r]
+    case .special(.tid): return Int64(tile)
+    case .special(.ntiles): return Int64(device.tiles)
     }
   }
 

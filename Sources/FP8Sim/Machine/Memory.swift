@@ -26,8 +26,13 @@ final class TensorLayout {
   let isDRAM: Bool
   /// Bytes per element as SRAM traffic: accumulator storage counts none.
   let sramElementBytes: Int
+  /// The shape and strides as `Dims`.
+  let dims: Dims
+  let dimStrides: Dims
 
   init(decl: TensorDecl, format: FloatFormat, strides: [Int], address: Int) {
+    dims = Dims(decl.shape)
+    dimStrides = Dims(strides)
     self.decl = decl
     self.format = format
     self.strides = strides
@@ -40,12 +45,61 @@ final class TensorLayout {
   }
 }
 
+/// Up to `ProgramLimits.maxRank` extents or strides, held inline: a resolved view is a plain
+/// value (resolving one allocates nothing; the simulator resolves several per instruction).
+struct Dims: RandomAccessCollection, Hashable {
+  private var values: (Int, Int, Int, Int) = (0, 0, 0, 0)
+  private(set) var count = 0
+
+  init() {}
+  init(_ array: [Int]) {
+    precondition(array.count <= 4, "more than 4 dimensions")
+    for v in array { append(v) }
+  }
+
+  var startIndex: Int { 0 }
+  var endIndex: Int { count }
+
+  subscript(i: Int) -> Int {
+    get {
+      precondition(i >= 0 && i < count, "dimension out of range")
+      switch i {
+      case 0: return values.0
+      case 1: return values.1
+      case 2: return values.2
+      default: return values.3
+      }
+    }
+    set {
+      precondition(i >= 0 && i < count, "dimension out of range")
+      switch i {
+      case 0: values.0 = newValue
+      case 1: values.1 = newValue
+      case 2: values.2 = newValue
+      default: values.3 = newValue
+      }
+    }
+  }
+
+  mutating func append(_ v: Int) {
+    precondition(count < 4, "more than 4 dimensions")
+    count += 1
+    self[count - 1] = v
+  }
+
+  static func == (a: Dims, b: Dims) -> Bool { a.elementsEqual(b) }
+  func hash(into h: inout Hasher) {
+    h.combine(count)
+    for v in self { h.combine(v) }
+  }
+}
+
 /// A view with every start resolved: the elements it covers, in row-major order of `shape`.
 struct ResolvedView {
   var tensor: Int
   var offset: Int
-  var shape: [Int]
-  var strides: [Int]
+  var shape: Dims
+  var strides: Dims
   var count: Int
   /// Smallest and one-past-largest element index touched (a conservative range for hazards).
   var low: Int
@@ -60,6 +114,7 @@ struct ResolvedView {
   /// Calls `body(offset, length, stride)` for the innermost runs covering the view's elements
   /// `range` (in row-major order of `shape`), in order, clipped to the range. Costs O(runs in
   /// the range), wherever the range starts.
+  @inline(__always)
   func forEachRun<E: Error>(in range: Range<Int>, _ body: (Int, Int, Int) throws(E) -> Void) throws(E) {
     guard !range.isEmpty else { return }
     let rank = shape.count
@@ -169,11 +224,12 @@ extension TensorLayout {
     if view.indices.isEmpty {
       return .success(
         ResolvedView(
-          tensor: view.tensor, offset: 0, shape: shape, strides: strides, count: count, low: 0, high: count))
+          tensor: view.tensor, offset: 0, shape: dims, strides: dimStrides, count: count, low: 0, high: count)
+      )
     }
     var offset = 0
-    var viewShape: [Int] = []
-    var viewStrides: [Int] = []
+    var viewShape = Dims()
+    var viewStrides = Dims()
     var high = 1  // one past the last element, accumulated as offset + Σ (len−1)·stride
     for (d, index) in view.indices.enumerated() {
       func start(_ s: SliceStart) -> Int64 {

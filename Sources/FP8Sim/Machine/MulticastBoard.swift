@@ -9,8 +9,8 @@ struct MulticastBoard {
     var members: Int
     var tensor: Int
     var offset: Int
-    var shape: [Int]
-    var strides: [Int]
+    var shape: Dims
+    var strides: Dims
   }
 
   /// One read: when its data arrived, and which tiles of the group have it (bit tile − first).

@@ -94,35 +94,33 @@ struct TileState {
   var drainedAt: Int64 {
     max(time, vector.inFlight.last ?? 0, tensor.inFlight.last ?? 0, lastDMAEnd, endTime)
   }
-
-  func register(_ base: SliceStart.Base, tiles: Int) -> Int64 {
-    switch base {
-    case .register(let r): return intRegisters[r]
-    case .special(.tid): return Int64(id)
-    case .special(.ntiles): return Int64(tiles)
-    }
-  }
 }
 
 /// Per-unit stats of one tile, indexed by unit without hashing (a `sync` instruction counts
 /// against the scalar core).
 struct UnitStatsTable {
-  private var entries = [UnitStats](repeating: UnitStats(), count: UnitKind.reported.count)
+  // Inline, not an array: updated on every instruction, with no buffer to check for sharing.
+  private var scalar = UnitStats()
+  private var dma = UnitStats()
+  private var vector = UnitStats()
+  private var tensor = UnitStats()
 
   subscript(unit: UnitKind) -> UnitStats {
-    get { entries[unit.index] }
-    set { entries[unit.index] = newValue }
-  }
-}
-
-extension UnitKind {
-  /// Position in `UnitKind.reported`.
-  var index: Int {
-    switch self {
-    case .scalar, .sync: return 0
-    case .dma: return 1
-    case .vector: return 2
-    case .tensor: return 3
+    get {
+      switch unit {
+      case .scalar, .sync: return scalar
+      case .dma: return dma
+      case .vector: return vector
+      case .tensor: return tensor
+      }
+    }
+    set {
+      switch unit {
+      case .scalar, .sync: scalar = newValue
+      case .dma: dma = newValue
+      case .vector: vector = newValue
+      case .tensor: tensor = newValue
+      }
     }
   }
 }
