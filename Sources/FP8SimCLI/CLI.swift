@@ -12,6 +12,7 @@ public enum CLI {
       ISACommand.self,
       RunCommand.self,
       CompareCommand.self,
+      MergeCommand.self,
       GenCommand.self,
       ValidateCommand.self,
       DevicesCommand.self,

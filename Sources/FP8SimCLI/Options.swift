@@ -109,7 +109,14 @@ extension ParsedArguments {
   public func choice<T: RawRepresentable & CaseIterable>(_ name: String, default defaultValue: T)
     throws(UsageError) -> T where T.RawValue == String
   {
-    guard let text = value(name) else { return defaultValue }
+    try optionalChoice(name, T.self) ?? defaultValue
+  }
+
+  /// The option's value as one of `T`'s cases; nil when the option is absent.
+  public func optionalChoice<T: RawRepresentable & CaseIterable>(_ name: String, _: T.Type)
+    throws(UsageError) -> T? where T.RawValue == String
+  {
+    guard let text = value(name) else { return nil }
     guard let v = T(rawValue: text) else {
       let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
       throw UsageError("option '\(name)' must be one of \(allowed); got '\(text)'")

@@ -112,6 +112,9 @@ extension Report {
     try Report(json: JSONParser.parse(json, syntax: .json))
   }
 
+  /// Reads a report from a parsed JSON value (a member of a larger document).
+  public static func decode(_ node: JSONNode) throws(ReportDecodingError) -> Report { try Report(json: node) }
+
   init(json root: JSONNode) throws(ReportDecodingError) {
     let reader = JSONTreeReader()
     schema = try reader.string(root, "schema")

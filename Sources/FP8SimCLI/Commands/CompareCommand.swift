@@ -8,7 +8,7 @@ enum CompareCommand: Command {
   static let name = "compare"
   static let summary = "Run programs side by side: cycles, stalls, bytes per level, energy, output error."
   static let synopsis =
-    "A.isa [B.isa ...] [--device D] [--set NAME=VALUE]... [--sweep NAME=LIST] [--format text|json] [--timing-only]"
+    "A.isa [B.isa ...] [--device D] [--set NAME=VALUE]... [--sweep NAME=LIST] [--format text|json] [--timing-only] [--plan lines|json [--results DIR]]"
   static let options: [CommandOption] =
     [
       DeviceLoading.deviceOption,
@@ -17,9 +17,30 @@ enum CompareCommand: Command {
         "--sweep", value: "NAME=LIST",
         help: "Run every program once per value: LIST is A..B (integers) or v1,v2,..."),
       CommandOption(
-        "--format", value: "F", help: "text (default) or json: {\"schema\", \"runs\": [report, ...]}."),
+        "--format", value: "F",
+        help:
+          "text (default) or json: {\"schema\", \"sweep\" (when sweeping), \"runs\": [{\"label\", \"report\"}, ...]}."
+      ),
       CommandOption("--timing-only", help: RunCommand.timingOnlyHelp + " No output error figures."),
-    ] + RunCommand.limitOptions
+    ] + RunCommand.limitOptions + [
+      CommandOption(
+        "--plan", value: "F",
+        help:
+          "Run nothing: print each run as an independent job, `lines` (one shell command per line, for GNU parallel or a Slurm job array) or `json`; `fp8sim merge` puts their results together."
+      ),
+      CommandOption(
+        "--results", value: "DIR",
+        help:
+          "With --plan: the folder the jobs write their JSON to, one NNNN.json per job in run order (default results)."
+      ),
+    ]
+
+  /// The options a job of a plan passes on as given (the rest it sets itself).
+  static let passedOn: Set<String> = [
+    "--device", "--set", "--timing-only", "--max-instructions", "--max-work",
+  ]
+
+  enum PlanFormat: String, CaseIterable { case lines, json }
 
   /// A run's label and report.
   struct Run {
@@ -47,6 +68,15 @@ enum CompareCommand: Command {
         jobs.append((path, sweep == nil ? label : "\(label) \(sweep!.name)=\(value)", args))
       }
     }
+    if let plan = try arguments.optionalChoice("--plan", PlanFormat.self) {
+      try validate(jobs, sweep: sweep, arguments: arguments)
+      let directory = arguments.value("--results") ?? "results"
+      context.stdout.write(
+        Plan(jobs: jobs.map { ($0.path, $0.label) }, sweep: sweep, arguments: arguments, directory: directory)
+          .render(plan))
+      return .success
+    }
+    if arguments.has("--results") { throw UsageError("--results is for --plan") }
     let work = jobs
     let outcomes = ParallelSlots<Result<(Program, RunResult), any Error>>(count: work.count)
     DispatchQueue.concurrentPerform(iterations: work.count) { i in
@@ -67,11 +97,111 @@ enum CompareCommand: Command {
       throw UsageError("no program declares a parameter '\(unknown)'")
     }
     if format == .json {
-      context.stdout.write(json(runs))
+      context.stdout.write(json(runs, sweep: sweep?.name))
     } else {
       context.stdout.write(sweep == nil ? sideBySide(runs) : rows(runs))
     }
     return .success
+  }
+
+  /// Before printing a plan: every job's program assembles with its parameters and its device
+  /// loads, and every `--set` and the swept name mean something to some program (as a run
+  /// would check), so a mistake shows here rather than in every job of a cluster.
+  static func validate(
+    _ jobs: [(path: String, label: String, arguments: ParsedArguments)],
+    sweep: (name: String, values: [String])?,
+    arguments: ParsedArguments
+  ) throws {
+    var declared = Set<String>()
+    for job in jobs {
+      let program = try ProgramLoading.load(
+        job.path, overrides: try ProgramLoading.overrides(job.arguments), lenient: true)
+      _ = try DeviceLoading.device(for: program, option: job.arguments.value("--device"))
+      declared.formUnion(program.params.map(\.name))
+    }
+    let names = try ProgramLoading.overrides(arguments).keys.sorted() + (sweep.map { [$0.name] } ?? [])
+    if let unknown = names.first(where: { !declared.contains($0) }) {
+      throw UsageError("no program declares a parameter '\(unknown)'")
+    }
+  }
+
+  /// A sweep (or a list of programs) as independent jobs: each is `fp8sim compare` of one
+  /// program at one swept value (a sweep of one value, so its label and sweep name are the
+  /// ones this command would print), writing its JSON to `DIR/NNNN.json` in run order.
+  struct Plan {
+    var jobs: [(path: String, label: String)]
+    var sweep: (name: String, values: [String])?
+    var arguments: ParsedArguments
+    var directory: String
+
+    /// The executable: this one (as an absolute path when it was started by a path), so the
+    /// plan runs on this machine or any that sees the same files.
+    static var executable: String {
+      let first = CommandLine.arguments.first ?? "fp8sim"
+      return first.contains("/") ? OutputFiles.absolute(first) : first
+    }
+
+    func output(_ n: Int) -> String {
+      let width = max(4, String(jobs.count - 1).count)
+      let number = String(n)
+      return (directory as NSString).appendingPathComponent(
+        String(repeating: "0", count: width - number.count) + number + ".json")
+    }
+
+    /// Job `n`'s command line, without its output redirection.
+    func argv(_ n: Int) -> [String] {
+      var argv = [Plan.executable, CompareCommand.name]
+      for option in CompareCommand.options where CompareCommand.passedOn.contains(option.name) {
+        if option.valueName == nil {
+          if arguments.has(option.name) { argv.append(option.name) }
+          continue
+        }
+        for value in arguments.all(option.name) {
+          // The swept parameter's --set is the job's sweep value instead.
+          if option.name == "--set", let sweep, value.hasPrefix(sweep.name + "=") { continue }
+          argv += [option.name, value]
+        }
+      }
+      if let sweep {
+        let value = sweep.values[n % sweep.values.count]
+        argv += ["--sweep", "\(sweep.name)=\(value)"]
+      }
+      return argv + ["--format", "json", "--", jobs[n].path]
+    }
+
+    func render(_ format: PlanFormat) -> String {
+      switch format {
+      case .lines:
+        // Each line stands alone (GNU parallel and job arrays run them in any order).
+        return jobs.indices.map { n in
+          "mkdir -p \(Plan.quoted(directory)) && " + argv(n).map(Plan.quoted).joined(separator: " ") + " > "
+            + Plan.quoted(output(n)) + "\n"
+        }.joined()
+      case .json:
+        struct Job: Encodable {
+          var label: String
+          var argv: [String]
+          var output: String
+        }
+        struct Document: Encodable {
+          var schema = "fp8sim-plan/1"
+          var results: String
+          var jobs: [Job]
+        }
+        let document = Document(
+          results: directory,
+          jobs: jobs.indices.map { Job(label: jobs[$0].label, argv: argv($0), output: output($0)) })
+        let data = (try? Report.encoder().encode(document)) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+      }
+    }
+
+    /// A word for a POSIX shell: as is when it is plainly safe, else in single quotes.
+    static func quoted(_ word: String) -> String {
+      let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=+,:@%")
+      if !word.isEmpty && word.allSatisfy(safe.contains) { return word }
+      return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
   }
 
   static func parseSweep(_ text: String) throws(UsageError) -> (name: String, values: [String]) {
@@ -208,9 +338,13 @@ enum CompareCommand: Command {
       + TextTable(header: header, rows: rows, rightAligned: Set(1...wanted.count), underline: true).render()
   }
 
-  static func json(_ runs: [Run]) -> String {
+  /// `{"schema", "sweep" (the swept parameter, when there is one), "runs": [{label, report}]}`.
+  static let schema = "fp8sim-compare/1"
+
+  static func json(_ runs: [Run], sweep: String?) -> String {
     struct Output: Encodable {
-      var schema = "fp8sim-compare/1"
+      var schema = CompareCommand.schema
+      var sweep: String?
       var runs: [Entry]
     }
     struct Entry: Encodable {
@@ -218,7 +352,8 @@ enum CompareCommand: Command {
       var report: Report
     }
     let data =
-      (try? Report.encoder().encode(Output(runs: runs.map { Entry(label: $0.label, report: $0.report) })))
+      (try? Report.encoder().encode(
+        Output(sweep: sweep, runs: runs.map { Entry(label: $0.label, report: $0.report) })))
       ?? Data()
     return String(decoding: data, as: UTF8.self) + "\n"
   }

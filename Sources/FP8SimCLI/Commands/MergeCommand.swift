@@ -1,0 +1,107 @@
+import FP8Data
+import FP8Sim
+import Foundation
+
+/// `fp8sim merge`: the results of a plan's jobs (`compare --plan`), or of separate `compare` and
+/// `run` invocations, put back together and printed as one `compare` would have printed them.
+enum MergeCommand: Command {
+  static let name = "merge"
+  static let summary =
+    "Put the JSON results of compare --plan's jobs (or of separate compare and run calls) together, as one compare prints them."
+  static let synopsis = "RESULT.json... [--format text|json]"
+  static let options: [CommandOption] = [
+    CommandOption("--format", value: "F", help: "text (default) or json: the same documents as compare.")
+  ]
+
+  /// The largest result file read (a report is a few kilobytes; a compare of many runs more).
+  static let maxFileBytes = 1 << 28
+
+  static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+    guard !arguments.positionals.isEmpty else { throw UsageError("missing result files to merge") }
+    let format = try arguments.choice("--format", default: RunCommand.Format.text)
+    var runs: [CompareCommand.Run] = []
+    var sweeps: [String?] = []
+    for path in arguments.positionals {
+      let file = try read(path)
+      runs += file.runs
+      sweeps.append(file.sweep)
+    }
+    // A sweep when every file is part of the same one: rows per run, as compare --sweep prints.
+    let sweep = sweeps.first.flatMap { $0 }.flatMap { name in sweeps.allSatisfy { $0 == name } ? name : nil }
+    if format == .json {
+      context.stdout.write(CompareCommand.json(runs, sweep: sweep))
+    } else {
+      context.stdout.write(sweep == nil ? CompareCommand.sideBySide(runs) : CompareCommand.rows(runs))
+    }
+    return .success
+  }
+
+  /// The runs of one file: a `compare --format json` document (`fp8sim-compare/1`, labels and
+  /// the swept name as written) or a `run --format json` report (`fp8sim-report/1`, labelled by
+  /// its program's file name).
+  static func read(_ path: String) throws -> (runs: [CompareCommand.Run], sweep: String?) {
+    func failure(_ message: String, at location: JSONLocation? = nil) -> CommandFailure {
+      CommandFailure(
+        "\(path):\(location.map { "\($0):" } ?? "") error: \(message)", status: .dataError)
+    }
+    let data: Data
+    do {
+      let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+      defer { try? handle.close() }
+      data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
+    } catch {
+      throw CommandFailure("\(path): error: cannot read the file", status: .ioError)
+    }
+    guard data.count <= maxFileBytes else { throw failure("the file is larger than \(maxFileBytes) bytes") }
+    let root: JSONNode
+    do {
+      root = try JSONParser.parse(Array(data), syntax: .json)
+    } catch {
+      throw failure(
+        error.kind == .syntax ? "not valid JSON: \(error.message)" : error.message, at: error.location)
+    }
+    guard let schema = root["schema"], case .string(let name) = schema.value else {
+      throw failure("not a result of fp8sim compare or run (no \"schema\")", at: root.location)
+    }
+    func report(_ node: JSONNode, at prefix: String) throws -> Report {
+      do {
+        return try Report.decode(node)
+      } catch {
+        throw failure("\(prefix)\(error.path): \(error.message)", at: node.location)
+      }
+    }
+    switch name {
+    case Report.schema:
+      let r = try report(root, at: "")
+      let label = URL(fileURLWithPath: r.program).deletingPathExtension().lastPathComponent
+      return ([CompareCommand.Run(label: label, report: r)], nil)
+    case CompareCommand.schema:
+      var sweep: String?
+      if let node = root["sweep"] {
+        guard case .string(let s) = node.value else {
+          throw failure("\"sweep\" must be a string", at: node.location)
+        }
+        sweep = s
+      }
+      guard let list = root["runs"], case .array(let elements) = list.value else {
+        throw failure("\"runs\" must be an array", at: root.location)
+      }
+      var runs: [CompareCommand.Run] = []
+      for (n, element) in elements.enumerated() {
+        guard let labelNode = element["label"], case .string(let label) = labelNode.value else {
+          throw failure("runs[\(n)].label must be a string", at: element.location)
+        }
+        guard let reportNode = element["report"] else {
+          throw failure("runs[\(n)] has no report", at: element.location)
+        }
+        runs.append(
+          CompareCommand.Run(label: label, report: try report(reportNode, at: "runs[\(n)].report.")))
+      }
+      return (runs, sweep)
+    default:
+      throw failure(
+        "schema '\(name)' is not one merge reads (\(CompareCommand.schema) or \(Report.schema))",
+        at: schema.location)
+    }
+  }
+}
