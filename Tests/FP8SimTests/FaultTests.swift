@@ -127,6 +127,26 @@ import Testing
   }
 }
 
+/// A device built in Swift gets the checks a device file gets (a field out of its range would
+/// otherwise reach the simulator's own limits, e.g. the scheduler's 2^13 tiles).
+@Suite struct DeviceValueTests {
+  @Test(arguments: [
+    ("tiles", 9000, "tiles = 9000 is outside 1...8192"),
+    ("ways", 65, "l2.ways = 65 is outside 1...64"),
+    ("line", 96, "l2.bytes (262144) must be a multiple of l2.lineBytes × l2.ways (768)"),
+  ])
+  func outOfRangeFieldsAreRefused(field: String, value: Int, message: String) throws {
+    var device = teach()
+    switch field {
+    case "tiles": device.tiles = value
+    case "ways": device.l2Ways = value
+    default: device.l2LineBytes = value
+    }
+    let f = try #require(fault(".tensor a f32 [4] sram\nhalt\n", device: device))
+    #expect(f.message == "the device value is not a valid device: " + message)
+  }
+}
+
 /// Counts a user controls never overflow: the run faults at the instruction instead.
 @Suite struct OverflowTests {
   static let bigSRAM = teach { $0.sramBytesPerTile = 1 << 30 }

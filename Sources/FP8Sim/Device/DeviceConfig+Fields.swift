@@ -1,3 +1,5 @@
+import FP8Formats
+
 /// One documented field of a device description: its JSON path, meaning, unit and valid range.
 public struct DeviceField: Sendable {
   public enum Kind: Sendable {
@@ -151,6 +153,28 @@ extension DeviceConfig {
     var out = "| field | unit | meaning |\n|---|---|---|\n"
     for f in fields { out += "| `\(f.path)` | \(f.unit) | \(f.help) |\n" }
     return out
+  }
+
+  /// Every problem of this value: a field out of its range (a device built in Swift skips the
+  /// device file's checks), then `validate()`'s relations.
+  public func problems() -> [String] {
+    var problems: [String] = []
+    for f in Self.fields {
+      switch f.kind {
+      case .int(let path, let range) where !range.contains(self[keyPath: path]):
+        problems.append(
+          "\(f.path) = \(self[keyPath: path]) is outside \(range.lowerBound)...\(range.upperBound)")
+      case .double(let path, let range) where !range.contains(self[keyPath: path]):
+        problems.append(
+          "\(f.path) = \(ValueText.exact(self[keyPath: path])) is outside \(ValueText.exact(range.lowerBound))...\(ValueText.exact(range.upperBound))"
+        )
+      case .string(let path, let allowed?) where !allowed.contains(self[keyPath: path]):
+        problems.append(
+          "\(f.path) = '\(self[keyPath: path])' is not one of \(allowed.joined(separator: ", "))")
+      default: break
+      }
+    }
+    return problems + validate()
   }
 
   /// Checks relations between fields that single ranges cannot express.

@@ -25,26 +25,25 @@ extension Machine {
     let padded = try product(pm, pn, pk)
     let duration = try RunLimits.cycles(
       Double(padded) / device.macsPerCycle(inputClass), "mma \(m)×\(n)×\(k) (\(padded) padded MACs)")
-    try add(&compute.macs[inputClass.rawValue, default: 0], macs)
     if !options.timingOnly {
       try spend(macs, weight: WorkCost.mac(inputs: inputClass, accumulator: accumulator))
     }
-    try add(
-      &compute.macsByFormat[
-        "\(layouts[a.tensor].format.name)×\(layouts[b.tensor].format.name)→\(accumulator.rawValue)",
-        default: 0],
-      macs)
-    try add(&compute.paddedMacs[inputClass.rawValue, default: 0], padded)
+    // Counted by key without building the names (`makeResult` does, once).
+    let key = MMACounterKey(inputs: inputClass, a: a.tensor, b: b.tensor, accumulator: accumulator)
+    var counts = mmaCounts[key, default: (0, 0)]
+    try add(&counts.macs, macs)
+    try add(&counts.padded, padded)
+    mmaCounts[key] = counts
     let dBytes = d.count * layouts[d.tensor].sramElementBytes
     try add(
       &compute.sramBytes,
       a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes)
 
     let amaxRegister = mma.amax
-    var reads = [Access(a), Access(b)]
+    var reads = AccessList(Access(a), Access(b))
     if !clear { reads.append(Access(d)) }
     try dispatch(
-      unit: .tensor, tile: id, reads: reads, writes: [Access(d)],
+      unit: .tensor, tile: id, reads: reads, writes: AccessList(Access(d)),
       floatWrites: amaxRegister.map { [$0] } ?? [],
       duration: duration, latency: Int64(device.tensorLatency), name: "mma \(m)×\(n)×\(k)",
       line: line)
@@ -95,4 +94,13 @@ extension Machine {
       tiles[id].shadowFloatRegisters[r] = VectorNumerics.amax(cShadow.map(Double.init))
     }
   }
+}
+
+/// What the MACs of an `mma` are counted under: its input class, and the formats of A and B and
+/// the accumulator (through the tensors, whose formats are fixed for the run).
+struct MMACounterKey: Hashable {
+  var inputs: MMAInputClass
+  var a: Int
+  var b: Int
+  var accumulator: Accumulator
 }

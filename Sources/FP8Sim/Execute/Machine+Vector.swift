@@ -128,7 +128,7 @@ extension Machine {
     for r in inputs.views { try add(&compute.sramBytes, r.count * layouts[r.tensor].sramElementBytes) }
     let output = try outputCast(v.output, destination: d, tile: id)
     try dispatch(
-      unit: .vector, tile: id, reads: inputs.views.map(Access.init), writes: [Access(d)],
+      unit: .vector, tile: id, reads: AccessList(inputs.views.map(Access.init)), writes: [Access(d)],
       floatReads: floatReads,
       floatWrites: v.output.amax.map { [$0] } ?? [], duration: cycles(work, name),
       latency: Int64(device.vectorLatency), name: name, line: line)

@@ -15,6 +15,45 @@ extension Machine {
     }
   }
 
+  /// The SRAM ranges an instruction reads or writes: at most 4 (an `mma` reads 3, `layernorm`
+  /// 3), held inline, so dispatching allocates nothing.
+  struct AccessList: Sequence, ExpressibleByArrayLiteral {
+    fileprivate var items: (Access?, Access?, Access?, Access?) = (nil, nil, nil, nil)
+    private(set) var count = 0
+
+    init(_ accesses: Access...) { for a in accesses { append(a) } }
+    init(arrayLiteral accesses: Access...) { for a in accesses { append(a) } }
+    init(_ accesses: [Access]) { for a in accesses { append(a) } }
+
+    mutating func append(_ a: Access) {
+      switch count {
+      case 0: items.0 = a
+      case 1: items.1 = a
+      case 2: items.2 = a
+      case 3: items.3 = a
+      default: preconditionFailure("an instruction with more than 4 tensor accesses")
+      }
+      count += 1
+    }
+
+    struct Iterator: IteratorProtocol {
+      fileprivate var list: AccessList
+      fileprivate var position = 0
+      mutating func next() -> Access? {
+        defer { position += 1 }
+        switch position {
+        case 0: return list.items.0
+        case 1: return list.items.1
+        case 2: return list.items.2
+        case 3: return list.items.3
+        default: return nil
+        }
+      }
+    }
+
+    func makeIterator() -> Iterator { Iterator(list: self) }
+  }
+
   /// Waits (in the scalar core) until `queue` has room, counting the wait as a queue stall.
   func waitForRoom(_ queue: inout UnitQueue, tile: Int, depth: Int) {
     let now = tiles[tile].time
@@ -54,10 +93,12 @@ extension Machine {
   /// Schedules one vector or tensor instruction; returns its start and occupancy end.
   @discardableResult
   func dispatch(
-    unit: UnitKind, tile: Int, reads: [Access], writes: [Access], floatReads: [Int] = [],
-    floatWrites: [Int] = [], duration: Int64, latency: Int64, name: String, line: Int
+    unit: UnitKind, tile: Int, reads: AccessList, writes: AccessList, floatReads: [Int] = [],
+    floatWrites: [Int] = [], duration: Int64, latency: Int64, name: @autoclosure () -> String, line: Int
   ) throws(RuntimeFaultMessage) -> (start: Int64, end: Int64) {
-    var queue = unit == .tensor ? tiles[tile].tensor : tiles[tile].vector
+    // The unit's queue, moved out and back (a copy would copy its list on the first append).
+    var queue = UnitQueue()
+    if unit == .tensor { swap(&queue, &tiles[tile].tensor) } else { swap(&queue, &tiles[tile].vector) }
     waitForRoom(&queue, tile: tile, depth: device.unitQueueDepth)
     let dispatchTime = tiles[tile].time
     var ready: Int64 = 0
@@ -88,8 +129,9 @@ extension Machine {
     }
     for f in floatWrites { tiles[tile].floatReady[f] = visible }
     tiles[tile].endTime = max(tiles[tile].endTime, visible)
-    record(tile, unit, name, start: start, end: end, line: line)
-    for access in reads + writes { pruneHazards(tile, tensor: access.tensor) }
+    record(tile, unit, name(), start: start, end: end, line: line)
+    for access in reads { pruneHazards(tile, tensor: access.tensor) }
+    for access in writes { pruneHazards(tile, tensor: access.tensor) }
     issue(tile)
     return (start, end)
   }

@@ -51,6 +51,9 @@ public final class Machine {
   /// Multicast reads some tile of their group has not received yet.
   var multicasts = MulticastBoard()
   @exclusivity(unchecked) var compute = ComputeStats()
+  /// MACs and padded MACs of the `mma`s so far, by input class and formats (`makeResult` puts
+  /// them in `compute`).
+  @exclusivity(unchecked) var mmaCounts: [MMACounterKey: (macs: Int, padded: Int)] = [:]
   /// Cast events per tensor index (summed over tiles).
   var castCounts: [Int: CastCounts] = [:]
   var executed = 0
@@ -71,6 +74,9 @@ public final class Machine {
       let first =
         error.diagnostics.first.map { "\($0.message.text) (printed line \($0.location.line))" } ?? ""
       throw RuntimeFault("the program value is not a valid program: \(first)")
+    }
+    if let problem = device.problems().first {
+      throw RuntimeFault("the device value is not a valid device: \(problem)")
     }
     self.program = program
     var rules: [(rule: BiasRule, format: FloatFormat)] = []
@@ -377,8 +383,11 @@ public final class Machine {
     }
   }
 
-  func record(_ tile: Int, _ unit: UnitKind, _ name: String, start: Int64, end: Int64, line: Int) {
+  func record(
+    _ tile: Int, _ unit: UnitKind, _ name: @autoclosure () -> String, start: Int64, end: Int64, line: Int
+  ) {
     guard options.traceEventLimit > 0, end > start else { return }
+    let name = name()
     guard trace.events.count < options.traceEventLimit else {
       trace.dropped += 1
       return

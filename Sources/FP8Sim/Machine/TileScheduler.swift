@@ -42,43 +42,50 @@ enum TileScheduler {
   }
 }
 
-/// A binary min-heap of (time, tile), ties broken by tile id.
+/// A binary min-heap of (time, tile), ties broken by tile id: each entry is one `Int64`,
+/// `time · 2^13 + tile` (tiles are fewer than 2^13, `DeviceConfig`'s limit; times stay below
+/// 2^50, far above `RunLimits.maxCycles`), so a comparison is one integer comparison.
 struct TileHeap {
-  private var items: [(Int64, Int)] = []
+  private var items: [Int64] = []
+  static let tileBits: Int64 = 13
   var isEmpty: Bool { items.isEmpty }
-  var peek: (Int64, Int)? { items.first }
-
-  private func less(_ a: (Int64, Int), _ b: (Int64, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 < b.1) }
+  var peek: (Int64, Int)? { items.first.map { ($0 >> Self.tileBits, Int($0 & ((1 << Self.tileBits) - 1))) } }
 
   mutating func push(time: Int64, tile: Int) {
-    items.append((time, tile))
-    var i = items.count - 1
-    while i > 0 {
-      let parent = (i - 1) / 2
-      if !less(items[i], items[parent]) { break }
-      items.swapAt(i, parent)
-      i = parent
+    precondition(tile >= 0 && tile < 1 << Self.tileBits && time >= 0 && time < 1 << 50)
+    items.append(time << Self.tileBits | Int64(tile))
+    items.withUnsafeMutableBufferPointer { h in
+      var i = h.count - 1
+      let item = h[i]
+      while i > 0 {
+        let parent = (i - 1) / 2
+        if h[parent] <= item { break }
+        h[i] = h[parent]
+        i = parent
+      }
+      h[i] = item
     }
   }
 
   mutating func pop() -> Int? {
-    guard !items.isEmpty else { return nil }
-    let top = items[0].1
+    guard let top = items.first else { return nil }
     let last = items.removeLast()
     if !items.isEmpty {
-      items[0] = last
-      var i = 0
-      while true {
-        let l = 2 * i + 1
-        let r = l + 1
-        var m = i
-        if l < items.count, less(items[l], items[m]) { m = l }
-        if r < items.count, less(items[r], items[m]) { m = r }
-        if m == i { break }
-        items.swapAt(i, m)
-        i = m
+      items.withUnsafeMutableBufferPointer { h in
+        let n = h.count
+        var i = 0
+        while true {
+          let l = 2 * i + 1
+          if l >= n { break }
+          var m = l
+          if l + 1 < n, h[l + 1] < h[l] { m = l + 1 }
+          if last <= h[m] { break }
+          h[i] = h[m]
+          i = m
+        }
+        h[i] = last
       }
     }
-    return top
+    return Int(top & ((1 << Self.tileBits) - 1))
   }
 }

@@ -193,8 +193,7 @@ enum HalfRounding {
     let magnitude = bits & 0x7FFF_FFFF
     // Biased exponent, clamped to [113, 143]: below 2^-14 (f16 subnormals) the quantum stays
     // 2^-24; from 2^16 up everything overflows, and a larger exponent would overflow c itself.
-    let field = (magnitude &>> 23).clamped(
-      lowerBound: SIMD8(repeating: 113), upperBound: SIMD8(repeating: 143))
+    let field = Lanes.min(Lanes.max(magnitude &>> 23, SIMD8(repeating: 113)), SIMD8(repeating: 143))
     // c = 1.5 · 2^(e − 10 + 23): exponent field (field + 13), mantissa 0x400000.
     let cv = SIMD8<Float>(bits: (field &+ 13) &<< 23 | 0x0040_0000)
     let rounded = ((x + cv) - cv).bits & 0x7FFF_FFFF
@@ -225,6 +224,9 @@ enum Lanes {
 
   @inline(__always)
   static func max(_ a: SIMD8<UInt32>, _ b: SIMD8<UInt32>) -> SIMD8<UInt32> { select(greater(b, a), b, a) }
+
+  @inline(__always)
+  static func min(_ a: SIMD8<UInt32>, _ b: SIMD8<UInt32>) -> SIMD8<UInt32> { select(greater(a, b), b, a) }
 }
 
 /// FP22 (`MMANumerics.fp22Group` is the definition): for every group of 32 products along K,

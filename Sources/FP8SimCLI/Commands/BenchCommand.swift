@@ -20,9 +20,7 @@ enum BenchCommand: Command {
     let table = rows.map { r in
       [
         r.name, TextReport.fixed(r.value, 3) + " " + r.unit,
-        r.target.map {
-          r.value >= $0 ? "≥ \(TextReport.fixed($0, 1)) met" : "≥ \(TextReport.fixed($0, 1)) MISSED"
-        } ?? "",
+        r.target.map { $0.text + ($0.met(r.value) ? " met" : " MISSED") } ?? "",
         r.detail,
       ]
     }
