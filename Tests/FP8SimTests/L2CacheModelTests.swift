@@ -143,7 +143,7 @@ import Testing
       defer {
         if sets > 0 && !want.hit {
           let arrival = time + Int64(rng.next() % 20)
-          cache.arrives(slot: got.slot, at: arrival)
+          cache.arrives(slot: got.slot, at: arrival, floor: 0)
           model.arrives(line: line, at: arrival)
         }
       }
@@ -229,7 +229,7 @@ import Testing
       // The lines the run left in the cache get their data (both models, the same times).
       for m in missed where model.lists[Int(m.line % UInt64(sets))].contains(where: { $0.line == m.line }) {
         let arrival = clock + Int64(rng.next() % 20)
-        cache.arrives(slot: m.slot, at: arrival)
+        cache.arrives(slot: m.slot, at: arrival, floor: 0)
         model.arrives(line: m.line, at: arrival)
       }
       counters()
@@ -280,6 +280,39 @@ import Testing
     // The sequences exercise what they are meant to (a disabled L2 never hits or writes back).
     #expect(sawHit == (sets > 0) && sawWriteback == (sets > 0) && sawFlushedLine == (sets > 0))
     #expect(sawLateHit == (sets > 0) && sawSkip == (sets > 0 && 2 * UInt64(capacity) + 1 < longest))
+  }
+
+  /// Arrival times are 32-bit offsets from a base: one 2^32 or more past it is kept exactly
+  /// aside; the base moves up to the floor it is given when an offset would not fit, and a time
+  /// before the new base reads back as the base (every transfer from then on is ready later).
+  @Test func arrivalTimesBeyond32BitsStayExact() {
+    let cache = L2Cache(sets: 4, ways: 2, maxLine: 100)
+    let a = cache.access(line: 1, write: false, at: 0).slot
+    let b = cache.access(line: 2, write: false, at: 0).slot
+    let c = cache.access(line: 3, write: false, at: 0).slot
+    cache.arrives(slot: a, at: 100, floor: 0)
+    // Past 2^32 with a floor of 0: the base cannot move, the time goes aside, exactly.
+    cache.arrives(slot: b, at: 5_000_000_007, floor: 0)
+    #expect(cache.base == 0 && cache.arrival(slot: a) == 100 && cache.arrival(slot: b) == 5_000_000_007)
+    #expect(cache.dataTime(slot: b, readyAt: 10, latest: 20) == 5_000_000_007)
+    // Later still, with a floor of 2^32: the base moves there; b's offset now fits and comes back
+    // from the side; a (before the base) reads back as the base.
+    cache.arrives(slot: c, at: 9_000_000_000, floor: 1 << 32)
+    #expect(cache.base == 1 << 32)
+    #expect(cache.arrival(slot: b) == 5_000_000_007 && cache.arrival(slot: c) == 9_000_000_000)
+    #expect(cache.arrival(slot: a) == 1 << 32)
+    // Never earlier than known; a miss that reuses the slot starts again at the base.
+    cache.arrives(slot: c, at: 8_000_000_000, floor: 1 << 32)
+    #expect(cache.arrival(slot: c) == 9_000_000_000)
+    cache.arrives(slot: a, at: 20_000_000_000, floor: 1 << 32)  // 2^32 past the base: aside
+    #expect(cache.arrival(slot: a) == 20_000_000_000)
+    _ = cache.access(line: 5, write: false, at: 1 << 33)  // set 1's other way
+    let reused = cache.access(line: 9, write: false, at: 1 << 33)  // set 1 again: evicts line 1 (a)
+    #expect(!reused.hit && reused.slot == a && cache.arrival(slot: a) == 1 << 32)
+    // The line that left took its time aside with it: a later base move does not bring it back.
+    cache.arrives(slot: c, at: 30_000_000_000, floor: 19_000_000_000)
+    #expect(cache.base == 19_000_000_000 && cache.arrival(slot: a) == 19_000_000_000)
+    #expect(cache.arrival(slot: c) == 30_000_000_000 && cache.arrival(slot: b) == 19_000_000_000)
   }
 
   /// A handful of accesses worked out by hand, replayed on the cache and on the reference (so

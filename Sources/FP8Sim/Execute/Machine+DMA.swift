@@ -219,7 +219,7 @@ extension Machine {
     let latency = Double(hit) + (lines.fills > 0 ? Double(device.dramLatency) : 0)
     let filled = try RunLimits.cycles(
       (load ? dramEnd + Double(device.dramLatency) : linkEnd), "this transfer")
-    for slot in lineSlots { l2.arrives(slot: slot, at: filled) }
+    for slot in lineSlots { l2.arrives(slot: slot, at: filled, floor: timeFloor()) }
     let hitData = lines.inFlight + Int64(hit)
     let end = max(
       try RunLimits.cycles(max(port.end, linkEnd, dramEnd) + latency, "this transfer"), tiles[id].lastDMAEnd,
@@ -293,11 +293,18 @@ extension Machine {
   func forgetLinkHistory() {
     guard l2Link.busy.count + dramLink.busy.count > linkForgetAt else { return }
     defer { linkForgetAt = max(256, 2 * (l2Link.busy.count + dramLink.busy.count)) }
-    var floor = Int64.max
-    for t in tiles.indices where !tiles[t].halted { floor = min(floor, tiles[t].time) }
+    let floor = timeFloor()
     guard floor < .max else { return }
     l2Link.forget(before: Double(floor))
     dramLink.forget(before: Double(floor))
+  }
+
+  /// The earliest clock of a tile still running (`Int64.max` when none is): no transfer can be
+  /// ready before it any more.
+  func timeFloor() -> Int64 {
+    var floor = Int64.max
+    for t in tiles.indices where !tiles[t].halted { floor = min(floor, tiles[t].time) }
+    return floor
   }
 
   /// The values of a transfer, chunk by chunk (bounded temporaries); source and destination are

@@ -13,11 +13,19 @@
 /// of a store); a hit on it must not be served before then.
 ///
 /// **Storage.** Every transfer looks its lines up here, so the layout is chosen for the host's
-/// caches (h100's 50 MiB L2 has 409,600 lines): per set, the ways' tags side by side, 32-bit
-/// when every line the run can touch has a tag below 2^31 (64-bit otherwise), so one set is one
-/// 64-byte host line; the LRU order of a set of at most 16 ways is one 64-bit word (way numbers
-/// in 4-bit fields, most recent first), beside the tags of no other set; more ways keep a
-/// last-use stamp per way. A slot's arrival and request times sit together, read on a hit only.
+/// caches (h100's 50 MiB L2 has 409,600 lines). With 32-bit tags (every line the run can touch
+/// has a tag below 2^31) a set is one block of 64-byte host lines: its tags side by side, then
+/// its lines' arrival times, so a look-up and the time a hit reads come in one 128-byte pair
+/// (16 ways); 64-bit tags keep tags and times in arrays of their own. The LRU order of a set of
+/// at most 16 ways is one 64-bit word (way numbers in 4-bit fields, most recent first); more
+/// ways keep a last-use stamp per way. When the transfer that allocated a line was ready is
+/// read only for a hit whose data comes later than a DRAM latency from now.
+///
+/// **Arrival times** are held as 32-bit offsets from a base no later than any tile's clock
+/// (`arrives` moves the base up when an offset would not fit): a time before the base only
+/// ever meets transfers ready after it, for which any time in the past is the same, and reads
+/// back as the base. One that still does not fit (a transfer ending 2^32 cycles after the
+/// slowest tile's clock) is kept exactly in a side table.
 ///
 /// **Long runs.** `accessRun` looks up a run of consecutive lines as `access` on each would,
 /// but a run longer than twice the cache (2 × ways lines in every set) skips its middle: after
@@ -35,15 +43,23 @@ final class L2Cache {
 
   /// 32-bit tags (else 64-bit); the dirty flag is a tag's top bit, 0 an empty way.
   private let narrow: Bool
+  /// Narrow: per set, `rowStride` words: `ways` tags, then `ways` arrival offsets.
   private let tags32: UnsafeMutablePointer<UInt32>
+  private let rowStride: Int
+  /// Wide: tags and arrival offsets, `ways` per set each.
   private let tags64: UnsafeMutablePointer<UInt64>
+  private let arrivals64: UnsafeMutablePointer<UInt32>
+  /// Per slot: when the transfer that allocated its line was ready.
+  private let requested: UnsafeMutablePointer<Int64>
   /// Per set (ways ≤ 16): the ways from most to least recently used, 4 bits each.
   private let order: UnsafeMutablePointer<UInt64>
   /// Per slot (ways > 16): the clock at its last use.
   private let stamps: UnsafeMutablePointer<UInt64>
   @exclusivity(unchecked) private var clock: UInt64 = 0
-  /// Per slot: arrival, then requested.
-  private let times: UnsafeMutablePointer<Int64>
+  /// Arrival times are `base` + the stored offset; `outside` marks one kept in `sideTable`.
+  @exclusivity(unchecked) private(set) var base: Int64 = 0
+  @exclusivity(unchecked) private var sideTable: [Int: Int64] = [:]
+  private static let outside = UInt32.max
   /// What `calloc` returned, for `free`.
   private let blocks: [UnsafeMutableRawPointer]
   /// `line / sets` by a multiply (sets not a power of two, lines below 2^32).
@@ -63,17 +79,19 @@ final class L2Cache {
     narrow = sets > 0 && maxLine / UInt64(sets) < (1 << 31) - 1
     var blocks: [UnsafeMutableRawPointer] = []
     func zeroed<T>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
-      // calloc: the pages of a large L2 that a run never touches cost nothing. Aligned to the
-      // host's 64-byte cache lines, so a set of 16 narrow tags is one of them.
-      let raw = calloc(max(count, 1) * MemoryLayout<T>.stride + 64, 1)!
+      // calloc: the pages of a large L2 that a run never touches cost nothing. Aligned to 128
+      // bytes (pairs of the host's 64-byte cache lines), so a narrow set of 16 ways is one pair.
+      let raw = calloc(max(count, 1) * MemoryLayout<T>.stride + 128, 1)!
       blocks.append(raw)
-      return (raw + (64 - Int(bitPattern: raw) % 64) % 64).bindMemory(to: T.self, capacity: max(count, 1))
+      return (raw + (128 - Int(bitPattern: raw) % 128) % 128).bindMemory(to: T.self, capacity: max(count, 1))
     }
-    tags32 = zeroed(narrow ? slots : 0, UInt32.self)
+    rowStride = (2 * ways + 15) / 16 * 16
+    tags32 = zeroed(narrow ? sets * rowStride : 0, UInt32.self)
     tags64 = zeroed(narrow ? 0 : slots, UInt64.self)
+    arrivals64 = zeroed(narrow ? 0 : slots, UInt32.self)
+    requested = zeroed(slots, Int64.self)
     order = zeroed(ways <= 16 ? sets : 0, UInt64.self)
     stamps = zeroed(ways <= 16 ? 0 : slots, UInt64.self)
-    times = zeroed(2 * slots, Int64.self)
     if ways <= 16 {
       // Way w at position ways − 1 − w: the ways are first used in order 0, 1, 2, ...
       var initial: UInt64 = 0
@@ -92,20 +110,78 @@ final class L2Cache {
 
   var isEnabled: Bool { sets > 0 }
 
-  /// When the data of the line in `slot` is (or will be) in L2.
-  func arrival(slot: Int) -> Int64 { times[2 * slot] }
+  /// A slot names a set and a way (`set · 2^12 + way`; ways are at most 2^12).
+  @inline(__always) static func slot(set: Int, way: Int) -> Int { set << 12 | way }
+
+  @inline(__always)
+  private func arrivalOffset(_ slot: Int) -> UnsafeMutablePointer<UInt32> {
+    let (set, way) = (slot >> 12, slot & 0xFFF)
+    return narrow ? tags32 + set * rowStride + ways + way : arrivals64 + set * ways + way
+  }
+
+  /// When the data of the line in `slot` is (or will be) in L2 (the base for any time before it).
+  @inline(__always)
+  func arrival(slot: Int) -> Int64 {
+    let offset = arrivalOffset(slot).pointee
+    return offset == Self.outside ? sideTable[slot] ?? base : base + Int64(offset)
+  }
 
   /// Notes that the data of the line in `slot` is in L2 at `time` (never earlier than known).
+  /// `floor` is the earliest time any tile's next transfer can be ready (the clock of the
+  /// slowest tile still running); it is read only when the base must move.
   @inline(__always)
-  func arrives(slot: Int, at time: Int64) { times[2 * slot] = max(times[2 * slot], time) }
+  func arrives(slot: Int, at time: Int64, floor: @autoclosure () -> Int64) {
+    guard time > arrival(slot: slot) else { return }
+    if time - base >= Int64(Self.outside) { rebase(to: floor()) }
+    let pointer = arrivalOffset(slot)
+    if pointer.pointee == Self.outside { sideTable[slot] = nil }
+    if time - base >= Int64(Self.outside) {
+      pointer.pointee = Self.outside
+      sideTable[slot] = time
+    } else {
+      pointer.pointee = UInt32(max(0, time - base))
+    }
+  }
+
+  /// Moves the base up to `floor` (no later than any clock that will read a time): offsets
+  /// shrink, a time before the new base reads back as it.
+  private func rebase(to floor: Int64) {
+    guard floor > base else { return }
+    let shift = floor - base
+    base = floor
+    for set in 0..<sets {
+      for way in 0..<ways {
+        let pointer = arrivalOffset(Self.slot(set: set, way: way))
+        let offset = pointer.pointee
+        if offset != Self.outside {
+          pointer.pointee = Int64(offset) > shift ? UInt32(Int64(offset) - shift) : 0
+        }
+      }
+    }
+    for (slot, time) in sideTable where time - base < Int64(Self.outside) {
+      arrivalOffset(slot).pointee = UInt32(max(0, time - base))
+      sideTable[slot] = nil
+    }
+  }
+
+  /// A line is allocated at `slot` by a transfer ready at `time`: no arrival yet (the base).
+  @inline(__always)
+  private func allocated(slot: Int, set: Int, way: Int, at time: Int64) {
+    let pointer = arrivalOffset(slot)
+    if pointer.pointee == Self.outside { sideTable[slot] = nil }
+    pointer.pointee = 0
+    requested[set * ways + way] = time
+  }
 
   /// When a transfer ready at `t0` that hits the line in `slot` may have its data: when the
   /// line's data arrives if the transfer that allocated it was ready no later (else it only
-  /// came first in issue order, and the data is no later than `latest`).
+  /// came first in issue order, and the data is no later than `latest`). (Before `latest`
+  /// both are the same: when the allocating transfer was ready is read only after it.)
   @inline(__always)
   func dataTime(slot: Int, readyAt t0: Int64, latest: Int64) -> Int64 {
-    let arrival = times[2 * slot]
-    return times[2 * slot + 1] <= t0 ? arrival : min(arrival, latest)
+    let arrival = arrival(slot: slot)
+    if arrival <= latest { return arrival }
+    return requested[(slot >> 12) * ways + (slot & 0xFFF)] <= t0 ? arrival : latest
   }
 
   /// Looks `line` up, allocating it on a miss (requested at `time`; its arrival then starts at
@@ -119,8 +195,8 @@ final class L2Cache {
     }
     let (set, tag) = locate(line)
     return narrow
-      ? lookup(tags32, set: set, tag: tag, write: write, time: time)
-      : lookup(tags64, set: set, tag: tag, write: write, time: time)
+      ? lookup(tags32 + set * rowStride, set: set, tag: tag, write: write, time: time)
+      : lookup(tags64 + set * ways, set: set, tag: tag, write: write, time: time)
   }
 
   /// Looks up `count` consecutive lines from `first`, in order, as `access` on each would;
@@ -154,9 +230,9 @@ final class L2Cache {
       let lines = (first + n - head + stride - 1) / stride
       let tail = head + (lines - UInt64(ways)) * stride
       if narrow {
-        runSet(tags32, set: set, head: head, tail: tail, write: write, time: time, &visitor)
+        runSet(tags32 + set * rowStride, set: set, head: head, tail: tail, write: write, time: time, &visitor)
       } else {
-        runSet(tags64, set: set, head: head, tail: tail, write: write, time: time, &visitor)
+        runSet(tags64 + set * ways, set: set, head: head, tail: tail, write: write, time: time, &visitor)
       }
     }
     lastLine = .max - 1
@@ -174,13 +250,11 @@ final class L2Cache {
   /// as it was.
   @inline(__always)
   private func runSet<Key: FixedWidthInteger & UnsignedInteger>(
-    _ tags: UnsafeMutablePointer<Key>, set: Int, head: UInt64, tail: UInt64, write: Bool, time: Int64,
+    _ row: UnsafeMutablePointer<Key>, set: Int, head: UInt64, tail: UInt64, write: Bool, time: Int64,
     _ visitor: inout some L2Visitor
   ) {
     let dirtyBit: Key = 1 << (Key.bitWidth - 1)
     let stride = UInt64(sets)
-    let base = set * ways
-    let row = tags + base
     let headTag = head / stride
     let tailTag = tail / stride
     var mayHit = ways > 16
@@ -190,11 +264,11 @@ final class L2Cache {
     if mayHit {
       for k in 0..<UInt64(ways) {
         visitor.visit(
-          head + k * stride, lookup(tags, set: set, tag: headTag + k, write: write, time: time), in: self)
+          head + k * stride, lookup(row, set: set, tag: headTag + k, write: write, time: time), in: self)
       }
       for k in 0..<UInt64(ways) {
         visitor.visit(
-          tail + k * stride, lookup(tags, set: set, tag: tailTag + k, write: write, time: time), in: self)
+          tail + k * stride, lookup(row, set: set, tag: tailTag + k, write: write, time: time), in: self)
       }
       return
     }
@@ -202,7 +276,7 @@ final class L2Cache {
     let dirty: Key = write ? dirtyBit : 0
     for i in 0..<ways {
       let way = Int((order >> (4 * UInt64(ways - 1 - i))) & 0xF)
-      let slot = base + way
+      let slot = Self.slot(set: set, way: way)
       let old = row[way]
       var evicted: UInt64?
       if old & dirtyBit != 0 {
@@ -212,8 +286,7 @@ final class L2Cache {
       visitor.visit(head + UInt64(i) * stride, (false, evicted, slot), in: self)
       if write { writebacks += 1 }
       row[way] = Key(truncatingIfNeeded: tailTag + UInt64(i) + 1) | dirty
-      times[2 * slot] = 0
-      times[2 * slot + 1] = time
+      allocated(slot: slot, set: set, way: way, at: time)
       visitor.visit(
         tail + UInt64(i) * stride, (false, write ? head + UInt64(i) * stride : nil, slot), in: self)
     }
@@ -228,7 +301,13 @@ final class L2Cache {
   /// Writes every dirty line back; returns their line numbers.
   func flush() -> [UInt64] {
     var lines: [UInt64] = []
-    if narrow { flush(tags32, into: &lines) } else { flush(tags64, into: &lines) }
+    for set in 0..<sets {
+      if narrow {
+        flush(tags32 + set * rowStride, set: set, into: &lines)
+      } else {
+        flush(tags64 + set * ways, set: set, into: &lines)
+      }
+    }
     writebacks += lines.count
     return lines
   }
@@ -264,22 +343,20 @@ final class L2Cache {
 
   @inline(__always)
   private func lookup<Key: FixedWidthInteger & UnsignedInteger>(
-    _ tags: UnsafeMutablePointer<Key>, set: Int, tag: UInt64, write: Bool, time: Int64
+    _ row: UnsafeMutablePointer<Key>, set: Int, tag: UInt64, write: Bool, time: Int64
   ) -> (hit: Bool, writeback: UInt64?, slot: Int) {
     let dirtyBit: Key = 1 << (Key.bitWidth - 1)
     assert(tag &+ 1 < UInt64(dirtyBit), "L2 tag wider than its storage")
     let key = Key(truncatingIfNeeded: tag &+ 1)
-    let base = set * ways
-    let row = tags + base
     if let w = find(key, in: row) {
       if write { row[w] |= dirtyBit }
       touch(set: set, way: w)
       hits += 1
-      return (true, nil, base + w)
+      return (true, nil, Self.slot(set: set, way: w))
     }
     misses += 1
-    let victim = leastRecent(set: set, tags)
-    let slot = base + victim
+    let victim = leastRecent(set: set, row)
+    let slot = Self.slot(set: set, way: victim)
     let old = row[victim]
     var evicted: UInt64?
     if old & dirtyBit != 0 {
@@ -288,8 +365,7 @@ final class L2Cache {
     }
     row[victim] = write ? key | dirtyBit : key
     touch(set: set, way: victim)
-    times[2 * slot] = 0
-    times[2 * slot + 1] = time
+    allocated(slot: slot, set: set, way: victim, at: time)
     return (false, evicted, slot)
   }
 
@@ -337,7 +413,7 @@ final class L2Cache {
   /// The way a miss replaces: an empty way first (the lowest), else the least recently used.
   @inline(__always)
   private func leastRecent<Key: FixedWidthInteger & UnsignedInteger>(
-    set: Int, _ tags: UnsafeMutablePointer<Key>
+    set: Int, _ row: UnsafeMutablePointer<Key>
   )
     -> Int
   {
@@ -346,7 +422,7 @@ final class L2Cache {
     var victim = 0
     var oldest = UInt64.max
     for w in 0..<ways {
-      if tags[base + w] == 0 { return w }
+      if row[w] == 0 { return w }
       if stamps[base + w] < oldest {
         victim = w
         oldest = stamps[base + w]
@@ -356,12 +432,12 @@ final class L2Cache {
   }
 
   private func flush<Key: FixedWidthInteger & UnsignedInteger>(
-    _ tags: UnsafeMutablePointer<Key>, into lines: inout [UInt64]
+    _ row: UnsafeMutablePointer<Key>, set: Int, into lines: inout [UInt64]
   ) {
     let dirtyBit: Key = 1 << (Key.bitWidth - 1)
-    for slot in 0..<(sets * ways) where tags[slot] & dirtyBit != 0 {
-      lines.append((UInt64(tags[slot] & ~dirtyBit) - 1) * UInt64(sets) + UInt64(slot / ways))
-      tags[slot] &= ~dirtyBit
+    for way in 0..<ways where row[way] & dirtyBit != 0 {
+      lines.append((UInt64(row[way] & ~dirtyBit) - 1) * UInt64(sets) + UInt64(set))
+      row[way] &= ~dirtyBit
     }
   }
 }
