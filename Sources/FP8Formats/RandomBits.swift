@@ -9,9 +9,13 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
   public init(seed: UInt64) { state = seed }
 
+  /// What each step adds to the state: the generator k steps on from seed s is the one seeded
+  /// with s + k · increment.
+  public static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+
   @inline(__always)
   public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
+    state &+= SplitMix64.increment
     return SplitMix64.mix(state)
   }
 

@@ -66,3 +66,32 @@ import Testing
     #expect(small.cycles == huge.cycles && small.traffic == huge.traffic)
   }
 }
+
+/// Random initial values are filled in chunks across cores; each chunk starts its generator
+/// where one sequential pass would be, so the values are the sequential pass's: written here
+/// from `SplitMix64` one element after another (Box–Muller, two steps per deviate).
+@Suite struct ParallelInitializerTests {
+  @Test(arguments: ["randn(7, 0.5, 2.0)", "uniform(9, -3.0, 1.0)"])
+  func chunkedFillIsTheSequentialPass(initializer: String) throws {
+    let n = 3 * 65_536 + 123  // several chunks and a ragged last one
+    let r = try simulate(
+      ".tensor X f32 [\(n)] dram \(initializer)\n.tensor Y fp8e4 [\(n)] dram \(initializer)\n.output X\n.output Y\nhalt\n"
+    )
+    var rng = SplitMix64(seed: initializer.hasPrefix("randn") ? 7 : 9)
+    var want: [Double] = []
+    for _ in 0..<n {
+      want.append(
+        initializer.hasPrefix("randn") ? 0.5 + 2.0 * rng.nextGaussian() : -3.0 + 4.0 * rng.nextUnit())
+    }
+    let x = r.outputs[0]
+    let y = r.outputs[1]
+    let exact = want
+    func differences(_ got: [Float], _ rounded: (Double) -> Float) -> [Int] {
+      got.indices.filter { got[$0].bitPattern != rounded(exact[$0]).bitPattern }
+    }
+    #expect(x.values.count == n && y.values.count == n)
+    #expect(differences(x.values) { Float($0) }.prefix(5) == [])
+    #expect(differences(y.reference) { Float($0) }.prefix(5) == [])
+    #expect(differences(y.values) { Float(FloatFormat.e4m3fn.round($0)) }.prefix(5) == [])
+  }
+}

@@ -307,11 +307,16 @@ extension Machine {
     return floor
   }
 
-  /// The values of a transfer, chunk by chunk (bounded temporaries); source and destination are
-  /// different tensors.
+  /// The values of a transfer: row by row when the views have one shape (no temporaries), else
+  /// chunk by chunk (bounded temporaries); source and destination are different tensors.
   func copyValues(from src: ResolvedView, to dst: ResolvedView, tile id: Int) throws(RuntimeFaultMessage) {
     let from = try storage(src.tensor, tile: id)
     let to = try storage(dst.tensor, tile: id)
+    if src.shape == dst.shape {
+      dst.copy(src, from: from.main, into: &to.main)
+      dst.copy(src, from: from.shadow, into: &to.shadow)
+      return
+    }
     let n = dst.count
     for lo in stride(from: 0, to: n, by: Machine.chunkElements) {
       let range = lo..<min(n, lo + Machine.chunkElements)

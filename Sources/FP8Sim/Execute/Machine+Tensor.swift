@@ -1,3 +1,4 @@
+import Dispatch
 import FP8Formats
 import FP8ISA
 
@@ -70,7 +71,7 @@ extension Machine {
         "this mma needs \(copies) temporary values besides the \(allocatedElements) the tensors hold: more than the \(options.maxNumericElements) a numeric run may hold; run with --timing-only, or use smaller tiles"
       )
     }
-    func packed(_ v: ResolvedView, _ values: [Float], transpose: Bool) -> [Float] {
+    @Sendable func packed(_ v: ResolvedView, _ values: [Float], transpose: Bool) -> [Float] {
       let g = v.gather(values)
       guard transpose else { return g }
       let rows = v.shape[0]
@@ -79,19 +80,50 @@ extension Machine {
       for r in 0..<rows { for c in 0..<cols { t[c * rows + r] = g[r * cols + c] } }
       return t
     }
-    var cMain = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd.main)
-    MMANumerics.multiply(
-      a: packed(a, sa.main, transpose: ta), b: packed(b, sb.main, transpose: tb), c: &cMain, m: m, n: n, k: k,
-      accumulator: accumulator, inputs: inputClass)
-    var cShadow = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd.shadow)
-    MMANumerics.shadow(
-      a: packed(a, sa.shadow, transpose: ta), b: packed(b, sb.shadow, transpose: tb), c: &cShadow, m: m, n: n,
-      k: k)
-    d.scatter(cMain, into: &sd.main)
-    d.scatter(cShadow, into: &sd.shadow)
+    // D as the whole tensor, row-major (an accumulator tile): the kernels work on its storage in
+    // place, with no copy in and out.
+    let whole =
+      d.offset == 0 && d.count == layouts[d.tensor].count && d.shape.count == 2 && d.strides[1] == 1
+      && d.strides[0] == n && a.tensor != d.tensor && b.tensor != d.tensor
+    // The device values and the FP32 shadow are independent: each is one task (gathers, kernel,
+    // scatter), the two run on two cores when the product is large enough to pay for it.
+    let storages = UnsafeSendable((sa, sb, sd))
+    let results = UnsafeSendable(MMAResults())
+    @Sendable func side(_ device: Bool) {
+      let (sa, sb, sd) = storages.value
+      let av = packed(a, device ? sa.main : sa.shadow, transpose: ta)
+      let bv = packed(b, device ? sb.main : sb.shadow, transpose: tb)
+      var c: [Float]
+      if whole {
+        c = device ? sd.main : sd.shadow
+        if device { sd.main = [] } else { sd.shadow = [] }
+        if clear { c.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+      } else {
+        c = clear ? [Float](repeating: 0, count: m * n) : d.gather(device ? sd.main : sd.shadow)
+      }
+      if device {
+        MMANumerics.multiply(
+          a: av, b: bv, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputClass, parallel: false
+        )
+      } else {
+        MMANumerics.shadow(a: av, b: bv, c: &c, m: m, n: n, k: k, parallel: false)
+      }
+      if whole {
+        if device { sd.main = c } else { sd.shadow = c }
+      } else {
+        if device { d.scatter(c, into: &sd.main) } else { d.scatter(c, into: &sd.shadow) }
+      }
+      if device { results.value.main = c } else { results.value.shadow = c }
+    }
+    if m * n * k >= MMAKernels.parallelThreshold {
+      DispatchQueue.concurrentPerform(iterations: 2) { side($0 == 0) }
+    } else {
+      side(true)
+      side(false)
+    }
     if let r = mma.amax {
-      tiles[id].floatRegisters[r] = VectorNumerics.amax(cMain.map(Double.init))
-      tiles[id].shadowFloatRegisters[r] = VectorNumerics.amax(cShadow.map(Double.init))
+      tiles[id].floatRegisters[r] = VectorNumerics.amax(results.value.main.map(Double.init))
+      tiles[id].shadowFloatRegisters[r] = VectorNumerics.amax(results.value.shadow.map(Double.init))
     }
   }
 }
@@ -103,4 +135,10 @@ struct MMACounterKey: Hashable {
   var a: Int
   var b: Int
   var accumulator: Accumulator
+}
+
+/// The two sides of an `mma` (device values, FP32 shadow), written by the tasks computing them.
+final class MMAResults {
+  var main: [Float] = []
+  var shadow: [Float] = []
 }

@@ -169,10 +169,10 @@ struct ResolvedView {
 
   /// The view's elements `range` of `source`.
   func gather(_ source: [Float], range: Range<Int>) -> [Float] {
-    var out = [Float](repeating: 0, count: range.count)
-    var i = 0
-    source.withUnsafeBufferPointer { src in
-      out.withUnsafeMutableBufferPointer { dst in
+    // Every element is written below: no zero fill first.
+    [Float](unsafeUninitializedCapacity: range.count) { dst, initialized in
+      var i = 0
+      source.withUnsafeBufferPointer { src in
         forEachRun(in: range) { start, length, stride in
           if stride == 1 {
             for j in 0..<length { dst[i + j] = src[start + j] }
@@ -182,8 +182,46 @@ struct ResolvedView {
           i += length
         }
       }
+      initialized = range.count
     }
-    return out
+  }
+
+  /// Copies the elements of `source` (a view of the same shape, over `from`) to this view's
+  /// elements of `target`, row by row, with no intermediate array.
+  func copy(_ source: ResolvedView, from: [Float], into target: inout [Float]) {
+    precondition(source.shape == shape, "copy between views of different shapes")
+    let rank = shape.count
+    let inner = rank == 0 ? 1 : shape[rank - 1]
+    let (si, di) = rank == 0 ? (1, 1) : (source.strides[rank - 1], strides[rank - 1])
+    from.withUnsafeBufferPointer { src in
+      target.withUnsafeMutableBufferPointer { dst in
+        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+        // The outer dimensions of both views step together (row-major, same shape).
+        var outer = Dims()
+        for _ in 0..<max(0, rank - 1) { outer.append(0) }
+        var sb = source.offset
+        var db = offset
+        let rows = count / max(inner, 1)
+        for _ in 0..<rows {
+          if si == 1 && di == 1 {
+            (d + db).update(from: s + sb, count: inner)
+          } else {
+            for j in 0..<inner { d[db + j * di] = s[sb + j * si] }
+          }
+          var dim = rank - 2
+          while dim >= 0 {
+            outer[dim] += 1
+            sb += source.strides[dim]
+            db += strides[dim]
+            if outer[dim] < shape[dim] { break }
+            sb -= source.strides[dim] * shape[dim]
+            db -= strides[dim] * shape[dim]
+            outer[dim] = 0
+            dim -= 1
+          }
+        }
+      }
+    }
   }
 
   /// Writes `values` to the view's elements `range` of `target`.

@@ -7,6 +7,32 @@ import Foundation
 /// (nearest-even, non-finite overflow); the FP32 shadow holds it rounded to f32 only, so input
 /// quantisation shows in the reported error.
 enum Initializers {
+  /// Fills elements in chunks across cores; `generator(start)` makes the value source of the
+  /// chunk starting at element `start`, which yields what a single sequential pass would at
+  /// those elements (so results do not depend on the number of cores).
+  static func inParallel(
+    _ storage: TensorStorage, count n: Int, format: FloatFormat,
+    _ generator: @Sendable (Int) -> () -> Double
+  ) {
+    let chunk = 1 << 16
+    let chunks = (n + chunk - 1) / chunk
+    storage.main.withUnsafeMutableBufferPointer { main in
+      storage.shadow.withUnsafeMutableBufferPointer { shadow in
+        let pointers = (main: UnsafeSendable(main), shadow: UnsafeSendable(shadow))
+        @Sendable func fill(_ c: Int) {
+          let start = c * chunk
+          let next = generator(start)
+          for i in start..<min(n, start + chunk) {
+            let x = next()
+            pointers.main.value[i] = Float(format.round(x))
+            pointers.shadow.value[i] = Float(x)
+          }
+        }
+        if chunks <= 1 { fill(0) } else { DispatchQueue.concurrentPerform(iterations: chunks) { fill($0) } }
+      }
+    }
+  }
+
   /// Fills `storage`; returns how many initial values are NaN and how many infinite.
   @discardableResult
   static func fill(_ storage: TensorStorage, layout: TensorLayout, baseDirectory: URL?) throws(RuntimeFault)
@@ -41,11 +67,16 @@ enum Initializers {
         storage.shadow[i] = shadow
       }
     case .randn(let seed, let mean, let std):
-      var rng = SplitMix64(seed: seed)
-      for i in 0..<n { set(i, mean + std * rng.nextGaussian()) }
+      // Each deviate takes two steps of the generator: a chunk from element s starts at step 2s.
+      inParallel(storage, count: n, format: format) { start in
+        var rng = SplitMix64(seed: seed &+ UInt64(2 * start) &* SplitMix64.increment)
+        return { mean + std * rng.nextGaussian() }
+      }
     case .uniform(let seed, let low, let high):
-      var rng = SplitMix64(seed: seed)
-      for i in 0..<n { set(i, low + (high - low) * rng.nextUnit()) }
+      inParallel(storage, count: n, format: format) { start in
+        var rng = SplitMix64(seed: seed &+ UInt64(start) &* SplitMix64.increment)
+        return { low + (high - low) * rng.nextUnit() }
+      }
     case .npy(let path), .safetensors(let path, _):
       var name: String?
       if case .safetensors(_, let n) = layout.decl.initializer { name = n }
@@ -63,4 +94,10 @@ enum Initializers {
       }
     }
   }
+}
+
+/// A buffer handed to `concurrentPerform` workers that write disjoint elements of it.
+struct UnsafeSendable<T>: @unchecked Sendable {
+  var value: T
+  init(_ value: T) { self.value = value }
 }

@@ -10,13 +10,14 @@ enum MMAKernels {
   static let parallelThreshold = 1 << 16
 
   static func multiply<R: AccumulatorRounding>(
-    _ rounding: R.Type, a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int
+    _ rounding: R.Type, a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int,
+    parallel: Bool = true
   ) {
     guard m > 0, n > 0 else { return }
     let panels = (n + 7) / 8
     let packed = pack(b, n: n, k: k)
     let rowBlocks = (m + 3) / 4
-    let chunks = chunkCount(work: m * n * k, units: rowBlocks)
+    let chunks = parallel ? chunkCount(work: m * n * k, units: rowBlocks) : 1
     a.withUnsafeBufferPointer { pa in
       packed.withUnsafeBufferPointer { pp in
         c.withUnsafeMutableBufferPointer { pc in
@@ -239,12 +240,14 @@ enum Lanes {
 /// and lanes whose `Float` sum overflowed (an exact sum may still be finite), use the scalar
 /// definition.
 enum FP22Kernel {
-  static func multiply(a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int) {
+  static func multiply(
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, parallel: Bool = true
+  ) {
     guard m > 0, n > 0 else { return }
     let group = MMANumerics.fp22Group
     let panels = (n + 7) / 8
     let packed = MMAKernels.pack(b, n: n, k: k)
-    let chunks = MMAKernels.chunkCount(work: m * n * k, units: m)
+    let chunks = parallel ? MMAKernels.chunkCount(work: m * n * k, units: m) : 1
     a.withUnsafeBufferPointer { pa in
       packed.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in

@@ -32,7 +32,7 @@ public enum MMANumerics {
 
   public static func multiply(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClass = .fp8
+    inputs: MMAInputClass = .fp8, parallel: Bool = true
   ) {
     precondition(a.count == m * k && b.count == k * n && c.count == m * n)
     #if DEBUG
@@ -40,7 +40,7 @@ public enum MMANumerics {
       // reference, which `KernelTests` prove bit-identical to the kernels.
       reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
     #else
-      fast(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
+      fast(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, parallel: parallel)
     #endif
   }
 
@@ -49,14 +49,17 @@ public enum MMANumerics {
   /// only the values do.
   static func fast(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClass
+    inputs: MMAInputClass, parallel: Bool = true
   ) {
     if kernelApplies(a: a, b: b, c: c, accumulator: accumulator) {
       switch accumulator {
-      case .f32: MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
-      case .f16: MMAKernels.multiply(F16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
-      case .bf16: MMAKernels.multiply(BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
-      case .fp22: FP22Kernel.multiply(a: a, b: b, c: &c, m: m, n: n, k: k)
+      case .f32:
+        MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
+      case .f16:
+        MMAKernels.multiply(F16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
+      case .bf16:
+        MMAKernels.multiply(BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
+      case .fp22: FP22Kernel.multiply(a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
       }
     } else {
       reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
@@ -85,11 +88,13 @@ public enum MMANumerics {
 
   /// The FP32 shadow run's matmul: every product and every sum rounded to f32 (not fused), in
   /// increasing k. `shadowF32` and the `F32Accumulation` kernel do the same two roundings.
-  public static func shadow(a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int) {
+  public static func shadow(
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, parallel: Bool = true
+  ) {
     #if DEBUG
       shadowF32(a, b, &c, m, n, k)
     #else
-      MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k)
+      MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
     #endif
   }
 
