@@ -66,6 +66,32 @@ import Testing
     return (fast[0], slow[0], MMAOracle.element(accumulator, c: c, a: a, b: b))
   }
 
+  /// What the formats promise (`productsFit`) is what profiling every value of them finds:
+  /// for every pair of 8- and 16-bit formats, every finite value of each (f32 by its extremes).
+  @Test func productsFitIsTheProfileOfEveryValue() {
+    func values(_ f: FloatFormat) -> [Float] {
+      if f.totalBits > 16 { return [Float(f.maxFinite), Float(f.minSubnormal), 1.5, -3] }
+      return (0..<UInt32(f.codeCount)).map { Float(f.decode($0)) }.filter(\.isFinite)
+    }
+    for fa in FloatFormat.all {
+      for fb in FloatFormat.all {
+        for bits in [8, 24] {
+          let profiled = OperandProfile(values(fa)).productsWith(OperandProfile(values(fb)), fitBits: bits)
+          let promised = MMANumerics.productsFit(fa, fb, bits: bits)
+          // A promise must hold on the values; for formats whose every value is listed, the two agree.
+          #expect(!promised || profiled, "\(fa) × \(fb), \(bits) bits")
+          if fa.totalBits <= 16 && fb.totalBits <= 16 {
+            #expect(promised == profiled, "\(fa) × \(fb), \(bits) bits")
+          }
+        }
+      }
+    }
+    // Every FP8 pair qualifies for every accumulator.
+    for fa in FloatFormat.all where fa.totalBits == 8 {
+      for fb in FloatFormat.all where fb.totalBits == 8 { #expect(MMANumerics.productsFit(fa, fb, bits: 8)) }
+    }
+  }
+
   @Test func fp22SubnormalAccumulatorIsAlignedAtTheSmallestNormalExponent() {
     // 71489·2^-149 is an f32 subnormal; it aligns as if its exponent were −126, so the quantum is
     // 2^(−126−13) = 2^-139 = 1024·2^-149: 71489 → 69·1024 = 70656.

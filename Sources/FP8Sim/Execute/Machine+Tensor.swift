@@ -87,6 +87,8 @@ extension Machine {
       && d.strides[0] == n && a.tensor != d.tensor && b.tensor != d.tensor
     // The device values and the FP32 shadow are independent: each is one task (gathers, kernel,
     // scatter), the two run on two cores when the product is large enough to pay for it.
+    // The device values of A and B are exact in their tensors' formats.
+    let formats = (a: layouts[a.tensor].format, b: layouts[b.tensor].format)
     let storages = UnsafeSendable((sa, sb, sd))
     let results = UnsafeSendable(MMAResults())
     @Sendable func side(_ device: Bool) {
@@ -103,8 +105,9 @@ extension Machine {
       }
       if device {
         MMANumerics.multiply(
-          a: av, b: bv, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputClass, parallel: false
-        )
+          a: av, b: bv, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputClass,
+          parallel: false,
+          formats: formats)
       } else {
         MMANumerics.shadow(a: av, b: bv, c: &c, m: m, n: n, k: k, parallel: false)
       }

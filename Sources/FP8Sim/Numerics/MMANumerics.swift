@@ -34,13 +34,26 @@ public enum MMANumerics {
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
     inputs: MMAInputClass = .fp8, parallel: Bool = true
   ) {
+    multiply(
+      a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, parallel: parallel,
+      formats: nil)
+  }
+
+  /// `formats`: the formats every value of A and of B is known to be exact in (the machine's
+  /// tensors are), which can spare the fast path its look at the values (`productsFit`).
+  static func multiply(
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
+    inputs: MMAInputClass = .fp8, parallel: Bool = true, formats: (a: FloatFormat, b: FloatFormat)?
+  ) {
     precondition(a.count == m * k && b.count == k * n && c.count == m * n)
     #if DEBUG
       // Unoptimised SIMD code is slower than plain loops: debug builds (the test suite) use the
       // reference, which `KernelTests` prove bit-identical to the kernels.
       reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
     #else
-      fast(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, parallel: parallel)
+      fast(
+        a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, parallel: parallel,
+        formats: formats)
     #endif
   }
 
@@ -49,9 +62,9 @@ public enum MMANumerics {
   /// only the values do.
   static func fast(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClass, parallel: Bool = true
+    inputs: MMAInputClass, parallel: Bool = true, formats: (a: FloatFormat, b: FloatFormat)? = nil
   ) {
-    if kernelApplies(a: a, b: b, c: c, accumulator: accumulator) {
+    if kernelApplies(a: a, b: b, c: c, accumulator: accumulator, formats: formats) {
       switch accumulator {
       case .f32:
         MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
@@ -73,17 +86,32 @@ public enum MMANumerics {
   /// - f16 / bf16 add in `Float` and round the sum again, which is correct only for products of
   ///   at most 8 significant bits (FP8 × FP8: 24 ≥ 2·11 + 2) and an accumulator that already
   ///   holds values of its format.
-  static func kernelApplies(a: [Float], b: [Float], c: [Float], accumulator: Accumulator) -> Bool {
-    let pa = OperandProfile(a)
-    let pb = OperandProfile(b)
-    guard pa.productsWith(pb, fitBits: accumulator == .f16 || accumulator == .bf16 ? 8 : 24) else {
-      return false
+  ///
+  /// With `formats`, the formats alone decide the first condition when they can
+  /// (`productsFit`); otherwise the values are profiled (`OperandProfile`).
+  static func kernelApplies(
+    a: [Float], b: [Float], c: [Float], accumulator: Accumulator,
+    formats: (a: FloatFormat, b: FloatFormat)? = nil
+  ) -> Bool {
+    let fitBits = accumulator == .f16 || accumulator == .bf16 ? 8 : 24
+    if let formats, productsFit(formats.a, formats.b, bits: fitBits) {
+    } else {
+      guard OperandProfile(a).productsWith(OperandProfile(b), fitBits: fitBits) else { return false }
     }
     switch accumulator {
     case .f32, .fp22: return true
     case .f16: return c.allSatisfy { $0.isNaN || Float(Float16($0)) == $0 }
     case .bf16: return c.allSatisfy { $0.isNaN || roundToBF16($0) == $0 }
     }
+  }
+
+  /// Whether every product of a finite value of `fa` and one of `fb` has at most `bits`
+  /// significant bits and, unless zero, is a normal `Float` (what `OperandProfile.productsWith`
+  /// checks on values), from the formats alone: significands of `mantissaBits + 1` bits, and the
+  /// extreme products within [2^-126, 2^128). True for every pair of FP8 formats.
+  static func productsFit(_ fa: FloatFormat, _ fb: FloatFormat, bits: Int) -> Bool {
+    fa.mantissaBits + fb.mantissaBits + 2 <= bits && fa.maxFinite * fb.maxFinite < 0x1p128
+      && fa.minSubnormal * fb.minSubnormal >= 0x1p-126
   }
 
   /// The FP32 shadow run's matmul: every product and every sum rounded to f32 (not fused), in
