@@ -66,6 +66,71 @@ import Testing
     return (fast[0], slow[0], MMAOracle.element(accumulator, c: c, a: a, b: b))
   }
 
+  /// Veltkamp's split rounds to 11 significant bits, ties to even, against a rounding written
+  /// on the bits: every 61st f32 from 2^-14 to 2^20 (and its negative), and every multiple of
+  /// 2^-24 below 2^-14 is returned unchanged (the bench-free part of `F16SplitAccumulation`'s
+  /// argument; the release build checked every f32 of the range).
+  @Test func splitRoundsToElevenSignificantBits() {
+    func rn11(_ x: Float) -> Float {
+      let b = x.bitPattern
+      let low = b & 0x1FFF
+      var r = b & ~0x1FFF
+      if low > 0x1000 || (low == 0x1000 && (r >> 13) & 1 == 1) { r += 0x2000 }
+      return Float(bitPattern: r)
+    }
+    func split(_ x: Float) -> Float {
+      let t = x * 8193
+      return t - (t - x)
+    }
+    var bad: [Float] = []
+    var bits = Float(0x1p-14).bitPattern
+    while bits <= Float(0x1p20).bitPattern {
+      let x = Float(bitPattern: bits)
+      if split(x).bitPattern != rn11(x).bitPattern || split(-x).bitPattern != (-rn11(x)).bitPattern {
+        bad.append(x)
+      }
+      bits += 61
+    }
+    for k in 0..<1024 where split(Float(k) * 0x1p-24) != Float(k) * 0x1p-24 { bad.append(Float(k) * 0x1p-24) }
+    #expect(bad.prefix(5) == [])
+  }
+
+  /// The split f16 kernel on what it accepts (E4M3 products, f16 accumulators with ±0,
+  /// subnormals, values near 65504 and ±inf) equals the reference bit for bit, through the
+  /// dispatch that chooses it; with a NaN in C or E5M2 products the dispatch falls back.
+  @Test(arguments: [Shape(m: 3, n: 5, k: 7), Shape(m: 9, n: 17, k: 65), Shape(m: 64, n: 64, k: 100)])
+  func splitF16KernelEqualsReference(shape: Shape) {
+    var rng = SplitMix64(seed: 0xF16 + UInt64(shape.m * 100 + shape.k))
+    let (m, n, k) = (shape.m, shape.n, shape.k)
+    let a = Self.fp8Values(m * k, format: .e4m3fn, rng: &rng)
+    let b = Self.fp8Values(k * n, format: .e4m3fn, rng: &rng, scale: 0x1p-4)
+    let specials: [Float] = [
+      0, -0.0, 0x1p-24, -0x1p-20, 65504, -65504, 65488, .infinity, -.infinity, 0x1p-14,
+    ]
+    var c0 = (0..<(m * n)).map { i -> Float in
+      i % 3 == 0
+        ? specials[Int(rng.next() % UInt64(specials.count))] : Float(Float16(Float(rng.nextGaussian() * 300)))
+    }
+    c0[0] = -.infinity  // stays -inf: its split is NaN, which must not show
+    #expect(MMANumerics.splitApplies(a: a, b: b, c: c0, formats: (.e4m3fn, .e4m3fn)))
+    var fast = c0
+    var slow = c0
+    MMANumerics.fast(
+      a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8, formats: (.e4m3fn, .e4m3fn))
+    MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: .f16)
+    let mismatches = (0..<(m * n)).filter { !sameBits(fast[$0], slow[$0]) }
+    #expect(
+      mismatches.isEmpty,
+      "\(mismatches.count) mismatches; first: \(mismatches.first.map { "\(fast[$0]) vs \(slow[$0]) (C \(c0[$0]))" } ?? "")"
+    )
+    #expect(fast[0] == -.infinity)
+    // Not for E5M2 products (multiples of 2^-32), nor with a NaN anywhere.
+    #expect(!MMANumerics.splitApplies(a: a, b: b, c: c0, formats: (.e4m3fn, .e5m2)))
+    #expect(!MMANumerics.splitApplies(a: a, b: b, c: c0 + [.nan], formats: (.e4m3fn, .e4m3fn)))
+    #expect(!MMANumerics.splitApplies(a: a + [-.nan], b: b, c: c0, formats: (.e4m3fn, .e4m3fn)))
+    #expect(!MMANumerics.splitApplies(a: a, b: b, c: c0, formats: nil))
+  }
+
   /// What the formats promise (`productsFit`) is what profiling every value of them finds:
   /// for every pair of 8- and 16-bit formats, every finite value of each (f32 by its extremes).
   @Test func productsFitIsTheProfileOfEveryValue() {

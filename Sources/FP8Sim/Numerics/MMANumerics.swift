@@ -39,9 +39,10 @@ public enum MMANumerics {
       formats: nil)
   }
 
-  /// `formats`: the formats every value of A and of B is known to be exact in (the machine's
-  /// tensors are), which can spare the fast path its look at the values (`productsFit`).
-  static func multiply(
+  /// `formats`: the formats every value of A and of B is exact in (the machine's tensors are;
+  /// a caller must be as sure), which can spare the fast path its look at the values
+  /// (`productsFit`) and choose a cheaper exact f16 rounding (`splitApplies`).
+  public static func multiply(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
     inputs: MMAInputClass = .fp8, parallel: Bool = true, formats: (a: FloatFormat, b: FloatFormat)?
   ) {
@@ -68,6 +69,9 @@ public enum MMANumerics {
       switch accumulator {
       case .f32:
         MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
+      case .f16 where splitApplies(a: a, b: b, c: c, formats: formats):
+        MMAKernels.multiply(
+          F16SplitAccumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
       case .f16:
         MMAKernels.multiply(F16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
       case .bf16:
@@ -103,6 +107,23 @@ public enum MMANumerics {
     case .f16: return c.allSatisfy { $0.isNaN || Float(Float16($0)) == $0 }
     case .bf16: return c.allSatisfy { $0.isNaN || roundToBF16($0) == $0 }
     }
+  }
+
+  /// Whether the f16 kernel may round by Veltkamp's split (`F16SplitAccumulation`), on top of
+  /// `kernelApplies`: the formats make every product a multiple of 2^-24 (each value is a
+  /// multiple of its format's smallest subnormal), and no operand value is NaN.
+  static func splitApplies(a: [Float], b: [Float], c: [Float], formats: (a: FloatFormat, b: FloatFormat)?)
+    -> Bool
+  {
+    guard let formats, formats.a.minSubnormal * formats.b.minSubnormal >= 0x1p-24 else { return false }
+    func noNaN(_ values: [Float]) -> Bool {
+      values.withUnsafeBufferPointer { v in
+        var worst: UInt32 = 0
+        for x in v { worst = max(worst, x.bitPattern & 0x7FFF_FFFF) }
+        return worst <= 0x7F80_0000
+      }
+    }
+    return noNaN(a) && noNaN(b) && noNaN(c)
   }
 
   /// Whether every product of a finite value of `fa` and one of `fb` has at most `bits`
