@@ -131,6 +131,30 @@ import Testing
     #expect(!MMANumerics.splitApplies(a: a, b: b, c: c0, formats: nil))
   }
 
+  /// The fp22 kernel's truncation (round to nearest with an added constant, then a step back
+  /// toward zero where that went past) on groups whose terms span 40 binades with both signs,
+  /// ties and exact multiples among them (E5M2 × E5M2 products, C of any magnitude and sign):
+  /// bit for bit the reference.
+  @Test(arguments: [Shape(m: 5, n: 9, k: 33), Shape(m: 16, n: 24, k: 200)])
+  func fp22KernelEqualsReferenceOnWideGroups(shape: Shape) {
+    var rng = SplitMix64(seed: 0xF22 + UInt64(shape.k))
+    let (m, n, k) = (shape.m, shape.n, shape.k)
+    let a = Self.fp8Values(m * k, format: .e5m2, rng: &rng)
+    let b = Self.fp8Values(k * n, format: .e5m2, rng: &rng, scale: 0x1p-10)
+    let c0 = (0..<(m * n)).map { _ in
+      Float(rng.nextGaussian()) * Float(sign: .plus, exponent: Int(rng.next() % 60) - 30, significand: 1)
+    }
+    #expect(MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: .fp22))
+    var fast = c0
+    var slow = c0
+    MMANumerics.fast(a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: .fp22, inputs: .fp8)
+    MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: .fp22)
+    let mismatches = (0..<(m * n)).filter { !sameBits(fast[$0], slow[$0]) }
+    #expect(
+      mismatches.isEmpty,
+      "\(mismatches.count) mismatches; first: \(mismatches.first.map { "\(fast[$0]) vs \(slow[$0])" } ?? "")")
+  }
+
   /// What the formats promise (`productsFit`) is what profiling every value of them finds:
   /// for every pair of 8- and 16-bit formats, every finite value of each (f32 by its extremes).
   @Test func productsFitIsTheProfileOfEveryValue() {

@@ -309,22 +309,27 @@ enum FP22Kernel {
   static func reduce(_ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>, count: Int) -> SIMD8<
     Float
   > {
-    // The exponent field of each term with subnormals (and zeros) read as 1, i.e. exponent
-    // −126: subnormals are aligned as if they had f32's smallest normal exponent.
-    @inline(__always) func field(_ v: SIMD8<Float>) -> SIMD8<UInt32> {
-      Lanes.max((v.bits &>> 23) & 0xFF, SIMD8(repeating: 1))
-    }
-    // Largest exponent field per lane.
-    var top = field(acc)
-    for t in 0..<count { top = Lanes.max(top, field(terms[t])) }
-    if top.max() == 0xFF { return scalar(acc, terms, count: count) }
-    @inline(__always) func truncated(_ v: SIMD8<Float>) -> SIMD8<Float> {
-      // Clear the mantissa bits below 2^(E−13): 10 + (E − e) of them; at 24 or more, all.
-      let bits = v.bits
-      let shift = (top &- field(v)) &+ 10
-      let kept = bits & ((SIMD8<UInt32>(repeating: 0xFFFF_FFFF) &<< (shift & 31)) | 0xFF80_0000)
-      return SIMD8<Float>(
-        bits: Lanes.select(Lanes.greater(shift, SIMD8(repeating: 23)), bits & 0x8000_0000, kept))
+    // E: the exponent of the largest magnitude per lane, a subnormal (or zero) read as −126
+    // (exponent field 1).
+    var largest = acc.bits & 0x7FFF_FFFF
+    for t in 0..<count { largest = Lanes.max(largest, terms[t].bits & 0x7FFF_FFFF) }
+    if largest.max() >= 0x7F80_0000 { return scalar(acc, terms, count: count) }
+    let top = Lanes.max(largest &>> 23, SIMD8(repeating: 1))
+    // c = 1.5 · 2^(E+10) must be finite, q = 2^(E−13) normal: E from −113 to 116 (outside, a
+    // rare group of huge or tiny values, the scalar definition).
+    if top.max() > 243 || top.min() < 14 { return scalar(acc, terms, count: count) }
+    let c = SIMD8<Float>(bits: (top &+ 10) &<< 23 | 0x0040_0000)
+    let q = (top &- 13) &<< 23
+    // Truncation toward zero to a multiple of q without per-lane shifts (SSE2 has none): x + c
+    // lies in c's binade, whose spacing is q, so (x + c) − c is x rounded to nearest; where that
+    // went past x (x − r ≠ 0 with the opposite sign), step back by q toward zero.
+    @inline(__always) func truncated(_ x: SIMD8<Float>) -> SIMD8<Float> {
+      let r = (x + c) - c
+      let d = (x - r).bits
+      let nonzero = Lanes.greater(d & 0x7FFF_FFFF, SIMD8(repeating: 0))
+      let opposite = unsafeBitCast(
+        unsafeBitCast(d ^ x.bits, to: SIMD8<Int32>.self) &>> 31, to: SIMD8<UInt32>.self)
+      return r - SIMD8<Float>(bits: (x.bits & 0x8000_0000 | q) & nonzero & opposite)
     }
     var sum = truncated(acc)
     for t in 0..<count { sum += truncated(terms[t]) }
