@@ -4,6 +4,10 @@ import Testing
 
 @testable import FP8SimCLI
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// `compare --plan` writes a study as independent jobs; `merge` puts their results back
 /// together. Running every job of a plan and merging must print exactly what one `compare`
 /// prints.
@@ -17,8 +21,9 @@ import Testing
       "--device", "h100", "--timing-only", "--plan", "lines", "--results", "out dir",
     ])
     #expect(r.status == .success, "\(r.stderr)")
+    let here = CompareCommand.Plan.quoted(FileManager.default.currentDirectoryPath)
     let job = { (n: Int, value: String) in
-      "mkdir -p 'out dir' && \(CompareCommand.Plan.quoted(exe)) compare --device h100 --set S=1 --timing-only --sweep bias=\(value) --format json -- examples/linear_cscale.isa > 'out dir/000\(n).json'"
+      "cd \(here) && mkdir -p -- 'out dir' && \(CompareCommand.Plan.quoted(exe)) compare --allow-undeclared --device h100 --set S=1 --timing-only --sweep bias=\(value) --format json -- examples/linear_cscale.isa > 'out dir/000\(n).json'"
     }
     #expect(r.stdout == job(0, "0") + "\n" + job(1, "2") + "\n")
   }
@@ -36,6 +41,8 @@ import Testing
     ["examples/linear_cscale.isa", "--sweep", "bias=-1..1", "--set", "S=1", "--set", "M=64"],
     ["examples/linear_amax.isa", "examples/linear_cscale.isa", "--set", "S=1", "--timing-only"],
     ["examples/linear_amax.isa", "examples/linear_cscale.isa", "--sweep", "S=1,2", "--timing-only"],
+    // A parameter only one of the programs declares (the other runs unchanged, as in compare).
+    ["examples/linear_cscale.isa", "examples/linear_amax.isa", "--sweep", "bias=0,1", "--timing-only"],
   ])
   func mergedJobsPrintWhatCompareDoes(study: [String]) throws {
     inPackageRoot()
@@ -46,6 +53,7 @@ import Testing
     let document = try #require(
       try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
     #expect(document["schema"] as? String == "fp8sim-plan/1" && document["results"] as? String == dir.path)
+    #expect(document["directory"] as? String == FileManager.default.currentDirectoryPath)
     let jobs = try #require(document["jobs"] as? [[String: Any]])
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     var outputs: [String] = []
@@ -120,11 +128,82 @@ import Testing
     ),
     (["compare", "examples/linear_cscale.isa", "--results", "r"], ExitCode.usage, "--results is for --plan"),
     (["compare", "examples/nope.isa", "--plan", "lines"], ExitCode.usage, "cannot read 'examples/nope.isa'"),
+    // What a run checks before it starts is checked before the plan is printed.
+    (
+      ["compare", "examples/linear_cscale.isa", "--set", "RB=256", "--set", "K=4096", "--plan", "lines"],
+      ExitCode.runtimeFault, "SRAM overflow",
+    ),
+    (
+      ["compare", "examples/linear_cscale.isa", "--plan", "lines", "--results", ""], ExitCode.usage,
+      "--results needs a folder name"
+    ),
+    (
+      ["compare", "examples/linear_cscale.isa", "--plan", "lines", "--results", "a\nb"], ExitCode.usage,
+      "holds a control character: a lines plan cannot quote it",
+    ),
+    (
+      ["compare", "examples/linear_cscale.isa", "--plan", "lines", "--results", "examples/library"],
+      ExitCode.success, ""
+    ),
   ])
   func badUsage(arguments: [String], status: ExitCode, message: String) {
     inPackageRoot()
     let r = runCLI(arguments)
     #expect(r.status == status)
+    if status == .success { return }
     #expect(r.stderr.contains(message) && r.stdout.isEmpty, "\(r.stderr)")
+  }
+
+  /// A results folder that already holds results is refused (a second study would overwrite
+  /// some files and leave others to be merged in).
+  @Test func aResultsFolderWithResultsIsRefused() throws {
+    inPackageRoot()
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("full-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try "{}".write(to: dir.appendingPathComponent("0000.json"), atomically: true, encoding: .utf8)
+    let r = runCLI(["compare", "examples/linear_cscale.isa", "--plan", "lines", "--results", dir.path])
+    #expect(r.status == .usage && r.stderr.contains("already holds results ('0000.json')"), "\(r.stderr)")
+  }
+
+  /// merge does not wait for a FIFO nobody writes to, and says what an empty file means.
+  @Test func fifosAndEmptyFiles() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fifo-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let fifo = dir.appendingPathComponent("f").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    let empty = dir.appendingPathComponent("e.json").path
+    try "".write(toFile: empty, atomically: true, encoding: .utf8)
+    for path in [fifo, empty] {
+      let r = runCLI(["merge", path])
+      #expect(
+        r.status == .dataError && r.stderr.contains("the file is empty (did the job that writes it fail?)"))
+    }
+  }
+
+  /// Labels read back are shown with control characters escaped and at most 120 characters;
+  /// counts must not be negative.
+  @Test func hostileLabelsAndCounts() throws {
+    inPackageRoot()
+    let direct = runCLI(["compare", "examples/linear_cscale.isa", "--timing-only", "--format", "json"])
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "label-\(UUID().uuidString).json")
+    defer { try? FileManager.default.removeItem(at: file) }
+    let long = String(repeating: "x", count: 5000)
+    try direct.stdout.replacingOccurrences(
+      of: "\"label\" : \"linear_cscale\"", with: "\"label\" : \"\\u001b[31m\(long)\""
+    )
+    .write(to: file, atomically: true, encoding: .utf8)
+    let r = runCLI(["merge", file.path])
+    #expect(r.status == .success, "\(r.stderr)")
+    #expect(!r.stdout.contains("\u{1B}") && r.stdout.contains("\\u{1B}[31mxxx") && r.stdout.contains("x…"))
+    #expect(r.stdout.split(separator: "\n").allSatisfy { $0.count < 400 })
+    try direct.stdout.replacingOccurrences(of: "\"instructions\" : ", with: "\"instructions\" : -")
+      .write(to: file, atomically: true, encoding: .utf8)
+    let negative = runCLI(["merge", file.path])
+    #expect(
+      negative.status == .dataError && negative.stderr.contains("expected a count (0 or more)"),
+      "\(negative.stderr)")
   }
 }

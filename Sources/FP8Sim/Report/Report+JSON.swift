@@ -412,8 +412,14 @@ struct JSONTreeReader {
   func value(_ node: JSONNode, _ s: Statistic, at path: String) throws(ReportDecodingError) -> StatValue {
     switch node.value {
     case .number(let n):
-      if !s.format.isInteger { return .real(n.double) }
+      if !s.format.isInteger {
+        // A number too large for a Double reads as ±inf: not something fp8sim writes.
+        guard n.double.isFinite else { throw mismatch("a number within the range of a Double", node, path) }
+        return .real(n.double)
+      }
       guard let v = n.int64 else { throw mismatch("an integer", node, path) }
+      // Counts (cycles, bytes, events) are never negative.
+      guard v >= 0 else { throw mismatch("a count (0 or more)", node, path) }
       return .count(v)
     case .string("inf") where !s.format.isInteger: return .real(.infinity)
     case .string("-inf") where !s.format.isInteger: return .real(-.infinity)

@@ -29,6 +29,11 @@ enum CompareCommand: Command {
           "Run nothing: print each run as an independent job, `lines` (one shell command per line, for GNU parallel or a Slurm job array) or `json`; `fp8sim merge` puts their results together."
       ),
       CommandOption(
+        "--allow-undeclared",
+        help:
+          "A --set or --sweep parameter no program declares is not an error (a plan's jobs compare one program of a study each)."
+      ),
+      CommandOption(
         "--results", value: "DIR",
         help:
           "With --plan: the folder the jobs write their JSON to, one NNNN.json per job in run order (default results)."
@@ -50,6 +55,7 @@ enum CompareCommand: Command {
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     guard !arguments.positionals.isEmpty else { throw UsageError("missing programs to compare") }
+    if arguments.has("--results") && !arguments.has("--plan") { throw UsageError("--results is for --plan") }
     let format = try arguments.choice("--format", default: RunCommand.Format.text)
     var sweep: (name: String, values: [String])?
     if let text = arguments.value("--sweep") { sweep = try parseSweep(text) }
@@ -69,14 +75,15 @@ enum CompareCommand: Command {
       }
     }
     if let plan = try arguments.optionalChoice("--plan", PlanFormat.self) {
-      try validate(jobs, sweep: sweep, arguments: arguments)
       let directory = arguments.value("--results") ?? "results"
+      try checkResults(
+        directory, lines: plan == .lines, paths: arguments.positionals + arguments.all("--device"))
+      try validate(jobs, sweep: sweep, arguments: arguments)
       context.stdout.write(
         Plan(jobs: jobs.map { ($0.path, $0.label) }, sweep: sweep, arguments: arguments, directory: directory)
           .render(plan))
       return .success
     }
-    if arguments.has("--results") { throw UsageError("--results is for --plan") }
     let work = jobs
     let outcomes = ParallelSlots<Result<(Program, RunResult), any Error>>(count: work.count)
     DispatchQueue.concurrentPerform(iterations: work.count) { i in
@@ -93,7 +100,7 @@ enum CompareCommand: Command {
     }
     // A --set must mean something to at least one program.
     let names = try ProgramLoading.overrides(arguments).keys.sorted() + (sweep.map { [$0.name] } ?? [])
-    if let unknown = names.first(where: { !declared.contains($0) }) {
+    if !arguments.has("--allow-undeclared"), let unknown = names.first(where: { !declared.contains($0) }) {
       throw UsageError("no program declares a parameter '\(unknown)'")
     }
     if format == .json {
@@ -102,6 +109,27 @@ enum CompareCommand: Command {
       context.stdout.write(sweep == nil ? sideBySide(runs) : rows(runs))
     }
     return .success
+  }
+
+  /// The results folder of a plan: named, and not already holding results (a second study into
+  /// the same folder would overwrite some files and leave others to be merged in). A `lines`
+  /// plan is one command per line: no line break or other control character in its paths.
+  static func checkResults(_ directory: String, lines: Bool, paths: [String]) throws(UsageError) {
+    guard !directory.isEmpty else { throw UsageError("--results needs a folder name") }
+    if lines,
+      let bad = ([directory] + paths).first(where: {
+        $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+      })
+    {
+      throw UsageError(
+        "'\(Printable.quoted(bad))' holds a control character: a lines plan cannot quote it; use --plan json")
+    }
+    let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    if let old = existing.sorted().first(where: { $0.hasSuffix(".json") }) {
+      throw UsageError(
+        "the results folder '\(Printable.quoted(directory))' already holds results ('\(Printable.quoted(old))'): empty it or choose another with --results"
+      )
+    }
   }
 
   /// Before printing a plan: every job's program assembles with its parameters and its device
@@ -116,7 +144,15 @@ enum CompareCommand: Command {
     for job in jobs {
       let program = try ProgramLoading.load(
         job.path, overrides: try ProgramLoading.overrides(job.arguments), lenient: true)
-      _ = try DeviceLoading.device(for: program, option: job.arguments.value("--device"))
+      let device = try DeviceLoading.device(for: program, option: job.arguments.value("--device"))
+      // What a run checks before its first instruction (tensors fit the device's memories).
+      var options = RunOptions()
+      options.timingOnly = true
+      do {
+        _ = try Machine(program: program, device: device, options: options)
+      } catch {
+        throw CommandFailure(error.rendered(source: program.source), status: .runtimeFault)
+      }
       declared.formUnion(program.params.map(\.name))
     }
     let names = try ProgramLoading.overrides(arguments).keys.sorted() + (sweep.map { [$0.name] } ?? [])
@@ -141,6 +177,8 @@ enum CompareCommand: Command {
       return first.contains("/") ? OutputFiles.absolute(first) : first
     }
 
+    static var workingDirectory: String { FileManager.default.currentDirectoryPath }
+
     func output(_ n: Int) -> String {
       let width = max(4, String(jobs.count - 1).count)
       let number = String(n)
@@ -150,7 +188,7 @@ enum CompareCommand: Command {
 
     /// Job `n`'s command line, without its output redirection.
     func argv(_ n: Int) -> [String] {
-      var argv = [Plan.executable, CompareCommand.name]
+      var argv = [Plan.executable, CompareCommand.name, "--allow-undeclared"]
       for option in CompareCommand.options where CompareCommand.passedOn.contains(option.name) {
         if option.valueName == nil {
           if arguments.has(option.name) { argv.append(option.name) }
@@ -173,9 +211,10 @@ enum CompareCommand: Command {
       switch format {
       case .lines:
         // Each line stands alone (GNU parallel and job arrays run them in any order).
+        // From the folder the plan was made in (paths are as given, so reports are the same).
         return jobs.indices.map { n in
-          "mkdir -p \(Plan.quoted(directory)) && " + argv(n).map(Plan.quoted).joined(separator: " ") + " > "
-            + Plan.quoted(output(n)) + "\n"
+          "cd \(Plan.quoted(Plan.workingDirectory)) && mkdir -p -- \(Plan.quoted(directory)) && "
+            + argv(n).map(Plan.quoted).joined(separator: " ") + " > " + Plan.quoted(output(n)) + "\n"
         }.joined()
       case .json:
         struct Job: Encodable {
@@ -185,11 +224,13 @@ enum CompareCommand: Command {
         }
         struct Document: Encodable {
           var schema = "fp8sim-plan/1"
+          /// The folder to run the jobs in (their paths are relative to it).
+          var directory: String
           var results: String
           var jobs: [Job]
         }
         let document = Document(
-          results: directory,
+          directory: Plan.workingDirectory, results: directory,
           jobs: jobs.indices.map { Job(label: jobs[$0].label, argv: argv($0), output: output($0)) })
         let data = (try? Report.encoder().encode(document)) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
@@ -305,13 +346,20 @@ enum CompareCommand: Command {
     .cycles, .l2ToSram, .dramToL2, .energyTotal, .totalOverflow, .totalUnderflow, .snrDB, .nan, .inf,
   ]
 
+  /// A run's label as a text table shows it: control characters escaped, at most 120
+  /// characters (a label read back by `merge` can be anything).
+  static func shown(_ label: String) -> String {
+    let quoted = Printable.quoted(label)
+    return quoted.count <= 120 ? quoted : String(quoted.prefix(119)) + "…"
+  }
+
   /// Programs as columns, measurements as rows.
   static func sideBySide(_ runs: [Run]) -> String {
     let rows = measurements(runs).map { m in [m.label] + runs.map { m.cell($0.report) } }
     var out =
       "fp8sim compare (stalls summed over units and tiles; bytes per boundary, then per DRAM tensor)\n"
     out += TextTable(
-      header: ["measurement"] + runs.map(\.label), rows: rows, rightAligned: Set(1...runs.count),
+      header: ["measurement"] + runs.map { shown($0.label) }, rows: rows, rightAligned: Set(1...runs.count),
       underline: true
     ).render()
     return out
@@ -331,7 +379,7 @@ enum CompareCommand: Command {
     }
     let showBars = runs.contains { !$0.report.timingOnly && !$0.report.outputs.isEmpty }
     let rows = runs.enumerated().map { i, run in
-      [run.label] + wanted.map { $0.cell(run.report) } + (showBars ? [bar(snrs[i])] : [])
+      [shown(run.label)] + wanted.map { $0.cell(run.report) } + (showBars ? [bar(snrs[i])] : [])
     }
     let header = ["run"] + wanted.map(\.label) + (showBars ? ["SNR"] : [])
     return "fp8sim compare, sweep\n"

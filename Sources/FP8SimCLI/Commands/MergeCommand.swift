@@ -2,6 +2,12 @@ import FP8Data
 import FP8Sim
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// `fp8sim merge`: the results of a plan's jobs (`compare --plan`), or of separate `compare` and
 /// `run` invocations, put back together and printed as one `compare` would have printed them.
 enum MergeCommand: Command {
@@ -46,13 +52,22 @@ enum MergeCommand: Command {
     }
     let data: Data
     do {
-      let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-      defer { try? handle.close() }
+      // Opened without blocking (a FIFO nobody writes to reads as empty instead of hanging),
+      // then read normally (a pipe being written, as `<(...)` gives, is waited for).
+      let fd = open(path, O_RDONLY | O_NONBLOCK)
+      guard fd >= 0 else { throw CommandFailure("\(path): error: cannot read the file", status: .ioError) }
+      _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+      let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
       data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
+    } catch let failure as CommandFailure {
+      throw failure
     } catch {
       throw CommandFailure("\(path): error: cannot read the file", status: .ioError)
     }
     guard data.count <= maxFileBytes else { throw failure("the file is larger than \(maxFileBytes) bytes") }
+    guard !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
+      throw failure("the file is empty (did the job that writes it fail?)")
+    }
     let root: JSONNode
     do {
       root = try JSONParser.parse(Array(data), syntax: .json)
@@ -86,6 +101,7 @@ enum MergeCommand: Command {
       guard let list = root["runs"], case .array(let elements) = list.value else {
         throw failure("\"runs\" must be an array", at: root.location)
       }
+      guard !elements.isEmpty else { throw failure("\"runs\" is empty", at: list.location) }
       var runs: [CompareCommand.Run] = []
       for (n, element) in elements.enumerated() {
         guard let labelNode = element["label"], case .string(let label) = labelNode.value else {
@@ -93,6 +109,9 @@ enum MergeCommand: Command {
         }
         guard let reportNode = element["report"] else {
           throw failure("runs[\(n)] has no report", at: element.location)
+        }
+        guard let inner = reportNode["schema"], case .string(Report.schema) = inner.value else {
+          throw failure("runs[\(n)].report.schema must be \"\(Report.schema)\"", at: reportNode.location)
         }
         runs.append(
           CompareCommand.Run(label: label, report: try report(reportNode, at: "runs[\(n)].report.")))
