@@ -205,5 +205,19 @@ import Testing
     #expect(
       negative.status == .dataError && negative.stderr.contains("expected a count (0 or more)"),
       "\(negative.stderr)")
+    // A report without one of the units would show it idle: refused.
+    var document = try #require(
+      try JSONSerialization.jsonObject(with: Data(direct.stdout.utf8)) as? [String: Any])
+    var runs = try #require(document["runs"] as? [[String: Any]])
+    var report = try #require(runs[0]["report"] as? [String: Any])
+    var units = try #require(report["units"] as? [String: Any])
+    units["tensor"] = nil
+    report["units"] = units
+    runs[0]["report"] = report
+    document["runs"] = runs
+    try JSONSerialization.data(withJSONObject: document).write(to: file)
+    let missing = runCLI(["merge", file.path])
+    #expect(
+      missing.status == .dataError && missing.stderr.contains("units.tensor: missing"), "\(missing.stderr)")
   }
 }

@@ -392,13 +392,15 @@ extension Machine {
   func forEachLineRun<E: Error>(
     _ view: ResolvedView, layout: TensorLayout, _ body: (UInt64, Int, Bool) throws(E) -> Void
   ) throws(E) {
-    let lineBytes = device.l2LineBytes
+    // Line sizes are powers of two (`DeviceConfig.validate`): a shift, not a division per row.
+    let shift = device.l2LineBytes.trailingZeroBitCount
     let eb = layout.elementBytes
+    let address = layout.address
     var pending: (first: Int, last: Int)?
     try view.forEachRun { (start, length, stride) throws(E) in
       if stride == 1 || length == 1 {
-        let first = (layout.address + start * eb) / lineBytes
-        let last = (layout.address + (start + length) * eb - 1) / lineBytes
+        let first = (address + start * eb) >> shift
+        let last = (address + (start + length) * eb - 1) >> shift
         if length == 1 && view.count > 1 {
           if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
           pending = nil
@@ -415,7 +417,7 @@ extension Machine {
       pending = nil
       var previous = -1
       for j in 0..<length {
-        let l = (layout.address + (start + j * stride) * eb) / lineBytes
+        let l = (address + (start + j * stride) * eb) >> shift
         if l != previous { try body(UInt64(l), 1, true) }
         previous = l
       }

@@ -178,6 +178,12 @@ extension Report {
         if s.scope != .output { instanceNames[s.scope] = names }
       }
     }
+    // Every report has every unit: a missing one would read as idle, silently.
+    let units = Set(instanceNames[.unit] ?? [])
+    if let missing = UnitKind.reported.first(where: { !units.contains($0.rawValue) }) {
+      throw ReportDecodingError(
+        path: "units.\(missing.rawValue)", message: "missing (a report has every unit)")
+    }
   }
 }
 
