@@ -116,26 +116,17 @@ extension Machine {
     let l2 = self.l2
     var moves = LineMoves()
     var skippedWritebacks: [Range<UInt64>] = []
-    // The scratch lists, held locally (no `self` inside the loops).
+    let runs = lineRuns
+    lineSlots.removeAll()
+    evictedLines.removeAll()
+    runs.removeAll()
     var lines = LineCollector(load: load, t0: t0, latest: latest, slots: lineSlots, evicted: evictedLines)
-    var runs = lineRuns
-    lineSlots = []
-    evictedLines = []
-    lineRuns = []
-    lines.slots.removeAll(keepingCapacity: true)
-    lines.evicted.removeAll(keepingCapacity: true)
-    runs.removeAll(keepingCapacity: true)
-    defer {
-      lineSlots = lines.slots
-      evictedLines = lines.evicted
-      lineRuns = runs
-    }
     forEachLineRun(dramView, layout: layout) { first, count, strided in runs.append((first, count, strided)) }
     let partitions = device.l2Partitions
     let near = UInt64(tile * partitions / max(device.tiles, 1))
     var lookups = 0
     var stridedLookups = 0
-    for (first, count, strided) in runs {
+    for (first, count, strided) in runs.values {
       let n = l2.lookups(run: count)
       if strided { stridedLookups += n } else { lookups += n }
       if partitions > 1, !moves.far {
@@ -145,7 +136,7 @@ extension Machine {
     }
     try spend(lookups, weight: WorkCost.l2Line)
     try spend(stridedLookups, weight: WorkCost.l2StridedLine)
-    for (first, count, _) in runs {
+    for (first, count, _) in runs.values {
       let skipped = l2.accessRun(first: first, count: count, write: !load, at: t0, &lines)
       // Without L2 a store's whole run is skipped: it goes straight to DRAM.
       if load { lines.fills += skipped.count } else if !skipped.isEmpty { skippedWritebacks.append(skipped) }
@@ -165,7 +156,7 @@ extension Machine {
       try add(&own.sramToL2, bytes)
     }
     traffic.perTensor[dramView.tensor] = own
-    try writeBack(lines.evicted)
+    try writeBack(lines.evicted.values)
     for range in skippedWritebacks { try writeBack(range) }
     try add(&compute.sramBytes, bytes)
     return moves
@@ -178,12 +169,12 @@ extension Machine {
     let load: Bool
     let t0: Int64
     let latest: Int64
-    var slots: [Int]
-    var evicted: [UInt64]
+    let slots: Scratch<Int>
+    let evicted: Scratch<UInt64>
     var inFlight: Int64 = 0
     var fills = 0
 
-    init(load: Bool, t0: Int64, latest: Int64, slots: [Int], evicted: [UInt64]) {
+    init(load: Bool, t0: Int64, latest: Int64, slots: Scratch<Int>, evicted: Scratch<UInt64>) {
       (self.load, self.t0, self.latest, self.slots, self.evicted) = (load, t0, latest, slots, evicted)
     }
 
@@ -219,7 +210,7 @@ extension Machine {
     let latency = Double(hit) + (lines.fills > 0 ? Double(device.dramLatency) : 0)
     let filled = try RunLimits.cycles(
       (load ? dramEnd + Double(device.dramLatency) : linkEnd), "this transfer")
-    for slot in lineSlots { l2.arrives(slot: slot, at: filled, floor: timeFloor()) }
+    for slot in lineSlots.values { l2.arrives(slot: slot, at: filled, floor: timeFloor()) }
     let hitData = lines.inFlight + Int64(hit)
     let end = max(
       try RunLimits.cycles(max(port.end, linkEnd, dramEnd) + latency, "this transfer"), tiles[id].lastDMAEnd,
@@ -341,7 +332,7 @@ extension Machine {
   }
 
   /// Counts dirty lines written to DRAM, against the tensors that own them.
-  func writeBack(_ lines: [UInt64]) throws(RuntimeFaultMessage) {
+  func writeBack(_ lines: some Collection<UInt64>) throws(RuntimeFaultMessage) {
     let lineBytes = device.l2LineBytes
     try add(&traffic.l2ToDram, lines.count * lineBytes)
     for line in lines {

@@ -43,11 +43,11 @@ public final class Machine {
   let scalarOps: [ScalarOp]
   let biasRules: [(rule: BiasRule, format: FloatFormat)]
   /// Scratch: the L2 slots whose data the current transfer brings (see `moveLines`).
-  @exclusivity(unchecked) var lineSlots: [Int] = []
+  let lineSlots = Scratch<Int>()
   /// Scratch: the dirty lines the current transfer evicts.
-  @exclusivity(unchecked) var evictedLines: [UInt64] = []
+  let evictedLines = Scratch<UInt64>()
   /// Scratch: the current transfer's runs of lines (first, count, strided).
-  @exclusivity(unchecked) var lineRuns: [(UInt64, Int, Bool)] = []
+  let lineRuns = Scratch<(first: UInt64, count: Int, strided: Bool)>()
   /// Multicast reads some tile of their group has not received yet.
   var multicasts = MulticastBoard()
   @exclusivity(unchecked) var compute = ComputeStats()
