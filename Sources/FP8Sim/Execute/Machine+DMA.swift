@@ -124,14 +124,16 @@ extension Machine {
     forEachLineRun(dramView, layout: layout) { first, count, strided in runs.append((first, count, strided)) }
     let partitions = device.l2Partitions
     let near = UInt64(tile * partitions / max(device.tiles, 1))
+    let mask = partitions & (partitions - 1) == 0 ? UInt64(partitions - 1) : nil
+    func partition(_ line: UInt64) -> UInt64 { mask.map { line & $0 } ?? line % UInt64(partitions) }
     var lookups = 0
     var stridedLookups = 0
     for (first, count, strided) in runs.values {
       let n = l2.lookups(run: count)
       if strided { stridedLookups += n } else { lookups += n }
       if partitions > 1, !moves.far {
-        moves.far =
-          count >= partitions || (0..<UInt64(count)).contains { (first + $0) % UInt64(partitions) != near }
+        // Lines alternate between partitions: a run of `partitions` lines or more reaches a far one.
+        moves.far = count >= partitions || (0..<UInt64(count)).contains { partition(first + $0) != near }
       }
     }
     try spend(lookups, weight: WorkCost.l2Line)
