@@ -147,6 +147,26 @@ import Testing
   }
 }
 
+/// The work budget counts the rows a transfer walks, even where they merge into one run of lines
+/// that the L2 model skips through (a tiny L2 here): else a loop of such loads ran for hours.
+@Suite struct TransferBudgetTests {
+  @Test func mergedRowsAreCharged() throws {
+    var device = teach { $0.sramBytesPerTile = 1 << 30 }
+    device.l2Bytes = 16
+    device.l2LineBytes = 16
+    device.l2Ways = 1
+    var options = RunOptions()
+    options.timingOnly = true
+    options.maxWork = 10_000_000
+    options.maxInstructions = 30  // uncharged, the loop would stop here instead, slowly
+    let f = try #require(
+      fault(
+        ".tensor X fp8e4 [1048576, 32] dram\n.tensor S fp8e4 [1048576, 17] sram\na: dma.load S, X[:, 0:+17]\n   dma.wait 0\n   jmp a\n",
+        device: device, options: options))
+    #expect(f.location?.line == 3 && f.message.contains("work budget of 10000000 units"))
+  }
+}
+
 /// Counts a user controls never overflow: the run faults at the instruction instead.
 @Suite struct OverflowTests {
   static let bigSRAM = teach { $0.sramBytesPerTile = 1 << 30 }

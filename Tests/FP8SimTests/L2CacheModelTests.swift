@@ -315,6 +315,24 @@ import Testing
     #expect(cache.arrival(slot: c) == 30_000_000_000 && cache.arrival(slot: b) == 19_000_000_000)
   }
 
+  /// A tile far ahead of the slowest one: its arrivals are 2^32 past a base the floor moves up
+  /// by little each time. The base moves only when that gains 2^31 cycles (a move walks every
+  /// slot); meanwhile the times are kept aside, exactly.
+  @Test func theBaseMovesOnlyForALargeGain() {
+    let cache = L2Cache(sets: 8, ways: 2, maxLine: 1000)
+    var last: [Int: Int64] = [:]
+    for k in 0..<2000 {
+      let slot = cache.access(line: UInt64(k % 40), write: false, at: Int64(k) * 1000).slot
+      let time = (Int64(1) << 32) + Int64(k) * 1000
+      cache.arrives(slot: slot, at: time, floor: Int64(k) * 1000)
+      last[slot] = time
+      #expect(cache.arrival(slot: slot) == time)
+    }
+    #expect(cache.rebases == 0)
+    cache.arrives(slot: last.keys.first!, at: 1 << 34, floor: 1 << 33)
+    #expect(cache.rebases == 1 && cache.base == 1 << 33)
+  }
+
   /// A handful of accesses worked out by hand, replayed on the cache and on the reference (so
   /// the reference is checked too).
   @Test func aSmallCaseByHand() {

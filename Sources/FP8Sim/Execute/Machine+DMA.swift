@@ -121,7 +121,11 @@ extension Machine {
     evictedLines.removeAll()
     runs.removeAll()
     var lines = LineCollector(load: load, t0: t0, latest: latest, slots: lineSlots, evicted: evictedLines)
-    forEachLineRun(dramView, layout: layout) { first, count, strided in runs.append((first, count, strided)) }
+    var rows = 0
+    forEachLineRun(dramView, layout: layout) { first, count, strided, rowsInRun in
+      runs.append((first, count, strided))
+      rows += rowsInRun
+    }
     let partitions = device.l2Partitions
     let near = UInt64(tile * partitions / max(device.tiles, 1))
     let mask = partitions & (partitions - 1) == 0 ? UInt64(partitions - 1) : nil
@@ -136,7 +140,8 @@ extension Machine {
         moves.far = count >= partitions || (0..<UInt64(count)).contains { partition(first + $0) != near }
       }
     }
-    try spend(lookups, weight: WorkCost.l2Line)
+    // The host walks every row too, even where rows merge into one run the L2 skips through.
+    try spend(max(lookups, rows - stridedLookups), weight: WorkCost.l2Line)
     try spend(stridedLookups, weight: WorkCost.l2StridedLine)
     for (first, count, _) in runs.values {
       let skipped = l2.accessRun(first: first, count: count, write: !load, at: t0, &lines)
@@ -376,46 +381,46 @@ extension Machine {
     return address < r.address + max(r.bytes, 1) ? r.tensor : nil
   }
 
-  /// Calls `body(first, count, strided)` for the L2 lines (global line numbers) a DRAM view
+  /// Calls `body(first, count, strided, rows)` for the L2 lines (global line numbers) a DRAM view
   /// touches, in order: each contiguous row's lines as one run (merged with the next row's
   /// when that starts on the following line), a strided row's lines one at a time (`strided`,
   /// as are the rows of a column view: far apart, the host's caches miss). A line two rows
   /// share is passed twice, as the hardware would look it up twice.
   @inline(__always)
   func forEachLineRun<E: Error>(
-    _ view: ResolvedView, layout: TensorLayout, _ body: (UInt64, Int, Bool) throws(E) -> Void
+    _ view: ResolvedView, layout: TensorLayout, _ body: (UInt64, Int, Bool, Int) throws(E) -> Void
   ) throws(E) {
     // Line sizes are powers of two (`DeviceConfig.validate`): a shift, not a division per row.
     let shift = device.l2LineBytes.trailingZeroBitCount
     let eb = layout.elementBytes
     let address = layout.address
-    var pending: (first: Int, last: Int)?
+    var pending: (first: Int, last: Int, rows: Int)?
     try view.forEachRun { (start, length, stride) throws(E) in
       if stride == 1 || length == 1 {
         let first = (address + start * eb) >> shift
         let last = (address + (start + length) * eb - 1) >> shift
         if length == 1 && view.count > 1 {
-          if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
+          if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
           pending = nil
-          try body(UInt64(first), 1, true)
+          try body(UInt64(first), 1, true, 1)
         } else if let p = pending, p.last + 1 == first {
-          pending = (p.first, last)
+          pending = (p.first, last, p.rows + 1)
         } else {
-          if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
-          pending = (first, last)
+          if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
+          pending = (first, last, 1)
         }
         return
       }
-      if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
+      if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
       pending = nil
       var previous = -1
       for j in 0..<length {
         let l = (address + (start + j * stride) * eb) >> shift
-        if l != previous { try body(UInt64(l), 1, true) }
+        if l != previous { try body(UInt64(l), 1, true, 1) }
         previous = l
       }
     }
-    if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false) }
+    if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
   }
 
   func storage(_ index: Int, tile: Int) throws(RuntimeFaultMessage) -> TensorStorage {

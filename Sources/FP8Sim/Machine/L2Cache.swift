@@ -59,6 +59,8 @@ final class L2Cache {
   /// Arrival times are `base` + the stored offset; `outside` marks one kept in `sideTable`.
   @exclusivity(unchecked) private(set) var base: Int64 = 0
   @exclusivity(unchecked) private var sideTable: [Int: Int64] = [:]
+  /// How many times the base moved (each walks every slot).
+  @exclusivity(unchecked) private(set) var rebases = 0
   private static let outside = UInt32.max
   /// What `calloc` returned, for `free`.
   private let blocks: [UnsafeMutableRawPointer]
@@ -132,7 +134,12 @@ final class L2Cache {
   @inline(__always)
   func arrives(slot: Int, at time: Int64, floor: @autoclosure () -> Int64) {
     guard time > arrival(slot: slot) else { return }
-    if time - base >= Int64(Self.outside) { rebase(to: floor()) }
+    if time - base >= Int64(Self.outside) {
+      // Moving the base walks every slot: only worth it when it gains at least 2^31 cycles
+      // (else a tile far ahead of the slowest would rebase on every transfer for a few cycles).
+      let floor = floor()
+      if floor - base >= 1 << 31 { rebase(to: floor) }
+    }
     let pointer = arrivalOffset(slot)
     if pointer.pointee == Self.outside { sideTable[slot] = nil }
     if time - base >= Int64(Self.outside) {
@@ -147,6 +154,7 @@ final class L2Cache {
   /// shrink, a time before the new base reads back as it.
   private func rebase(to floor: Int64) {
     guard floor > base else { return }
+    rebases += 1
     let shift = floor - base
     base = floor
     for set in 0..<sets {
