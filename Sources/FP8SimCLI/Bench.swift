@@ -57,7 +57,7 @@ public enum Bench {
     rows.append(try perInstruction(.dma, quick: quick))
     rows.append(try perInstruction(.tensor, quick: quick))
     rows.append(try streamingLoad(quick: quick))
-    rows.append(try timingOnlyGemm(n: quick ? 1024 : 8192, target: quick ? nil : .atMost(0.7)))
+    rows.append(try timingOnlyGemm(n: quick ? 1024 : 8192, target: .atMost(0.7)))
     if !quick { rows.append(try timingOnlyGemm(n: 16384, target: .atMost(6))) }
     if quick { for i in rows.indices { rows[i].target = nil } }
     return rows
@@ -153,13 +153,8 @@ public enum Bench {
     b.emit(.branch(.less, a: .register(1), b: .constant(Int64(iterations)), target: top))
     b.emit(.dmaWait(keep: 0))
     let program = try b.build()
-    var options = RunOptions()
-    options.timingOnly = true
-    var result: RunResult?
-    let seconds = try measure {
-      result = try Machine(program: program, device: device, options: options).run()
-    }
-    let count = result?.units[unit]?.instructions ?? 0
+    let (result, seconds) = try timed(program, on: device)
+    let count = result.units[unit]?.instructions ?? 0
     return Row(
       name: "host time per \(unit == .dma ? "DMA" : "mma") instruction (timing only)",
       value: seconds / Double(max(count, 1)) * 1e6, unit: "µs", target: .atMost(1),
@@ -181,13 +176,8 @@ public enum Bench {
     var device = DeviceConfig.h100
     device.tiles = 1
     device.sramBytesPerTile = 1 << 30
-    var options = RunOptions()
-    options.timingOnly = true
-    var result: RunResult?
-    let seconds = try measure {
-      result = try Machine(program: program, device: device, options: options).run()
-    }
-    let moved = result.map { Double($0.traffic.l2ToSram) / 1e9 } ?? 0
+    let (result, seconds) = try timed(program, on: device)
+    let moved = Double(result.traffic.l2ToSram) / 1e9
     return Row(
       name:
         "streaming load of \(fixed(Double(rows * 32768) / Double(1 << 30), 3)) GiB, per transfer (timing only)",
@@ -201,24 +191,35 @@ public enum Bench {
   /// Wall time of a timing-only run of a large GEMM on the h100 preset.
   static func timingOnlyGemm(n: Int, target: Target?) throws -> Row {
     let (program, kernel) = try gemmProgram(m: n, n: n, k: n, device: .h100)
-    var options = RunOptions()
-    options.timingOnly = true
     // A known, finite program: no limits (16384³ runs 42 M instructions).
-    options.maxInstructions = .max
-    options.maxWork = .max
-    var result: RunResult?
-    let seconds = try measure {
-      result = try Machine(program: program, device: .h100, options: options).run()
-    }
-    guard let r = result else {
-      throw CommandFailure("fp8sim bench: the GEMM did not run", status: .runtimeFault)
-    }
+    let (r, seconds) = try timed(program, on: .h100, limits: false)
     let simulatedTFLOPS = 2 * Double(r.compute.macs["fp8"] ?? 0) / r.seconds / 1e12
     return Row(
       name: "timing-only GEMM \(n)×\(n)×\(n) on h100", value: seconds, unit: "s", target: target,
       detail:
         "generated (\(kernel)), \(r.instructions) instructions (\(fixed(Double(r.instructions) / seconds / 1e6, 2)) M/s), simulated \(fixed(simulatedTFLOPS, 1)) TFLOP/s"
     )
+  }
+
+  /// A timing-only run of `program` on `device` and its wall time (`limits: false` lifts the
+  /// instruction and work limits, for known, finite programs).
+  static func timed(_ program: Program, on device: DeviceConfig, limits: Bool = true) throws -> (
+    result: RunResult, seconds: Double
+  ) {
+    var options = RunOptions()
+    options.timingOnly = true
+    if !limits {
+      options.maxInstructions = .max
+      options.maxWork = .max
+    }
+    var result: RunResult?
+    let seconds = try measure {
+      result = try Machine(program: program, device: device, options: options).run()
+    }
+    guard let result else {
+      throw CommandFailure("fp8sim bench: a run did not complete", status: .runtimeFault)
+    }
+    return (result, seconds)
   }
 
   /// The GEMM `fp8sim gen gemm` makes for the device (f32 C), and its configuration in short.

@@ -395,24 +395,26 @@ extension Machine {
     let eb = layout.elementBytes
     let address = layout.address
     var pending: (first: Int, last: Int, rows: Int)?
+    func emitPending() throws(E) {
+      if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
+      pending = nil
+    }
     try view.forEachRun { (start, length, stride) throws(E) in
       if stride == 1 || length == 1 {
         let first = (address + start * eb) >> shift
         let last = (address + (start + length) * eb - 1) >> shift
         if length == 1 && view.count > 1 {
-          if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
-          pending = nil
+          try emitPending()
           try body(UInt64(first), 1, true, 1)
         } else if let p = pending, p.last + 1 == first {
           pending = (p.first, last, p.rows + 1)
         } else {
-          if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
+          try emitPending()
           pending = (first, last, 1)
         }
         return
       }
-      if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
-      pending = nil
+      try emitPending()
       var previous = -1
       for j in 0..<length {
         let l = (address + (start + j * stride) * eb) >> shift
@@ -420,7 +422,7 @@ extension Machine {
         previous = l
       }
     }
-    if let p = pending { try body(UInt64(p.first), p.last - p.first + 1, false, p.rows) }
+    try emitPending()
   }
 
   func storage(_ index: Int, tile: Int) throws(RuntimeFaultMessage) -> TensorStorage {

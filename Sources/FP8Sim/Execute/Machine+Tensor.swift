@@ -90,33 +90,30 @@ extension Machine {
     // The device values of A and B are exact in their tensors' formats.
     let formats = (a: layouts[a.tensor].format, b: layouts[b.tensor].format)
     let storages = UnsafeSendable((sa, sb, sd))
-    let results = UnsafeSendable(MMAResults())
+    // The two sides' results, for the amax register (a storage pair holds them).
+    let results = UnsafeSendable(TensorStorage(count: 0))
     @Sendable func side(_ device: Bool) {
       let (sa, sb, sd) = storages.value
-      let av = packed(a, device ? sa.main : sa.shadow, transpose: ta)
-      let bv = packed(b, device ? sb.main : sb.shadow, transpose: tb)
+      let values: ReferenceWritableKeyPath<TensorStorage, [Float]> = device ? \.main : \.shadow
+      let av = packed(a, sa[keyPath: values], transpose: ta)
+      let bv = packed(b, sb[keyPath: values], transpose: tb)
       var c: [Float]
       if whole {
-        c = device ? sd.main : sd.shadow
-        if device { sd.main = [] } else { sd.shadow = [] }
+        c = sd[keyPath: values]
+        sd[keyPath: values] = []
         if clear { c.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
       } else {
-        c = clear ? [Float](repeating: 0, count: m * n) : d.gather(device ? sd.main : sd.shadow)
+        c = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd[keyPath: values])
       }
       if device {
         MMANumerics.multiply(
           a: av, b: bv, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputClass,
-          parallel: false,
-          formats: formats)
+          parallel: false, formats: formats)
       } else {
         MMANumerics.shadow(a: av, b: bv, c: &c, m: m, n: n, k: k, parallel: false)
       }
-      if whole {
-        if device { sd.main = c } else { sd.shadow = c }
-      } else {
-        if device { d.scatter(c, into: &sd.main) } else { d.scatter(c, into: &sd.shadow) }
-      }
-      if device { results.value.main = c } else { results.value.shadow = c }
+      if whole { sd[keyPath: values] = c } else { d.scatter(c, into: &sd[keyPath: values]) }
+      results.value[keyPath: values] = c
     }
     if m * n * k >= MMAKernels.parallelThreshold {
       DispatchQueue.concurrentPerform(iterations: 2) { side($0 == 0) }
@@ -138,10 +135,4 @@ struct MMACounterKey: Hashable {
   var a: Int
   var b: Int
   var accumulator: Accumulator
-}
-
-/// The two sides of an `mma` (device values, FP32 shadow), written by the tasks computing them.
-final class MMAResults {
-  var main: [Float] = []
-  var shadow: [Float] = []
 }

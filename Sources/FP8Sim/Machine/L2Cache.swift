@@ -289,7 +289,7 @@ final class L2Cache {
       var evicted: UInt64?
       if old & dirtyBit != 0 {
         writebacks += 1
-        evicted = (UInt64(old & ~dirtyBit) - 1) * stride + UInt64(set)
+        evicted = line(key: old & ~dirtyBit, set: set)
       }
       visitor.visit(head + UInt64(i) * stride, (false, evicted, slot), in: self)
       if write { writebacks += 1 }
@@ -321,6 +321,12 @@ final class L2Cache {
   }
 
   // MARK: - Sets
+
+  /// The line a set holds under `key` (its tag + 1, without the dirty flag).
+  @inline(__always)
+  private func line<Key: FixedWidthInteger & UnsignedInteger>(key: Key, set: Int) -> UInt64 {
+    (UInt64(key) - 1) * UInt64(sets) + UInt64(set)
+  }
 
   @inline(__always)
   private func locate(_ line: UInt64) -> (set: Int, tag: UInt64) {
@@ -369,7 +375,7 @@ final class L2Cache {
     var evicted: UInt64?
     if old & dirtyBit != 0 {
       writebacks += 1
-      evicted = (UInt64(old & ~dirtyBit) - 1) * UInt64(sets) + UInt64(set)
+      evicted = line(key: old & ~dirtyBit, set: set)
     }
     row[victim] = write ? key | dirtyBit : key
     touch(set: set, way: victim)
@@ -390,7 +396,8 @@ final class L2Cache {
       let x = (lanes & 0x7FFF_FFFF) ^ SIMD16(repeating: UInt32(truncatingIfNeeded: key))
       let zero = ((x &- 1) & ~x) &>> 31
       let bits = SIMD16<UInt32>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)
-      let m8 = (zero &* bits).lowHalf | (zero &* bits).highHalf
+      let flags = zero &* bits
+      let m8 = flags.lowHalf | flags.highHalf
       let m4 = m8.lowHalf | m8.highHalf
       let mask = m4[0] | m4[1] | m4[2] | m4[3]
       return mask == 0 ? nil : mask.trailingZeroBitCount
@@ -414,7 +421,7 @@ final class L2Cache {
     let zero = (x &- ones) & ~x & (ones << 3)
     let position = zero.trailingZeroBitCount >> 2
     let below: UInt64 = (1 << (4 * UInt64(position))) &- 1
-    let above = position == 15 ? 0 : word & ~((below << 4) | 0xF)
+    let above = word & ~((below << 4) | 0xF)  // at position 15 the mask covers every field
     order[set] = above | ((word & below) << 4) | UInt64(way)
   }
 
@@ -444,7 +451,7 @@ final class L2Cache {
   ) {
     let dirtyBit: Key = 1 << (Key.bitWidth - 1)
     for way in 0..<ways where row[way] & dirtyBit != 0 {
-      lines.append((UInt64(row[way] & ~dirtyBit) - 1) * UInt64(sets) + UInt64(set))
+      lines.append(line(key: row[way] & ~dirtyBit, set: set))
       row[way] &= ~dirtyBit
     }
   }

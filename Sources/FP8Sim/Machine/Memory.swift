@@ -140,26 +140,47 @@ struct ResolvedView {
     }
     let inner = shape[rank - 1]
     let innerStride = strides[rank - 1]
-    var row = range.lowerBound / inner
+    var rows = RowWalker(self, row: range.lowerBound / inner)
     var column = range.lowerBound % inner
-    var index = [Int](repeating: 0, count: max(0, rank - 1))
-    var base = offset
-    for d in stride(from: rank - 2, through: 0, by: -1) {
-      index[d] = row % shape[d]
-      row /= shape[d]
-      base += index[d] * strides[d]
-    }
     var position = range.lowerBound
     while position < range.upperBound {
       let length = min(inner - column, range.upperBound - position)
-      try body(base + column * innerStride, length, innerStride)
+      try body(rows.base + column * innerStride, length, innerStride)
       position += length
       column = 0
-      var d = rank - 2
+      rows.advance()
+    }
+  }
+
+  /// Where a view's rows (its innermost runs) start, one after another: the outer indices step
+  /// like an odometer.
+  struct RowWalker {
+    private let shape: Dims
+    private let strides: Dims
+    private var index = Dims()
+    /// The element offset where the current row starts.
+    private(set) var base: Int
+
+    init(_ view: ResolvedView, row: Int) {
+      shape = view.shape
+      strides = view.strides
+      base = view.offset
+      let outer = max(0, view.shape.count - 1)
+      for _ in 0..<outer { index.append(0) }
+      var row = row
+      for d in stride(from: outer - 1, through: 0, by: -1) {
+        index[d] = row % shape[d]
+        row /= shape[d]
+        base += index[d] * strides[d]
+      }
+    }
+
+    mutating func advance() {
+      var d = index.count - 1
       while d >= 0 {
         index[d] += 1
         base += strides[d]
-        if index[d] < shape[d] { break }
+        if index[d] < shape[d] { return }
         base -= strides[d] * shape[d]
         index[d] = 0
         d -= 1
@@ -196,29 +217,18 @@ struct ResolvedView {
     from.withUnsafeBufferPointer { src in
       target.withUnsafeMutableBufferPointer { dst in
         guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-        // The outer dimensions of both views step together (row-major, same shape).
-        var outer = Dims()
-        for _ in 0..<max(0, rank - 1) { outer.append(0) }
-        var sb = source.offset
-        var db = offset
-        let rows = count / max(inner, 1)
-        for _ in 0..<rows {
+        // The rows of both views step together (row-major, same shape).
+        var from = RowWalker(source, row: 0)
+        var to = RowWalker(self, row: 0)
+        for _ in 0..<(count / max(inner, 1)) {
+          let (sb, db) = (from.base, to.base)
           if si == 1 && di == 1 {
             (d + db).update(from: s + sb, count: inner)
           } else {
             for j in 0..<inner { d[db + j * di] = s[sb + j * si] }
           }
-          var dim = rank - 2
-          while dim >= 0 {
-            outer[dim] += 1
-            sb += source.strides[dim]
-            db += strides[dim]
-            if outer[dim] < shape[dim] { break }
-            sb -= source.strides[dim] * shape[dim]
-            db -= strides[dim] * shape[dim]
-            outer[dim] = 0
-            dim -= 1
-          }
+          from.advance()
+          to.advance()
         }
       }
     }

@@ -28,7 +28,7 @@ enum Initializers {
             pointers.shadow.value[i] = Float(x)
           }
         }
-        if chunks <= 1 { fill(0) } else { DispatchQueue.concurrentPerform(iterations: chunks) { fill($0) } }
+        MMAKernels.split(chunks, fill)
       }
     }
   }

@@ -30,21 +30,12 @@ public enum MMANumerics {
   /// term is aligned as if it had this exponent, as IEEE subnormals share `e_min`.
   public static let fp22MinExponent = -126
 
-  public static func multiply(
-    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClass = .fp8, parallel: Bool = true
-  ) {
-    multiply(
-      a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, parallel: parallel,
-      formats: nil)
-  }
-
   /// `formats`: the formats every value of A and of B is exact in (the machine's tensors are;
   /// a caller must be as sure), which can spare the fast path its look at the values
   /// (`productsFit`) and choose a cheaper exact f16 rounding (`splitApplies`).
   public static func multiply(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClass = .fp8, parallel: Bool = true, formats: (a: FloatFormat, b: FloatFormat)?
+    inputs: MMAInputClass = .fp8, parallel: Bool = true, formats: (a: FloatFormat, b: FloatFormat)? = nil
   ) {
     precondition(a.count == m * k && b.count == k * n && c.count == m * n)
     #if DEBUG
@@ -98,9 +89,9 @@ public enum MMANumerics {
     formats: (a: FloatFormat, b: FloatFormat)? = nil
   ) -> Bool {
     let fitBits = accumulator == .f16 || accumulator == .bf16 ? 8 : 24
-    if let formats, productsFit(formats.a, formats.b, bits: fitBits) {
-    } else {
-      guard OperandProfile(a).productsWith(OperandProfile(b), fitBits: fitBits) else { return false }
+    let promised = formats.map { productsFit($0.a, $0.b, bits: fitBits) } ?? false
+    guard promised || OperandProfile(a).productsWith(OperandProfile(b), fitBits: fitBits) else {
+      return false
     }
     switch accumulator {
     case .f32, .fp22: return true

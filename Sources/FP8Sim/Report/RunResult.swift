@@ -79,23 +79,18 @@ extension Machine {
   }
 
   func makeResult() throws(RuntimeFault) -> RunResult {
+    // The MACs of every mma, counted by key during the run, under their names.
     var compute = self.compute
-    for (key, counts) in mmaCounts.sorted(by: { ($0.key.a, $0.key.b) < ($1.key.a, $1.key.b) }) {
-      let format =
-        "\(layouts[key.a].format.name)×\(layouts[key.b].format.name)→\(key.accumulator.rawValue)"
-      for (table, value) in [
-        (\ComputeStats.macs, counts.macs), (\ComputeStats.paddedMacs, counts.padded),
-      ] {
-        let (sum, overflow) = compute[keyPath: table][key.inputs.rawValue, default: 0]
-          .addingReportingOverflow(value)
-        if overflow {
-          throw RuntimeFault("a statistic of the run passed 2^63; the run is too large to count")
-        }
-        compute[keyPath: table][key.inputs.rawValue] = sum
+    do throws(RuntimeFaultMessage) {
+      for (key, counts) in mmaCounts {
+        let format =
+          "\(layouts[key.a].format.name)×\(layouts[key.b].format.name)→\(key.accumulator.rawValue)"
+        try add(&compute.macs[key.inputs.rawValue, default: 0], counts.macs)
+        try add(&compute.paddedMacs[key.inputs.rawValue, default: 0], counts.padded)
+        try add(&compute.macsByFormat[format, default: 0], counts.macs)
       }
-      let (sum, overflow) = compute.macsByFormat[format, default: 0].addingReportingOverflow(counts.macs)
-      if overflow { throw RuntimeFault("a statistic of the run passed 2^63; the run is too large to count") }
-      compute.macsByFormat[format] = sum
+    } catch {
+      throw RuntimeFault(error.text)
     }
     var units: [UnitKind: UnitStats] = [:]
     for u in UnitKind.reported {

@@ -62,16 +62,17 @@ enum CompareCommand: Command {
 
     // Every program × sweep value is an independent run: they run in parallel on all cores and
     // are reported in order (the first failure in that order is the one reported).
-    var jobs: [(path: String, label: String, arguments: ParsedArguments)] = []
+    var jobs: [(path: String, label: String, value: String?, arguments: ParsedArguments)] = []
     for path in arguments.positionals {
-      let label = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+      let label = label(of: path)
       for value in sweep?.values ?? [""] {
         var args = arguments
         if let sweep {
           args.values["--set", default: []].removeAll { $0.hasPrefix(sweep.name + "=") }
           args.values["--set", default: []].append("\(sweep.name)=\(value)")
         }
-        jobs.append((path, sweep == nil ? label : "\(label) \(sweep!.name)=\(value)", args))
+        jobs.append(
+          (path, sweep == nil ? label : "\(label) \(sweep!.name)=\(value)", sweep == nil ? nil : value, args))
       }
     }
     if let plan = try arguments.optionalChoice("--plan", PlanFormat.self) {
@@ -80,8 +81,11 @@ enum CompareCommand: Command {
         directory, lines: plan == .lines, paths: arguments.positionals + arguments.all("--device"))
       try validate(jobs, sweep: sweep, arguments: arguments)
       context.stdout.write(
-        Plan(jobs: jobs.map { ($0.path, $0.label) }, sweep: sweep, arguments: arguments, directory: directory)
-          .render(plan))
+        Plan(
+          jobs: jobs.map { ($0.path, $0.label, $0.value) }, sweep: sweep?.name, arguments: arguments,
+          directory: directory
+        )
+        .render(plan))
       return .success
     }
     let work = jobs
@@ -98,17 +102,30 @@ enum CompareCommand: Command {
       declared.formUnion(program.params.map(\.name))
       runs.append(Run(label: jobs[i].label, report: Report(result: result, program: program)))
     }
-    // A --set must mean something to at least one program.
-    let names = try ProgramLoading.overrides(arguments).keys.sorted() + (sweep.map { [$0.name] } ?? [])
-    if !arguments.has("--allow-undeclared"), let unknown = names.first(where: { !declared.contains($0) }) {
+    if !arguments.has("--allow-undeclared") {
+      try checkDeclared(declared, sweep: sweep?.name, arguments: arguments)
+    }
+    context.stdout.write(render(runs, sweep: sweep?.name, format: format))
+    return .success
+  }
+
+  /// A run's label from its program's path: the file name without its extension.
+  static func label(of path: String) -> String {
+    URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+  }
+
+  /// A `--set` (or the swept parameter) must mean something to at least one program.
+  static func checkDeclared(_ declared: Set<String>, sweep: String?, arguments: ParsedArguments) throws {
+    let names = try ProgramLoading.overrides(arguments).keys.sorted() + (sweep.map { [$0] } ?? [])
+    if let unknown = names.first(where: { !declared.contains($0) }) {
       throw UsageError("no program declares a parameter '\(unknown)'")
     }
-    if format == .json {
-      context.stdout.write(json(runs, sweep: sweep?.name))
-    } else {
-      context.stdout.write(sweep == nil ? sideBySide(runs) : rows(runs))
-    }
-    return .success
+  }
+
+  /// The runs as `compare` prints them: JSON, or a table (side by side, or rows for a sweep).
+  static func render(_ runs: [Run], sweep: String?, format: RunCommand.Format) -> String {
+    if format == .json { return json(runs, sweep: sweep) }
+    return sweep == nil ? sideBySide(runs) : rows(runs)
   }
 
   /// The results folder of a plan: named, and not already holding results (a second study into
@@ -136,7 +153,7 @@ enum CompareCommand: Command {
   /// loads, and every `--set` and the swept name mean something to some program (as a run
   /// would check), so a mistake shows here rather than in every job of a cluster.
   static func validate(
-    _ jobs: [(path: String, label: String, arguments: ParsedArguments)],
+    _ jobs: [(path: String, label: String, value: String?, arguments: ParsedArguments)],
     sweep: (name: String, values: [String])?,
     arguments: ParsedArguments
   ) throws {
@@ -155,18 +172,17 @@ enum CompareCommand: Command {
       }
       declared.formUnion(program.params.map(\.name))
     }
-    let names = try ProgramLoading.overrides(arguments).keys.sorted() + (sweep.map { [$0.name] } ?? [])
-    if let unknown = names.first(where: { !declared.contains($0) }) {
-      throw UsageError("no program declares a parameter '\(unknown)'")
-    }
+    try checkDeclared(declared, sweep: sweep?.name, arguments: arguments)
   }
 
   /// A sweep (or a list of programs) as independent jobs: each is `fp8sim compare` of one
   /// program at one swept value (a sweep of one value, so its label and sweep name are the
   /// ones this command would print), writing its JSON to `DIR/NNNN.json` in run order.
   struct Plan {
-    var jobs: [(path: String, label: String)]
-    var sweep: (name: String, values: [String])?
+    /// Each job's program, label and swept value.
+    var jobs: [(path: String, label: String, value: String?)]
+    /// The swept parameter.
+    var sweep: String?
     var arguments: ParsedArguments
     var directory: String
 
@@ -196,14 +212,11 @@ enum CompareCommand: Command {
         }
         for value in arguments.all(option.name) {
           // The swept parameter's --set is the job's sweep value instead.
-          if option.name == "--set", let sweep, value.hasPrefix(sweep.name + "=") { continue }
+          if option.name == "--set", let sweep, value.hasPrefix(sweep + "=") { continue }
           argv += [option.name, value]
         }
       }
-      if let sweep {
-        let value = sweep.values[n % sweep.values.count]
-        argv += ["--sweep", "\(sweep.name)=\(value)"]
-      }
+      if let sweep, let value = jobs[n].value { argv += ["--sweep", "\(sweep)=\(value)"] }
       return argv + ["--format", "json", "--", jobs[n].path]
     }
 

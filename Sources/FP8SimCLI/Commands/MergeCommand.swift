@@ -34,11 +34,7 @@ enum MergeCommand: Command {
     }
     // A sweep when every file is part of the same one: rows per run, as compare --sweep prints.
     let sweep = sweeps.first.flatMap { $0 }.flatMap { name in sweeps.allSatisfy { $0 == name } ? name : nil }
-    if format == .json {
-      context.stdout.write(CompareCommand.json(runs, sweep: sweep))
-    } else {
-      context.stdout.write(sweep == nil ? CompareCommand.sideBySide(runs) : CompareCommand.rows(runs))
-    }
+    context.stdout.write(CompareCommand.render(runs, sweep: sweep, format: format))
     return .success
   }
 
@@ -88,8 +84,7 @@ enum MergeCommand: Command {
     switch name {
     case Report.schema:
       let r = try report(root, at: "")
-      let label = URL(fileURLWithPath: r.program).deletingPathExtension().lastPathComponent
-      return ([CompareCommand.Run(label: label, report: r)], nil)
+      return ([CompareCommand.Run(label: CompareCommand.label(of: r.program), report: r)], nil)
     case CompareCommand.schema:
       var sweep: String?
       if let node = root["sweep"] {
