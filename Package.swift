@@ -27,7 +27,10 @@ let package = Package(
     // Data files: .npy, .safetensors and JSON readers and writers.
     .target(name: "FP8Data", dependencies: ["FP8Formats"], swiftSettings: strict),
     .target(name: "FP8ISA", dependencies: ["FP8Formats", "FP8Data"], swiftSettings: strict),
-    .target(name: "FP8Sim", dependencies: ["FP8Formats", "FP8Data", "FP8ISA"], swiftSettings: strict),
+    // The mma kernels for the host's vector unit (x86-64 AVX2), chosen at run time.
+    .target(name: "FP8KernelsC"),
+    .target(
+      name: "FP8Sim", dependencies: ["FP8Formats", "FP8Data", "FP8ISA", "FP8KernelsC"], swiftSettings: strict),
     .target(name: "FP8SimCLI", dependencies: ["FP8Formats", "FP8ISA", "FP8Sim"], swiftSettings: strict),
     .executableTarget(name: "fp8sim", dependencies: ["FP8SimCLI"], swiftSettings: strict),
 
@@ -51,7 +54,8 @@ let package = Package(
       name: "FP8SimTests", dependencies: ["FP8Data", "FP8Sim", "FP8FuzzSupport"], exclude: ["FuzzCases"],
       swiftSettings: strict),
     .testTarget(
-      name: "FP8SimCLITests", dependencies: ["FP8Data", "FP8SimCLI", "fp8sim"], exclude: ["Snapshots", "Hostile"],
+      name: "FP8SimCLITests", dependencies: ["FP8Data", "FP8SimCLI", "fp8sim"],
+      exclude: ["Snapshots", "Hostile"],
       swiftSettings: strict),
   ]
 )

@@ -44,25 +44,45 @@ import Testing
     let b = Self.fp8Values(k * n, format: accumulator == .f16 ? .e5m2 : .e4m3fn, rng: &rng, scale: 0x1p-7)
     let c0 = Self.fp8Values(m * n, format: .e4m3fn, rng: &rng)
     #expect(MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: accumulator))
-    var fast = c0
     var slow = c0
-    MMANumerics.fast(a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: accumulator, inputs: .fp8)
     MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: accumulator)
-    let mismatches = (0..<(m * n)).filter { !sameBits(fast[$0], slow[$0]) }
+    for kernels in KernelSet.available {
+      var fast = c0
+      MMANumerics.fast(
+        a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: accumulator, inputs: .fp8, kernels: kernels)
+      Self.expectSameBits(fast, slow, "\(kernels)")
+    }
+  }
+
+  /// Records the elements where `fast` and `slow` differ (NaNs of any payload are equal).
+  static func expectSameBits(
+    _ fast: [Float], _ slow: [Float], _ label: String, c0: [Float]? = nil,
+    sourceLocation: Testing.SourceLocation = #_sourceLocation
+  ) {
+    let mismatches = fast.indices.filter { !sameBits(fast[$0], slow[$0]) }
+    let first = mismatches.first.map { x in
+      "\(fast[x]) vs \(slow[x])" + (c0.map { " (C \($0[x]))" } ?? "")
+    }
     #expect(
-      mismatches.isEmpty,
-      "\(mismatches.count) mismatches; first: \(mismatches.first.map { "\(fast[$0]) vs \(slow[$0])" } ?? "")")
+      mismatches.isEmpty, "\(label): \(mismatches.count) mismatches; first: \(first ?? "")",
+      sourceLocation: sourceLocation)
   }
 
   // MARK: - The reproducers of issue 9
 
   /// One `mma` of a single element, by the fast path, the reference and the oracle.
   static func single(_ accumulator: Accumulator, c: Float, a: [Float], b: [Float]) -> (Float, Float, Float) {
-    var fast = [c]
     var slow = [c]
     let k = a.count
-    MMANumerics.fast(a: a, b: b, c: &fast, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half)
     MMANumerics.reference(a: a, b: b, c: &slow, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half)
+    // Every kernel set the host has gives the same bits; the first one's are returned.
+    let fast = KernelSet.available.map { kernels in
+      var fast = [c]
+      MMANumerics.fast(
+        a: a, b: b, c: &fast, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half, kernels: kernels)
+      return fast[0]
+    }
+    #expect(fast.allSatisfy { sameBits($0, fast[0]) }, "kernel sets differ: \(fast)")
     return (fast[0], slow[0], MMAOracle.element(accumulator, c: c, a: a, b: b))
   }
 
@@ -113,17 +133,16 @@ import Testing
     }
     c0[0] = -.infinity  // stays -inf: its split is NaN, which must not show
     #expect(MMANumerics.splitApplies(a: a, b: b, c: c0, formats: (.e4m3fn, .e4m3fn)))
-    var fast = c0
     var slow = c0
-    MMANumerics.fast(
-      a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8, formats: (.e4m3fn, .e4m3fn))
     MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: .f16)
-    let mismatches = (0..<(m * n)).filter { !sameBits(fast[$0], slow[$0]) }
-    #expect(
-      mismatches.isEmpty,
-      "\(mismatches.count) mismatches; first: \(mismatches.first.map { "\(fast[$0]) vs \(slow[$0]) (C \(c0[$0]))" } ?? "")"
-    )
-    #expect(fast[0] == -.infinity)
+    for kernels in KernelSet.available {
+      var fast = c0
+      MMANumerics.fast(
+        a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8, formats: (.e4m3fn, .e4m3fn),
+        kernels: kernels)
+      Self.expectSameBits(fast, slow, "\(kernels)", c0: c0)
+      #expect(fast[0] == -.infinity)
+    }
     // Not for E5M2 products (multiples of 2^-32), nor with a NaN anywhere.
     #expect(!MMANumerics.splitApplies(a: a, b: b, c: c0, formats: (.e4m3fn, .e5m2)))
     #expect(!MMANumerics.splitApplies(a: a, b: b, c: c0 + [.nan], formats: (.e4m3fn, .e4m3fn)))
@@ -145,14 +164,57 @@ import Testing
       Float(rng.nextGaussian()) * Float(sign: .plus, exponent: Int(rng.next() % 60) - 30, significand: 1)
     }
     #expect(MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: .fp22))
-    var fast = c0
     var slow = c0
-    MMANumerics.fast(a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: .fp22, inputs: .fp8)
     MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: .fp22)
-    let mismatches = (0..<(m * n)).filter { !sameBits(fast[$0], slow[$0]) }
-    #expect(
-      mismatches.isEmpty,
-      "\(mismatches.count) mismatches; first: \(mismatches.first.map { "\(fast[$0]) vs \(slow[$0])" } ?? "")")
+    for kernels in KernelSet.available {
+      var fast = c0
+      MMANumerics.fast(
+        a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: .fp22, inputs: .fp8, kernels: kernels)
+      Self.expectSameBits(fast, slow, "\(kernels)")
+    }
+  }
+
+  /// fp22 groups the portable kernel hands to the scalar definition and the AVX2 kernel decides
+  /// by its masks: groups whose largest exponent is below 2^-113 (with subnormal accumulators)
+  /// or above 2^116; and groups no vector code decides (an infinite or NaN term, a sum past f32's
+  /// range), which the AVX2 kernel leaves to the Swift code row by row. Bit for bit the reference.
+  @Test func fp22KernelsOnTinyHugeAndUndecidedGroups() {
+    var rng = SplitMix64(seed: 0x22)
+    let (m, n, k) = (7, 19, 70)
+    // Row r's scale: rows 0–2 tiny (products 2^-126 to 2^-114), rows 3–4 huge (up to 2^126),
+    // rows 5–6 ordinary.
+    func magnitude(_ row: Int) -> Float { row < 3 ? 0x1p-63 : row < 5 ? 0x1p56 : 1 }
+    var a = (0..<(m * k)).map { i in
+      Float(Float16(Float(rng.nextGaussian()) + 2)) * magnitude(i / k) * (rng.next() % 2 == 0 ? 1 : -1)
+    }
+    // B positive, at most 1.5.
+    var b = (0..<(k * n)).map { _ -> Float in
+      min(max(Float(Float16(Float(rng.nextGaussian()) + 2)), 0.25), 3) * (rng.next() % 4 == 0 ? 0x1p-6 : 1)
+        * 0x1p-1
+    }
+    var c0 = (0..<(m * n)).map { i -> Float in
+      i / n < 3
+        ? Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()) & 0x007F_FFFF) : Float(rng.nextGaussian())
+    }
+    // Row 5: an infinite term in its second group; row 6: a sum of two terms past f32's range
+    // in its last group (its first group ordinary); C[5, 3] infinite from the start.
+    a[5 * k + 40] = .infinity
+    a[6 * k + 66] = 0x1.fp126
+    a[6 * k + 67] = 0x1.fp126
+    for j in 0..<n { (b[66 * n + j], b[67 * n + j]) = (1.5, 1.5) }
+    c0[5 * n + 3] = -.infinity
+    #expect(MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: .fp22))
+    var slow = c0
+    MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: .fp22)
+    #expect(slow[5 * n].isInfinite, "\(slow[5 * n])")
+    #expect(slow[6 * n] == .infinity, "\(slow[6 * n])")
+    #expect(slow[7].isFinite && slow[3 * n + 7].isFinite, "\(slow[7]) \(slow[3 * n + 7])")
+    for kernels in KernelSet.available {
+      var fast = c0
+      MMANumerics.fast(
+        a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: .fp22, inputs: .fp8, kernels: kernels)
+      Self.expectSameBits(fast, slow, "\(kernels)", c0: c0)
+    }
   }
 
   /// What the formats promise (`productsFit`) is what profiling every value of them finds:
@@ -340,10 +402,18 @@ import Testing
       let c0 = (0..<(m * n)).map { _ in Self.accumulatorValue(accumulator, &rng) }
       let applies = MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: accumulator)
       if applies { kernelRuns += 1 }
-      var fast = c0
       var slow = c0
-      MMANumerics.fast(a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: accumulator, inputs: .fp8)
       MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: accumulator)
+      let runs = KernelSet.available.map { kernels in
+        var fast = c0
+        MMANumerics.fast(
+          a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: accumulator, inputs: .fp8, kernels: kernels)
+        return fast
+      }
+      for (kernels, fast) in zip(KernelSet.available, runs) where !zip(fast, runs[0]).allSatisfy(sameBits) {
+        Issue.record("seed \(seed): the \(kernels) kernels differ from the \(KernelSet.available[0]) ones")
+      }
+      let fast = runs[0]
       for i in 0..<m {
         for j in 0..<n {
           let column = (0..<k).map { b[$0 * n + j] }
@@ -393,11 +463,13 @@ import Testing
       let a = (0..<(m * k)).map { _ in Self.edgeValue(fa, Self.exponents(inputs, &rng), &rng) }
       let b = (0..<(k * n)).map { _ in Self.edgeValue(fb, Self.exponents(inputs, &rng), &rng) }
       let c0 = (0..<(m * n)).map { _ in Self.accumulatorValue(.f32, &rng) }
-      var kernel = c0
       var scalar = c0
-      MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &kernel, m: m, n: n, k: k)
       MMANumerics.shadowF32(a, b, &scalar, m, n, k)
-      #expect(zip(kernel, scalar).allSatisfy { sameBits($0, $1) }, "\(inputs)")
+      for kernels in KernelSet.available {
+        var kernel = c0
+        MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &kernel, m: m, n: n, k: k, kernels: kernels)
+        #expect(zip(kernel, scalar).allSatisfy { sameBits($0, $1) }, "\(inputs), \(kernels)")
+      }
     }
   }
 
@@ -429,11 +501,20 @@ import Testing
     let (m, n, k) = (96, 80, 96)  // above the parallel threshold
     let a = Self.fp8Values(m * k, format: .e4m3fn, rng: &rng)
     let b = Self.fp8Values(k * n, format: .e4m3fn, rng: &rng)
-    var first = [Float](repeating: 0, count: m * n)
-    var second = first
-    MMANumerics.fast(a: a, b: b, c: &first, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8)
-    MMANumerics.fast(a: a, b: b, c: &second, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8)
-    #expect(first.map(\.bitPattern) == second.map(\.bitPattern))
+    for kernels in KernelSet.available {
+      var first = [Float](repeating: 0, count: m * n)
+      var second = first
+      var oneThread = first
+      MMANumerics.fast(
+        a: a, b: b, c: &first, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8, kernels: kernels)
+      MMANumerics.fast(
+        a: a, b: b, c: &second, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8, kernels: kernels)
+      MMANumerics.fast(
+        a: a, b: b, c: &oneThread, m: m, n: n, k: k, accumulator: .f16, inputs: .fp8, parallel: false,
+        kernels: kernels)
+      #expect(first.map(\.bitPattern) == second.map(\.bitPattern))
+      #expect(first.map(\.bitPattern) == oneThread.map(\.bitPattern))
+    }
   }
 }
 

@@ -1,4 +1,36 @@
 import Dispatch
+import FP8KernelsC
+
+/// Which code runs the fast `mma` kernels. Both give the same bits (`KernelTests` run each on the
+/// same data); they differ only in speed.
+public enum KernelSet: String, Sendable, CaseIterable {
+  /// Swift SIMD code compiled for the package's baseline CPU (on x86-64: SSE2).
+  case portable
+  /// C kernels with 256-bit AVX2 instructions (Sources/FP8KernelsC), on x86-64 hosts whose CPU
+  /// and OS support them, checked at run time.
+  case avx2
+
+  /// Whether this host can run `self`.
+  public var isAvailable: Bool { self == .portable || Self.hostLevel >= 1 }
+
+  /// The sets this host can run.
+  public static var available: [KernelSet] { allCases.filter(\.isAvailable) }
+
+  /// The set runs use: the fastest available, or the portable one where the environment
+  /// variable `FP8SIM_KERNELS` is `portable` (to compare speed, or to rule the vector code out).
+  public static let best: KernelSet = {
+    if let value = getenv("FP8SIM_KERNELS"), String(cString: value) == "portable" { return .portable }
+    return avx2.isAvailable ? .avx2 : .portable
+  }()
+
+  private static let hostLevel = Int(fp8k_level())
+}
+
+/// A C kernel computing rows `row0 ..< row1` of C (FP8KernelsC.h).
+typealias VectorKernel =
+  @convention(c) (
+    UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int, Int, Int, Int
+  ) -> Void
 
 /// Fast `mma` kernels: B packed into panels of 8 columns, 4×8 register tiles of `SIMD8<Float>`
 /// accumulators, K innermost, so every element still adds its products in increasing k; rows
@@ -11,9 +43,10 @@ enum MMAKernels {
 
   static func multiply<R: AccumulatorRounding>(
     _ rounding: R.Type, a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int,
-    parallel: Bool = true
+    parallel: Bool = true, kernels: KernelSet = .best
   ) {
     guard m > 0, n > 0 else { return }
+    let vector = kernels == .avx2 ? R.vectorKernel : nil
     let panels = (n + 7) / 8
     let packed = pack(b, n: n, k: k)
     let rowBlocks = (m + 3) / 4
@@ -28,6 +61,10 @@ enum MMAKernels {
             let (aBase, pBase, cBase) = (ptr.a, ptr.b, ptr.c)
             let first = chunk * rowBlocks / chunks * 4
             let last = min(m, (chunk + 1) * rowBlocks / chunks * 4)
+            if let vector {
+              vector(aBase, pBase, cBase, first, last, n, k)
+              return
+            }
             var i = first
             while i < last {
               let rows = min(4, last - i)
@@ -152,11 +189,14 @@ struct OperandProfile {
 /// How an accumulator adds one product vector.
 protocol AccumulatorRounding: SendableMetatype {
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>)
+  /// The same kernel in C for AVX2 (`KernelSet.avx2`).
+  static var vectorKernel: VectorKernel { get }
 }
 
 /// f32: `acc + a·b`; with an exact product (`OperandProfile`) this is the fused multiply-add.
 /// The FP32 shadow also uses it on any data, as its definition (product rounded, then sum).
 enum F32Accumulation: AccumulatorRounding {
+  static var vectorKernel: VectorKernel { fp8k_f32 }
   @inline(__always)
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
     acc += a * b
@@ -166,6 +206,7 @@ enum F32Accumulation: AccumulatorRounding {
 /// f16: `RN_f16(acc + a·b)`; correct for an f16 `acc` and exact products of at most 8
 /// significant bits (FP8 inputs), where rounding the `Float` sum again cannot double-round.
 enum F16Accumulation: AccumulatorRounding {
+  static var vectorKernel: VectorKernel { fp8k_f16 }
   @inline(__always)
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
     acc = HalfRounding.round(acc + a * b)
@@ -180,6 +221,7 @@ enum F16Accumulation: AccumulatorRounding {
 /// and become ±inf with the sum's sign, as does an infinite accumulator (whose split is NaN).
 /// Twelve vector operations per product instead of `HalfRounding`'s thirty.
 enum F16SplitAccumulation: AccumulatorRounding {
+  static var vectorKernel: VectorKernel { fp8k_f16split }
   @inline(__always)
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
     let s = acc + a * b
@@ -193,6 +235,7 @@ enum F16SplitAccumulation: AccumulatorRounding {
 
 /// bf16: `RN_bf16(acc + a·b)`, under the same conditions as f16.
 enum BF16Accumulation: AccumulatorRounding {
+  static var vectorKernel: VectorKernel { fp8k_bf16 }
   @inline(__always)
   static func accumulate(_ acc: inout SIMD8<Float>, _ a: Float, _ b: SIMD8<Float>) {
     let s = acc + a * b
@@ -260,7 +303,8 @@ enum Lanes {
 /// definition.
 enum FP22Kernel {
   static func multiply(
-    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, parallel: Bool = true
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, parallel: Bool = true,
+    kernels: KernelSet = .best
   ) {
     guard m > 0, n > 0 else { return }
     let group = MMANumerics.fp22Group
@@ -274,28 +318,40 @@ enum FP22Kernel {
           let ptr = KernelPointers(a: a, b: b, c: c)
           let body: @Sendable (Int) -> Void = { chunk in
             let (aBase, bBase, cBase) = (ptr.a, ptr.b, ptr.c)
+            let rows = (chunk * m / chunks)..<((chunk + 1) * m / chunks)
             let terms = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: group)
             defer { terms.deallocate() }
-            for i in (chunk * m / chunks)..<((chunk + 1) * m / chunks) {
+            /// Row i, panel p, all of K.
+            func rowPanel(_ i: Int, _ p: Int) {
               let aRow = aBase + i * k
-              for p in 0..<panels {
-                let j0 = 8 * p
-                let width = min(8, n - j0)
-                let panel = bBase + p * k * 8
-                var acc = SIMD8<Float>()
-                for j in 0..<width { acc[j] = cBase[i * n + j0 + j] }
-                var k0 = 0
-                while k0 < k {
-                  let count = min(group, k - k0)
-                  for t in 0..<count {
-                    let bv = UnsafeRawPointer(panel + (k0 + t) * 8).loadUnaligned(as: SIMD8<Float>.self)
-                    terms[t] = aRow[k0 + t] * bv
-                  }
-                  acc = reduce(acc, terms, count: count)
-                  k0 += count
+              let j0 = 8 * p
+              let width = min(8, n - j0)
+              let panel = bBase + p * k * 8
+              var acc = SIMD8<Float>()
+              for j in 0..<width { acc[j] = cBase[i * n + j0 + j] }
+              var k0 = 0
+              while k0 < k {
+                let count = min(group, k - k0)
+                for t in 0..<count {
+                  let bv = UnsafeRawPointer(panel + (k0 + t) * 8).loadUnaligned(as: SIMD8<Float>.self)
+                  terms[t] = aRow[k0 + t] * bv
                 }
-                for j in 0..<width { cBase[i * n + j0 + j] = acc[j] }
+                acc = reduce(acc, terms, count: count)
+                k0 += count
               }
+              for j in 0..<width { cBase[i * n + j0 + j] = acc[j] }
+            }
+            guard kernels == .avx2 else {
+              for i in rows { for p in 0..<panels { rowPanel(i, p) } }
+              return
+            }
+            // The C kernel leaves the (row, panel) pairs with a group it cannot decide (inf, NaN,
+            // a sum past f32) untouched, for the Swift code.
+            var left = [UInt8](repeating: 0, count: rows.count * panels)
+            let undecided = fp8k_fp22(aBase, bBase, cBase, rows.lowerBound, rows.upperBound, n, k, &left)
+            guard undecided > 0 else { return }
+            for (index, flag) in left.enumerated() where flag != 0 {
+              rowPanel(rows.lowerBound + index / panels, index % panels)
             }
           }
           MMAKernels.split(chunks, body)

@@ -54,20 +54,26 @@ public enum MMANumerics {
   /// only the values do.
   static func fast(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClass, parallel: Bool = true, formats: (a: FloatFormat, b: FloatFormat)? = nil
+    inputs: MMAInputClass, parallel: Bool = true, formats: (a: FloatFormat, b: FloatFormat)? = nil,
+    kernels: KernelSet = .best
   ) {
     if kernelApplies(a: a, b: b, c: c, accumulator: accumulator, formats: formats) {
       switch accumulator {
       case .f32:
-        MMAKernels.multiply(F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
+        MMAKernels.multiply(
+          F32Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel, kernels: kernels)
       case .f16 where splitApplies(a: a, b: b, c: c, formats: formats):
         MMAKernels.multiply(
-          F16SplitAccumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
+          F16SplitAccumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel, kernels: kernels
+        )
       case .f16:
-        MMAKernels.multiply(F16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
+        MMAKernels.multiply(
+          F16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel, kernels: kernels)
       case .bf16:
-        MMAKernels.multiply(BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
-      case .fp22: FP22Kernel.multiply(a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel)
+        MMAKernels.multiply(
+          BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel, kernels: kernels)
+      case .fp22:
+        FP22Kernel.multiply(a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel, kernels: kernels)
       }
     } else {
       reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
