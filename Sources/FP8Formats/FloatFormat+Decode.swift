@@ -21,6 +21,8 @@ extension FloatFormat {
       return negative ? -Double.nan : .nan
     case .fnuz where code == signMask:
       return .nan
+    case .exponentOnly:
+      return exponentField == exponentMask ? .nan : exp2Int(Int(exponentField) - bias)
     default:
       break
     }

@@ -16,10 +16,18 @@ extension FloatFormat {
   ///   - overflow: see `OverflowMode`.
   ///   - randomBits: 64 random bits, used only by `.stochastic` rounding; the top 53 bits form a
   ///     uniform number `u` in [0, 1) and the magnitude rounds up when `u < fraction`.
+  ///
+  /// Formats without infinity or NaN (`finiteOnly`: FP6, FP4) saturate whatever `overflow`
+  /// says, infinities included; NaN becomes a zero (`nanCode`). `e8m0fnu` (`exponentOnly`):
+  /// see `encodeExponentOnly`.
   public func encode(
     _ x: Double, scale: Int = 0, rounding: RoundingMode = .nearestEven,
     overflow: OverflowMode = .nonfinite, randomBits: UInt64 = 0
   ) -> Encoded {
+    if specials == .exponentOnly {
+      return encodeExponentOnly(
+        x, scale: scale, rounding: rounding, overflow: overflow, randomBits: randomBits)
+    }
     if x.isNaN { return Encoded(code: nanCode(negative: x.sign == .minus), event: .nan) }
     let negative = x.sign == .minus
     let magnitude = x.magnitude
@@ -82,11 +90,48 @@ extension FloatFormat {
   private func overflowResult(negative: Bool, rounding: RoundingMode, overflow: OverflowMode)
     -> Encoded
   {
-    if overflow == .saturate || rounding == .towardZero {
+    if overflow == .saturate || rounding == .towardZero || !hasNaN {
       return Encoded(code: maxFiniteCode(negative: negative), event: .overflow)
     }
     let code = infinityCode(negative: negative) ?? nanCode(negative: negative)
     return Encoded(code: code, event: .overflow)
+  }
+
+  /// `e8m0fnu` and the like, as ml_dtypes 0.6 converts to `float8_e8m0fnu`: a positive finite
+  /// value rounds to a power of two, to nearest with ties *up* (1.5 → 2, 3 → 4: the format has no
+  /// mantissa to make a tie even), toward zero, or stochastically between its two neighbours
+  /// (rounding up with probability x/2^e − 1); below the smallest value (2^-127) it becomes the
+  /// smallest (there is no zero to underflow to; counted as rounded). Past the largest (2^127) it
+  /// is NaN, or the largest with `.saturate` or `.towardZero`; +inf is NaN, or the largest with
+  /// `.saturate`. NaN, zero and
+  /// negative values have no code: NaN (counted as NaN events).
+  private func encodeExponentOnly(
+    _ x: Double, scale: Int, rounding: RoundingMode, overflow: OverflowMode, randomBits: UInt64
+  ) -> Encoded {
+    let nan = nanCode()
+    if x.isNaN || x <= 0 { return Encoded(code: nan, event: .nan) }
+    // An infinity is not a finite value rounded: as for the other formats, toward-zero does not
+    // make it finite.
+    if x.isInfinite { return overflowResult(negative: false, rounding: .nearestEven, overflow: overflow) }
+    // x · 2^scale = f · 2^e with f in [1, 2): e = exponent + scale (no Double overflow).
+    let e = Int(x.exponent) + scale
+    let f = x.significand
+    if e < minNormalExponent {
+      return Encoded(code: 0, event: .rounded)
+    }
+    var up: Bool
+    switch rounding {
+    case .nearestEven: up = f >= 1.5
+    case .towardZero: up = false
+    case .stochastic:
+      let u = Double(randomBits >> 11) * 0x1p-53
+      up = u < f - 1  // exact: f − 1 in [0, 1)
+    }
+    let field = e + bias + (up ? 1 : 0)
+    if field > Int(maxFiniteExponentField) {
+      return overflowResult(negative: false, rounding: rounding, overflow: overflow)
+    }
+    return Encoded(code: UInt32(field), event: f == 1 ? .exact : .rounded)
   }
 
   /// Rounds `x` to the nearest value of this format and returns it as a `Double`

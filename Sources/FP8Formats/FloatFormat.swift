@@ -1,11 +1,13 @@
 /// A binary floating-point format described as data: sign bit, exponent and mantissa widths,
 /// exponent bias and the rule that reserves codes for special values.
 ///
-/// Every format fp8sim knows (the 8-bit OCP and Graphcore/"fnuz" formats, `f16`, `bf16`, `f32`)
-/// is one value of this type; there is no type per format. Encoding and decoding are written once,
+/// Every format fp8sim knows (the 8-bit OCP and Graphcore/"fnuz" formats, the OCP MX element
+/// formats FP6 and FP4 and the MX scale `e8m0fnu`, `f16`, `bf16`, `f32`) is one value of this
+/// type; there is no type per format. Encoding and decoding are written once,
 /// against these fields, in `FloatFormat+Encode.swift` and `FloatFormat+Decode.swift`.
 ///
-/// Codes are the raw bit patterns, right-aligned in a `UInt32`: bit `totalBits - 1` is the sign.
+/// Codes are the raw bit patterns, right-aligned in a `UInt32`: bit `totalBits - 1` is the sign
+/// (every format but the unsigned `e8m0fnu`).
 public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
   /// How a format spends its codes on NaN, infinity and negative zero.
   public enum Specials: String, Sendable, Hashable, CaseIterable {
@@ -18,6 +20,13 @@ public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
     /// Graphcore / "fnuz" style (`e4m3fnuz`, `e5m2fnuz`): no infinities, no negative zero; the
     /// single code `1000…0` (the negative-zero pattern) is NaN.
     case fnuz
+    /// Every code is a finite number: no infinity, no NaN; zero is signed. The OCP MX element
+    /// formats FP6 (`e2m3fn`, `e3m2fn`) and FP4 (`e2m1fn`). Out-of-range values and infinities
+    /// saturate; NaN becomes a zero (see `nanCode`).
+    case finiteOnly
+    /// No sign bit and no mantissa: code E means `2^(E − bias)`, all ones is the only NaN;
+    /// no zero, no infinity, no subnormals. The OCP MX scale format `e8m0fnu`.
+    case exponentOnly
   }
 
   /// Canonical name, as used in programs and on the command line (`e4m3fn`, `f16`, ...).
@@ -31,13 +40,17 @@ public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
   public let specials: Specials
 
   // Derived constants, computed once.
-  /// 1 + exponentBits + mantissaBits.
+  /// Whether the format has a sign bit (all but `exponentOnly`).
+  public let isSigned: Bool
+  /// exponentBits + mantissaBits, plus 1 for the sign bit.
   public let totalBits: Int
   /// The largest finite magnitude.
   public let maxFinite: Double
-  /// The smallest positive normal magnitude, `2^(1 - bias)`.
+  /// The smallest positive normal magnitude, `2^(1 - bias)` (`exponentOnly`: `2^(-bias)`,
+  /// code 0).
   public let minNormal: Double
-  /// The smallest positive subnormal magnitude, `2^(1 - bias - mantissaBits)`.
+  /// The smallest positive subnormal magnitude, `2^(1 - bias - mantissaBits)` (`exponentOnly`,
+  /// which has no subnormals: its smallest value, `minNormal`).
   public let minSubnormal: Double
   /// Unbiased exponent of the smallest normal number (`1 - bias`).
   public let minNormalExponent: Int
@@ -52,14 +65,17 @@ public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
     specials: Specials
   ) {
     precondition(exponentBits >= 2 && exponentBits <= 8, "exponent width out of range")
-    precondition(mantissaBits >= 1 && mantissaBits <= 23, "mantissa width out of range")
+    precondition(
+      specials == .exponentOnly ? mantissaBits == 0 : mantissaBits >= 1 && mantissaBits <= 23,
+      "mantissa width out of range")
     self.name = name
     self.aliases = aliases
     self.exponentBits = exponentBits
     self.mantissaBits = mantissaBits
     self.bias = bias
     self.specials = specials
-    self.totalBits = 1 + exponentBits + mantissaBits
+    self.isSigned = specials != .exponentOnly
+    self.totalBits = (isSigned ? 1 : 0) + exponentBits + mantissaBits
     let allOnesExponent = UInt32((1 << exponentBits) - 1)
     let allOnesMantissa = UInt32((1 << mantissaBits) - 1)
     switch specials {
@@ -69,15 +85,24 @@ public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
     case .finite:
       maxFiniteExponentField = allOnesExponent
       maxFiniteMantissa = allOnesMantissa - 1
-    case .fnuz:
+    case .fnuz, .finiteOnly:
       maxFiniteExponentField = allOnesExponent
       maxFiniteMantissa = allOnesMantissa
+    case .exponentOnly:
+      maxFiniteExponentField = allOnesExponent - 1
+      maxFiniteMantissa = 0
     }
-    minNormalExponent = 1 - bias
     let significand = 1 + Double(maxFiniteMantissa) / Double(1 << mantissaBits)
     maxFinite = significand * exp2Int(Int(maxFiniteExponentField) - bias)
-    minNormal = exp2Int(1 - bias)
-    minSubnormal = exp2Int(1 - bias - mantissaBits)
+    if specials == .exponentOnly {
+      minNormalExponent = -bias
+      minNormal = exp2Int(-bias)
+      minSubnormal = minNormal
+    } else {
+      minNormalExponent = 1 - bias
+      minNormal = exp2Int(1 - bias)
+      minSubnormal = exp2Int(1 - bias - mantissaBits)
+    }
     decodeTable = []
     if totalBits <= 16 {
       decodeTable = (0..<(UInt32(1) << UInt32(totalBits))).map { decodeSlow($0) }
@@ -102,18 +127,24 @@ public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
 
   /// Number of distinct codes, `2^totalBits`.
   public var codeCount: UInt64 { UInt64(1) << UInt64(totalBits) }
-  /// Storage size of one value in bytes (1, 2 or 4).
+  /// Storage size of one value in bytes (1, 2 or 4) when each value has bytes of its own;
+  /// FP4 and FP6 values take 1.
   public var byteWidth: Int { (totalBits + 7) / 8 }
-  public var signMask: UInt32 { UInt32(1) << UInt32(totalBits - 1) }
+  /// The sign bit (0 for an unsigned format).
+  public var signMask: UInt32 { isSigned ? UInt32(1) << UInt32(totalBits - 1) : 0 }
   var exponentMask: UInt32 { UInt32((1 << exponentBits) - 1) }
   var mantissaMask: UInt32 { UInt32((1 << mantissaBits) - 1) }
 
   /// Whether the format encodes ±infinity.
   public var hasInfinity: Bool { specials == .ieee }
   /// Whether zero carries a sign.
-  public var hasNegativeZero: Bool { specials != .fnuz }
-  /// Whether NaN carries a sign (every format but the fnuz ones, whose only NaN is `0x80`).
-  public var hasSignedNaN: Bool { specials != .fnuz }
+  public var hasNegativeZero: Bool { isSigned && specials != .fnuz }
+  /// Whether the format has a NaN code.
+  public var hasNaN: Bool { specials != .finiteOnly }
+  /// Whether the format has a zero (all but `exponentOnly`).
+  public var hasZero: Bool { specials != .exponentOnly }
+  /// Whether NaN carries a sign (the IEEE and OCP `finite` formats).
+  public var hasSignedNaN: Bool { specials == .ieee || specials == .finite }
 
   /// Assembles a code from its fields.
   @inline(__always)
@@ -123,8 +154,16 @@ public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
 
   /// The code of the canonical (quiet) NaN. The sign is kept where the format has signed NaNs,
   /// as ml_dtypes does: `e4m3fn` gives `0x7F`/`0xFF`, `e5m2` `0x7E`/`0xFE`, `f16` `0x7E00`.
+  ///
+  /// The `finiteOnly` formats have no NaN: this is the code a NaN encodes to, a zero with the
+  /// opposite sign (NaN becomes −0, −NaN +0), which is what ml_dtypes 0.6 gives. `hasNaN` tells
+  /// the two apart; a cast counts such a value as a NaN event.
   public func nanCode(negative: Bool = false) -> UInt32 {
     switch specials {
+    case .finiteOnly:
+      return negative ? 0 : signMask
+    case .exponentOnly:
+      return exponentMask
     case .ieee:
       return code(
         sign: negative, exponentField: exponentMask, mantissa: UInt32(1) << UInt32(mantissaBits - 1))
@@ -145,15 +184,19 @@ public struct FloatFormat: Sendable, Hashable, CustomStringConvertible {
     code(sign: negative, exponentField: maxFiniteExponentField, mantissa: maxFiniteMantissa)
   }
 
-  /// The code of zero; negative zero where the format has it.
+  /// The code of zero; negative zero where the format has it. A format without zero
+  /// (`e8m0fnu`) gives its NaN code.
   public func zeroCode(negative: Bool = false) -> UInt32 {
-    negative && hasNegativeZero ? signMask : 0
+    guard hasZero else { return nanCode() }
+    return negative && hasNegativeZero ? signMask : 0
   }
 
   /// Every code that decodes to NaN, as increasing runs of consecutive codes.
   public var nanCodeRanges: [ClosedRange<UInt32>] {
     switch specials {
     case .fnuz: return [signMask...signMask]
+    case .finiteOnly: return []
+    case .exponentOnly: return [exponentMask...exponentMask]
     case .finite: return [nanCode()...nanCode(), nanCode(negative: true)...nanCode(negative: true)]
     case .ieee:
       let first = code(sign: false, exponentField: exponentMask, mantissa: 1)

@@ -4,8 +4,8 @@ import FP8Formats
 ///
 /// `fp8e4` and `fp8e5` are the device's native 8-bit formats (E4M3 for weights and activations,
 /// E5M2 for gradients): `e4m3fn`/`e5m2` on `h100`, `e4m3fnuz`/`e5m2fnuz` on `ipu`. They let one
-/// program run on both kinds of device. Every concrete format of `FloatFormat.all` can be named
-/// directly as well.
+/// program run on both kinds of device. Every concrete format of `FloatFormat.all` whose values
+/// fill whole bytes (`isByteElement`) can be named directly as well.
 public enum DType: Sendable, Hashable, CustomStringConvertible {
   case fp8e4
   case fp8e5
@@ -15,12 +15,14 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
     switch name {
     case "fp8e4": return .fp8e4
     case "fp8e5": return .fp8e5
-    default: return FloatFormat.named(name).map(DType.format)
+    default: return FloatFormat.named(name).flatMap { $0.isByteElement ? DType.format($0) : nil }
     }
   }
 
   /// Every spelling accepted in programs.
-  public static var spellings: [String] { ["fp8e4", "fp8e5"] + FloatFormat.all.map(\.name) }
+  public static var spellings: [String] {
+    ["fp8e4", "fp8e5"] + FloatFormat.all.filter(\.isByteElement).map(\.name)
+  }
 
   public var name: String {
     switch self {

@@ -105,6 +105,17 @@ import Testing
     #expect(first.location.line == marker.line && first.location.column == marker.column, "\(first)")
   }
 
+  /// FP4, FP6 and E8M0 are known formats but not tensor element types: the note says so.
+  @Test(arguments: ["e2m1fn", "float6_e3m2fn", "e8m0fnu"])
+  func subByteAndScaleFormatsAreNotTensorTypes(name: String) throws {
+    let found = diagnostics(Self.prelude + ".tensor q \(name) [4] dram")
+    let first = try #require(found.first)
+    #expect(first.message.id == "unknownType")
+    #expect(
+      first.notes.contains { $0.contains("is a format for quantising values") && $0.contains("fp8e4, fp8e5") }
+    )
+  }
+
   @Test func everyErrorInAFileIsCollectedInSourceOrder() {
     let source = """
       .tensor x f16 [4] dram

@@ -22,6 +22,34 @@ import Testing
       runCLI(["quantize", "--format", "e4m3fnuz", "--", "-nan", "nan"]).stdout == "0x80 nan\n0x80 nan\n")
   }
 
+  /// The OCP MX formats: two hex digits per code; FP4/FP6 saturate and mark a NaN (which they
+  /// cannot hold); E8M0 rounds to powers of two, ties up, with NaN for zero and negative values.
+  @Test func mxFormatsPrintTwoDigitCodesAndMarkNaN() {
+    let fp4 = runCLI([
+      "quantize", "--format", "float4_e2m1fn", "--", "0.25", "0.75", "5", "-100", "nan", "inf",
+    ])
+    #expect(fp4.status == .success)
+    #expect(
+      fp4.stdout == "0x00 0.0\n0x02 1.0\n0x06 4.0\n0x0F -6.0\n0x08 -0.0  # NaN: e2m1fn has no NaN\n0x07 6.0\n"
+    )
+    let fp6 = runCLI(["quantize", "--format", "e3m2fn", "--scale-bias", "2", "--", "7.1", "-0.01"])
+    // 7.1·4 = 28.4 → 28 (max) → 7.0; −0.04 → −0.0625 (the smallest subnormal, sign bit 0x20).
+    #expect(fp6.stdout == "0x1F 7.0\n0x21 -0.015625\n")
+    let e8 = runCLI(["quantize", "--format", "e8m0fnu", "--", "1.5", "3", "0.75", "0", "-2", "1e39"])
+    #expect(e8.stdout == "0x80 2.0\n0x81 4.0\n0x7F 1.0\n0xFF nan\n0xFF nan\n0xFF nan\n")
+  }
+
+  @Test func formatsListsTheMXFormats() {
+    let lines = runCLI(["formats"]).stdout.split(separator: "\n").map {
+      $0.split(separator: " ").joined(separator: " ")
+    }
+    #expect(lines.contains("e2m1fn float4_e2m1fn 4 2 1 1 6.0 1.0 0.5 none none 0x08"))
+    #expect(
+      lines.contains(
+        "e8m0fnu float8_e8m0fnu 8 8 0 127 1.7014118346046923e+38 5.877471754111438e-39 5.877471754111438e-39 0xFF none none"
+      ))
+  }
+
   @Test func towardZeroNeverOverflowsToInfinityEvenPastDoubleRange() {
     let r = runCLI([
       "quantize", "--format", "e5m2", "--rounding", "toward-zero", "--scale-bias", "300", "1e300",
@@ -127,7 +155,7 @@ import Testing
     let r = runCLI(["formats"])
     #expect(r.status == .success)
     let lines = r.stdout.split(separator: "\n")
-    #expect(lines.count == 9)
+    #expect(lines.count == 13)
     #expect(lines[2].hasPrefix("e4m3fn    float8_e4m3fn       8  4   3     7  448.0"))
     #expect(r.stdout.contains("0x7D-0x7F 0xFD-0xFF"))
     #expect(lines[4].contains("240.0") && lines[4].hasSuffix("none"))

@@ -234,6 +234,14 @@ extension Assembler {
       throw LineError(message: .expected("an element type", found: s.rest()), column: column)
     }
     guard let dtype = DType.named(name) else {
+      if let format = FloatFormat.named(name) {
+        throw LineError(
+          message: .unknownType(name), column: column, length: name.count,
+          notes: [
+            "\(format.name) (\(format.totalBits) bits) is a format for quantising values (`fp8sim quantize`), not a tensor element type; types: "
+              + DType.spellings.joined(separator: ", ")
+          ])
+      }
       let suggestion = suggest(name, from: DType.spellings)
       throw LineError(
         message: .unknownType(name), column: column, length: name.count,

@@ -28,7 +28,7 @@ enum FormatsCommand: Command {
         f.name, f.aliases.joined(separator: ","), String(f.totalBits), String(f.exponentBits),
         String(f.mantissaBits), String(f.bias), ValueText.exact(f.maxFinite),
         ValueText.exact(f.minNormal), ValueText.exact(f.minSubnormal),
-        codeRanges(f.nanCodeRanges, hex: hex), infText,
+        f.hasNaN ? codeRanges(f.nanCodeRanges, hex: hex) : "none", infText,
         f.hasNegativeZero ? hex(f.zeroCode(negative: true)) : "none",
       ])
     }

@@ -53,7 +53,10 @@ enum QuantizeCommand: Command {
       // A NaN code with the sign bit set prints as `-nan` (it parses back to the same code)
       // where the format has signed NaNs; fnuz formats have the one NaN 0x80, printed `nan`.
       let negativeNaN = value.isNaN && format.hasSignedNaN && encoded.code & format.signMask != 0
-      return hex(encoded.code, digits: digits) + " " + (negativeNaN ? "-nan" : ValueText.exact(value)) + "\n"
+      // FP6 and FP4 have no NaN: the zero a NaN became is marked, never passed off as a value.
+      let note = encoded.event == .nan && !format.hasNaN ? "  # NaN: \(format.name) has no NaN" : ""
+      return hex(encoded.code, digits: digits) + " " + (negativeNaN ? "-nan" : ValueText.exact(value)) + note
+        + "\n"
     }
 
     if !arguments.positionals.isEmpty {

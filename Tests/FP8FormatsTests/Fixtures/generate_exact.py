@@ -39,6 +39,10 @@ FORMATS = {
     "e5m2": (5, 2, 15, "ieee", ml_dtypes.float8_e5m2),
     "e4m3fnuz": (4, 3, 8, "fnuz", ml_dtypes.float8_e4m3fnuz),
     "e5m2fnuz": (5, 2, 16, "fnuz", ml_dtypes.float8_e5m2fnuz),
+    "e2m1fn": (2, 1, 1, "none", ml_dtypes.float4_e2m1fn),
+    "e2m3fn": (2, 3, 1, "none", ml_dtypes.float6_e2m3fn),
+    "e3m2fn": (3, 2, 3, "none", ml_dtypes.float6_e3m2fn),
+    "e8m0fnu": (8, 0, 127, "e8m0", ml_dtypes.float8_e8m0fnu),
     "f16": (5, 10, 15, "ieee", np.float16),
     "bf16": (8, 7, 127, "ieee", ml_dtypes.bfloat16),
     "f32": (8, 23, 127, "ieee", np.float32),
@@ -49,22 +53,30 @@ class Format:
     def __init__(self, name):
         self.name = name
         self.e, self.m, self.bias, self.specials, self.dtype = FORMATS[name]
-        self.bits = 1 + self.e + self.m
-        self.sign = 1 << (self.bits - 1)
+        signed = self.specials != "e8m0"
+        self.bits = int(signed) + self.e + self.m
+        self.sign = 1 << (self.bits - 1) if signed else 0
         all_ones = (1 << self.e) - 1
-        if self.specials == "ieee":
+        if self.specials == "e8m0":
+            self.max_field, self.max_mantissa = all_ones - 1, 0
+        elif self.specials == "ieee":
             self.max_field, self.max_mantissa = all_ones - 1, (1 << self.m) - 1
         elif self.specials == "finite":
             self.max_field, self.max_mantissa = all_ones, (1 << self.m) - 2
         else:
             self.max_field, self.max_mantissa = all_ones, (1 << self.m) - 1
-        self.emin = 1 - self.bias
+        self.emin = 1 - self.bias if signed else -self.bias
         self.max = Fraction((1 << self.m) + self.max_mantissa) * pow2(self.max_field - self.bias - self.m)
 
     def code(self, negative, field, mantissa):
         return (self.sign if negative else 0) | (field << self.m) | mantissa
 
     def nan(self, negative):
+        # "none" (FP6, FP4) has no NaN: ml_dtypes 0.6 gives a zero of the opposite sign.
+        if self.specials == "none":
+            return 0 if negative else self.sign
+        if self.specials == "e8m0":
+            return 0xFF
         if self.specials == "fnuz":
             return self.sign
         if self.specials == "finite":
@@ -82,13 +94,15 @@ class Format:
 
     def overflow(self, negative, rounding, overflow):
         # Toward zero never leaves the finite range (IEEE 754 section 7.4); saturate neither.
-        if overflow == "saturate" or rounding == "toward-zero":
+        if overflow == "saturate" or rounding == "toward-zero" or self.specials == "none":
             return self.max_code(negative)
         inf = self.inf(negative)
         return inf if inf is not None else self.nan(negative)
 
     def encode(self, x, rounding, overflow):
         """The code of float64 x, rounded once from its exact value."""
+        if self.specials == "e8m0":
+            return self.encode_e8m0(x, rounding, overflow)
         if math.isnan(x):
             return self.nan(math.copysign(1, x) < 0)
         negative = math.copysign(1, x) < 0
@@ -121,6 +135,28 @@ class Format:
         assert mantissa.denominator == 1
         return self.code(negative, e + self.bias, int(mantissa) - (1 << self.m))
 
+    def encode_e8m0(self, x, rounding, overflow):
+        """A power of two: nearest with ties up (no mantissa to make even), or toward zero; below
+        2^-127 the smallest code (no zero); NaN, zero and negative values are NaN."""
+        if math.isnan(x) or x <= 0:
+            return 0xFF
+        if math.isinf(x):
+            return self.overflow(False, "nearest-even", overflow)
+        v = Fraction(x)
+        e = floor_log2(v)
+        if e < self.emin:
+            return 0
+        if rounding == "nearest-even":
+            up = v / pow2(e) >= Fraction(3, 2)
+        elif rounding == "toward-zero":
+            up = False
+        else:
+            raise ValueError(rounding)
+        field = e + self.bias + int(up)
+        if field > self.max_field:
+            return self.overflow(False, rounding, overflow)
+        return field
+
     def numpy_code(self, x):
         """What numpy / ml_dtypes give for a float64 array cast (nearest-even, nonfinite)."""
         raw = np.array([x], dtype=np.float64).astype(self.dtype)
@@ -151,6 +187,17 @@ def as_double(f):
 def inputs_for(fmt):
     """Ties, grid points and their 2^-30 / 2^-40 neighbours, normal, subnormal and near max."""
     values = set()
+    if fmt.specials == "e8m0":
+        # Powers of two, the ties between them (1.5 · 2^e) and their neighbours, around the
+        # smallest and largest codes and 1.
+        for e in [-131, -128, -127, -126, -2, -1, 0, 1, 2, 125, 126, 127, 128]:
+            for point in (pow2(e), 3 * pow2(e - 1)):
+                for k in (None, 30, 40):
+                    for s in ((0,) if k is None else (1, -1)):
+                        values.add(as_double(point + s * pow2(e - (k or 0))))
+        values.update([1e300, 5e-324, 1e-300])
+        values = sorted(values)
+        return [v for x in values for v in (x, -x)] + [math.inf, -math.inf, 0.0, -0.0]
 
     def around(point):
         # point exactly, and 2^-30, 2^-40 of its binade above and below it.
