@@ -238,8 +238,8 @@ import Testing
       }
     }
     // Every FP8 pair qualifies for every accumulator.
-    for fa in FloatFormat.all where fa.totalBits == 8 {
-      for fb in FloatFormat.all where fb.totalBits == 8 { #expect(MMANumerics.productsFit(fa, fb, bits: 8)) }
+    for fa in FloatFormat.all where fa.isFP8 {
+      for fb in FloatFormat.all where fb.isFP8 { #expect(MMANumerics.productsFit(fa, fb, bits: 8)) }
     }
   }
 
