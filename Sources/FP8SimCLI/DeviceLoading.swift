@@ -6,7 +6,9 @@ import Foundation
 /// `.device` (a preset, or a file relative to the program), else `teach`.
 enum DeviceLoading {
   static let deviceOption = CommandOption(
-    "--device", value: "D", help: "A preset (teach, h100, ipu) or a device JSON file; overrides .device.")
+    "--device", value: "D",
+    help: "A preset (" + DeviceConfig.presets.map(\.name).joined(separator: ", ")
+      + ") or a device JSON file; overrides .device.")
 
   static func device(for program: Program, option: String?) throws -> DeviceConfig {
     if let option { return try load(option, relativeTo: nil) }

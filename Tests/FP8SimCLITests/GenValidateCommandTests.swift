@@ -112,6 +112,24 @@ import Testing
     return url.path
   }
 
+  /// The generator and `validate` on `b200`: the generated GEMM runs, no faster than the tensor
+  /// units allow, and `validate` compares it with a measurement.
+  @Test func genAndValidateWorkOnB200() throws {
+    let kernel = try GEMMPlanner.plan(GEMMPlanner.Problem(m: 2048, n: 2048, k: 2048), device: .b200)
+    var options = RunOptions()
+    options.timingOnly = true
+    let result = try Machine(program: kernel.builder().build(), device: .b200, options: options).run()
+    let ideal = Double(2048 * 2048 * 2048) / (148 * DeviceConfig.b200.tensorMacsPerCycleFP8)
+    #expect(
+      Double(result.cycles) >= ideal && Double(result.cycles) < 4 * ideal, "\(result.cycles) vs \(ideal)")
+    let gen = runCLI(["gen", "gemm", "--device", "b200", "--shape", "2048x2048x2048"])
+    #expect(gen.status == .success && gen.stdout.contains(".device b200"), "\(gen.stderr)")
+    let path = try Self.csv("m,n,k,tflops\n2048,2048,2048,1500\n")
+    let v = runCLI(["validate", path, "--device", "b200"])
+    #expect(v.status == .success, "\(v.stderr)")
+    #expect(v.stdout.contains("MAPE: "))
+  }
+
   /// Simulated TFLOP/s = 2·m·n·k / simulated time; error = simulated / measured − 1.
   @Test func validateComparesEachRowAndTheMean() throws {
     let path = try Self.csv("# a comment\nm,n,k,tflops,source\n64,64,128,0.001,x\n96,80,160,0.002,y\n")

@@ -23,6 +23,18 @@ import Testing
     #expect(abs(DeviceConfig.ipu.peakFP8TFLOPS / 2 - 348.5) < 0.1)  // Bow FP16 = FP8 / 2 (§C2)
   }
 
+  /// b200 (uncalibrated): its rates at the clock the tensor peaks imply give the dense peaks of
+  /// the Technical Brief (§E2), and DRAM the measured TMA bandwidth (§E5).
+  @Test func b200ReproducesItsPublishedPeaks() {
+    let d = DeviceConfig.b200
+    #expect(abs(d.peakFP8TFLOPS - 4500) < 1)  // 4.5 PFLOP/s dense FP8/FP6
+    #expect(abs(Double(d.tiles) * d.tensorMacsPerCycleHalf * 2 * d.clockGHz / 1000 - 2250) < 1)  // FP16/BF16
+    #expect(abs(Double(d.tiles) * d.tensorMacsPerCycleSingle * 2 * d.clockGHz / 1000 - 1125) < 1)  // TF32 (1.1)
+    #expect(abs(d.dramGBps - 7260) < 1)
+    #expect(d.l2Bytes == 132_644_864 && d.tiles == 148 && d.tensorAccumulatorBytesPerTile == 256 * 1024)
+    #expect(DeviceConfig.preset(named: "b200") == d)
+  }
+
   @Test func fileFieldsAreCheckedAndDefaultToTheBase() throws {
     let d = try DeviceConfig.parse(
       Data("// comment\n{ base: 'h100', tiles: 8, l2: { bytes: 1048576, }, }".utf8), path: "d.json")
@@ -38,7 +50,7 @@ import Testing
         "{ formats: { e4: 'e5m2' } }",
         "d.json:1:18: error: 'formats.e4' must be one of e4m3fn, e4m3fnuz, got 'e5m2'"
       ),
-      ("{ base: 'h200' }", "d.json:1:9: error: 'base' must name a preset: teach, h100, ipu"),
+      ("{ base: 'h200' }", "d.json:1:9: error: 'base' must name a preset: teach, h100, ipu, b200"),
       ("[1, 2]", "d.json:1:1: error: the device file must be a JSON object"),
       ("{ tiles: ", "d.json:1:10: error: not valid JSON5: expected a value, found the end of the file"),
       (

@@ -3,7 +3,7 @@
 /// Tags: [C] calibrated (fitted with `fp8sim validate`), [P] primary, [S] secondary, [D] derived,
 /// [U] unconfirmed placeholder.
 extension DeviceConfig {
-  public static let presets: [DeviceConfig] = [teach, h100, ipu]
+  public static let presets: [DeviceConfig] = [teach, h100, ipu, b200]
 
   public static func preset(named name: String) -> DeviceConfig? {
     presets.first { $0.name == name }
@@ -109,6 +109,59 @@ extension DeviceConfig {
     d.exchangeHopCycles = 20  // [U]
     d.exchangeBytesPerCycle = 4  // [D] 4 B per tile per cycle (§C2)
     d.energyMacFP8 = 0.6  // same component figures as h100 (§D1, §D2)
+    d.energyMacHalf = 1.5
+    d.energyMacSingle = 4.6
+    d.energyVectorOp = 0.9
+    d.energySramByte = 1.25
+    d.energyL2Byte = 12.5
+    d.energyDramByte = 160
+    d.energyExchangeByte = 5
+    return d
+  }()
+
+  /// NVIDIA HGX B200 (Blackwell, 1,000 W), one tile per SM. Sources: docs/hardware-numbers.md §E.
+  /// Not calibrated against measured GEMMs (no public B200 GEMM timings with shapes were found):
+  /// the clock is the one its tensor peaks imply.
+  public static let b200: DeviceConfig = {
+    var d = DeviceConfig()
+    d.name = "b200"
+    d.summary =
+      "NVIDIA HGX B200 (148 SMs as tiles, 228 KiB SMEM, 256 KiB TMEM, 126.5 MiB L2, HBM3e); uncalibrated; see docs/devices.md."
+    d.clockGHz = 1.856  // [D] 4.5 PFLOP/s dense FP8 / (148 SMs × 16,384 FLOP/clk) (§E2); nvidia-smi max 1.965
+    d.tiles = 148  // [P] 148 SMs enabled of 160 (§E1: CUDA device query, Chips and Cheese)
+    d.formatE4 = "e4m3fn"  // [P] OCP E4M3 / E5M2, as H100 (§A7)
+    d.formatE5 = "e5m2"
+    d.sramBytesPerTile = 233_472  // [P] 228 KB shared memory per SM (§E3, Blackwell Tuning Guide §1.4.1.1)
+    d.l2Bytes = 132_644_864  // [P] l2CacheSize 132,644,864 B = 126.5 MiB (§E4, CUDA device query)
+    d.l2LineBytes = 128  // [U] not published for Blackwell; Hopper's 128-B lines
+    d.l2Ways = 16  // [U] associativity not published
+    d.l2HitLatency = 293  // [S] median near-partition hit 293 cycles (§E4, pointer chase)
+    d.l2Partitions = 2  // [S] one L2 partition per die, ≈63 MB each (§E4)
+    d.l2FarHitLatency = 593  // [S] die-to-die ≈300 extra cycles (§E4, SemiAnalysis) [U] not measured as an L2 hit
+    d.l2BytesPerCycle = 11_444  // [D] ≈21.24 TB/s measured L2 bandwidth (§E4) / 1.856 GHz
+    d.dramLatency = 545  // [S] DRAM random chase ≈838 cycles (§E5) minus the 293-cycle L2 hit
+    d.dramBytesPerCycle = 3911.6  // [D] 7.26 TB/s measured with TMA loads (§E5, SemiAnalysis) / 1.856 GHz
+    d.dmaBytesPerCycle = 128  // [U] per-SM L1 bandwidth not published for B200; H100's 128 B/clk
+    d.dmaSetupCycles = 105  // [U] H100's TMA overhead (§A3)
+    d.dmaMaxInFlight = 16  // [U]
+    d.dmaMulticastTiles = 16  // [P] non-portable cluster size 16 (§E3, Blackwell Tuning Guide §1.4.1.2)
+    d.tensorMacsPerCycleFP8 = 8192  // [D] 4.5 PFLOP/s dense FP8/FP6 / (148 × 1.856 GHz × 2) (§E2); measured 16,352 FLOP/clk/SM
+    d.tensorMacsPerCycleHalf = 4096  // [D] 2.25 PFLOP/s dense FP16/BF16 (§E2)
+    d.tensorMacsPerCycleSingle = 2048  // [D] 1.1 PFLOP/s dense TF32 (§E2)
+    d.tensorLatency = 104  // [S] tcgen05.mma ≈104 + N/2 cycles with A in tensor memory (§E6, SemiAnalysis)
+    d.tensorTileM = 128  // [P] tcgen05.mma M = 128 on one SM (§E6, PTX ISA)
+    d.tensorTileN = 8  // [P] N from 8 to 256 (§E6)
+    d.tensorTileKBytes = 32  // [P] K = 32 bytes of FP8 (§E6)
+    d.tensorAccumulatorBytesPerTile = 262_144  // [P] tensor memory: 128 lanes × 512 columns × 32 bit (§E3, PTX ISA)
+    d.vectorElementsPerCycle = 128  // [S] 128 FP32 lanes per SM (§E1)
+    d.vectorLatency = 4  // [U] as h100
+    d.vectorTranscendentalCost = 8  // [U] as h100
+    d.unitQueueDepth = 4  // [U]
+    d.barrierCycles = 2264  // [U] H200's grid.sync() 1.22 µs (no B200 figure) × 1.856 GHz
+    d.kernelLaunchCycles = 2413  // [U] H100's ≈1.3 µs per kernel in a CUDA graph × 1.856 GHz
+    d.exchangeHopCycles = 180  // [U] H100's SM-to-SM latency
+    d.exchangeBytesPerCycle = 32  // [U]
+    d.energyMacFP8 = 0.6  // [U] the same component estimates as h100 (§D1, §D2)
     d.energyMacHalf = 1.5
     d.energyMacSingle = 4.6
     d.energyVectorOp = 0.9
