@@ -117,7 +117,8 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
 
   // MARK: - Quantisation
 
-  /// Quantises a row-major `[rows, cols]` tensor (`values.count == rows · cols`).
+  /// Quantises a row-major `[rows, cols]` tensor (`values.count == rows · cols`), rounding to
+  /// nearest, ties to even.
   ///
   /// Non-finite values: a block holding a NaN or an infinity has no finite amax, so its scale is
   /// the scale format's NaN and every element of the block reads as NaN (OCP MX v1.0: a NaN
@@ -131,9 +132,7 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
   /// the exact quotient for values representable in f32 (such a quotient is never within 2^-53
   /// of a tie of a narrow format without being one). `.mx` scales by a power of two, exactly,
   /// for any value.
-  public func quantize(_ values: [Double], rows: Int, cols: Int, rounding: RoundingMode = .nearestEven)
-    -> BlockQuantized
-  {
+  public func quantize(_ values: [Double], rows: Int, cols: Int) -> BlockQuantized {
     let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
     precondition(rows >= 0 && cols >= 0 && !overflow && values.count == count, "values must be rows × cols")
     let grid = blockGrid(rows: rows, cols: cols)
@@ -153,8 +152,15 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
         let c0 = bc * blockCols
         let r1 = min(rows, r0 + blockRows)
         let c1 = min(cols, c0 + blockCols)
-        let indices = (r0..<r1).lazy.flatMap { r in (c0..<c1).lazy.map { r * cols + $0 } }
-        let blockAmax = Self.amax(indices.lazy.map { values[$0] })
+        /// Calls `body` with the index of every element of the block, row by row.
+        func forEachIndex(_ body: (Int) -> Void) {
+          for r in r0..<r1 { for i in (r * cols + c0)..<(r * cols + c1) { body(i) } }
+        }
+        var blockAmax: Double? = 0
+        forEachIndex { i in
+          guard let m = blockAmax else { return }
+          blockAmax = values[i].isFinite ? max(m, values[i].magnitude) : nil
+        }
         let blockIndex = br * grid.cols + bc
         // The scale: its code, and the divisor (nil: NaN block; 0: zero elements).
         var divisor: Double?
@@ -180,22 +186,22 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
         }
         guard let d = divisor else {
           out.scales[blockIndex] = scale.nanCode()
-          for i in indices {
+          forEachIndex { i in
             if values[i].isNaN { out.codes[i] = element.nanCode(negative: values[i].sign == .minus) }
             out.casts.record(.nan)
           }
           continue
         }
-        for i in indices {
+        forEachIndex { i in
           let v = values[i]
           let e: FloatFormat.Encoded
           if d == 0 {
             e = FloatFormat.Encoded(
               code: element.zeroCode(negative: v.sign == .minus), event: v == 0 ? .exact : .underflow)
           } else if rule == .mx {
-            e = element.encode(v, scale: -Int(d.exponent), rounding: rounding, overflow: .saturate)
+            e = element.encode(v, scale: -Int(d.exponent), overflow: .saturate)
           } else {
-            e = element.encode(v / d, rounding: rounding, overflow: .saturate)
+            e = element.encode(v / d, overflow: .saturate)
           }
           out.codes[i] = e.code
           out.casts.record(e.event)
