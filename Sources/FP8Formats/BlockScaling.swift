@@ -30,7 +30,7 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
     case amax
   }
 
-  /// A short name: `mxfp8_e4m3`, `mxfp4`, `nvfp4`, or `e4m3fn/f32@1x128` for the general form.
+  /// A short name: `mxfp8_e4m3`, `mxfp4`, `nvfp4`, or `e4m3fn_f32_1x128` for the general form.
   public let name: String
   public let element: FloatFormat
   public let scale: FloatFormat
@@ -83,15 +83,42 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
       scale.isByteElement, scale.hasZero
     else { return nil }
     return BlockScaling(
-      name: "\(element.name)/\(scale.name)@\(rows)x\(cols)", element: element, scale: scale, blockRows: rows,
+      name: "\(element.name)_\(scale.name)_\(rows)x\(cols)", element: element, scale: scale, blockRows: rows,
       blockCols: cols, rule: .amax)
   }
 
-  /// The same scheme with blocks running the other way (`1 × 32` ↔ `32 × 1`).
+  /// A scheme by name: one of `named` (`mxfp4`, `nvfp4`, ...), with `_t` for its `32 × 1`
+  /// blocks, or the general form `ELEMENT_SCALE_RxC` with canonical format names, e.g.
+  /// `e4m3fn_f32_1x128`.
+  public static func named(_ name: String) -> BlockScaling? {
+    if let s = named.first(where: { $0.name == name }) { return s }
+    if name.hasSuffix("_t"), let s = named.first(where: { $0.name == name.dropLast(2) }) {
+      return s.transposed
+    }
+    let parts = name.split(separator: "_", omittingEmptySubsequences: false)
+    guard parts.count == 3, let element = FloatFormat.all.first(where: { $0.name == parts[0] }),
+      let scale = FloatFormat.all.first(where: { $0.name == parts[1] })
+    else { return nil }
+    let size = parts[2].split(separator: "x", omittingEmptySubsequences: false)
+    // At most 7 digits each: no overflow, and `general` checks the range.
+    guard size.count == 2,
+      size.allSatisfy({ (1...7).contains($0.count) && $0.allSatisfy { ("0"..."9").contains($0) } }),
+      let rows = Int(size[0]), let cols = Int(size[1])
+    else { return nil }
+    return general(element: element, scale: scale, rows: rows, cols: cols)
+  }
+
+  /// The same scheme with blocks running the other way (`1 × 32` ↔ `32 × 1`): a named scheme
+  /// gains or loses the suffix `_t`, the general form swaps its sizes.
   public var transposed: BlockScaling {
-    BlockScaling(
-      name: blockRows == blockCols ? name : name + "ᵀ", element: element, scale: scale, blockRows: blockCols,
-      blockCols: blockRows, rule: rule)
+    let flipped: String
+    if rule == .amax {
+      flipped = "\(element.name)_\(scale.name)_\(blockCols)x\(blockRows)"
+    } else {
+      flipped = name.hasSuffix("_t") ? String(name.dropLast(2)) : name + "_t"
+    }
+    return BlockScaling(
+      name: flipped, element: element, scale: scale, blockRows: blockCols, blockCols: blockRows, rule: rule)
   }
 
   // MARK: - Storage

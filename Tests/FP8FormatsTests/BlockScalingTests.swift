@@ -157,6 +157,24 @@ import Testing
     #expect(Self.sameValues(q.values(), Self.reference(.nvfp4, v, rows: 1, cols: 32)))
   }
 
+  /// Names: the named schemes, `_t` for 32 × 1 blocks, and the general `ELEMENT_SCALE_RxC`.
+  @Test func schemesByName() {
+    #expect(BlockScaling.named("nvfp4") == .nvfp4)
+    #expect(BlockScaling.named("mxfp4_t") == BlockScaling.mxfp4.transposed)
+    #expect(
+      BlockScaling.mxfp4.transposed.name == "mxfp4_t" && BlockScaling.mxfp4.transposed.transposed == .mxfp4)
+    let w = BlockScaling.named("e4m3fn_f32_128x64")
+    #expect(
+      w?.blockRows == 128 && w?.blockCols == 64 && w?.rule == .amax
+        && w?.transposed.name == "e4m3fn_f32_64x128")
+    for bad in [
+      "e4m3fn_f32_1x", "e4m3fn_e8m0fnu_1x32", "float8_e4m3fn_f32_1x2", "e4m3fn_f32_1x99999999",
+      "e4m3fn_f32_2048x1024", "e4m3fn_f32_0x4", "e4m3fn_f32_1x+4", "mxfp4_t_t", "",
+    ] {
+      #expect(BlockScaling.named(bad) == nil, "\(bad)")
+    }
+  }
+
   /// Packed bytes: FP4 half a byte, FP6 three quarters (rounded up once for the tensor), one
   /// scale per block (partial blocks count), NVFP4's 4-byte tensor scale.
   @Test func packedBytes() {

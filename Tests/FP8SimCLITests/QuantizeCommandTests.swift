@@ -39,6 +39,48 @@ import Testing
     #expect(e8.stdout == "0x80 2.0\n0x81 4.0\n0x7F 1.0\n0xFF nan\n0xFF nan\n0xFF nan\n")
   }
 
+  /// `--block`: the values as one row of a block-scaled tensor; each block's scale, then code
+  /// and value per element, then the bytes. MXFP4 by hand: amax 12 → X = 2^(3 − 2); 7/2 = 3.5
+  /// ties to 4 (value 8); 6 FP4 codes are 3 bytes, plus one scale byte.
+  @Test func blockScalingPrintsScalesCodesAndBytes() {
+    let mx = runCLI(["quantize", "--block", "mxfp4", "--", "0.1", "0.2", "-3", "7", "12", "0.01"])
+    #expect(mx.status == .success, "\(mx.stderr)")
+    #expect(
+      mx.stdout == """
+        # mxfp4: e2m1fn elements, one e8m0fnu scale per 32 values
+        # block 0: scale 0x80 = 2.0
+        0x00 0.0
+        0x00 0.0
+        0x0B -3.0
+        0x06 8.0
+        0x07 12.0
+        0x00 0.0
+        # 6 values in 1 block: 3 bytes of elements, 1 of scales, 5.33 bits per value
+
+        """)
+    // NVFP4: the tensor scale amax/2688 in f32 and E4M3 block scales; 17 values, 2 blocks.
+    let nv = runCLI(
+      ["quantize", "--block", "nvfp4"], stdin: (1...17).map(String.init).joined(separator: " "))
+    #expect(nv.stdout.hasPrefix("# nvfp4: e2m1fn elements, one e4m3fn scale per 16 values\n# tensor scale "))
+    #expect(
+      nv.stdout.contains("# 17 values in 2 blocks: 9 bytes of elements, 6 of scales, 7.06 bits per value"))
+    let general = runCLI(["quantize", "--block", "e4m3fn_f32_1x2", "--", "448", "1"])
+    #expect(general.stdout.contains("# block 0: scale 0x3F800000 = 1.0\n0x7E 448.0\n0x38 1.0\n"))
+    for (args, message) in [
+      (["--block", "mxfp4_t", "1"], "blocks must be 1×N"),
+      (
+        ["--block", "mxfp4", "--rounding", "toward-zero", "1"],
+        "option '--rounding' does not apply to '--block'"
+      ),
+      (["--block", "mxfp9", "1"], "unknown block scheme 'mxfp9'"),
+      (["--block", "e4m3fn_f32_1x0", "1"], "unknown block scheme"),
+      (["--block", "mxfp4", "x"], "invalid number 'x'"),
+    ] {
+      let r = runCLI(["quantize"] + args)
+      #expect(r.status == .usage && r.stderr.contains(message), "\(args): \(r.stderr)")
+    }
+  }
+
   @Test func formatsListsTheMXFormats() {
     let lines = runCLI(["formats"]).stdout.split(separator: "\n").map {
       $0.split(separator: " ").joined(separator: " ")

@@ -6,7 +6,7 @@ enum QuantizeCommand: Command {
   static let name = "quantize"
   static let summary = "Quantise numbers to a format with a scaling bias; print code and value."
   static let synopsis =
-    "--format F [--scale-bias B] [--rounding R] [--seed S] [--overflow O] [VALUES...]"
+    "--format F [--scale-bias B] [--rounding R] [--seed S] [--overflow O] [VALUES...] | --block SCHEME [VALUES...]"
   static let options: [CommandOption] = [
     CommandOption(
       "--format", value: "F",
@@ -19,9 +19,21 @@ enum QuantizeCommand: Command {
       "--rounding", value: "R", help: "nearest-even (default), toward-zero or stochastic."),
     CommandOption("--seed", value: "S", help: "Seed for stochastic rounding (default 0)."),
     CommandOption("--overflow", value: "O", help: "nonfinite (default) or saturate."),
+    CommandOption(
+      "--block", value: "SCHEME",
+      help: "Block-scale the values as one row instead: "
+        + BlockScaling.named.map(\.name).joined(separator: ", ")
+        + ", or ELEMENT_SCALE_1xN (e.g. e4m3fn_f32_1x128); prints each block's scale, then code and value per element."
+    ),
   ]
 
+  /// The most values `--block` reads (they are held at once: NVFP4 needs the whole row's amax).
+  static let maxBlockValues = 1 << 22
+
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
+    if let scheme = arguments.value("--block") {
+      return try runBlock(scheme, arguments, context)
+    }
     guard let formatName = arguments.value("--format") else {
       throw UsageError("missing required option '--format F'")
     }
@@ -93,6 +105,72 @@ enum QuantizeCommand: Command {
       if context.stdout.failure != nil { return .ioError }
     }
     if let token = reader.finish() { context.stdout.write(quantized(try number(token))) }
+    return .success
+  }
+
+  /// `--block`: the values as one row of a block-scaled tensor.
+  static func runBlock(_ name: String, _ arguments: ParsedArguments, _ context: CommandContext) throws
+    -> ExitCode
+  {
+    for option in ["--format", "--scale-bias", "--rounding", "--seed", "--overflow"]
+    where arguments.value(option) != nil {
+      throw UsageError(
+        "option '\(option)' does not apply to '--block' (the scheme fixes the formats and the rounding)")
+    }
+    guard let scheme = BlockScaling.named(name) else {
+      throw UsageError(
+        "unknown block scheme '\(Printable.quoted(name))'; expected one of "
+          + BlockScaling.named.map(\.name).joined(separator: ", ")
+          + ", or ELEMENT_SCALE_1xN (e.g. e4m3fn_f32_1x128)")
+    }
+    guard scheme.blockRows == 1 else {
+      throw UsageError("'--block \(name)': the values are one row, so blocks must be 1×N")
+    }
+    var values: [Double] = []
+    func append(_ v: Double) throws {
+      guard values.count < maxBlockValues else {
+        throw UsageError("'--block' reads at most \(maxBlockValues) values")
+      }
+      values.append(v)
+    }
+    if !arguments.positionals.isEmpty {
+      for token in arguments.positionals {
+        guard let v = ValueText.parse(token) else {
+          throw UsageError("invalid number '\(Printable.quoted(token))'")
+        }
+        try append(v)
+      }
+    } else {
+      var reader = TokenReader()
+      while let chunk = context.readStandardInput() {
+        for token in reader.feed(chunk) { try append(try number(token)) }
+        if let failure = reader.failure { throw failure }
+      }
+      if let token = reader.finish() { try append(try number(token)) }
+    }
+    let q = scheme.quantize(values, rows: 1, cols: values.count)
+    let digits = { (f: FloatFormat) in f.byteWidth * 2 }
+    var out =
+      "# \(scheme.name): \(scheme.element.name) elements, one \(scheme.scale.name) scale per \(scheme.blockCols) values\n"
+    if let t = q.tensorScale { out += "# tensor scale \(ValueText.exact(Double(t))) (f32)\n" }
+    let dequantized = q.values()
+    for (b, code) in q.scales.enumerated() {
+      let scaleValue = scheme.scale.decode(code)
+      out += "# block \(b): scale \(hex(code, digits: digits(scheme.scale))) = \(ValueText.exact(scaleValue))"
+      out += scaleValue.isNaN ? " (the block holds a NaN or an infinity: every value is NaN)\n" : "\n"
+      for i in (b * scheme.blockCols)..<min(values.count, (b + 1) * scheme.blockCols) {
+        out += hex(q.codes[i], digits: digits(scheme.element)) + " " + ValueText.exact(dequantized[i]) + "\n"
+      }
+    }
+    if let bytes = scheme.bytes(rows: 1, cols: values.count), !values.isEmpty {
+      let total = bytes.elements + bytes.scales + bytes.tensorScale
+      let blocks = q.scales.count == 1 ? "1 block" : "\(q.scales.count) blocks"
+      out +=
+        "# \(values.count) values in \(blocks): \(bytes.elements) bytes of elements, "
+        + "\(bytes.scales + bytes.tensorScale) of scales, "
+        + "\(ValueText.fixed(Double(8 * total) / Double(values.count), digits: 2)) bits per value\n"
+    }
+    context.stdout.write(out)
     return .success
   }
 
