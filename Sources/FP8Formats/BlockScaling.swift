@@ -75,12 +75,12 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
   /// The general form: `element` values with one `scale` value (a float format with a sign and a
   /// zero, e.g. `f32`) per `rows × cols` block, chosen from the block's amax (`.amax`).
   /// DeepSeek-V3's activations are `general(.e4m3fn, .f32, rows: 1, cols: 128)`, its weights
-  /// `rows: 128, cols: 128`. `nil` for a block of no element or more than 2^20, or an unsigned
-  /// or sub-byte scale format.
+  /// `rows: 128, cols: 128`. `nil` for a block of no element or more than 2^20, an unsigned
+  /// or sub-byte scale format, or an element format without a sign and a zero (`e8m0fnu`).
   public static func general(element: FloatFormat, scale: FloatFormat, rows: Int, cols: Int) -> BlockScaling?
   {
     guard rows >= 1, cols >= 1, rows <= 1 << 20, cols <= 1 << 20, rows * cols <= 1 << 20,
-      scale.isByteElement, scale.hasZero
+      scale.isByteElement, scale.hasZero, element.isSigned, element.hasZero
     else { return nil }
     return BlockScaling(
       name: "\(element.name)_\(scale.name)_\(rows)x\(cols)", element: element, scale: scale, blockRows: rows,
@@ -170,7 +170,14 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
     var tensorScale: Double = 1
     if rule == .nvfp4 {
       let amax = Self.amax(values[...])
-      tensorScale = amax.map { $0 == 0 ? 1 : Double(Float(max($0 / (448 * 6), 0x1p-149))) } ?? .nan
+      // Kept within f32 (a Double amax past 2688 · f32max would round to inf): blocks then
+      // saturate rather than turn NaN.
+      tensorScale =
+        amax.map {
+          $0 == 0
+            ? 1 : Double(Float(min(max($0 / (448 * 6), 0x1p-149), Double(Float.greatestFiniteMagnitude))))
+        }
+        ?? .nan
       out.tensorScale = Float(tensorScale)
     }
     for br in 0..<grid.rows {

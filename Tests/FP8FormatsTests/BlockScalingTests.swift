@@ -129,6 +129,14 @@ import Testing
     }
   }
 
+  /// NVFP4 with a finite amax beyond what the f32 tensor scale can express (Double inputs past
+  /// 2688 · f32max): the tensor scale is f32's largest and the values saturate, not NaN.
+  @Test func nvfp4HugeFiniteAmaxSaturates() {
+    let q = BlockScaling.nvfp4.quantize([1e42] + Array(repeating: 1, count: 31), rows: 1, cols: 32)
+    #expect(q.tensorScale == .greatestFiniteMagnitude)
+    #expect(q.values().allSatisfy(\.isFinite) && q.casts.nan == 0)
+  }
+
   /// The MX scale of a block is 2^(floor(log2 amax) − emax): amax 7 in FP4 (emax 2) gives 2^0,
   /// and 7 saturates to 6 (it rounds to 8, past FP4's max); amax 8 gives 2^1 (7/2 = 3.5 ties
   /// to 4); a zero block 2^-127 (code 0).
@@ -187,5 +195,6 @@ import Testing
     #expect(BlockScaling.mxfp4.bytes(rows: Int.max, cols: 3) == nil)
     #expect(BlockScaling.general(element: .e4m3fn, scale: .e8m0fnu, rows: 1, cols: 32) == nil)
     #expect(BlockScaling.general(element: .e4m3fn, scale: .f32, rows: 0, cols: 32) == nil)
+    #expect(BlockScaling.general(element: .e8m0fnu, scale: .f32, rows: 1, cols: 4) == nil)  // no zero, no sign
   }
 }

@@ -141,7 +141,7 @@ import Testing
   }
 
   /// `--dump` prints a device file that loads back to the same device.
-  @Test(arguments: ["teach", "h100", "ipu"])
+  @Test(arguments: DeviceConfig.presets.map(\.name))
   func dumpRoundTrips(name: String) throws {
     let r = runCLI(["devices", "--dump", name])
     #expect(r.status == .success)

@@ -135,11 +135,11 @@ extension DeviceConfig {
     d.l2Bytes = 132_644_864  // [P] l2CacheSize 132,644,864 B = 126.5 MiB (§E4, CUDA device query)
     d.l2LineBytes = 128  // [U] not published for Blackwell; Hopper's 128-B lines
     d.l2Ways = 16  // [U] associativity not published
-    d.l2HitLatency = 293  // [S] median near-partition hit 293 cycles (§E4, pointer chase)
+    d.l2HitLatency = 343  // [D] median near-partition hit 293 cycles at 1.587 GHz = 185 ns (§E4) × 1.856 GHz
     d.l2Partitions = 2  // [S] one L2 partition per die, ≈63 MB each (§E4)
-    d.l2FarHitLatency = 593  // [S] die-to-die ≈300 extra cycles (§E4, SemiAnalysis) [U] not measured as an L2 hit
+    d.l2FarHitLatency = 643  // [S] + die-to-die ≈300 extra cycles (§E4, SemiAnalysis) [U] not measured as an L2 hit
     d.l2BytesPerCycle = 11_444  // [D] ≈21.24 TB/s measured L2 bandwidth (§E4) / 1.856 GHz
-    d.dramLatency = 545  // [S] DRAM random chase ≈838 cycles (§E5) minus the 293-cycle L2 hit
+    d.dramLatency = 637  // [D] DRAM random chase ≈838 cycles at 1.587 GHz = 528 ns (§E5) × 1.856 GHz, minus the L2 hit
     d.dramBytesPerCycle = 3911.6  // [D] 7.26 TB/s measured with TMA loads (§E5, SemiAnalysis) / 1.856 GHz
     d.dmaBytesPerCycle = 128  // [U] per-SM L1 bandwidth not published for B200; H100's 128 B/clk
     d.dmaSetupCycles = 105  // [U] H100's TMA overhead (§A3)

@@ -39,8 +39,12 @@ enum DevicesCommand: Command {
     return .success
   }
 
+  /// Whole MiB as such, other sizes from 1 MiB up with one decimal (126.5 MiB), below in KiB.
   static func kib(_ bytes: Int) -> String {
-    bytes >= 1 << 20 && bytes % (1 << 20) == 0
-      ? "\(bytes >> 20) MiB" : "\(TextReport.fixed(Double(bytes) / 1024, 0)) KiB"
+    if bytes >= 1 << 20 {
+      return bytes % (1 << 20) == 0
+        ? "\(bytes >> 20) MiB" : "\(TextReport.fixed(Double(bytes) / Double(1 << 20), 1)) MiB"
+    }
+    return "\(TextReport.fixed(Double(bytes) / 1024, 0)) KiB"
   }
 }
