@@ -35,6 +35,11 @@ public enum CLI {
         while true {
           let n = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress!, $0.count) }
           if n < 0 && errno == EINTR { continue }
+          if n < 0 {
+            throw CommandFailure(
+              "fp8sim: error: cannot read standard input: \(String(cString: strerror(errno)))",
+              status: .ioError)
+          }
           return n > 0 ? Array(chunk[0..<n]) : nil
         }
       })
@@ -49,7 +54,7 @@ public enum CLI {
   /// Runs `fp8sim` with `arguments` (without the program name). Testable in process.
   public static func main(
     _ arguments: [String], stdout: any OutputSink, stderr: any OutputSink,
-    readStandardInput: @escaping () -> [UInt8]? = { nil }
+    readStandardInput: @escaping () throws -> [UInt8]? = { nil }
   ) -> ExitCode {
     if arguments.first == "help", arguments.count > 2 {
       stderr.line("fp8sim: error: 'help' takes one command, e.g. 'fp8sim help run'")

@@ -4,12 +4,13 @@ public struct CommandContext {
   public var stdout: any OutputSink
   public var stderr: any OutputSink
   /// Reads the next chunk of standard input (nil at its end); only called by commands that
-  /// need it, which stream through it.
-  public var readStandardInput: () -> [UInt8]?
+  /// need it, which stream through it. A read that fails (standard input a directory, or
+  /// closed) throws, status 74: it is never taken for the end of the input.
+  public var readStandardInput: () throws -> [UInt8]?
 
   public init(
     arguments: [String], stdout: any OutputSink, stderr: any OutputSink,
-    readStandardInput: @escaping () -> [UInt8]?
+    readStandardInput: @escaping () throws -> [UInt8]?
   ) {
     self.arguments = arguments
     self.stdout = stdout

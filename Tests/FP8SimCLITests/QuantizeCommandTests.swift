@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import FP8SimCLI
@@ -56,8 +57,27 @@ import Testing
         0x07 12.0
         0x00 0.0
         # 6 values in 1 block: 3 bytes of elements, 1 of scales, 5.33 bits per value
+        # casts: 1 rounded, 3 underflowed to zero, 0 saturated, 0 NaN
 
         """)
+    // A scale that underflows (E4M3 scales for amax below 0.4375 with E4M3 elements) or
+    // saturates is visible: the block is marked, the casts are counted.
+    let low = runCLI(["quantize", "--block", "e4m3fn_e4m3fn_1x16", "--", "0.3", "-0.2", "0"])
+    #expect(low.stdout.contains("scale 0x00 = 0.0 (the scale underflowed: every value of the block is zero)"))
+    #expect(low.stdout.contains("# casts: 0 rounded, 2 underflowed to zero, 0 saturated, 0 NaN"))
+    let zeros = runCLI(["quantize", "--block", "e4m3fn_f32_1x2", "--", "0", "0"])
+    #expect(zeros.stdout.contains("# block 0: scale 0x00000000 = 0.0\n"))
+    let high = runCLI(["quantize", "--block", "e4m3fn_e4m3fn_1x2", "--", "1e6", "1"])
+    #expect(high.stdout.contains("0x7E 200704.0\n") && high.stdout.contains("1 saturated"))
+    let nan = runCLI(
+      ["quantize", "--block", "nvfp4"],
+      stdin: Array(repeating: "1.5", count: 16).joined(separator: " ") + " inf")
+    #expect(
+      nan.stdout.contains(
+        "# block 0: scale 0x7F = nan (the tensor scale is NaN: the row holds a NaN or an infinity"))
+    #expect(
+      runCLI(["quantize", "--block", "mxfp4"]).stdout.hasSuffix(
+        "# 0 values in 0 blocks\n# casts: 0 rounded, 0 underflowed to zero, 0 saturated, 0 NaN\n"))
     // NVFP4: the tensor scale amax/2688 in f32 and E4M3 block scales; 17 values, 2 blocks.
     let nv = runCLI(
       ["quantize", "--block", "nvfp4"], stdin: (1...17).map(String.init).joined(separator: " "))
@@ -78,6 +98,25 @@ import Testing
     ] {
       let r = runCLI(["quantize"] + args)
       #expect(r.status == .usage && r.stderr.contains(message), "\(args): \(r.stderr)")
+    }
+  }
+
+  /// A read of standard input that fails (here: it is a directory) is an I/O error, status 74,
+  /// not the end of the input.
+  @Test func aFailedReadOfStandardInputIsAnError() throws {
+    for args in [["quantize", "--format", "e2m1fn"], ["quantize", "--block", "mxfp4"]] {
+      let process = Process()
+      process.executableURL = try builtExecutable()
+      process.arguments = args
+      process.standardInput = FileHandle(forReadingAtPath: NSTemporaryDirectory())
+      let err = Pipe()
+      process.standardError = err
+      process.standardOutput = Pipe()
+      try process.run()
+      let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 74, "\(args)")
+      #expect(text == "fp8sim: error: cannot read standard input: Is a directory\n", "\(args)")
     }
   }
 

@@ -90,7 +90,7 @@ enum QuantizeCommand: Command {
     // memory stays bounded and the first line comes out at once. A bad token stops the stream
     // (the lines before it have been printed) with its line and column.
     var reader = TokenReader()
-    while let chunk = context.readStandardInput() {
+    while let chunk = try context.readStandardInput() {
       var out = ""
       do {
         for token in reader.feed(chunk) { out += quantized(try number(token)) }
@@ -121,7 +121,9 @@ enum QuantizeCommand: Command {
       throw UsageError(
         "unknown block scheme '\(Printable.quoted(name))'; expected one of "
           + BlockScaling.named.map(\.name).joined(separator: ", ")
-          + ", or ELEMENT_SCALE_1xN (e.g. e4m3fn_f32_1x128)")
+          + ", or ELEMENT_SCALE_1xN with canonical format names (e.g. e4m3fn_f32_1x128): ELEMENT a signed format"
+          + " with a zero, SCALE a signed format of whole bytes with a zero (f32, bf16, f16 or an FP8 format),"
+          + " N from 1 to 1048576")
     }
     guard scheme.blockRows == 1 else {
       throw UsageError("'--block \(name)': the values are one row, so blocks must be 1×N")
@@ -129,7 +131,8 @@ enum QuantizeCommand: Command {
     var values: [Double] = []
     func append(_ v: Double) throws {
       guard values.count < maxBlockValues else {
-        throw UsageError("'--block' reads at most \(maxBlockValues) values")
+        throw CommandFailure(
+          "fp8sim quantize: error: '--block' reads at most \(maxBlockValues) values", status: .dataError)
       }
       values.append(v)
     }
@@ -142,7 +145,7 @@ enum QuantizeCommand: Command {
       }
     } else {
       var reader = TokenReader()
-      while let chunk = context.readStandardInput() {
+      while let chunk = try context.readStandardInput() {
         for token in reader.feed(chunk) { try append(try number(token)) }
         if let failure = reader.failure { throw failure }
       }
@@ -150,26 +153,48 @@ enum QuantizeCommand: Command {
     }
     let q = scheme.quantize(values, rows: 1, cols: values.count)
     let digits = { (f: FloatFormat) in f.byteWidth * 2 }
+    func plural(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
     var out =
-      "# \(scheme.name): \(scheme.element.name) elements, one \(scheme.scale.name) scale per \(scheme.blockCols) values\n"
+      "# \(scheme.name): \(scheme.element.name) elements, one \(scheme.scale.name) scale per "
+      + plural(scheme.blockCols, "value") + "\n"
     if let t = q.tensorScale { out += "# tensor scale \(ValueText.exact(Double(t))) (f32)\n" }
+    let tensorNaN = q.tensorScale?.isNaN ?? false
     let dequantized = q.values()
     for (b, code) in q.scales.enumerated() {
       let scaleValue = scheme.scale.decode(code)
       out += "# block \(b): scale \(hex(code, digits: digits(scheme.scale))) = \(ValueText.exact(scaleValue))"
-      out += scaleValue.isNaN ? " (the block holds a NaN or an infinity: every value is NaN)\n" : "\n"
+      if tensorNaN {
+        out += " (the tensor scale is NaN: the row holds a NaN or an infinity; every value is NaN)\n"
+      } else if scaleValue.isNaN {
+        out += " (the block holds a NaN or an infinity: every value is NaN)\n"
+      } else if scaleValue == 0
+        && values[(b * scheme.blockCols)..<min(values.count, (b + 1) * scheme.blockCols)].contains(where: {
+          $0 != 0
+        })
+      {
+        out += " (the scale underflowed: every value of the block is zero)\n"
+      } else {
+        out += "\n"
+      }
       for i in (b * scheme.blockCols)..<min(values.count, (b + 1) * scheme.blockCols) {
         out += hex(q.codes[i], digits: digits(scheme.element)) + " " + ValueText.exact(dequantized[i]) + "\n"
+        // Bounded memory for long rows: write as it goes.
+        if out.utf8.count >= 1 << 20 {
+          context.stdout.write(out)
+          out = ""
+        }
       }
     }
+    let c = q.casts
+    out += "# \(plural(values.count, "value")) in \(plural(q.scales.count, "block"))"
     if let bytes = scheme.bytes(rows: 1, cols: values.count), !values.isEmpty {
       let total = bytes.elements + bytes.scales + bytes.tensorScale
-      let blocks = q.scales.count == 1 ? "1 block" : "\(q.scales.count) blocks"
       out +=
-        "# \(values.count) values in \(blocks): \(bytes.elements) bytes of elements, "
-        + "\(bytes.scales + bytes.tensorScale) of scales, "
-        + "\(ValueText.fixed(Double(8 * total) / Double(values.count), digits: 2)) bits per value\n"
+        ": \(bytes.elements) bytes of elements, \(bytes.scales + bytes.tensorScale) of scales, "
+        + "\(ValueText.fixed(Double(8 * total) / Double(values.count), digits: 2)) bits per value"
     }
+    out +=
+      "\n# casts: \(c.rounded) rounded, \(c.underflow) underflowed to zero, \(c.overflow) saturated, \(c.nan) NaN\n"
     context.stdout.write(out)
     return .success
   }
