@@ -50,7 +50,7 @@ public enum Bench {
         Row(
           name: "mma emulation, \(accumulator.rawValue) accumulation", value: rate / 1e9, unit: "G MAC/s",
           target: accumulatorTargets[accumulator].map { .atLeast($0) },
-          detail: "FP8 inputs, \(size)×\(size)×\(size), best of runs"))
+          detail: "FP8 inputs, \(size)×\(size)×\(size), best of runs, \(KernelSet.best.rawValue) kernels"))
     }
     rows.append(try gemmRun(quick: quick))
     rows.append(try instructionRate(quick: quick))
