@@ -41,7 +41,7 @@ extension FloatFormat {
 
     // The quantum (spacing of representable values) around `magnitude · 2^scale`, with an
     // unbounded exponent range above and the subnormal spacing below the smallest normal.
-    let valueExponent = Int(magnitude.exponent) + scale
+    let valueExponent = Self.exponent(of: magnitude) + scale
     let quantumExponent = Swift.max(valueExponent, minNormalExponent) - mantissaBits
     // `scaled` = magnitude · 2^(scale − quantumExponent), in [2^m, 2^(m+1)) for normal results
     // and below 2^m for subnormal ones; exact (a power-of-two scaling) unless it is far below
@@ -49,13 +49,16 @@ extension FloatFormat {
     // mode: nearest and toward-zero give 0, stochastic rounds up only when u = 0.
     let scaled =
       valueExponent - quantumExponent < -64
-      ? 0x1p-64 : ScalingBias.scaled(magnitude, by: scale - quantumExponent)
+      ? 0x1p-64 : Self.scaled(magnitude, by: scale - quantumExponent)
+    // 0 ≤ scaled ≤ 2^(m+1) ≤ 2^24: adding and subtracting 2^52 rounds it to an integer, ties to
+    // even, and the conversion to Int64 truncates it, exactly (`rounded(_:)` calls libm's rint
+    // and trunc in a baseline x86-64 build).
     var n: Double
     switch rounding {
-    case .nearestEven: n = scaled.rounded(.toNearestOrEven)
-    case .towardZero: n = scaled.rounded(.towardZero)
+    case .nearestEven: n = (scaled + 0x1p52) - 0x1p52
+    case .towardZero: n = Double(Int64(scaled))
     case .stochastic:
-      n = scaled.rounded(.down)
+      n = Double(Int64(scaled))
       let fraction = scaled - n  // exact
       let u = Double(randomBits >> 11) * 0x1p-53
       if u < fraction { n += 1 }
@@ -85,6 +88,20 @@ extension FloatFormat {
     return Encoded(
       code: code(sign: negative, exponentField: UInt32(exponentField), mantissa: mantissa),
       event: event)
+  }
+
+  /// `ScalingBias.scaled`, with its common case (a normal power of two) inline.
+  @inline(__always)
+  static func scaled(_ x: Double, by k: Int) -> Double {
+    k >= -1022 && k <= 1023 ? x * Double(bitPattern: UInt64(k + 1023) << 52) : ScalingBias.scaled(x, by: k)
+  }
+
+  /// `x.exponent` for a finite nonzero `x`, from its bits when it is normal (the standard
+  /// library's getter is an out-of-line call).
+  @inline(__always)
+  static func exponent(of x: Double) -> Int {
+    let field = Int((x.bitPattern >> 52) & 0x7FF)
+    return field != 0 ? field - 1023 : Int(x.exponent)
   }
 
   private func overflowResult(negative: Bool, rounding: RoundingMode, overflow: OverflowMode)
