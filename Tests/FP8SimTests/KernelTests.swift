@@ -1,5 +1,6 @@
 import FP8Formats
 import FP8ISA
+import Foundation
 import Testing
 
 @testable import FP8Sim
@@ -493,6 +494,21 @@ import Testing
         }
       }
       i += 8
+    }
+  }
+
+  /// The AVX2 kernels are found where the CPU has AVX2 (the kernel tests would otherwise pass
+  /// on the portable set alone, and runs would silently be slower): `fp8k_level` against the
+  /// flags Linux reports. Elsewhere (no /proc/cpuinfo) only the portable set is required.
+  @Test func vectorKernelsAreUsedWhereTheCPUHasThem() throws {
+    #expect(KernelSet.portable.isAvailable)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return }
+    let hasAVX2 = flags.split(separator: " ").contains("avx2")
+    #expect(KernelSet.avx2.isAvailable == hasAVX2)
+    if hasAVX2 && ProcessInfo.processInfo.environment["FP8SIM_KERNELS"] == nil {
+      #expect(KernelSet.best == .avx2)
     }
   }
 
