@@ -137,6 +137,11 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
     return (bits / 8 + (bits % 8 == 0 ? 0 : 1), scaleBytes, rule == .nvfp4 ? 4 : 0)
   }
 
+  /// Bytes of one block stored as a record: its elements packed (rounded up to a byte), then
+  /// its scale. A tensor in a program is a grid of such records (its sides multiples of the
+  /// block); NVFP4's tensor scale is not part of it.
+  public var recordBytes: Int { (blockSize * element.totalBits + 7) / 8 + scale.byteWidth }
+
   /// How many blocks cover `[rows, cols]` down and across (partial blocks included).
   public func blockGrid(rows: Int, cols: Int) -> (rows: Int, cols: Int) {
     (rows / blockRows + (rows % blockRows == 0 ? 0 : 1), cols / blockCols + (cols % blockCols == 0 ? 0 : 1))

@@ -245,7 +245,10 @@ public enum Opcode: String, Sendable, CaseIterable {
           + "- Non-finite values, every accumulator: a NaN in A, B or D, inf − inf or 0·inf gives NaN;"
           + " otherwise an infinite product or accumulator gives that infinity (IEEE addition). The"
           + " sign of an exact zero sum follows IEEE addition (f32, f16, bf16).\n\n"
-          + "A and B are FP8 (any mix of E4/E5 formats) or both f16, both bf16 or both f32. D is"
+          + "A and B are FP8 (any mix of E4/E5 formats, plain or block-scaled), both block-scaled FP6,"
+          + " both block-scaled FP4, or both f16, both bf16 or both f32. A block-scaled operand is"
+          + " multiplied as its values (each element times its block's scale) and accumulated as above;"
+          + " its rate is `tensor.macsPerCycle.fp6`/`.fp4` for FP6/FP4 (a device where it is 0 faults). D is"
           + " f16, bf16 or f32, in SRAM or in accumulator storage (`acc`). The result is *not* unscaled: follow with"
           + " `cast D, D, bias=−(b_a+b_b)` as the paper's `unscale`.")
 

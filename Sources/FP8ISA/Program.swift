@@ -41,7 +41,9 @@ public struct TensorDecl: Sendable, Hashable {
 
   /// Number of elements (checked against the limits when declared).
   public var elementCount: Int { shape.reduce(1, *) }
-  public var byteCount: Int { elementCount * dtype.byteWidth }
+  /// Bytes of the tensor: packed elements and, for a block-scaled type, its scales (the shape
+  /// was checked when declared, so this cannot overflow).
+  public var byteCount: Int { dtype.bytes(shape: shape) ?? Int.max }
 }
 
 /// A `.param` value: an integer or a float.

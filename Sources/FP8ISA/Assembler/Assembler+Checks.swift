@@ -99,6 +99,27 @@ private struct OperandChecker {
   func vector(_ v: VectorOperation) throws(LineError) {
     if case .constant(let b) = v.output.bias { try biasInRange("bias", b) }
     try onTile(v.destination, 0, "destination")
+    // A block-scaled destination is written by `cast` alone, which chooses each block's scale
+    // itself: no bias, rounding or overflow option applies.
+    let d = decl(v.destination)
+    if let b = d.dtype.blocking {
+      guard case .cast = v.kind else {
+        throw LineError(
+          message: .operandType(
+            "'\(d.name)' is \(b.name): only 'cast' writes a block-scaled tensor (it chooses each block's scale)"
+          ),
+          column: columns[0])
+      }
+      var o = v.output
+      o.amax = nil
+      guard o == .defaults else {
+        throw LineError(
+          message: .operandType(
+            "'\(d.name)' is \(b.name): a cast into it scales each block itself; bias, rounding, overflow and seed do not apply"
+          ),
+          column: columns[0])
+      }
+    }
     switch v.kind {
     case .binary(_, let a, let b):
       try onTile(a, 1, "operand")
@@ -125,7 +146,8 @@ private struct OperandChecker {
     else {
       throw LineError(
         message: .operandType(
-          "mma inputs must both be FP8, or both f16, both bf16 or both f32; got \(a.dtype) and \(b.dtype)"),
+          "mma inputs must both be FP8 (plain or block-scaled), both block-scaled FP6, both block-scaled FP4, or both f16, both bf16 or both f32; got \(a.dtype) and \(b.dtype)"
+        ),
         column: columns[1])
     }
     guard let allowed = MatrixMultiply.accumulators(into: d.dtype) else {

@@ -216,6 +216,14 @@ extension Assembler {
     guard let spaceName = s.identifier(), let space = MemorySpace(rawValue: spaceName) else {
       throw LineError(message: .expected("'dram' or 'sram'", found: beforeSpace.rest()), column: spaceColumn)
     }
+    if let problem = dtype.blockProblem(shape: shape) {
+      throw LineError(message: .invalidShape(problem), column: shapeColumn)
+    }
+    if dtype.blocking != nil && space == .acc {
+      throw LineError(
+        message: .expected("'dram' or 'sram' (block-scaled tensors are not accumulators)", found: spaceName),
+        column: spaceColumn)
+    }
     var initializer = Initializer.zeros
     if !s.atEnd() {
       initializer = try parseInitializer(&s, dtype: dtype, shape: shape)
@@ -238,7 +246,7 @@ extension Assembler {
         throw LineError(
           message: .unknownType(name), column: column, length: name.count,
           notes: [
-            "\(format.name) (\(format.totalBits) bits) is a format for quantising values (`fp8sim quantize`), not a tensor element type; types: "
+            "\(format.name) (\(format.totalBits) bits) is a format for quantising values (`fp8sim quantize`), not a tensor element type; block-scaled tensors of it are types such as mxfp4 or mxfp6_e2m3; types: "
               + DType.spellings.joined(separator: ", ")
           ])
       }

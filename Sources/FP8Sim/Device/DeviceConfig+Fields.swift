@@ -88,6 +88,12 @@ extension DeviceConfig {
       "tensor.macsPerCycle.single", .double(\.tensorMacsPerCycleSingle, 0.001...1e9), unit: "MAC/cycle",
       "Rate for f32 inputs."),
     DeviceField(
+      "tensor.macsPerCycle.fp6", .double(\.tensorMacsPerCycleFP6, 0...1e9), unit: "MAC/cycle",
+      "Rate for block-scaled FP6 inputs (MXFP6); 0: no FP6 path (such an mma faults)."),
+    DeviceField(
+      "tensor.macsPerCycle.fp4", .double(\.tensorMacsPerCycleFP4, 0...1e9), unit: "MAC/cycle",
+      "Rate for block-scaled FP4 inputs (MXFP4, NVFP4); 0: no FP4 path (such an mma faults)."),
+    DeviceField(
       "tensor.latency", .int(\.tensorLatency, 0...1_000_000), unit: "cycles",
       "Pipeline latency before an mma's result is visible to other units."),
     DeviceField(

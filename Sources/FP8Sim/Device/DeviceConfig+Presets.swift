@@ -46,6 +46,8 @@ extension DeviceConfig {
     d.tensorMacsPerCycleFP8 = 4096  // [D] 1,978.9 TFLOP/s / (132 × 1.83 GHz × 2) (§A2): per SM and cycle
     d.tensorMacsPerCycleHalf = 2048  // [D] 989.4 TFLOP/s (§A2)
     d.tensorMacsPerCycleSingle = 1024  // [D] TF32 494.7 TFLOP/s (§A2)
+    d.tensorMacsPerCycleFP6 = 0  // [P] Hopper's tensor cores have no FP6 or FP4 inputs (PTX: kind::f8f6f4 is sm_100)
+    d.tensorMacsPerCycleFP4 = 0
     d.tensorLatency = 24  // [S] mma.sync latency 24 cycles (§A5, LUO24 Table VII)
     d.tensorTileM = 64  // [S] wgmma m64nNk32 (§A5): M in steps of 64
     d.tensorTileN = 8  // [S] N a multiple of 8
@@ -96,6 +98,8 @@ extension DeviceConfig {
     d.tensorMacsPerCycleFP8 = 128  // [D] C600 560 TFLOP/s FP8 = 2 × FP16 rate (§C2) [U]
     d.tensorMacsPerCycleHalf = 64  // [D] 348.5 TFLOP/s / (1,472 × 1.85 GHz × 2) (§C2)
     d.tensorMacsPerCycleSingle = 16  // [D] 87.2 TFLOP/s FP32 (§C2)
+    d.tensorMacsPerCycleFP6 = 0  // [P] the IPU has no FP6 or FP4 arithmetic (§C4)
+    d.tensorMacsPerCycleFP4 = 0
     d.tensorLatency = 16  // [U]
     d.tensorTileM = 1  // [U] AMP works on vectors; no padding modelled beyond K
     d.tensorTileN = 4
@@ -148,6 +152,8 @@ extension DeviceConfig {
     d.tensorMacsPerCycleFP8 = 8192  // [D] 4.5 PFLOP/s dense FP8/FP6 / (148 × 1.856 GHz × 2) (§E2); measured 16,352 FLOP/clk/SM
     d.tensorMacsPerCycleHalf = 4096  // [D] 2.25 PFLOP/s dense FP16/BF16 (§E2)
     d.tensorMacsPerCycleSingle = 2048  // [D] 1.1 PFLOP/s dense TF32 (§E2)
+    d.tensorMacsPerCycleFP6 = 8192  // [P] "FP8/FP6 Tensor Core" 4.5 PFLOP/s dense: FP6 at the FP8 rate (§E2, §E6)
+    d.tensorMacsPerCycleFP4 = 16384  // [D] 9 PFLOP/s dense FP4 (§E2)
     d.tensorLatency = 104  // [S] tcgen05.mma ≈104 + N/2 cycles with A in tensor memory (§E6, SemiAnalysis)
     d.tensorTileM = 128  // [P] tcgen05.mma M = 128 on one SM (§E6, PTX ISA)
     d.tensorTileN = 8  // [P] N from 8 to 256 (§E6)

@@ -42,6 +42,9 @@ public struct DeviceConfig: Sendable, Equatable {
   public var tensorMacsPerCycleFP8 = 64.0
   public var tensorMacsPerCycleHalf = 32.0
   public var tensorMacsPerCycleSingle = 8.0
+  /// Block-scaled FP6 and FP4 inputs (MXFP6, MXFP4); 0: the tensor unit has no such path.
+  public var tensorMacsPerCycleFP6 = 64.0
+  public var tensorMacsPerCycleFP4 = 128.0
   public var tensorLatency = 8
   public var tensorTileM = 1
   public var tensorTileN = 1
@@ -84,16 +87,20 @@ public struct DeviceConfig: Sendable, Equatable {
     case .fp8: return tensorMacsPerCycleFP8
     case .half: return tensorMacsPerCycleHalf
     case .single: return tensorMacsPerCycleSingle
+    case .fp6: return tensorMacsPerCycleFP6
+    case .fp4: return tensorMacsPerCycleFP4
     }
   }
 
-  /// The shape the tensor unit works on for an m×n×k `mma` with `inputBytes`-byte inputs: M and
+  /// The shape the tensor unit works on for an m×n×k `mma` with `inputBits`-bit inputs: M and
   /// N rounded up to `tensor.tileM` and `tensor.tileN`, K to a multiple of
-  /// `tensor.tileKBytes / inputBytes` elements. The `mma` executor and the GEMM planner both
+  /// `8 · tensor.tileKBytes / inputBits` elements (FP4 inputs are packed two to a byte, as
+  /// Blackwell's `kind::mxf4` takes K = 64 where FP8 takes 32; FP6 ones sit in bytes, `inputBits`
+  /// 8, as in `kind::mxf8f6f4`). The `mma` executor and the GEMM planner both
   /// price an `mma` by it.
-  public func paddedMMAShape(m: Int, n: Int, k: Int, inputBytes: Int) -> (m: Int, n: Int, k: Int) {
+  public func paddedMMAShape(m: Int, n: Int, k: Int, inputBits: Int) -> (m: Int, n: Int, k: Int) {
     func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
-    let kGranule = max(1, tensorTileKBytes / max(inputBytes, 1))
+    let kGranule = max(1, 8 * tensorTileKBytes / max(inputBits, 1))
     return (roundUp(m, tensorTileM), roundUp(n, tensorTileN), roundUp(k, kGranule))
   }
 
@@ -102,6 +109,7 @@ public struct DeviceConfig: Sendable, Equatable {
     case .fp8: return energyMacFP8
     case .half: return energyMacHalf
     case .single: return energyMacSingle
+    case .fp6, .fp4: return energyMacFP8  // no separate figure: FP8's
     }
   }
 

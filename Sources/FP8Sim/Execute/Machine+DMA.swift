@@ -25,7 +25,18 @@ extension Machine {
     let src = try resolve(transfer.source, tile: id)
     let dramView = load ? src : dst
     let access = Access(load ? dst : src)
-    let bytes = dramView.count * layouts[dramView.tensor].elementBytes
+    // A block-scaled tensor moves whole block records (elements and scales): its view in
+    // records is what the transfer's bytes and lines are counted on.
+    let dramLayout = layouts[dramView.tensor]
+    var recordView = dramView
+    if dramLayout.isBlocked {
+      guard let r = dramLayout.recordView(dramView) else {
+        throw RuntimeFaultMessage(
+          "'\(dramLayout.decl.name)' is \(dramLayout.decl.dtype): a transfer must move whole blocks of it")
+      }
+      recordView = r
+    }
+    let bytes = dramLayout.bytes(ofElements: dramView.count)
     if !options.timingOnly { try spend(dramView.count, weight: WorkCost.dmaElement) }
 
     let dispatchTime = waitForDMASlot(tile: id)
@@ -38,7 +49,7 @@ extension Machine {
       end = try receiveEnd(bytes: bytes, arrival: arrival, dispatched: dispatchTime, ready: ready, tile: id)
     } else {
       let lines = try moveLines(
-        dramView, load: load, bytes: bytes, t0: ready + Int64(device.dmaSetupCycles), tile: id)
+        recordView, load: load, bytes: bytes, t0: ready + Int64(device.dmaSetupCycles), tile: id)
       end = try transferEnd(
         bytes: bytes, lines: lines, load: load, dispatched: dispatchTime, ready: ready, tile: id)
       if let group { multicasts.offer(group, arrival: end, tile: id) }
@@ -392,7 +403,8 @@ extension Machine {
   ) throws(E) {
     // Line sizes are powers of two (`DeviceConfig.validate`): a shift, not a division per row.
     let shift = device.l2LineBytes.trailingZeroBitCount
-    let eb = layout.elementBytes
+    // Block-scaled tensors are walked in block records (`recordView`).
+    let eb = layout.isBlocked ? layout.recordBytes : layout.elementBytes
     let address = layout.address
     var pending: (first: Int, last: Int, rows: Int)?
     func emitPending() throws(E) {

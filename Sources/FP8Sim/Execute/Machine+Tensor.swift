@@ -13,19 +13,23 @@ extension Machine {
     let (ta, tb, clear) = (mma.transposeA, mma.transposeB, mma.clear)
     let (m, k) = ta ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
     let n = tb ? b.shape[0] : b.shape[1]
-    guard let inputClass = layouts[a.tensor].decl.dtype.mmaInputClass,
-      let accumulator = mma.accumulator
-        ?? MatrixMultiply.accumulators(into: layouts[d.tensor].decl.dtype)?.first
-    else {
+    let (la, lb, ld) = (layouts[a.tensor], layouts[b.tensor], layouts[d.tensor])
+    guard let inputClass = la.mmaInputClass, let accumulator = mma.accumulator ?? ld.autoAccumulator else {
       throw RuntimeFaultMessage("internal error: an mma the assembler should have refused")
     }
-    let inputBytes = layouts[a.tensor].elementBytes
-
-    let (pm, pn, pk) = device.paddedMMAShape(m: m, n: n, k: k, inputBytes: inputBytes)
+    let inputBytes = la.elementBytes
+    let rate = device.macsPerCycle(inputClass)
+    guard rate > 0 else {
+      throw RuntimeFaultMessage(
+        "\(device.name) has no tensor path for \(inputClass.rawValue) inputs (tensor.macsPerCycle.\(inputClass.rawValue) is 0)"
+      )
+    }
+    let inputBits = inputClass == .fp4 ? 4 : 8 * inputBytes
+    let (pm, pn, pk) = device.paddedMMAShape(m: m, n: n, k: k, inputBits: inputBits)
     let macs = try product(m, n, k)
     let padded = try product(pm, pn, pk)
     let duration = try RunLimits.cycles(
-      Double(padded) / device.macsPerCycle(inputClass), "mma \(m)×\(n)×\(k) (\(padded) padded MACs)")
+      Double(padded) / rate, "mma \(m)×\(n)×\(k) (\(padded) padded MACs)")
     if !options.timingOnly {
       try spend(macs, weight: WorkCost.mac(inputs: inputClass, accumulator: accumulator))
     }
@@ -35,10 +39,10 @@ extension Machine {
     try add(&counts.macs, macs)
     try add(&counts.padded, padded)
     mmaCounts[key] = counts
-    let dBytes = d.count * layouts[d.tensor].sramElementBytes
+    let dBytes = ld.sramBytes(ofElements: d.count)
     try add(
       &compute.sramBytes,
-      a.count * inputBytes + b.count * layouts[b.tensor].elementBytes + (clear ? 1 : 2) * dBytes)
+      la.bytes(ofElements: a.count) + lb.bytes(ofElements: b.count) + (clear ? 1 : 2) * dBytes)
 
     let amaxRegister = mma.amax
     var reads = AccessList(Access(a), Access(b))
@@ -88,7 +92,10 @@ extension Machine {
     // The device values and the FP32 shadow are independent: each is one task (gathers, kernel,
     // scatter), the two run on two cores when the product is large enough to pay for it.
     // The device values of A and B are exact in their tensors' formats.
-    let formats = (a: layouts[a.tensor].format, b: layouts[b.tensor].format)
+    // Block-scaled values are elements times scales: only their profile can promise exact
+    // products (a power-of-two scale keeps the element's bits, an f32 scale does not).
+    let blocked = layouts[a.tensor].blocking != nil || layouts[b.tensor].blocking != nil
+    let formats = blocked ? nil : (a: layouts[a.tensor].format, b: layouts[b.tensor].format)
     let storages = UnsafeSendable((sa, sb, sd))
     // The two sides' results, for the amax register (a storage pair holds them).
     let results = UnsafeSendable(TensorStorage(count: 0))

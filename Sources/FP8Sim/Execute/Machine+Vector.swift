@@ -25,7 +25,7 @@ extension Machine {
     let n = a.count
     if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
     try add(&compute.vectorElementOps, n)
-    try add(&compute.sramBytes, n * layouts[a.tensor].sramElementBytes)
+    try add(&compute.sramBytes, layouts[a.tensor].sramBytes(ofElements: n))
     try dispatch(
       unit: .vector, tile: id, reads: [Access(a)], writes: [], floatWrites: [dest],
       duration: cycles(Double(n), name), latency: Int64(device.vectorLatency), name: name, line: line)
@@ -124,8 +124,8 @@ extension Machine {
     let work = Double(n) * costPerElement(v.kind)
     // n ≤ 2^40 elements and the cost per element ≤ 10^6 + 2, so the product fits an Int.
     try add(&compute.vectorElementOps, Int(work.rounded(.up)))
-    try add(&compute.sramBytes, n * layouts[d.tensor].sramElementBytes)
-    for r in inputs.views { try add(&compute.sramBytes, r.count * layouts[r.tensor].sramElementBytes) }
+    try add(&compute.sramBytes, layouts[d.tensor].sramBytes(ofElements: n))
+    for r in inputs.views { try add(&compute.sramBytes, layouts[r.tensor].sramBytes(ofElements: r.count)) }
     let output = try outputCast(v.output, destination: d, tile: id)
     try dispatch(
       unit: .vector, tile: id, reads: AccessList(inputs.views.map(Access.init)), writes: [Access(d)],
@@ -232,6 +232,29 @@ extension Machine {
     var amaxMain = 0.0
     var amaxShadow = 0.0
     var lo = 0
+    if let scheme = layouts[d.tensor].blocking {
+      // A cast into a block-scaled tensor: every block's values first (a block's scale depends
+      // on all of them), then quantised as a [rows, width] matrix (whole blocks: checked).
+      guard layouts[d.tensor].recordView(d) != nil else {
+        throw RuntimeFaultMessage(
+          "'\(layouts[d.tensor].decl.name)' is \(scheme.name): a cast must write whole blocks of it")
+      }
+      var xMain: [Double] = []
+      var xShadow: [Double] = []
+      while lo < n {
+        let hi = min(n, lo + step)
+        xMain += try compute(lo, hi, shadow: false)
+        xShadow += try compute(lo, hi, shadow: true)
+        lo = hi
+      }
+      let q = scheme.quantize(xMain, rows: n / width, cols: width)
+      d.scatter(q.values().map { Float($0) }, range: 0..<n, into: &target.main)
+      d.scatter(xShadow.map { Float($0) }, range: 0..<n, into: &target.shadow)
+      counts = q.casts
+      amaxMain = VectorNumerics.amax(xMain)
+      amaxShadow = VectorNumerics.amax(xShadow)
+      lo = n
+    }
     while lo < n {
       let hi = min(n, lo + step)
       let xMain = try compute(lo, hi, shadow: false)

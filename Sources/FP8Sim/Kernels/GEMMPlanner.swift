@@ -158,7 +158,7 @@ public enum GEMMPlanner {
     let rate = d.macsPerCycle(g.aType.mmaInputClass ?? .single)
     // Per K slice: its mma (which waits for the last one's result to be visible), its loads
     // through the port, and a load's latency spread over the slices in flight.
-    let padded = d.paddedMMAShape(m: tm, n: tn, k: tk, inputBytes: ab)
+    let padded = d.paddedMMAShape(m: tm, n: tn, k: tk, inputBits: 8 * ab)
     let mmaSlice = Double(padded.m) * Double(padded.n) * Double(padded.k) / rate + Double(d.tensorLatency)
     let sliceBytes = Double((tm * ab + tn * bb) * tk)
     let portSlice = sliceBytes / d.dmaBytesPerCycle

@@ -29,8 +29,26 @@ final class TensorLayout {
   /// The shape and strides as `Dims`.
   let dims: Dims
   let dimStrides: Dims
+  /// A block-scaled tensor's scheme; its bytes are a grid of block records (`recordBytes` each:
+  /// the block's packed elements, then its scale), row-major over the tensor's leading
+  /// dimensions and its last two divided by the block.
+  let blocking: BlockScaling?
+  let recordBytes: Int
+  /// Read per instruction, so kept as plain values (a `BlockScaling` or `DType` copy costs
+  /// reference counting): whether the tensor is block-scaled, its block's element count, its
+  /// `mma` input class and the accumulator `acc=auto` means for it.
+  let isBlocked: Bool
+  let blockSize: Int
+  let mmaInputClass: MMAInputClass?
+  let autoAccumulator: Accumulator?
 
   init(decl: TensorDecl, format: FloatFormat, strides: [Int], address: Int) {
+    blocking = decl.dtype.blocking
+    recordBytes = blocking?.recordBytes ?? 0
+    isBlocked = blocking != nil
+    blockSize = blocking?.blockSize ?? 1
+    mmaInputClass = decl.dtype.mmaInputClass
+    autoAccumulator = MatrixMultiply.accumulators(into: decl.dtype)?.first
     dims = Dims(decl.shape)
     dimStrides = Dims(strides)
     self.decl = decl
@@ -39,10 +57,67 @@ final class TensorLayout {
     self.elementBytes = format.byteWidth
     self.address = address
     self.count = decl.elementCount
-    self.bytes = decl.byteCount
+    self.bytes = decl.byteCount  // the record grid's bytes for a block-scaled tensor (DType.bytes)
     self.isDRAM = decl.space == .dram
     self.sramElementBytes = decl.space == .acc ? 0 : format.byteWidth
   }
+
+  /// Bytes of `n` elements of a view (whole blocks for a block-scaled tensor).
+  @inline(__always)
+  func bytes(ofElements n: Int) -> Int {
+    isBlocked ? n / blockSize * recordBytes : n * elementBytes
+  }
+
+  /// As `bytes(ofElements:)`, counting nothing for accumulator storage.
+  @inline(__always)
+  func sramBytes(ofElements n: Int) -> Int { isBlocked ? bytes(ofElements: n) : n * sramElementBytes }
+
+  /// A block-scaled tensor's view in block records (for transfers and line walks), or `nil` when
+  /// the view does not cover whole blocks: along the tensor's last dimension (stride 1) and, for
+  /// blocks of more than one row, its second-last, the view must start and end on block
+  /// boundaries. Dimensions the view takes one index of are part of its start only.
+  func recordView(_ v: ResolvedView) -> ResolvedView? {
+    guard isBlocked, let b = blocking else { return v }
+    let shape = decl.shape
+    let cols = shape.last ?? 1
+    let rows = shape.count >= 2 ? shape[shape.count - 2] : 1
+    let plane = rows * cols
+    let recordCols = cols / b.blockCols
+    let recordPlane = (rows / b.blockRows) * recordCols
+    let col = v.offset % cols
+    let row = (v.offset / cols) % rows
+    guard col % b.blockCols == 0, row % b.blockRows == 0 else { return nil }
+    var recordShape: [Int] = []
+    var recordStrides: [Int] = []
+    var (colExtent, rowExtent) = (1, 1)
+    for i in 0..<v.shape.count where v.shape[i] > 1 {
+      let (extent, stride) = (v.shape[i], v.strides[i])
+      if stride == 1 {
+        guard colExtent == 1, extent % b.blockCols == 0 else { return nil }
+        colExtent = extent
+        recordShape.append(extent / b.blockCols)
+        recordStrides.append(1)
+      } else if rows > 1 && stride == cols {
+        guard rowExtent == 1, extent % b.blockRows == 0 else { return nil }
+        rowExtent = extent
+        recordShape.append(extent / b.blockRows)
+        recordStrides.append(recordCols)
+      } else if stride % plane == 0 {
+        recordShape.append(extent)
+        recordStrides.append(stride / plane * recordPlane)
+      } else {
+        return nil
+      }
+    }
+    guard colExtent % b.blockCols == 0, rowExtent % b.blockRows == 0 else { return nil }
+    let offset = v.offset / plane * recordPlane + row / b.blockRows * recordCols + col / b.blockCols
+    var high = offset
+    for i in recordShape.indices { high += (recordShape[i] - 1) * recordStrides[i] }
+    return ResolvedView(
+      tensor: v.tensor, offset: offset, shape: Dims(recordShape), strides: Dims(recordStrides),
+      count: recordShape.reduce(1, *), low: offset, high: high + 1)
+  }
+
 }
 
 /// Up to `ProgramLimits.maxRank` extents or strides, held inline: a resolved view is a plain

@@ -72,7 +72,7 @@ public struct TrafficStats: Sendable, Equatable, Codable {
 
 /// Work done by the compute units.
 public struct ComputeStats: Sendable, Equatable, Codable {
-  /// MACs actually requested, by input class (`fp8`, `half`, `single`).
+  /// MACs actually requested, by input class (`fp8`, `half`, `single`, `fp6`, `fp4`).
   public var macs: [String: Int] = [:]
   /// MACs the tensor unit spent, padding included.
   public var paddedMacs: [String: Int] = [:]

@@ -39,12 +39,29 @@ enum Initializers {
     -> (nan: Int, inf: Int)
   {
     try fillValues(storage, layout: layout, baseDirectory: baseDirectory)
+    if let scheme = layout.blocking { quantizeBlocks(storage, layout: layout, scheme: scheme) }
     var nan = 0
     var inf = 0
     for v in storage.shadow where !v.isFinite {
       if v.isNaN { nan += 1 } else { inf += 1 }
     }
     return (nan, inf)
+  }
+
+  /// A block-scaled tensor's device values: its initial (shadow) values quantised block by
+  /// block, plane by plane (the last two dimensions), each value the element times its block's
+  /// scale (rounded to f32 where the scale is not a power of two).
+  static func quantizeBlocks(_ storage: TensorStorage, layout: TensorLayout, scheme: BlockScaling) {
+    let shape = layout.decl.shape
+    let cols = shape.last ?? 1
+    let rows = shape.count >= 2 ? shape[shape.count - 2] : 1
+    let plane = rows * cols
+    guard plane > 0 else { return }
+    for p in 0..<(layout.count / plane) {
+      let values = storage.shadow[(p * plane)..<((p + 1) * plane)].map(Double.init)
+      let q = scheme.quantize(values, rows: rows, cols: cols).values()
+      for i in 0..<plane { storage.main[p * plane + i] = Float(q[i]) }
+    }
   }
 
   static func fillValues(_ storage: TensorStorage, layout: TensorLayout, baseDirectory: URL?)

@@ -7,7 +7,8 @@ import Foundation
 ///
 /// - `NAME.npy`: the device's values as float32 (every FP8, f16 and bf16 value is exact in f32);
 /// - `NAME.ref.npy`: the FP32 shadow run's values;
-/// - `NAME.codes.npy`: for 8- and 16-bit types, the raw codes (`|u1` / `<u2`), as ml_dtypes views them.
+/// - `NAME.codes.npy`: for 8- and 16-bit types, the raw codes (`|u1` / `<u2`), as ml_dtypes views them
+///   (not for block-scaled types, whose values are elements times block scales).
 public enum Dump {
   /// The file names of one output: the one rule `files` and `fileNames(outputs:)` share.
   static func names(of output: String, bits: Int) -> (values: String, reference: String, codes: String?) {
@@ -19,7 +20,8 @@ public enum Dump {
   public static func files(_ result: RunResult) -> [(name: String, data: Data)] {
     var files: [(name: String, data: Data)] = []
     for o in result.outputs where !o.values.isEmpty {
-      let name = names(of: o.name, bits: o.format.totalBits)
+      let blocked = DType.named(o.dtype)?.blocking != nil
+      let name = names(of: o.name, bits: blocked ? 32 : o.format.totalBits)
       files.append((name.values, NPY.encode(shape: o.shape, descr: "<f4", data: floats(o.values))))
       files.append((name.reference, NPY.encode(shape: o.shape, descr: "<f4", data: floats(o.reference))))
       if let codes = name.codes {

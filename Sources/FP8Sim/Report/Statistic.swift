@@ -67,7 +67,7 @@ public enum StatScope: String, Sendable, CaseIterable {
   case unit
   /// One value per DRAM tensor that moved bytes.
   case tensor
-  /// One value per MMA input class (`fp8`, `half`, `single`) that did MACs.
+  /// One value per MMA input class (`fp8`, `half`, `single`, `fp6`, `fp4`) that did MACs.
   case inputClass
   /// One value per pair of input formats and accumulator.
   case mmaFormat
@@ -103,7 +103,7 @@ public enum StatScope: String, Sendable, CaseIterable {
     case .run: return "the run as a whole"
     case .unit: return "`scalar`, `dma`, `vector`, `tensor`, each summed over tiles"
     case .tensor: return "every DRAM tensor that moved bytes"
-    case .inputClass: return "every MMA input class that did MACs: `fp8`, `half`, `single`"
+    case .inputClass: return "every MMA input class that did MACs: `fp8`, `half`, `single`, `fp6`, `fp4`"
     case .mmaFormat: return "every pair of input formats and accumulator, e.g. `e4m3fn×e5m2→f16`"
     case .output: return "every `.output`, in declaration order"
     case .castTensor:

@@ -61,7 +61,9 @@ enum RunCommand: Command {
         try files.plan(dir, as: "--dump folder")
         let outputs = program.outputs.map { i in
           let t = program.tensors[i]
-          return (name: t.name, bits: t.dtype.resolved(e4: device.e4, e5: device.e5).totalBits)
+          // Block-scaled outputs have no codes file (`Dump`): counted as wide.
+          let bits = t.dtype.blocking != nil ? 32 : t.dtype.resolved(e4: device.e4, e5: device.e5).totalBits
+          return (name: t.name, bits: bits)
         }
         for file in Dump.fileNames(outputs: outputs) {
           try files.plan(URL(fileURLWithPath: dir).appendingPathComponent(file).path, as: "--dump file")

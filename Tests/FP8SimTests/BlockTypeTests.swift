@@ -1,0 +1,139 @@
+import FP8Formats
+import FP8ISA
+import Testing
+
+@testable import FP8Sim
+
+/// Block-scaled tensor types in programs: declarations, bytes as block records, casts and
+/// initial values quantised block by block, `mma` on their values, and the diagnostics.
+@Suite struct BlockTypeTests {
+  /// An MXFP4 [64, 64] tensor is 128 records of 16 bytes of elements and 1 of scale: 2,176 B
+  /// (64-byte lines on `teach`: 34 of them). Loading all of it, then a 32×32 corner.
+  @Test func transfersMoveWholeBlockRecords() throws {
+    let r = try simulate(
+      """
+      .tensor A mxfp4 [64, 64] dram
+      .tensor a mxfp4 [64, 64] sram
+        dma.load a, A
+        dma.wait
+        dma.load a[0:+32, 32:+32], A[0:+32, 32:+32]
+        dma.wait
+      """,
+      options: {
+        var o = RunOptions(); o.timingOnly = true; return o
+      }())
+    #expect(r.traffic.dramToL2 == 2176)
+    #expect(r.traffic.l2ToSram == 2176 + 32 * 17)
+    #expect(DType.named("mxfp4")!.bytes(shape: [64, 64]) == 2176)
+    #expect(DType.named("mxfp6_e3m2")!.bytes(shape: [2, 64]) == 4 * (24 + 1))
+    #expect(DType.named("e4m3fn_f32_1x128")!.bytes(shape: [3, 256]) == 6 * (128 + 4))
+  }
+
+  @Test func aTransferThatSplitsABlockFaults() throws {
+    let f = fault(
+      """
+      .tensor A mxfp4 [64, 64] dram
+      .tensor a mxfp4 [64, 64] sram
+        dma.load a[0:+32, 16:+32], A[0:+32, 16:+32]
+      """)
+    #expect(f?.description.contains("'A' is mxfp4: a transfer must move whole blocks of it") == true)
+  }
+
+  /// `cast` into MXFP4 and fine-grained FP8 gives BlockScaling's values of the inputs; casting
+  /// back reads those values; the cast events are the quantisation's.
+  @Test func castsQuantiseBlockByBlock() throws {
+    let r = try simulate(
+      """
+      .tensor X f32 [2, 64] sram randn(3, 0.0, 1.0)
+      .tensor Q mxfp4 [2, 64] sram
+      .tensor E e4m3fn_f32_1x32 [2, 64] sram
+      .tensor XD f32 [2, 64] dram
+      .tensor QD f32 [2, 64] dram
+      .tensor ED f32 [2, 64] dram
+      .output XD
+      .output QD
+      .output ED
+        cast Q, X
+        cast E, X
+        dma.store XD, X
+        cast X, Q
+        dma.store QD, X
+        cast X, E
+        dma.store ED, X
+        dma.wait
+      """)
+    let x = try #require(output(r, "XD")).values.map(Double.init)
+    let q = BlockScaling.mxfp4.quantize(x, rows: 2, cols: 64)
+    #expect(try #require(output(r, "QD")).values == q.values().map { Float($0) })
+    let fine = BlockScaling.named("e4m3fn_f32_1x32")!.quantize(x, rows: 2, cols: 64)
+    #expect(try #require(output(r, "ED")).values == fine.values().map { Float($0) })
+    #expect(r.casts.first { $0.name == "Q" }?.counts == q.casts)
+    #expect(q.casts.rounded > 0 && q.casts.underflow > 0)
+  }
+
+  /// Initial values of a block-scaled tensor are its shadow values quantised per block.
+  @Test func initialValuesAreQuantised() throws {
+    let r = try simulate(
+      """
+      .tensor Q mxfp8_e4m3 [4, 32] dram randn(7, 0.0, 3.0)
+      .output Q
+      """)
+    let o = try #require(output(r, "Q"))
+    let q = BlockScaling.mxfp8E4M3.quantize(o.reference.map(Double.init), rows: 4, cols: 32)
+    #expect(o.values == q.values().map { Float($0) })
+    #expect(o.values != o.reference)
+  }
+
+  /// An `mma` multiplies block-scaled operands as their values, accumulated as the accumulator
+  /// defines; FP4 runs at the device's FP4 rate with K padded to 64, and a device without an
+  /// FP4 path faults.
+  @Test func mmaOnBlockScaledValues() throws {
+    let text = """
+      .tensor A mxfp4 [8, 32] sram randn(1, 0.0, 1.0)
+      .tensor B mxfp4 [16, 32] sram randn(2, 0.0, 1.0)
+      .tensor C f32 [8, 16] sram
+      .tensor AD mxfp4 [8, 32] dram
+      .tensor BD mxfp4 [16, 32] dram
+      .tensor CD f32 [8, 16] dram
+      .output AD
+      .output BD
+      .output CD
+        mma C, A, B, tb=1
+        dma.store AD, A
+        dma.store BD, B
+        dma.store CD, C
+        dma.wait
+      """
+    let r = try simulate(text, device: .b200)
+    let a = try #require(output(r, "AD")).values
+    let bT = try #require(output(r, "BD")).values
+    var b = [Float](repeating: 0, count: 32 * 16)
+    for n in 0..<16 { for k in 0..<32 { b[k * 16 + n] = bT[n * 32 + k] } }
+    var c = [Float](repeating: 0, count: 8 * 16)
+    MMANumerics.reference(a: a, b: b, c: &c, m: 8, n: 16, k: 32, accumulator: .f32)
+    #expect(try #require(output(r, "CD")).values == c)
+    // Cost: b200 runs FP4 at 16,384 MACs per cycle; M pads to 128, N to 16, and K = 32 to 64
+    // (FP4 is packed two to a byte: 64 elements per 32-byte K step, `kind::mxf4`).
+    let tensorBusy = r.units[.tensor]?.busy ?? 0
+    #expect(tensorBusy == Int64(148) * Int64((128 * 16 * 64 + 16_383) / 16_384))
+    let f = fault(text, device: .h100)
+    #expect(f?.description.contains("h100 has no tensor path for fp4 inputs") == true)
+  }
+
+  @Test func diagnostics() {
+    func error(_ text: String) -> String {
+      do {
+        _ = try Assembler.assemble(text: text, path: "t.isa")
+        return ""
+      } catch { return error.description }
+    }
+    #expect(error(".tensor A mxfp4 [64, 60] dram").contains("mxfp4 scales blocks of 1×32 elements"))
+    #expect(error(".tensor A e4m3fn_f32_128x128 [128, 64] dram").contains("128×128"))
+    #expect(error(".tensor A mxfp4 [64, 64] acc").contains("block-scaled tensors are not accumulators"))
+    let base = ".tensor X f32 [4, 64] sram\n.tensor Q mxfp4 [4, 64] sram\n"
+    #expect(error(base + "  vadd Q, X, X").contains("only 'cast' writes a block-scaled tensor"))
+    #expect(error(base + "  cast Q, X, bias=2").contains("bias, rounding, overflow and seed do not apply"))
+    #expect(error(base + "  cast Q, X") == "")
+    #expect(error(".tensor A nvfp4 [4, 64] dram").contains("unknown element type 'nvfp4'"))
+  }
+}
