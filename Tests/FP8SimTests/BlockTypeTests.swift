@@ -68,6 +68,9 @@ import Testing
     let fine = BlockScaling.named("e4m3fn_f32_1x32")!.quantize(x, rows: 2, cols: 64)
     #expect(try #require(output(r, "ED")).values == fine.values().map { Float($0) })
     #expect(r.casts.first { $0.name == "Q" }?.counts == q.casts)
+    // Each of the two casts into block types reads its 128 values twice (amax, then convert),
+    // the two casts back once: 2·128·2 + 2·128 element operations.
+    #expect(r.compute.vectorElementOps == 2 * 128 * 2 + 2 * 128)
     #expect(q.casts.rounded > 0 && q.casts.underflow > 0)
   }
 

@@ -121,7 +121,8 @@ extension Machine {
     if case .register(let r) = inputs.floatOperand { floatReads.append(r) }
     let n = d.count
     if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
-    let work = Double(n) * costPerElement(v.kind)
+    // A cast into a block-scaled tensor reads each block twice: its amax, then the conversion.
+    let work = Double(n) * costPerElement(v.kind) * (layouts[d.tensor].isBlocked ? 2 : 1)
     // n ≤ 2^40 elements and the cost per element ≤ 10^6 + 2, so the product fits an Int.
     try add(&compute.vectorElementOps, Int(work.rounded(.up)))
     try add(&compute.sramBytes, layouts[d.tensor].sramBytes(ofElements: n))
