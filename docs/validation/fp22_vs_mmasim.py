@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""fp8sim's fp22 accumulator against a port of MMA-Sim's Hopper FP8 model, on random inputs.
+
+MMA-Sim (Xie, Wang, Yang, Yang, arXiv 2511.10909; github.com/microsoft/MMA-Sim,
+mmasim/simulator/arithmetic.py at c785138) models `wgmma` FP8 into f32 as: per group of 32
+products along K, each product aligned by its inputs' exponents ea + eb (inputs read as a
+significand in [1, 2) times 2^e, subnormal inputs at the format's smallest normal exponent, the
+product significand in [0, 4) not renormalised), C by its own exponent (at least -126); every term
+truncated toward zero to 13 fractional bits below the largest of these exponents; the terms
+summed exactly; the sum truncated to 13 mantissa bits (E8M13). `fused_sum` and
+`extract_significand_exponent` below follow that code; nothing here is fp8sim's.
+
+The script writes random E4M3 inputs as .npy files, runs an fp8sim program with one
+`mma ..., acc=fp22` per group chain, and counts the outputs where the two differ. fp8sim's fp22
+aligns by each product's own normalised exponent (docs/hardware-numbers.md §E7), so a difference
+is expected where a group's largest product has a significand of 2 or more.
+
+    python3 docs/validation/fp22_vs_mmasim.py [--fp8sim .build/release/fp8sim] [--cases 2000]
+
+Needs numpy and ml_dtypes; without them it says so and exits 0.
+"""
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+E4M3_MIN_EXPONENT = -6  # MMA-Sim's dtype_min_exponent for float8_e4m3fn
+F32_MIN_EXPONENT = -126
+
+
+def extract_significand_exponent(x, min_exponent):
+    significand, exponent = math.frexp(x)
+    significand *= 2
+    exponent -= 1
+    if exponent < min_exponent:
+        significand *= 2.0 ** (exponent - min_exponent)
+        exponent = min_exponent
+    if significand == 0.0:
+        exponent = -126
+    return significand, exponent
+
+
+def fused_sum(significands, exponents, fractional_bits):
+    top = max(exponents)
+    total = 0.0
+    for s, e in zip(significands, exponents):
+        total += math.trunc(s * 2.0 ** (fractional_bits + e - top)) * 2.0 ** -fractional_bits
+    return total, top
+
+
+def hopper_fp8_dot(a, b, c):
+    """One output element: groups of 32 along K, each group's result the next group's C."""
+    for k0 in range(0, len(a), 32):
+        sc, ec = extract_significand_exponent(c, F32_MIN_EXPONENT)
+        significands, exponents = [sc], [ec]
+        for x, y in zip(a[k0:k0 + 32], b[k0:k0 + 32]):
+            sa, ea = extract_significand_exponent(float(x), E4M3_MIN_EXPONENT)
+            sb, eb = extract_significand_exponent(float(y), E4M3_MIN_EXPONENT)
+            significands.append(sa * sb)
+            exponents.append(ea + eb)
+        s, e = fused_sum(significands, exponents, 13)
+        value = s * 2.0 ** e
+        if value == 0:
+            c = 0.0
+            continue
+        s, e = extract_significand_exponent(value, F32_MIN_EXPONENT)
+        c = math.trunc(s * 2.0 ** 13) * 2.0 ** -13 * 2.0 ** e  # E8M13, toward zero
+    return c
+
+
+PROGRAM = """.tensor A e4m3fn [{m}, {k}] sram npy("a.npy")
+.tensor B e4m3fn [{k}, {n}] sram npy("b.npy")
+.tensor C f32 [{m}, {n}] sram
+.tensor CD f32 [{m}, {n}] dram
+.output CD
+  mma C, A, B, acc=fp22
+  dma.store CD, C
+  dma.wait
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fp8sim", default=".build/release/fp8sim")
+    parser.add_argument("--cases", type=int, default=2000, help="output elements compared")
+    parser.add_argument("--k", type=int, default=64)
+    args = parser.parse_args()
+    try:
+        import ml_dtypes
+        import numpy as np
+    except ImportError as e:
+        print(f"fp22_vs_mmasim.py: skipped: {e.name} is not installed (pip install numpy ml_dtypes)")
+        return 0
+    rng = np.random.default_rng(22)
+    m, n, k = max(1, args.cases // 16), 16, args.k
+    a = rng.standard_normal((m, k)).astype(ml_dtypes.float8_e4m3fn).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(ml_dtypes.float8_e4m3fn).astype(np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(os.path.join(tmp, "a.npy"), a)
+        np.save(os.path.join(tmp, "b.npy"), b)
+        with open(os.path.join(tmp, "p.isa"), "w") as f:
+            f.write(PROGRAM.format(m=m, n=n, k=k))
+        subprocess.run([args.fp8sim, "run", os.path.join(tmp, "p.isa"), "--device", "teach", "--dump",
+                        os.path.join(tmp, "out")], check=True, stdout=subprocess.DEVNULL)
+        sim = np.load(os.path.join(tmp, "out", "CD.npy"))
+    differ = 0
+    first = None
+    for i in range(m):
+        for j in range(n):
+            want = hopper_fp8_dot(a[i], b[:, j], 0.0)
+            if np.float32(want) != sim[i, j]:
+                differ += 1
+                first = first or (i, j, float(sim[i, j]), want)
+    print(f"fp22 vs MMA-Sim's Hopper FP8 model: {differ} of {m * n} outputs differ (K = {k})")
+    if first:
+        print(f"  first: [{first[0]}, {first[1]}] fp8sim {first[2]!r}, MMA-Sim model {first[3]!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
