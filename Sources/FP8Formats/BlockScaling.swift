@@ -143,6 +143,12 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
   public var recordBytes: Int { (blockSize * element.totalBits + 7) / 8 + scale.byteWidth }
 
   /// How many blocks cover `[rows, cols]` down and across (partial blocks included).
+  /// The two dimensions blocks tile in a tensor of `shape`: its last two (a rank-1 tensor is one
+  /// row); any leading dimensions index whole planes of them.
+  public static func plane(of shape: [Int]) -> (rows: Int, cols: Int) {
+    (shape.count >= 2 ? shape[shape.count - 2] : 1, shape.last ?? 1)
+  }
+
   public func blockGrid(rows: Int, cols: Int) -> (rows: Int, cols: Int) {
     (rows / blockRows + (rows % blockRows == 0 ? 0 : 1), cols / blockCols + (cols % blockCols == 0 ? 0 : 1))
   }
@@ -195,10 +201,14 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
         func forEachIndex(_ body: (Int) -> Void) {
           for r in r0..<r1 { for i in (r * cols + c0)..<(r * cols + c1) { body(i) } }
         }
+        // The block's amax, row by row (`nil` once a row holds a NaN or an infinity).
         var blockAmax: Double? = 0
-        forEachIndex { i in
-          guard let m = blockAmax else { return }
-          blockAmax = values[i].isFinite ? max(m, values[i].magnitude) : nil
+        for r in r0..<r1 {
+          guard let m = blockAmax, let rowAmax = Self.amax(values[(r * cols + c0)..<(r * cols + c1)]) else {
+            blockAmax = nil
+            break
+          }
+          blockAmax = max(m, rowAmax)
         }
         let blockIndex = br * grid.cols + bc
         // The scale: its code, and the divisor (nil: NaN block; 0: zero elements).

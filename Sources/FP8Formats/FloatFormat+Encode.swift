@@ -49,7 +49,7 @@ extension FloatFormat {
     // mode: nearest and toward-zero give 0, stochastic rounds up only when u = 0.
     let scaled =
       valueExponent - quantumExponent < -64
-      ? 0x1p-64 : Self.scaled(magnitude, by: scale - quantumExponent)
+      ? 0x1p-64 : ScalingBias.scaled(magnitude, by: scale - quantumExponent)
     // 0 ≤ scaled ≤ 2^(m+1) ≤ 2^24: adding and subtracting 2^52 rounds it to an integer, ties to
     // even, and the conversion to Int64 truncates it, exactly (`rounded(_:)` calls libm's rint
     // and trunc in a baseline x86-64 build).
@@ -88,12 +88,6 @@ extension FloatFormat {
     return Encoded(
       code: code(sign: negative, exponentField: UInt32(exponentField), mantissa: mantissa),
       event: event)
-  }
-
-  /// `ScalingBias.scaled`, with its common case (a normal power of two) inline.
-  @inline(__always)
-  static func scaled(_ x: Double, by k: Int) -> Double {
-    k >= -1022 && k <= 1023 ? x * Double(bitPattern: UInt64(k + 1023) << 52) : ScalingBias.scaled(x, by: k)
   }
 
   /// `x.exponent` for a finite nonzero `x`, from its bits when it is normal (the standard

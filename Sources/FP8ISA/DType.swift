@@ -21,7 +21,7 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
     case "fp8e5": return .fp8e5
     default:
       if let f = FloatFormat.named(name) { return f.isByteElement ? .format(f) : nil }
-      return BlockScaling.named(name).flatMap { $0.rule == .nvfp4 ? nil : DType.blocked($0) }
+      return BlockScaling.named(name).flatMap { isTensorType($0) ? DType.blocked($0) : nil }
     }
   }
 
@@ -29,8 +29,12 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
   /// besides).
   public static var spellings: [String] {
     ["fp8e4", "fp8e5"] + FloatFormat.all.filter(\.isByteElement).map(\.name)
-      + BlockScaling.named.filter { $0.rule != .nvfp4 }.map(\.name)
+      + BlockScaling.named.filter(isTensorType).map(\.name)
   }
+
+  /// Whether tensors in programs may have `scheme` as their type: every scheme but NVFP4, whose
+  /// per-tensor f32 scale has no place in a tensor yet.
+  static func isTensorType(_ scheme: BlockScaling) -> Bool { scheme.rule != .nvfp4 }
 
   public var name: String {
     switch self {
@@ -81,8 +85,8 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
   /// Why a block-scaled tensor cannot have `shape`, or `nil`: its last two dimensions (a rank-1
   /// tensor is one row) must be multiples of the block's.
   public func blockProblem(shape: [Int]) -> String? {
-    guard let b = blocking, let cols = shape.last else { return nil }
-    let rows = shape.count >= 2 ? shape[shape.count - 2] : 1
+    guard let b = blocking, !shape.isEmpty else { return nil }
+    let (rows, cols) = BlockScaling.plane(of: shape)
     guard rows % b.blockRows == 0, cols % b.blockCols == 0 else {
       return
         "\(b.name) scales blocks of \(b.blockRows)×\(b.blockCols) elements: the last two dimensions must be multiples (\(rows)×\(cols) is not)"

@@ -78,9 +78,7 @@ final class TensorLayout {
   /// boundaries. Dimensions the view takes one index of are part of its start only.
   func recordView(_ v: ResolvedView) -> ResolvedView? {
     guard isBlocked, let b = blocking else { return v }
-    let shape = decl.shape
-    let cols = shape.last ?? 1
-    let rows = shape.count >= 2 ? shape[shape.count - 2] : 1
+    let (rows, cols) = BlockScaling.plane(of: decl.shape)
     let plane = rows * cols
     let recordCols = cols / b.blockCols
     let recordPlane = (rows / b.blockRows) * recordCols

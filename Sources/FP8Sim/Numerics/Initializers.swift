@@ -52,9 +52,7 @@ enum Initializers {
   /// block, plane by plane (the last two dimensions), each value the element times its block's
   /// scale (rounded to f32 where the scale is not a power of two).
   static func quantizeBlocks(_ storage: TensorStorage, layout: TensorLayout, scheme: BlockScaling) {
-    let shape = layout.decl.shape
-    let cols = shape.last ?? 1
-    let rows = shape.count >= 2 ? shape[shape.count - 2] : 1
+    let (rows, cols) = BlockScaling.plane(of: layout.decl.shape)
     let plane = rows * cols
     guard plane > 0 else { return }
     for p in 0..<(layout.count / plane) {

@@ -73,15 +73,8 @@ enum QuantizeCommand: Command {
 
     if !arguments.positionals.isEmpty {
       // Arguments are parsed first: a bad one prints nothing but the error.
-      var values: [Double] = []
-      for token in arguments.positionals {
-        guard let v = ValueText.parse(token) else {
-          throw UsageError("invalid number '\(Printable.quoted(token))'")
-        }
-        values.append(v)
-      }
       var out = ""
-      for v in values { out += quantized(v) }
+      for v in try argumentValues(arguments) { out += quantized(v) }
       context.stdout.write(out)
       return .success
     }
@@ -137,12 +130,7 @@ enum QuantizeCommand: Command {
       values.append(v)
     }
     if !arguments.positionals.isEmpty {
-      for token in arguments.positionals {
-        guard let v = ValueText.parse(token) else {
-          throw UsageError("invalid number '\(Printable.quoted(token))'")
-        }
-        try append(v)
-      }
+      for v in try argumentValues(arguments) { try append(v) }
     } else {
       var reader = TokenReader()
       while let chunk = try context.readStandardInput() {
@@ -197,6 +185,16 @@ enum QuantizeCommand: Command {
       "\n# casts: \(c.rounded) rounded, \(c.underflow) underflowed to zero, \(c.overflow) saturated, \(c.nan) NaN\n"
     context.stdout.write(out)
     return .success
+  }
+
+  /// The values given as arguments, every one parsed before any is used.
+  static func argumentValues(_ arguments: ParsedArguments) throws -> [Double] {
+    try arguments.positionals.map { token in
+      guard let v = ValueText.parse(token) else {
+        throw UsageError("invalid number '\(Printable.quoted(token))'")
+      }
+      return v
+    }
   }
 
   static func number(_ token: TokenReader.Token) throws -> Double {
