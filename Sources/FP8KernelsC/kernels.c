@@ -179,18 +179,23 @@ INLINE AVX2 __m256 truncated(__m256 x, __m256i top) {
   return _mm256_castsi256_ps(_mm256_and_si256(bits, mask));
 }
 
-/// One group of `count` products (≤ 32) for one row and panel. Returns 0 when the vector code
-/// cannot decide it (an inf or NaN term, or a sum past f32's range), without touching *acc.
-INLINE AVX2 int fp22_group(__m256 *acc, const float *arow, const float *panel, ptrdiff_t count) {
+/// One group of `count` products (≤ 32) for one row and panel; `aalign` and `palign` are the
+/// alignments of the row of A and of the panel of B (powers of two, MMANumerics.fp22Alignment),
+/// whose products give each product's alignment exponent. Returns 0 when the vector code
+/// cannot decide it (an inf or NaN input or accumulator, or a sum past f32's range), without
+/// touching *acc.
+INLINE AVX2 int fp22_group(__m256 *acc, const float *arow, const float *panel, const float *aalign,
+                           const float *palign, ptrdiff_t count) {
   __m256 terms[32];
   __m256i largest = _mm256_and_si256(_mm256_castps_si256(*acc), splat(0x7FFFFFFF));
   for (ptrdiff_t t = 0; t < count; t++) {
     terms[t] = _mm256_mul_ps(_mm256_broadcast_ss(arow + t), _mm256_loadu_ps(panel + t * 8));
-    largest = _mm256_max_epu32(largest, _mm256_and_si256(_mm256_castps_si256(terms[t]), splat(0x7FFFFFFF)));
+    __m256 align = _mm256_mul_ps(_mm256_broadcast_ss(aalign + t), _mm256_loadu_ps(palign + t * 8));
+    largest = _mm256_max_epu32(largest, _mm256_and_si256(_mm256_castps_si256(align), splat(0x7FFFFFFF)));
   }
   if (_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(largest, splat(0x7F7FFFFF))))) return 0;
   __m256i top = _mm256_max_epu32(_mm256_srli_epi32(largest, 23), splat(1));
-  // The terms are exact multiples of 2^(E−13) below 2^(E+1): every partial sum is exact, so two
+  // The terms are exact multiples of 2^(E−13) below 2^(E+2): every partial sum is exact, so two
   // chains give the one chain's sum.
   __m256 sum0 = truncated(*acc, top);
   __m256 sum1 = _mm256_setzero_ps();
@@ -212,22 +217,25 @@ INLINE AVX2 int fp22_group(__m256 *acc, const float *arow, const float *panel, p
   return 1;
 }
 
-AVX2 ptrdiff_t fp8k_fp22(const float *a, const float *packed, float *c, ptrdiff_t row0,
-                         ptrdiff_t row1, ptrdiff_t n, ptrdiff_t k, uint8_t *left) {
+AVX2 ptrdiff_t fp8k_fp22(const float *a, const float *packed, const float *aalign,
+                         const float *palign, float *c, ptrdiff_t row0, ptrdiff_t row1,
+                         ptrdiff_t n, ptrdiff_t k, uint8_t *left) {
   const ptrdiff_t group = 32;
   ptrdiff_t panels = (n + 7) / 8;
   ptrdiff_t undecided = 0;
   for (ptrdiff_t i = row0; i < row1; i++) {
     const float *arow = a + i * k;
+    const float *alrow = aalign + i * k;
     for (ptrdiff_t p = 0; p < panels; p++) {
       ptrdiff_t w = n - 8 * p;
       ptrdiff_t width = w < 8 ? w : 8;
       const float *panel = packed + p * k * 8;
+      const float *alpanel = palign + p * k * 8;
       __m256 acc = load_c(c + i * n + 8 * p, width);
       int decided = 1;
       for (ptrdiff_t k0 = 0; k0 < k && decided; k0 += group) {
         ptrdiff_t count = k - k0 < group ? k - k0 : group;
-        decided = fp22_group(&acc, arow + k0, panel + k0 * 8, count);
+        decided = fp22_group(&acc, arow + k0, panel + k0 * 8, alrow + k0, alpanel + k0 * 8, count);
       }
       if (decided) {
         store_c(c + i * n + 8 * p, width, acc);
@@ -255,7 +263,8 @@ void fp8k_f16(const float *a, const float *packed, float *c, ptrdiff_t row0, ptr
               ptrdiff_t n, ptrdiff_t k) { abort(); }
 void fp8k_f16split(const float *a, const float *packed, float *c, ptrdiff_t row0,
                    ptrdiff_t row1, ptrdiff_t n, ptrdiff_t k) { abort(); }
-ptrdiff_t fp8k_fp22(const float *a, const float *packed, float *c, ptrdiff_t row0,
-                    ptrdiff_t row1, ptrdiff_t n, ptrdiff_t k, uint8_t *left) { abort(); }
+ptrdiff_t fp8k_fp22(const float *a, const float *packed, const float *aalign,
+                    const float *palign, float *c, ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t n,
+                    ptrdiff_t k, uint8_t *left) { abort(); }
 
 #endif

@@ -72,19 +72,23 @@ import Testing
   // MARK: - The reproducers of issue 9
 
   /// One `mma` of a single element, by the fast path, the reference and the oracle.
-  static func single(_ accumulator: Accumulator, c: Float, a: [Float], b: [Float]) -> (Float, Float, Float) {
+  static func single(
+    _ accumulator: Accumulator, c: Float, a: [Float], b: [Float], formats: (FloatFormat, FloatFormat)? = nil
+  ) -> (Float, Float, Float) {
     var slow = [c]
     let k = a.count
-    MMANumerics.reference(a: a, b: b, c: &slow, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half)
+    MMANumerics.reference(
+      a: a, b: b, c: &slow, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half, formats: formats)
     // Every kernel set the host has gives the same bits; the first one's are returned.
     let fast = KernelSet.available.map { kernels in
       var fast = [c]
       MMANumerics.fast(
-        a: a, b: b, c: &fast, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half, kernels: kernels)
+        a: a, b: b, c: &fast, m: 1, n: 1, k: k, accumulator: accumulator, inputs: .half, formats: formats,
+        kernels: kernels)
       return fast[0]
     }
     #expect(fast.allSatisfy { sameBits($0, fast[0]) }, "kernel sets differ: \(fast)")
-    return (fast[0], slow[0], MMAOracle.element(accumulator, c: c, a: a, b: b))
+    return (fast[0], slow[0], MMAOracle.element(accumulator, c: c, a: a, b: b, formats: formats))
   }
 
   /// Veltkamp's split rounds to 11 significant bits, ties to even, against a rounding written
@@ -256,6 +260,25 @@ import Testing
     #expect(f2 == 8261 * 0x1p-139 && s2 == 8261 * 0x1p-139 && o2 == 8261 * 0x1p-139)
   }
 
+  @Test func fp22AlignsAProductByItsInputsExponents() {
+    // 1.5 · 1.5 = 2.25 aligns at 0 + 0 = 0, not at its own exponent 1: the quantum is 2^-13, so
+    // −2^-7 · 2^-6 = −2^-13 survives, and the sum 2.25 − 2^-13 truncates to 14 bits:
+    // 2.25 − 2^-12. (Aligned at 1, −2^-13 would truncate to 0 and give 2.25.)
+    let (fast, slow, oracle) = Self.single(.fp22, c: 0, a: [1.5, -0x1p-7], b: [1.5, 0x1p-6])
+    #expect(fast == 2.25 - 0x1p-12 && slow == 2.25 - 0x1p-12 && oracle == 2.25 - 0x1p-12)
+  }
+
+  @Test func fp22ReadsSubnormalInputsAtTheirFormatsSmallestExponent() {
+    // E4M3's smallest subnormal 2^-9 is 0.125 · 2^-6: 2^-9 · 2^-9 aligns at −6 − 6 = −12, so the
+    // quantum is 2^-25 and C = 2^-30 truncates to 0. Read as f32 values (no formats), the product
+    // aligns at −18, the quantum is 2^-31 and C stays.
+    let e4m3 = Self.single(.fp22, c: 0x1p-30, a: [0x1p-9], b: [0x1p-9], formats: (.e4m3fn, .e4m3fn))
+    #expect(e4m3.0 == 0x1p-18 && e4m3.1 == 0x1p-18 && e4m3.2 == 0x1p-18)
+    let f32 = Self.single(.fp22, c: 0x1p-30, a: [0x1p-9], b: [0x1p-9])
+    let want: Float = 0x1p-18 + 0x1p-30
+    #expect(f32.0 == want && f32.1 == want && f32.2 == want)
+  }
+
   @Test func fp22SubnormalBF16ProductIsExactThenTruncated() {
     // 0x1.fep-70² = 0x1.fc02p-139 exactly (an f32 subnormal, not representable in f32):
     // truncated to a multiple of 2^-139 it is 2^-139. A Float product would round it first.
@@ -404,11 +427,14 @@ import Testing
       let applies = MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: accumulator)
       if applies { kernelRuns += 1 }
       var slow = c0
-      MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: accumulator)
+      // The formats, as the machine passes them (fp22 reads its input floors from them).
+      MMANumerics.reference(
+        a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: accumulator, formats: (fa, fb))
       let runs = KernelSet.available.map { kernels in
         var fast = c0
         MMANumerics.fast(
-          a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: accumulator, inputs: .fp8, kernels: kernels)
+          a: a, b: b, c: &fast, m: m, n: n, k: k, accumulator: accumulator, inputs: .fp8,
+          formats: (fa, fb), kernels: kernels)
         return fast
       }
       for (kernels, fast) in zip(KernelSet.available, runs) where !zip(fast, runs[0]).allSatisfy(sameBits) {
@@ -419,7 +445,7 @@ import Testing
         for j in 0..<n {
           let column = (0..<k).map { b[$0 * n + j] }
           let want = MMAOracle.element(
-            accumulator, c: c0[i * n + j], a: Array(a[(i * k)..<(i * k + k)]), b: column)
+            accumulator, c: c0[i * n + j], a: Array(a[(i * k)..<(i * k + k)]), b: column, formats: (fa, fb))
           let x = i * n + j
           if !sameBits(fast[x], slow[x]) || !sameBits(slow[x], want) {
             Issue.record(
@@ -540,20 +566,28 @@ func sameBits(_ x: Float, _ y: Float) -> Bool { x.bitPattern == y.bitPattern || 
 /// `mma` for one element, written from `isa/ISA.md` alone with exact arithmetic (independent of
 /// `MMANumerics`): exact products; f32/f16/bf16 round each exact `acc + a·b` once (rounding done
 /// by `FloatFormat.round`, which the format tests check against ml_dtypes); fp22 with integer
-/// arithmetic on aligned terms.
+/// arithmetic on aligned terms. `formats`: A's and B's (their smallest normal exponents are
+/// fp22's input floors; f32's −126 when nil).
 enum MMAOracle {
-  static func element(_ accumulator: Accumulator, c: Float, a: [Float], b: [Float]) -> Float {
+  static func element(
+    _ accumulator: Accumulator, c: Float, a: [Float], b: [Float], formats: (FloatFormat, FloatFormat)? = nil
+  ) -> Float {
     let products = zip(a, b).map { Double($0) * Double($1) }  // exact: at most 48 bits
     switch accumulator {
     case .f32: return products.reduce(c) { Float(add(Double($0), $1, .f32)) }
     case .f16: return products.reduce(c) { Float(add(Double($0), $1, .f16)) }
     case .bf16: return products.reduce(c) { Float(add(Double($0), $1, .bf16)) }
     case .fp22:
+      // An input x ≠ 0 is s·2^e with s in [1, 2) (frexp gives [0.5, 1)), e at least its format's
+      // smallest normal exponent; a product aligns at ea + eb.
+      let floors = formats.map { (1 - $0.0.bias, 1 - $0.1.bias) } ?? (-126, -126)
+      func e(_ x: Float, _ floor: Int) -> Int { max(frexp(Double(x)).1 - 1, floor) }
+      let exponents = zip(a, b).map { e($0, floors.0) + e($1, floors.1) }
       var acc = Double(c)
       var k0 = 0
       while k0 < products.count {
-        let group = products[k0..<min(k0 + 32, products.count)]
-        acc = fp22([acc] + group)
+        let group = k0..<min(k0 + 32, products.count)
+        acc = fp22([(acc, frexp(acc).1 - 1)] + group.map { (products[$0], exponents[$0]) })
         k0 += 32
       }
       return Float(acc)
@@ -573,16 +607,17 @@ enum MMAOracle {
     return format.round(odd)
   }
 
-  /// One fp22 group (`terms[0]` the accumulator): align to E = max(exponent, −126) over the
-  /// nonzero terms, truncate to multiples of 2^(E−13), add as integers, truncate to 14 bits (or
-  /// to a multiple of 2^-139), overflow at 2^128 to ±inf, zero as +0.
-  static func fp22(_ terms: [Double]) -> Double {
-    if terms.contains(where: { !$0.isFinite }) { return terms.reduce(0, +) }
-    let nonzero = terms.filter { $0 != 0 }
-    guard let e = nonzero.map({ max(Int($0.exponent), -126) }).max() else { return 0 }
+  /// One fp22 group (`terms[0]` the accumulator, each term with its alignment exponent): align
+  /// to E = max(−126, the nonzero terms' alignment exponents), truncate to multiples of
+  /// 2^(E−13), add as integers, truncate to 14 bits (or to a multiple of 2^-139), overflow at
+  /// 2^128 to ±inf, zero as +0.
+  static func fp22(_ terms: [(value: Double, exponent: Int)]) -> Double {
+    if terms.contains(where: { !$0.value.isFinite }) { return terms.map(\.value).reduce(0, +) }
+    let nonzero = terms.filter { $0.value != 0 }
+    guard let e = nonzero.map({ max($0.exponent, -126) }).max() else { return 0 }
     let q = e - 13
     var units: Int64 = 0
-    for t in nonzero {
+    for t in nonzero.map(\.value) {
       units += Int64((t * Double(sign: .plus, exponent: -q, significand: 1)).rounded(.towardZero))
     }
     if units == 0 { return 0 }

@@ -119,12 +119,15 @@ import Testing
 
   @Test func fp22GroupByHand() {
     // Accumulator 1.0, products 2^-14 and 3·2^-14: quantum 2^-13; 2^-14 → 0, 1.5·2^-13 → 2^-13.
-    let r = MMANumerics.fp22Group([1.0, 0x1p-14, 3 * 0x1p-14][...])
+    let r = MMANumerics.fp22Group([1.0, 0x1p-14, 3 * 0x1p-14][...], exponents: [0, -14, -13][...])
     #expect(r == 1 + 0x1p-13)
     // The sum is truncated to 14 significant bits: 2 − 2^-14·... → keeps 13 fraction bits.
-    #expect(MMANumerics.fp22Group([1.5, 0.4999][...]) == 1.9998779296875)
-    #expect(MMANumerics.fp22Group([1.0, .infinity][...]) == .infinity)
-    #expect(MMANumerics.fp22Group([0, 0][...]) == 0)
+    #expect(MMANumerics.fp22Group([1.5, 0.4999][...], exponents: [0, -2][...]) == 1.9998779296875)
+    #expect(MMANumerics.fp22Group([1.0, .infinity][...], exponents: [0, 0][...]) == .infinity)
+    #expect(MMANumerics.fp22Group([0, 0][...], exponents: [0, 0][...]) == 0)
+    // A product aligned below its own exponent (1.5 · 1.5 = 2.25 at 0): the quantum is 2^-13.
+    #expect(MMANumerics.fp22Group([0, 2.25, -0x1p-13][...], exponents: [0, 0, -13][...]) == 2.25 - 0x1p-12)
+    #expect(MMANumerics.fp22Group([0, 2.25, -0x1p-13][...], exponents: [0, 1, -13][...]) == 2.25)
   }
 
   @Test func sumRoundedToOddGivesCorrectRounding() {

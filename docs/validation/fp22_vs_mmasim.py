@@ -10,10 +10,9 @@ truncated toward zero to 13 fractional bits below the largest of these exponents
 summed exactly; the sum truncated to 13 mantissa bits (E8M13). `fused_sum` and
 `extract_significand_exponent` below follow that code; nothing here is fp8sim's.
 
-The script writes random E4M3 inputs as .npy files, runs an fp8sim program with one
-`mma ..., acc=fp22` per group chain, and counts the outputs where the two differ. fp8sim's fp22
-aligns by each product's own normalised exponent (docs/hardware-numbers.md §E7), so a difference
-is expected where a group's largest product has a significand of 2 or more.
+The script writes random E4M3 and E5M2 inputs (ordinary, and scaled so that most of A is
+subnormal) as .npy files, runs an fp8sim program with one `mma ..., acc=fp22` on the h100
+preset, and counts the outputs where the two differ; it exits 1 if any does.
 
     python3 docs/validation/fp22_vs_mmasim.py [--fp8sim .build/release/fp8sim] [--cases 2000]
 
@@ -26,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 
-E4M3_MIN_EXPONENT = -6  # MMA-Sim's dtype_min_exponent for float8_e4m3fn
+MIN_EXPONENT = {"e4m3fn": -6, "e5m2": -14}  # MMA-Sim's dtype_min_exponent
 F32_MIN_EXPONENT = -126
 
 
@@ -50,14 +49,14 @@ def fused_sum(significands, exponents, fractional_bits):
     return total, top
 
 
-def hopper_fp8_dot(a, b, c):
+def hopper_fp8_dot(a, b, c, min_exponent):
     """One output element: groups of 32 along K, each group's result the next group's C."""
     for k0 in range(0, len(a), 32):
         sc, ec = extract_significand_exponent(c, F32_MIN_EXPONENT)
         significands, exponents = [sc], [ec]
         for x, y in zip(a[k0:k0 + 32], b[k0:k0 + 32]):
-            sa, ea = extract_significand_exponent(float(x), E4M3_MIN_EXPONENT)
-            sb, eb = extract_significand_exponent(float(y), E4M3_MIN_EXPONENT)
+            sa, ea = extract_significand_exponent(float(x), min_exponent)
+            sb, eb = extract_significand_exponent(float(y), min_exponent)
             significands.append(sa * sb)
             exponents.append(ea + eb)
         s, e = fused_sum(significands, exponents, 13)
@@ -70,8 +69,8 @@ def hopper_fp8_dot(a, b, c):
     return c
 
 
-PROGRAM = """.tensor A e4m3fn [{m}, {k}] sram npy("a.npy")
-.tensor B e4m3fn [{k}, {n}] sram npy("b.npy")
+PROGRAM = """.tensor A {fmt} [{m}, {k}] sram npy("a.npy")
+.tensor B {fmt} [{k}, {n}] sram npy("b.npy")
 .tensor C f32 [{m}, {n}] sram
 .tensor CD f32 [{m}, {n}] dram
 .output CD
@@ -93,30 +92,37 @@ def main():
     except ImportError as e:
         print(f"fp22_vs_mmasim.py: skipped: {e.name} is not installed (pip install numpy ml_dtypes)")
         return 0
-    rng = np.random.default_rng(22)
     m, n, k = max(1, args.cases // 16), 16, args.k
-    a = rng.standard_normal((m, k)).astype(ml_dtypes.float8_e4m3fn).astype(np.float32)
-    b = rng.standard_normal((k, n)).astype(ml_dtypes.float8_e4m3fn).astype(np.float32)
-    with tempfile.TemporaryDirectory() as tmp:
-        np.save(os.path.join(tmp, "a.npy"), a)
-        np.save(os.path.join(tmp, "b.npy"), b)
-        with open(os.path.join(tmp, "p.isa"), "w") as f:
-            f.write(PROGRAM.format(m=m, n=n, k=k))
-        subprocess.run([args.fp8sim, "run", os.path.join(tmp, "p.isa"), "--device", "teach", "--dump",
-                        os.path.join(tmp, "out")], check=True, stdout=subprocess.DEVNULL)
-        sim = np.load(os.path.join(tmp, "out", "CD.npy"))
-    differ = 0
-    first = None
-    for i in range(m):
-        for j in range(n):
-            want = hopper_fp8_dot(a[i], b[:, j], 0.0)
-            if np.float32(want) != sim[i, j]:
-                differ += 1
-                first = first or (i, j, float(sim[i, j]), want)
-    print(f"fp22 vs MMA-Sim's Hopper FP8 model: {differ} of {m * n} outputs differ (K = {k})")
-    if first:
-        print(f"  first: [{first[0]}, {first[1]}] fp8sim {first[2]!r}, MMA-Sim model {first[3]!r}")
-    return 0
+    total = 0
+    # Ordinary values, and values scaled so that most are subnormal (the inputs' exponent floor).
+    for fmt, scale in [("e4m3fn", 1.0), ("e4m3fn", 2.0**-6), ("e5m2", 1.0), ("e5m2", 2.0**-14)]:
+        rng = np.random.default_rng(22)
+        dtype = getattr(ml_dtypes, "float8_e4m3fn" if fmt == "e4m3fn" else "float8_e5m2")
+        a = (rng.standard_normal((m, k)) * scale).astype(dtype).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(dtype).astype(np.float32)
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(os.path.join(tmp, "a.npy"), a)
+            np.save(os.path.join(tmp, "b.npy"), b)
+            with open(os.path.join(tmp, "p.isa"), "w") as f:
+                f.write(PROGRAM.format(fmt=fmt, m=m, n=n, k=k))
+            subprocess.run([args.fp8sim, "run", os.path.join(tmp, "p.isa"), "--device", "h100", "--dump",
+                            os.path.join(tmp, "out")], check=True, stdout=subprocess.DEVNULL)
+            sim = np.load(os.path.join(tmp, "out", "CD.npy"))
+        differ = 0
+        first = None
+        for i in range(m):
+            for j in range(n):
+                want = hopper_fp8_dot(a[i], b[:, j], 0.0, MIN_EXPONENT[fmt])
+                if np.float32(want) != sim[i, j]:
+                    differ += 1
+                    first = first or (i, j, float(sim[i, j]), want)
+        total += differ
+        subnormal = np.mean(np.abs(a[a != 0]) < 2.0 ** MIN_EXPONENT[fmt])
+        print(f"fp22 vs MMA-Sim's Hopper FP8 model, {fmt} (A {subnormal:.0%} subnormal): "
+              f"{differ} of {m * n} outputs differ (K = {k})")
+        if first:
+            print(f"  first: [{first[0]}, {first[1]}] fp8sim {first[2]!r}, MMA-Sim model {first[3]!r}")
+    return 1 if total else 0
 
 
 if __name__ == "__main__":

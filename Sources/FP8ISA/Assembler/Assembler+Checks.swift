@@ -163,6 +163,12 @@ private struct OperandChecker {
           "'\(acc.rawValue)' cannot accumulate into \(d.dtype) (allowed: \(words.joined(separator: ", ")))"),
         column: optionColumns["acc"] ?? columns[0])
     }
+    if mma.accumulator == .fp22, a.dtype.blocking != nil || b.dtype.blocking != nil {
+      throw LineError(
+        message: .invalidOptionValue(
+          "acc", "'fp22' models Hopper's FP8 path, which has no block scales; block-scaled inputs use f32"),
+        column: optionColumns["acc"] ?? columns[0])
+    }
   }
 }
 

@@ -28,10 +28,13 @@ void fp8k_f16(const float *a, const float *packed, float *c, ptrdiff_t row0, ptr
 /// f16 accumulation by Veltkamp's split (`F16SplitAccumulation`).
 void fp8k_f16split(const float *a, const float *packed, float *c, ptrdiff_t row0,
                    ptrdiff_t row1, ptrdiff_t n, ptrdiff_t k);
-/// fp22 accumulation (`FP22Kernel`): groups of 32 products along K. A (row, panel) with a
-/// group the vector code does not decide (an inf or NaN term, a sum that overflows f32) is left
-/// untouched and marked: left[(row − row0) · panels + panel] = 1. Returns how many were left.
-ptrdiff_t fp8k_fp22(const float *a, const float *packed, float *c, ptrdiff_t row0,
-                    ptrdiff_t row1, ptrdiff_t n, ptrdiff_t k, uint8_t *left);
+/// fp22 accumulation (`FP22Kernel`): groups of 32 products along K, each aligned by the
+/// product of its inputs' alignments (`aalign`: m × k like A; `palign`: packed like B). A (row,
+/// panel) with a group the vector code does not decide (an inf or NaN input, a sum that
+/// overflows f32) is left untouched and marked: left[(row − row0) · panels + panel] = 1.
+/// Returns how many were left.
+ptrdiff_t fp8k_fp22(const float *a, const float *packed, const float *aalign,
+                    const float *palign, float *c, ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t n,
+                    ptrdiff_t k, uint8_t *left);
 
 #endif

@@ -293,87 +293,115 @@ enum Lanes {
 }
 
 /// FP22 (`MMANumerics.fp22Group` is the definition): for every group of 32 products along K,
-/// E is the largest exponent of the accumulator and the group's products, a subnormal counting
-/// as exponent −126 (its exponent field 0 read as 1); each term is truncated to a multiple of
-/// 2^(E−13) by masking its low mantissa bits, the terms are added exactly in f32 (at most 33
-/// multiples of 2^(E−13) below 2^(E+1): 20 bits), and the sum is truncated to 14 significant bits
-/// (its low 10 mantissa bits cleared, which for an f32 subnormal leaves a multiple of 2^-139).
-/// The products must be exact normal `Float`s (`OperandProfile`). Lanes with an inf or NaN term,
-/// and lanes whose `Float` sum overflowed (an exact sum may still be finite), use the scalar
-/// definition.
+/// E is the largest alignment exponent of the accumulator and the group's products, at least
+/// −126. A product's is the exponent of the product of its inputs' alignments
+/// (`MMANumerics.fp22Alignment`, powers of two kept beside A and B), the accumulator's its own
+/// exponent field read as at least 1. Each term is truncated to a multiple of 2^(E−13) by
+/// masking its low mantissa bits, the terms are added exactly in f32 (at most 33 multiples of
+/// 2^(E−13) below 2^(E+2): 21 bits), and the sum is truncated to 14 significant bits (its low 10
+/// mantissa bits cleared, which for an f32 subnormal leaves a multiple of 2^-139). The products
+/// must be exact normal `Float`s (`OperandProfile`). Lanes with an inf or NaN input or
+/// accumulator (a product of alignments that is not finite), and lanes whose `Float` sum
+/// overflowed (an exact sum may still be finite), use the scalar definition.
 enum FP22Kernel {
   static func multiply(
-    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, parallel: Bool = true,
-    kernels: KernelSet = .best
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, floors: (Int, Int),
+    parallel: Bool = true, kernels: KernelSet = .best
   ) {
     guard m > 0, n > 0 else { return }
-    let group = MMANumerics.fp22Group
-    let panels = (n + 7) / 8
     let packed = MMAKernels.pack(b, n: n, k: k)
+    let aAlign = a.map { MMANumerics.fp22Alignment($0, floor: floors.0) }
+    let packedAlign = MMAKernels.pack(b.map { MMANumerics.fp22Alignment($0, floor: floors.1) }, n: n, k: k)
     let chunks = parallel ? MMAKernels.chunkCount(work: m * n * k, units: m) : 1
     a.withUnsafeBufferPointer { pa in
       packed.withUnsafeBufferPointer { pb in
-        c.withUnsafeMutableBufferPointer { pc in
-          guard let a = pa.baseAddress, let b = pb.baseAddress, let c = pc.baseAddress else { return }
-          let ptr = KernelPointers(a: a, b: b, c: c)
-          let body: @Sendable (Int) -> Void = { chunk in
-            let (aBase, bBase, cBase) = (ptr.a, ptr.b, ptr.c)
-            let rows = (chunk * m / chunks)..<((chunk + 1) * m / chunks)
-            let terms = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: group)
-            defer { terms.deallocate() }
-            /// Row i, panel p, all of K.
-            func rowPanel(_ i: Int, _ p: Int) {
-              let aRow = aBase + i * k
-              let j0 = 8 * p
-              let width = min(8, n - j0)
-              let panel = bBase + p * k * 8
-              var acc = SIMD8<Float>()
-              for j in 0..<width { acc[j] = cBase[i * n + j0 + j] }
-              var k0 = 0
-              while k0 < k {
-                let count = min(group, k - k0)
-                for t in 0..<count {
-                  let bv = UnsafeRawPointer(panel + (k0 + t) * 8).loadUnaligned(as: SIMD8<Float>.self)
-                  terms[t] = aRow[k0 + t] * bv
-                }
-                acc = reduce(acc, terms, count: count)
-                k0 += count
-              }
-              for j in 0..<width { cBase[i * n + j0 + j] = acc[j] }
-            }
-            guard kernels == .avx2 else {
-              for i in rows { for p in 0..<panels { rowPanel(i, p) } }
-              return
-            }
-            // The C kernel leaves the (row, panel) pairs with a group it cannot decide (inf, NaN,
-            // a sum past f32) untouched, for the Swift code.
-            var left = [UInt8](repeating: 0, count: rows.count * panels)
-            let undecided = fp8k_fp22(aBase, bBase, cBase, rows.lowerBound, rows.upperBound, n, k, &left)
-            guard undecided > 0 else { return }
-            for (index, flag) in left.enumerated() where flag != 0 {
-              rowPanel(rows.lowerBound + index / panels, index % panels)
+        aAlign.withUnsafeBufferPointer { paa in
+          packedAlign.withUnsafeBufferPointer { pba in
+            c.withUnsafeMutableBufferPointer { pc in
+              guard let a = pa.baseAddress, let b = pb.baseAddress, let c = pc.baseAddress,
+                let aa = paa.baseAddress, let ba = pba.baseAddress
+              else { return }
+              multiply(
+                KernelPointers(a: a, b: b, c: c), align: KernelPointers(a: aa, b: ba, c: c), m: m, n: n, k: k,
+                chunks: chunks, kernels: kernels)
             }
           }
-          MMAKernels.split(chunks, body)
         }
       }
     }
   }
 
-  /// One aligned group for 8 lanes; `terms[0..<count]` are the products.
+  /// The kernel on pointers: `ptr` A, packed B and C; `align` the alignments of A and of packed B.
+  private static func multiply(
+    _ ptr: KernelPointers, align: KernelPointers, m: Int, n: Int, k: Int, chunks: Int, kernels: KernelSet
+  ) {
+    let group = MMANumerics.fp22Group
+    let panels = (n + 7) / 8
+    let body: @Sendable (Int) -> Void = { chunk in
+      let (aBase, bBase, cBase) = (ptr.a, ptr.b, ptr.c)
+      let (aAlign, bAlign) = (align.a, align.b)
+      let rows = (chunk * m / chunks)..<((chunk + 1) * m / chunks)
+      let terms = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 2 * group)
+      defer { terms.deallocate() }
+      let aligns = terms + group
+      /// Row i, panel p, all of K.
+      func rowPanel(_ i: Int, _ p: Int) {
+        let aRow = aBase + i * k
+        let alignRow = aAlign + i * k
+        let j0 = 8 * p
+        let width = min(8, n - j0)
+        let panel = bBase + p * k * 8
+        let alignPanel = bAlign + p * k * 8
+        var acc = SIMD8<Float>()
+        for j in 0..<width { acc[j] = cBase[i * n + j0 + j] }
+        var k0 = 0
+        while k0 < k {
+          let count = min(group, k - k0)
+          for t in 0..<count {
+            let bv = UnsafeRawPointer(panel + (k0 + t) * 8).loadUnaligned(as: SIMD8<Float>.self)
+            let bav = UnsafeRawPointer(alignPanel + (k0 + t) * 8).loadUnaligned(as: SIMD8<Float>.self)
+            terms[t] = aRow[k0 + t] * bv
+            aligns[t] = alignRow[k0 + t] * bav
+          }
+          acc = reduce(acc, terms, aligns, count: count)
+          k0 += count
+        }
+        for j in 0..<width { cBase[i * n + j0 + j] = acc[j] }
+      }
+      guard kernels == .avx2 else {
+        for i in rows { for p in 0..<panels { rowPanel(i, p) } }
+        return
+      }
+      // The C kernel leaves the (row, panel) pairs with a group it cannot decide (inf, NaN,
+      // a sum past f32) untouched, for the Swift code.
+      var left = [UInt8](repeating: 0, count: rows.count * panels)
+      let undecided = fp8k_fp22(
+        aBase, bBase, aAlign, bAlign, cBase, rows.lowerBound, rows.upperBound, n, k, &left)
+      guard undecided > 0 else { return }
+      for (index, flag) in left.enumerated() where flag != 0 {
+        rowPanel(rows.lowerBound + index / panels, index % panels)
+      }
+    }
+    MMAKernels.split(chunks, body)
+  }
+
+  /// One aligned group for 8 lanes; `terms[0..<count]` are the products, `aligns` the products
+  /// of their inputs' alignments.
   @inline(__always)
-  static func reduce(_ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>, count: Int) -> SIMD8<
-    Float
-  > {
-    // E: the exponent of the largest magnitude per lane, a subnormal (or zero) read as −126
-    // (exponent field 1).
+  static func reduce(
+    _ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>,
+    _ aligns: UnsafeMutablePointer<SIMD8<Float>>,
+    count: Int
+  ) -> SIMD8<Float> {
+    // E per lane: the largest exponent field of the accumulator and the alignments, read as at
+    // least 1 (−126). (An alignment product below 2^-126 is smaller than that anyway.)
     var largest = acc.bits & 0x7FFF_FFFF
-    for t in 0..<count { largest = Lanes.max(largest, terms[t].bits & 0x7FFF_FFFF) }
-    if largest.max() >= 0x7F80_0000 { return scalar(acc, terms, count: count) }
+    for t in 0..<count { largest = Lanes.max(largest, aligns[t].bits & 0x7FFF_FFFF) }
+    if largest.max() >= 0x7F80_0000 { return scalar(acc, terms, aligns, count: count) }
     let top = Lanes.max(largest &>> 23, SIMD8(repeating: 1))
     // c = 1.5 · 2^(E+10) must be finite, q = 2^(E−13) normal: E from −113 to 116 (outside, a
     // rare group of huge or tiny values, the scalar definition).
-    if top.max() > 243 || top.min() < 14 { return scalar(acc, terms, count: count) }
+    if top.max() > 243 || top.min() < 14 { return scalar(acc, terms, aligns, count: count) }
     let c = SIMD8<Float>(bits: (top &+ 10) &<< 23 | 0x0040_0000)
     let q = (top &- 13) &<< 23
     // Truncation toward zero to a multiple of q without per-lane shifts (SSE2 has none): x + c
@@ -392,23 +420,31 @@ enum FP22Kernel {
     // A lane whose `Float` sum overflowed (the exact sum of the truncated terms may be smaller,
     // or be exactly ±inf after truncation): the scalar definition decides.
     let overflowed = Lanes.greater(sum.bits & 0x7FFF_FFFF, SIMD8(repeating: 0x7F7F_FFFF))
-    if overflowed.max() != 0 { return scalar(acc, terms, count: count) }
+    if overflowed.max() != 0 { return scalar(acc, terms, aligns, count: count) }
     // 14 significant bits: clear the low 10 mantissa bits (the sum above is exact: at most 33
-    // multiples of 2^(E−13) below 2^(E+1), 20 bits); a zero sum is +0.
+    // multiples of 2^(E−13) below 2^(E+2), 21 bits); a zero sum is +0.
     let bits = sum.bits & 0xFFFF_FC00
     let zero = Lanes.greater(SIMD8(repeating: 1), bits & 0x7FFF_FFFF)
     return SIMD8<Float>(bits: bits & ~zero)
   }
 
-  /// The group by the scalar definition, every lane (a rare path).
-  static func scalar(_ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>, count: Int)
-    -> SIMD8<Float>
-  {
+  /// The group by the scalar definition, every lane (a rare path). An alignment product below
+  /// `Float`'s range (0) is below −126 and so does not matter.
+  static func scalar(
+    _ acc: SIMD8<Float>, _ terms: UnsafeMutablePointer<SIMD8<Float>>,
+    _ aligns: UnsafeMutablePointer<SIMD8<Float>>,
+    count: Int
+  ) -> SIMD8<Float> {
     var out = SIMD8<Float>()
+    func exponent(_ x: Float) -> Int { x == 0 || !x.isFinite ? 0 : Int(x.exponent) }
     for lane in 0..<8 {
       var values = [Double(acc[lane])]
-      for t in 0..<count { values.append(Double(terms[t][lane])) }
-      out[lane] = Float(MMANumerics.fp22Group(values[...]))
+      var exponents = [exponent(acc[lane])]
+      for t in 0..<count {
+        values.append(Double(terms[t][lane]))
+        exponents.append(exponent(aligns[t][lane]))
+      }
+      out[lane] = Float(MMANumerics.fp22Group(values[...], exponents: exponents[...]))
     }
     return out
   }

@@ -27,8 +27,25 @@ public enum MMANumerics {
   public static let fp22Group = 32
   public static let fp22FractionBits = 13
   /// The smallest exponent of the fp22 register (f32's smallest normal exponent): a subnormal
-  /// term is aligned as if it had this exponent, as IEEE subnormals share `e_min`.
+  /// accumulator is aligned as if it had this exponent, as IEEE subnormals share `e_min`, and no
+  /// group aligns below it.
   public static let fp22MinExponent = -126
+
+  /// The smallest exponent fp22 reads an input of `format` with (its smallest normal exponent:
+  /// a subnormal input is a significand below 1 times 2^that); f32's when the format is not
+  /// known.
+  public static func fp22Floor(_ format: FloatFormat?) -> Int { format?.minNormalExponent ?? fp22MinExponent }
+
+  /// The power of two fp22 aligns an input by: 2^max(exponent(x), floor) for a finite nonzero
+  /// x, 0 for a zero (a zero product takes no part in the alignment), +inf for inf and NaN (so
+  /// that a product of alignments is not finite where the product is not). The product of two
+  /// alignments is 2^(ea + eb), exactly, wherever that is a normal `Float`.
+  @inline(__always)
+  static func fp22Alignment(_ x: Float, floor: Int) -> Float {
+    if !x.isFinite { return .infinity }
+    if x == 0 { return 0 }
+    return Float(sign: .plus, exponent: Swift.max(Int(x.exponent), floor), significand: 1)
+  }
 
   /// `formats`: the formats every value of A and of B is exact in (the machine's tensors are;
   /// a caller must be as sure), which can spare the fast path its look at the values
@@ -41,7 +58,8 @@ public enum MMANumerics {
     #if DEBUG
       // Unoptimised SIMD code is slower than plain loops: debug builds (the test suite) use the
       // reference, which `KernelTests` prove bit-identical to the kernels.
-      reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
+      reference(
+        a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, formats: formats)
     #else
       fast(
         a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, parallel: parallel,
@@ -73,10 +91,13 @@ public enum MMANumerics {
         MMAKernels.multiply(
           BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel, kernels: kernels)
       case .fp22:
-        FP22Kernel.multiply(a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel, kernels: kernels)
+        FP22Kernel.multiply(
+          a: a, b: b, c: &c, m: m, n: n, k: k, floors: (fp22Floor(formats?.a), fp22Floor(formats?.b)),
+          parallel: parallel, kernels: kernels)
       }
     } else {
-      reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs)
+      reference(
+        a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, formats: formats)
     }
   }
 
@@ -145,16 +166,17 @@ public enum MMANumerics {
   }
 
   /// The definition of every accumulator, one element and one product at a time. `inputs` does
-  /// not change the result (every product is exact whatever the inputs).
+  /// not change the result (every product is exact whatever the inputs); `formats` (the formats
+  /// of A's and B's values) sets the smallest exponent fp22 reads an input with (`fp22Floor`).
   public static func reference(
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int, accumulator: Accumulator,
-    inputs: MMAInputClass = .fp8
+    inputs: MMAInputClass = .fp8, formats: (a: FloatFormat, b: FloatFormat)? = nil
   ) {
     switch accumulator {
     case .f32: f32Fused(a, b, &c, m, n, k)
     case .f16: rounded(a, b, &c, m, n, k) { Float(Float16($0)) }
     case .bf16: rounded(a, b, &c, m, n, k) { roundToBF16($0) }
-    case .fp22: fp22(a, b, &c, m, n, k)
+    case .fp22: fp22(a, b, &c, m, n, k, floors: (fp22Floor(formats?.a), fp22Floor(formats?.b)))
     }
   }
 
@@ -256,11 +278,15 @@ public enum MMANumerics {
     return Double(f) < x ? f.nextUp : f.nextDown
   }
 
-  /// FP22 (H100-like FP8 path): per group of 32 products, align to the largest exponent of the
-  /// group and the accumulator, truncate every term to 13 fractional bits, add exactly, then
-  /// truncate the sum to 14 significant bits (see `fp22Group`).
-  static func fp22(_ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int) {
+  /// FP22 (H100-like FP8 path): per group of 32 products, align every product by its inputs'
+  /// exponents and the accumulator by its own, truncate every term to 13 fractional bits below
+  /// the largest, add exactly, then truncate the sum to 14 significant bits (see `fp22Group`).
+  static func fp22(
+    _ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int, floors: (Int, Int)
+  ) {
     var terms = [Double](repeating: 0, count: fp22Group + 1)
+    var exponents = [Int](repeating: 0, count: fp22Group + 1)
+    func exponent(_ x: Float, _ floor: Int) -> Int { x == 0 || !x.isFinite ? 0 : max(Int(x.exponent), floor) }
     for i in 0..<m {
       for j in 0..<n {
         var acc = Double(c[i * n + j])
@@ -268,8 +294,13 @@ public enum MMANumerics {
         while k0 < k {
           let count = min(fp22Group, k - k0)
           terms[0] = acc
-          for t in 0..<count { terms[t + 1] = Double(a[i * k + k0 + t]) * Double(b[(k0 + t) * n + j]) }
-          acc = fp22Group(terms[0...count])
+          exponents[0] = acc == 0 || !acc.isFinite ? 0 : Int(acc.exponent)
+          for t in 0..<count {
+            let (x, y) = (a[i * k + k0 + t], b[(k0 + t) * n + j])
+            terms[t + 1] = Double(x) * Double(y)
+            exponents[t + 1] = exponent(x, floors.0) + exponent(y, floors.1)
+          }
+          acc = fp22Group(terms[0...count], exponents: exponents[0...count])
           k0 += count
         }
         c[i * n + j] = Float(acc)  // exact: every group result is an f32 value
@@ -277,10 +308,15 @@ public enum MMANumerics {
     }
   }
 
-  /// One aligned group: `terms[0]` is the accumulator, the others are exact products.
+  /// One aligned group: `terms[0]` is the accumulator, the others exact products; `exponents`
+  /// are their alignment exponents: the accumulator's own exponent, and for a product `a·b` the
+  /// sum `ea + eb` of its inputs' exponents, each input read as a significand in [1, 2) times
+  /// 2^e with e at least its format's smallest normal exponent (`fp22Floor`), so that a
+  /// product's significand is in [0, 4), not renormalised (MMA-Sim's and Khattak and Mikaitis's
+  /// bit-accurate Hopper models, docs/hardware-numbers.md E7).
   ///
-  /// - E = the largest of `max(exponent(t), −126)` over the nonzero terms (a term below f32's
-  ///   normal range is aligned as if its exponent were −126, the register's `e_min`);
+  /// - E = the largest of −126 and the alignment exponents of the nonzero terms (an accumulator
+  ///   below f32's normal range is aligned at −126, the register's `e_min`);
   /// - every term is truncated toward zero to a multiple of 2^(E−13); the terms are added
   ///   exactly;
   /// - the sum is truncated toward zero to a multiple of 2^(max(exponent(sum), −126) − 13): 14
@@ -289,22 +325,24 @@ public enum MMANumerics {
   /// - a result of magnitude 2^128 or more is ±inf (the f32 register overflows); a zero result
   ///   is +0;
   /// - with an inf or NaN term the result is the IEEE sum of the terms (NaN, or that inf).
-  static func fp22Group(_ terms: ArraySlice<Double>) -> Double {
-    var maxExponent = Int.min
+  static func fp22Group(_ terms: ArraySlice<Double>, exponents: ArraySlice<Int>) -> Double {
+    var maxExponent = fp22MinExponent
     var nonFinite = false
-    for t in terms {
+    var nonzero = false
+    for (t, e) in zip(terms, exponents) {
       if !t.isFinite {
         nonFinite = true
       } else if t != 0 {
-        maxExponent = max(maxExponent, Int(t.exponent), fp22MinExponent)
+        nonzero = true
+        maxExponent = max(maxExponent, e)
       }
     }
     if nonFinite { return terms.reduce(0, +) }
-    if maxExponent == Int.min { return 0 }
+    if !nonzero { return 0 }
     let quantum = maxExponent - fp22FractionBits
     var sum = 0.0
     for t in terms where t != 0 {
-      sum += truncate(t, toMultipleOf: quantum)  // exact: at most 33 terms of 20 bits
+      sum += truncate(t, toMultipleOf: quantum)  // exact: at most 33 terms of 15 bits
     }
     if sum == 0 { return 0 }
     let result = truncate(sum, toMultipleOf: max(Int(sum.exponent), fp22MinExponent) - fp22FractionBits)
