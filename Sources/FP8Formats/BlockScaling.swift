@@ -170,7 +170,11 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
   /// the exact quotient for values representable in f32 (such a quotient is never within 2^-53
   /// of a tie of a narrow format without being one). `.mx` scales by a power of two, exactly,
   /// for any value.
-  public func quantize(_ values: [Double], rows: Int, cols: Int) -> BlockQuantized {
+  ///
+  /// `tensorAmax` (NVFP4 only) is the amax the tensor scale comes from, when the values are a
+  /// part of a larger tensor whose amax is known (nil: the values' own amax).
+  public func quantize(_ values: [Double], rows: Int, cols: Int, tensorAmax: Double? = nil) -> BlockQuantized
+  {
     let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
     precondition(rows >= 0 && cols >= 0 && !overflow && values.count == count, "values must be rows × cols")
     let grid = blockGrid(rows: rows, cols: cols)
@@ -180,7 +184,7 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
       scales: [UInt32](repeating: 0, count: grid.rows * grid.cols), tensorScale: nil, casts: CastCounts())
     var tensorScale: Double = 1
     if rule == .nvfp4 {
-      let amax = Self.amax(values[...])
+      let amax = tensorAmax.map { $0.isFinite ? $0.magnitude : nil } ?? Self.amax(values[...])
       // Kept within f32 (a Double amax past 2688 · f32max would round to inf): blocks then
       // saturate rather than turn NaN.
       tensorScale =

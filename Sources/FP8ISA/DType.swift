@@ -21,7 +21,7 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
     case "fp8e5": return .fp8e5
     default:
       if let f = FloatFormat.named(name) { return f.isByteElement ? .format(f) : nil }
-      return BlockScaling.named(name).flatMap { isTensorType($0) ? DType.blocked($0) : nil }
+      return BlockScaling.named(name).map(DType.blocked)
     }
   }
 
@@ -29,12 +29,8 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
   /// besides).
   public static var spellings: [String] {
     ["fp8e4", "fp8e5"] + FloatFormat.all.filter(\.isByteElement).map(\.name)
-      + BlockScaling.named.filter(isTensorType).map(\.name)
+      + BlockScaling.named.map(\.name)
   }
-
-  /// Whether tensors in programs may have `scheme` as their type: every scheme but NVFP4, whose
-  /// per-tensor f32 scale has no place in a tensor yet.
-  static func isTensorType(_ scheme: BlockScaling) -> Bool { scheme.rule != .nvfp4 }
 
   public var name: String {
     switch self {

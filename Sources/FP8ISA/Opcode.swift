@@ -307,6 +307,10 @@ public enum Opcode: String, Sendable, CaseIterable {
       default: .choice(OutputOptions.defaults.overflow.rawValue), "What a value beyond D's range becomes."),
     OptionSpec("seed", .int, default: .int(OutputOptions.defaults.seed), "Seed of stochastic rounding."),
     OptionSpec("amax", .floatDest, "Also write max |x| of the unscaled results (NaN if any is NaN)."),
+    OptionSpec(
+      "tamax", .floatSource,
+      "Only into an NVFP4 tensor: the tensor's amax, which sets its f32 tensor scale amax / (448·6); absent: the amax of this instruction's input."
+    ),
   ]
 
   static func integerBinary(_ mnemonic: String, _ op: IntegerOperator, _ summary: String, more: String = "")

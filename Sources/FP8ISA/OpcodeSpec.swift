@@ -97,6 +97,8 @@ public struct OptionSpec: Sendable {
     case flag
     /// A float register written by the instruction.
     case floatDest
+    /// A float register or constant expression, read.
+    case floatSource
     /// A tensor view.
     case view
     /// One of a fixed set of words.

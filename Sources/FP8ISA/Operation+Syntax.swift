@@ -83,7 +83,7 @@ extension Operation {
     let output = OutputOptions(
       bias: try r.intValue("bias"), rounding: try r.parse(try r.choice("round"), as: RoundingMode.self),
       overflow: try r.parse(try r.choice("overflow"), as: OverflowMode.self), seed: try r.intConstant("seed"),
-      amax: try r.optionalFloatRegister("amax"))
+      amax: try r.optionalFloatRegister("amax"), tensorAmax: try r.optionalFloat("tamax"))
     return .vector(VectorOperation(kind, destination: try r.view(0), output: output))
   }
 
@@ -201,6 +201,12 @@ private struct SyntaxReader {
     }
   }
 
+  func optionalFloat(_ name: String) throws(LoweringError) -> FloatValue? {
+    guard let o = try option(name) else { return nil }
+    guard let v = FloatValue(o) else { throw mismatch("a float value for \(name)=") }
+    return v
+  }
+
   func optionalView(_ name: String) throws(LoweringError) -> TensorView? {
     switch try option(name) {
     case nil: return nil
@@ -290,6 +296,7 @@ extension Operation {
       options["overflow"] = .choice(o.overflow.rawValue)
       options["seed"] = .int(o.seed)
       options["amax"] = o.amax.map(Operand.floatRegister)
+      options["tamax"] = o.tensorAmax?.operand
     case .reduction(_, let d, let a): operands = [.floatRegister(d), .view(a)]
     case .mma(let m):
       operands = [.view(m.d), .view(m.a), .view(m.b)]

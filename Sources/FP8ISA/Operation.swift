@@ -177,19 +177,24 @@ public struct OutputOptions: Sendable, Hashable {
   public var seed: Int64
   /// A float register that receives max |x| of the unscaled results.
   public var amax: Int?
+  /// NVFP4 only: the tensor's amax, from which the cast derives the f32 tensor scale (nil: the
+  /// amax of the cast's own input).
+  public var tensorAmax: FloatValue?
   /// The defaults (the table's option defaults come from here).
   public static let defaults = OutputOptions(
     bias: .constant(0), rounding: .nearestEven, overflow: .nonfinite, seed: 0, amax: nil)
 
   public init(
     bias: IntValue = defaults.bias, rounding: RoundingMode = defaults.rounding,
-    overflow: OverflowMode = defaults.overflow, seed: Int64 = defaults.seed, amax: Int? = nil
+    overflow: OverflowMode = defaults.overflow, seed: Int64 = defaults.seed, amax: Int? = nil,
+    tensorAmax: FloatValue? = nil
   ) {
     self.bias = bias
     self.rounding = rounding
     self.overflow = overflow
     self.seed = seed
     self.amax = amax
+    self.tensorAmax = tensorAmax
   }
 }
 

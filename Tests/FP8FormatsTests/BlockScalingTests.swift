@@ -29,10 +29,12 @@ import Testing
   }
 
   /// The reference: every element's dequantised value, NaN for a NaN block.
-  static func reference(_ scheme: BlockScaling, _ v: [Double], rows: Int, cols: Int) -> [Double] {
+  static func reference(
+    _ scheme: BlockScaling, _ v: [Double], rows: Int, cols: Int, tensorAmax given: Double? = nil
+  ) -> [Double] {
     var out = [Double](repeating: 0, count: v.count)
-    let finiteTensor = v.allSatisfy(\.isFinite)
-    let tensorAmax = v.map(\.magnitude).max() ?? 0
+    let finiteTensor = given.map(\.isFinite) ?? v.allSatisfy(\.isFinite)
+    let tensorAmax = given ?? v.map(\.magnitude).max() ?? 0
     let sGlobal = tensorAmax == 0 ? 1 : Double(Float(tensorAmax / 2688))
     for r0 in stride(from: 0, to: rows, by: scheme.blockRows) {
       for c0 in stride(from: 0, to: cols, by: scheme.blockCols) {
@@ -163,6 +165,22 @@ import Testing
     #expect(s0 == Self.nearest(8.0 / 6 / Double(Float(23.0 / 2688)), .e4m3fn))
     #expect(q.scales.count == 2)
     #expect(Self.sameValues(q.values(), Self.reference(.nvfp4, v, rows: 1, cols: 32)))
+  }
+
+  /// NVFP4 with the tensor amax given (the values a part of a larger tensor): the tensor scale
+  /// is that amax / 2688; a block whose amax exceeds it saturates its E4M3 scale and elements;
+  /// a NaN amax makes every block NaN.
+  @Test func nvfp4WithAGivenTensorAmax() {
+    let v = Self.tensor(rows: 2, cols: 64, seed: 21).map { $0.isFinite ? $0 : 1 }
+    for amax in [100.0, 0.5, 1e-3] {
+      let q = BlockScaling.nvfp4.quantize(v, rows: 2, cols: 64, tensorAmax: amax)
+      #expect(q.tensorScale == Float(amax / 2688))
+      #expect(Self.sameValues(q.values(), Self.reference(.nvfp4, v, rows: 2, cols: 64, tensorAmax: amax)))
+    }
+    let small = BlockScaling.nvfp4.quantize(v, rows: 2, cols: 64, tensorAmax: 1e-3)
+    #expect(small.casts.overflow > 0)
+    let nan = BlockScaling.nvfp4.quantize(v, rows: 2, cols: 64, tensorAmax: .nan)
+    #expect(nan.values().allSatisfy { $0.isNaN })
   }
 
   /// Names: the named schemes, `_t` for 32 × 1 blocks, and the general `ELEMENT_SCALE_RxC`.

@@ -137,6 +137,60 @@ import Testing
     #expect(error(base + "  vadd Q, X, X").contains("only 'cast' writes a block-scaled tensor"))
     #expect(error(base + "  cast Q, X, bias=2").contains("bias, rounding, overflow and seed do not apply"))
     #expect(error(base + "  cast Q, X") == "")
-    #expect(error(".tensor A nvfp4 [4, 64] dram").contains("unknown element type 'nvfp4'"))
+    let nv = ".tensor X f32 [4, 64] sram\n.tensor Q nvfp4 [4, 64] sram\n.tensor E mxfp8_e4m3 [4, 64] sram\n"
+    #expect(error(nv + "  cast Q, X, tamax=f1") == "")
+    #expect(error(nv + "  cast Q, X, tamax=2.5") == "")
+    #expect(
+      error(nv + "  cast E, X, tamax=f1").contains("it sets an NVFP4 tensor's scale; 'E' is mxfp8_e4m3"))
+    #expect(error(nv + "  cast X, X, tamax=f1").contains("'X' is f32"))
+    #expect(error(nv + "  cast Q, X, tamax=-1").contains("an amax is finite and not negative; got -1"))
+    #expect(error(".tensor A nvfp4 [4, 60] dram").contains("nvfp4 scales blocks of 1×16 elements"))
+  }
+
+  /// NVFP4 as a tensor type: records of 16 FP4 elements (8 bytes) and an E4M3 scale (1 byte);
+  /// the f32 tensor scale comes from `tamax` (here the whole tensor's amax while each cast sees
+  /// half of it), or from the cast's own input without it; a negative `tamax` faults.
+  @Test func nvfp4TakesItsTensorScaleFromTamax() throws {
+    #expect(DType.named("nvfp4")!.bytes(shape: [64, 64]) == 256 * 9)
+    let r = try simulate(
+      """
+      .tensor X f32 [4, 64] sram randn(5, 0.0, 1.0)
+      .tensor Q nvfp4 [4, 64] sram
+      .tensor P nvfp4 [4, 64] sram
+      .tensor XD f32 [4, 64] dram
+      .tensor QD f32 [4, 64] dram
+      .tensor PD f32 [4, 64] dram
+      .output XD
+      .output QD
+      .output PD
+        amax f1, X
+        cast Q[0:+2, :], X[0:+2, :], tamax=f1
+        cast Q[2:+2, :], X[2:+2, :], tamax=f1
+        cast P[0:+2, :], X[0:+2, :]
+        cast P[2:+2, :], X[2:+2, :]
+        dma.store XD, X
+        cast X, Q
+        dma.store QD, X
+        cast X, P
+        dma.store PD, X
+        dma.wait
+      """)
+    let x = try #require(output(r, "XD")).values.map(Double.init)
+    let whole = BlockScaling.nvfp4.quantize(x, rows: 4, cols: 64)
+    #expect(try #require(output(r, "QD")).values == whole.values().map { Float($0) })
+    let halves = [0, 2].flatMap { r0 in
+      BlockScaling.nvfp4.quantize(Array(x[(r0 * 64)..<((r0 + 2) * 64)]), rows: 2, cols: 64).values()
+    }
+    let p = try #require(output(r, "PD")).values
+    #expect(p == halves.map { Float($0) })
+    #expect(p != whole.values().map { Float($0) })  // the halves' tensor scales differ
+    let f = fault(
+      """
+      .tensor X f32 [4, 64] sram
+      .tensor Q nvfp4 [4, 64] sram
+        fmov f2, -1.0
+        cast Q, X, tamax=f2
+      """)
+    #expect(f?.description.contains("tamax is -1.0: an amax is not negative") == true)
   }
 }

@@ -102,6 +102,19 @@ private struct OperandChecker {
     // A block-scaled destination is written by `cast` alone, which chooses each block's scale
     // itself: no bias, rounding or overflow option applies.
     let d = decl(v.destination)
+    if let t = v.output.tensorAmax {
+      let column = optionColumns["tamax"] ?? columns[0]
+      guard d.dtype.blocking?.rule == .nvfp4 else {
+        throw LineError(
+          message: .invalidOptionValue("tamax", "it sets an NVFP4 tensor's scale; '\(d.name)' is \(d.dtype)"),
+          column: column)
+      }
+      if case .constant(let x) = t, !(x.isFinite && x >= 0) {
+        throw LineError(
+          message: .invalidOptionValue("tamax", "an amax is finite and not negative; got \(x)"),
+          column: column)
+      }
+    }
     if let b = d.dtype.blocking {
       guard case .cast = v.kind else {
         throw LineError(
@@ -112,6 +125,7 @@ private struct OperandChecker {
       }
       var o = v.output
       o.amax = nil
+      o.tensorAmax = nil
       guard o == .defaults else {
         throw LineError(
           message: .operandType(

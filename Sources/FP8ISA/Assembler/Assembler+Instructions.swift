@@ -406,6 +406,8 @@ extension Assembler {
       return .int(n)
     case .floatDest:
       return .floatRegister(try floatRegister(&s, column: column))
+    case .floatSource:
+      return try floatSource(&s)
     case .view:
       return .view(try view(&s))
     case .choice(let words):

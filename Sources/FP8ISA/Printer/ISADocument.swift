@@ -84,6 +84,7 @@ public enum ISADocument {
     case .float: values = "number"
     case .flag: values = "`0`, `1`"
     case .floatDest: values = "`fN`"
+    case .floatSource: values = "`fN` or number"
     case .view: values = "view"
     case .choice(let words): values = words.map { "`\($0)`" }.joined(separator: ", ")
     }

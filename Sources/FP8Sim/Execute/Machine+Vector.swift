@@ -119,6 +119,7 @@ extension Machine {
     let inputs = try resolveInputs(v, d: d, tile: id)
     var floatReads: [Int] = []
     if case .register(let r) = inputs.floatOperand { floatReads.append(r) }
+    if case .register(let r)? = v.output.tensorAmax { floatReads.append(r) }
     let n = d.count
     if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
     // A cast into a block-scaled tensor reads each block twice: its amax, then the conversion.
@@ -134,7 +135,16 @@ extension Machine {
       floatWrites: v.output.amax.map { [$0] } ?? [], duration: cycles(work, name),
       latency: Int64(device.vectorLatency), name: name, line: line)
     if options.timingOnly { return }
-    try computeVector(inputs, d: d, output: output, amaxRegister: v.output.amax, tile: id)
+    // NVFP4's tensor amax: the `tamax` value of the device run (NaN or inf makes every block
+    // NaN); nil: the input's own.
+    var tensorAmax: Double?
+    if let t = v.output.tensorAmax {
+      let x = float(t, tile: id).main
+      guard !(x < 0) else { throw RuntimeFaultMessage("tamax is \(x): an amax is not negative") }
+      tensorAmax = x
+    }
+    try computeVector(
+      inputs, d: d, output: output, amaxRegister: v.output.amax, tensorAmax: tensorAmax, tile: id)
   }
 
   /// Elements a numeric vector instruction or transfer handles at once: temporaries stay at a
@@ -169,7 +179,9 @@ extension Machine {
   /// operations; an output that partly overlaps an input is computed in one piece (every input
   /// is read before any output is written).
   func computeVector(
-    _ inputs: VectorInputs, d: ResolvedView, output: OutputCast, amaxRegister: Int?, tile id: Int
+    _ inputs: VectorInputs, d: ResolvedView, output: OutputCast, amaxRegister: Int?,
+    tensorAmax: Double? = nil,
+    tile id: Int
   ) throws(RuntimeFaultMessage) {
     let n = d.count
     let width = d.shape.last ?? 1
@@ -248,7 +260,7 @@ extension Machine {
         xShadow += try compute(lo, hi, shadow: true)
         lo = hi
       }
-      let q = scheme.quantize(xMain, rows: n / width, cols: width)
+      let q = scheme.quantize(xMain, rows: n / width, cols: width, tensorAmax: tensorAmax)
       d.scatter(q.values().map { Float($0) }, range: 0..<n, into: &target.main)
       d.scatter(xShadow.map { Float($0) }, range: 0..<n, into: &target.shadow)
       counts = q.casts
