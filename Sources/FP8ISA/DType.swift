@@ -4,9 +4,9 @@ import FP8Formats
 ///
 /// `fp8e4` and `fp8e5` are the device's native 8-bit formats (E4M3 for weights and activations,
 /// E5M2 for gradients): `e4m3fn`/`e5m2` on `h100`, `e4m3fnuz`/`e5m2fnuz` on `ipu`. They let one
-/// program run on both kinds of device. Every concrete format of `FloatFormat.all` whose values
-/// fill whole bytes (`isByteElement`) can be named directly as well, and so can the
-/// block-scaled types (`BlockScaling`: `mxfp8_e4m3`, `mxfp4`, ..., `e4m3fn_f32_1x128`).
+/// program run on both kinds of device. Every signed format of `FloatFormat.all` can be named
+/// directly as well (the FP6 and FP4 ones packed: `record`), and so can the block-scaled types
+/// (`BlockScaling`: `mxfp8_e4m3`, `mxfp4`, `nvfp4`, ..., `e4m3fn_f32_1x128`).
 public enum DType: Sendable, Hashable, CustomStringConvertible {
   case fp8e4
   case fp8e5
@@ -20,7 +20,7 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
     case "fp8e4": return .fp8e4
     case "fp8e5": return .fp8e5
     default:
-      if let f = FloatFormat.named(name) { return f.isByteElement ? .format(f) : nil }
+      if let f = FloatFormat.named(name) { return f.isSigned ? .format(f) : nil }
       return BlockScaling.named(name).map(DType.blocked)
     }
   }
@@ -28,7 +28,7 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
   /// Every spelling accepted in programs (the block-scaled general form `ELEMENT_SCALE_RxC`
   /// besides).
   public static var spellings: [String] {
-    ["fp8e4", "fp8e5"] + FloatFormat.all.filter(\.isByteElement).map(\.name)
+    ["fp8e4", "fp8e5"] + FloatFormat.all.filter(\.isSigned).map(\.name)
       + BlockScaling.named.map(\.name)
   }
 
@@ -59,9 +59,25 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
     return nil
   }
 
-  /// Bytes a tensor of this type and `shape` takes; for a block-scaled type, a grid of block
-  /// records (`BlockScaling.recordBytes`: packed elements and the scale) over its last two
-  /// dimensions, which the block divides (`blockProblem`). `nil` on overflow.
+  /// The unit a tensor of this type is stored in, when it is not one element: a block-scaled
+  /// type's block record (`rows × cols` elements packed, then the scale: `BlockScaling.recordBytes`),
+  /// or the fewest elements of a sub-byte format that fill whole bytes (FP4: 2 in 1 byte; FP6: 4
+  /// in 3 bytes), packed along the last dimension with no gaps.
+  public var record: (rows: Int, cols: Int, bytes: Int)? {
+    switch self {
+    case .fp8e4, .fp8e5: return nil
+    case .format(let f):
+      guard f.totalBits % 8 != 0 else { return nil }
+      var elements = 1
+      while elements * f.totalBits % 8 != 0 { elements += 1 }
+      return (1, elements, elements * f.totalBits / 8)
+    case .blocked(let b): return (b.blockRows, b.blockCols, b.recordBytes)
+    }
+  }
+
+  /// Bytes a tensor of this type and `shape` takes; for a type stored in records (`record`), a
+  /// grid of them over its last two dimensions, which the record divides (`blockProblem`).
+  /// `nil` on overflow.
   public func bytes(shape: [Int]) -> Int? {
     var count = 1
     for d in shape {
@@ -69,23 +85,27 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
       guard !o else { return nil }
       count = p
     }
-    guard let b = blocking else {
+    guard let r = record else {
       let (bytes, o) = count.multipliedReportingOverflow(by: byteWidth)
       return o ? nil : bytes
     }
-    // A grid of block records (the shape is a multiple of the block: `blockProblem`).
-    let (bytes, o) = (count / b.blockSize).multipliedReportingOverflow(by: b.recordBytes)
+    // A grid of records (the shape is a multiple of the record: `blockProblem`).
+    let (bytes, o) = (count / (r.rows * r.cols)).multipliedReportingOverflow(by: r.bytes)
     return o ? nil : bytes
   }
 
-  /// Why a block-scaled tensor cannot have `shape`, or `nil`: its last two dimensions (a rank-1
-  /// tensor is one row) must be multiples of the block's.
+  /// Why a tensor of this type cannot have `shape`, or `nil`: for a type stored in records, its
+  /// last two dimensions (a rank-1 tensor is one row) must be multiples of the record's.
   public func blockProblem(shape: [Int]) -> String? {
-    guard let b = blocking, !shape.isEmpty else { return nil }
+    guard let r = record, !shape.isEmpty else { return nil }
     let (rows, cols) = BlockScaling.plane(of: shape)
-    guard rows % b.blockRows == 0, cols % b.blockCols == 0 else {
+    guard rows % r.rows == 0, cols % r.cols == 0 else {
+      if let b = blocking {
+        return
+          "\(b.name) scales blocks of \(b.blockRows)×\(b.blockCols) elements: the last two dimensions must be multiples (\(rows)×\(cols) is not)"
+      }
       return
-        "\(b.name) scales blocks of \(b.blockRows)×\(b.blockCols) elements: the last two dimensions must be multiples (\(rows)×\(cols) is not)"
+        "\(name) packs \(r.cols) elements into \(r.bytes) byte\(r.bytes == 1 ? "" : "s"): the last dimension must be a multiple of \(r.cols) (\(cols) is not)"
     }
     return nil
   }
@@ -117,6 +137,8 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
       if f.isFP8 { return .fp8 }
       if f == .f16 || f == .bf16 { return .half }
       if f == .f32 { return .single }
+      // Unscaled FP6 and FP4 take Blackwell's `kind::f8f6f4` path, at its FP6 rate.
+      if f.totalBits == 6 || f.totalBits == 4 { return .fp6 }
       return nil
     case .blocked(let b):
       switch b.element.totalBits {
@@ -131,6 +153,8 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
 /// Input classes of the tensor unit, each with its own MAC rate in the device description.
 public enum MMAInputClass: String, Sendable, CaseIterable {
   case fp8, half, single
-  /// Block-scaled FP6 and FP4 elements (MXFP6, MXFP4).
+  /// FP6 elements, block-scaled or not, and FP4 ones without block scales (Blackwell's
+  /// `kind::f8f6f4`, which runs FP4 at the FP6 rate), then block-scaled FP4 (MXFP4 and NVFP4:
+  /// `kind::mxf4`, `mxf4nvf4`).
   case fp6, fp4
 }

@@ -251,9 +251,11 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " otherwise an infinite product or accumulator gives that infinity (IEEE addition). The"
           + " sign of an exact zero sum follows IEEE addition (f32, f16, bf16).\n\n"
           + "A and B are FP8 (any mix of E4/E5 formats, plain or block-scaled), both block-scaled FP6,"
-          + " both block-scaled FP4, or both f16, both bf16 or both f32. A block-scaled operand is"
-          + " multiplied as its values (each element times its block's scale) and accumulated as above;"
-          + " its rate is `tensor.macsPerCycle.fp6`/`.fp4` for FP6/FP4 (a device where it is 0 faults). D is"
+          + " both block-scaled FP4, both of one unscaled FP6 or FP4 format, or both f16, both bf16 or"
+          + " both f32. A block-scaled operand is multiplied as its values (each element times its"
+          + " block's scale) and accumulated as above. FP6 inputs, and FP4 ones without block scales"
+          + " (Blackwell's `kind::f8f6f4`), run at `tensor.macsPerCycle.fp6`; block-scaled FP4 (MXFP4,"
+          + " NVFP4) at `tensor.macsPerCycle.fp4`; a device where the rate is 0 faults. D is"
           + " f16, bf16 or f32, in SRAM or in accumulator storage (`acc`). The result is *not* unscaled: follow with"
           + " `cast D, D, bias=−(b_a+b_b)` as the paper's `unscale`.")
 

@@ -145,6 +145,11 @@ import Testing
     #expect(error(nv + "  cast X, X, tamax=f1").contains("'X' is f32"))
     #expect(error(nv + "  cast Q, X, tamax=-1").contains("an amax is finite and not negative; got -1"))
     #expect(error(".tensor A nvfp4 [4, 60] dram").contains("nvfp4 scales blocks of 1×16 elements"))
+    let mx = ".tensor A mxfp8_e4m3 [32, 32] sram\n.tensor C f32 [32, 32] sram\n"
+    #expect(
+      error(mx + "  mma C, A, A, acc=fp22").contains(
+        "'fp22' models Hopper's FP8 path, which has no block scales"))
+    #expect(error(mx + "  mma C, A, A, acc=f32") == "")
   }
 
   /// NVFP4 as a tensor type: records of 16 FP4 elements (8 bytes) and an E4M3 scale (1 byte);
@@ -192,5 +197,95 @@ import Testing
         cast Q, X, tamax=f2
       """)
     #expect(f?.description.contains("tamax is -1.0: an amax is not negative") == true)
+  }
+}
+
+/// FP6 and FP4 formats as plain tensor types: packed along the last dimension (FP4 two
+/// elements to a byte, FP6 four to three bytes), transfers of whole bytes, casts with a scaling
+/// bias like FP8's, and `mma` on Blackwell's `kind::f8f6f4` path (the FP6 rate).
+@Suite struct PackedTypeTests {
+  @Test func bytesAndTransfers() throws {
+    #expect(DType.named("e2m1fn")!.bytes(shape: [64, 64]) == 2048)
+    #expect(DType.named("e3m2fn")!.bytes(shape: [3, 8]) == 18)
+    #expect(DType.named("e8m0fnu") == nil)  // a scale format, not an element type
+    let r = try simulate(
+      """
+      .tensor A e2m1fn [64, 64] dram
+      .tensor a e2m1fn [64, 64] sram
+      .tensor B e2m3fn [8, 64] dram
+      .tensor b e2m3fn [8, 64] sram
+        dma.load a, A
+        dma.load b[0:+4, 4:+8], B[0:+4, 4:+8]
+        dma.wait
+      """,
+      options: {
+        var o = RunOptions(); o.timingOnly = true; return o
+      }())
+    // A: 2,048 bytes; B's corner: 4 rows of 8 FP6 elements, 6 bytes each.
+    #expect(r.traffic.l2ToSram == 2048 + 4 * 6)
+    let f = fault(
+      """
+      .tensor A e2m1fn [4, 64] dram
+      .tensor a e2m1fn [4, 64] sram
+        dma.load a[:, 1:+2], A[:, 1:+2]
+      """)
+    #expect(
+      f?.description.contains(
+        "'A' is e2m1fn: a transfer must move whole groups of 2 elements (whole bytes) of it")
+        == true)
+  }
+
+  @Test func diagnostics() {
+    func error(_ text: String) -> String {
+      do {
+        _ = try Assembler.assemble(text: text, path: "t.isa")
+        return ""
+      } catch { return error.description }
+    }
+    #expect(
+      error(".tensor A e2m1fn [4, 63] dram").contains(
+        "e2m1fn packs 2 elements into 1 byte: the last dimension must be a multiple of 2 (63 is not)"))
+    #expect(
+      error(".tensor A e3m2fn [4, 6] dram").contains(
+        "e3m2fn packs 4 elements into 3 bytes: the last dimension must be a multiple of 4 (6 is not)"))
+    #expect(error(".tensor A e8m0fnu [4, 4] dram").contains("unknown element type 'e8m0fnu'"))
+  }
+
+  /// A per-tensor FP4 cast with a scaling bias: each value is `RN_e2m1(x · 2^b)` (scaled, as
+  /// every cast with a bias stores it), saturating at ±6; an `mma` of two FP4 tensors runs at b200's FP6 rate (8,192 MACs per
+  /// cycle, K padded to 32 as for bytes), and h100 has no such path.
+  @Test func castWithABiasAndMultiply() throws {
+    let text = """
+      .tensor X f32 [16, 32] sram randn(4, 0.0, 1.0)
+      .tensor Q e2m1fn [16, 32] sram
+      .tensor C f32 [16, 16] sram
+      .tensor XD f32 [16, 32] dram
+      .tensor QD e2m1fn [16, 32] dram
+      .tensor CD f32 [16, 16] dram
+      .output XD
+      .output QD
+      .output CD
+        cast Q, X, bias=1
+        mma C, Q, Q, tb=1
+        dma.store XD, X
+        dma.store QD, Q
+        dma.store CD, C
+        dma.wait
+      """
+    let r = try simulate(text, device: .b200)
+    let x = try #require(output(r, "XD")).values
+    let q = try #require(output(r, "QD")).values
+    let want = x.map { Float(FloatFormat.e2m1fn.round(Double($0) * 2)) }
+    #expect(q == want)
+    #expect(q.contains(6) || q.contains(-6))  // some values saturate
+    var qt = [Float](repeating: 0, count: 32 * 16)
+    for n in 0..<16 { for k in 0..<32 { qt[k * 16 + n] = q[n * 32 + k] } }
+    var c = [Float](repeating: 0, count: 16 * 16)
+    MMANumerics.reference(a: q, b: qt, c: &c, m: 16, n: 16, k: 32, accumulator: .f32)
+    #expect(try #require(output(r, "CD")).values == c)
+    let tensorBusy = r.units[.tensor]?.busy ?? 0
+    #expect(tensorBusy == Int64(148) * Int64((128 * 16 * 32 + 8191) / 8192))
+    let f = fault(text, device: .h100)
+    #expect(f?.description.contains("h100 has no tensor path for fp6 inputs") == true)
   }
 }

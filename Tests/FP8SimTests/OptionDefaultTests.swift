@@ -12,7 +12,10 @@ import Testing
     for op in Opcode.allCases {
       for o in op.spec.options { defaults["\(op.spec.mnemonic) \(o.name)"] = o.defaultText ?? "none" }
     }
-    let output = ["bias": "0", "round": "nearest-even", "overflow": "nonfinite", "seed": "0", "amax": "none"]
+    let output = [
+      "bias": "0", "round": "nearest-even", "overflow": "nonfinite", "seed": "0", "amax": "none",
+      "tamax": "none",
+    ]
     var expected: [String: String] = [
       "bias margin": "0", "bias min": "-31", "bias max": "31",
       "layernorm gamma": "none", "layernorm beta": "none", "layernorm eps": "1e-05",

@@ -160,7 +160,7 @@ private struct OperandChecker {
     else {
       throw LineError(
         message: .operandType(
-          "mma inputs must both be FP8 (plain or block-scaled), both block-scaled FP6, both block-scaled FP4, or both f16, both bf16 or both f32; got \(a.dtype) and \(b.dtype)"
+          "mma inputs must both be FP8 (plain or block-scaled), both block-scaled FP6, both block-scaled FP4, both of one FP6 or FP4 format, or both f16, both bf16 or both f32; got \(a.dtype) and \(b.dtype)"
         ),
         column: columns[1])
     }

@@ -246,7 +246,7 @@ extension Assembler {
         throw LineError(
           message: .unknownType(name), column: column, length: name.count,
           notes: [
-            "\(format.name) (\(format.totalBits) bits) is a format for quantising values (`fp8sim quantize`), not a tensor element type; block-scaled tensors of it are types such as mxfp4 or mxfp6_e2m3; types: "
+            "\(format.name) (unsigned, \(format.totalBits) bits) is a scale format (`fp8sim quantize`), not a tensor element type; it scales the blocks of types such as mxfp4 or mxfp8_e4m3; types: "
               + DType.spellings.joined(separator: ", ")
           ])
       }

@@ -25,14 +25,17 @@ extension Machine {
     let src = try resolve(transfer.source, tile: id)
     let dramView = load ? src : dst
     let access = Access(load ? dst : src)
-    // A block-scaled tensor moves whole block records (elements and scales): its view in
-    // records is what the transfer's bytes and lines are counted on.
+    // A tensor stored in records moves whole records (a block-scaled one's elements and scales,
+    // a packed one's whole bytes): its view in records is what the transfer's bytes and lines
+    // are counted on.
     let dramLayout = layouts[dramView.tensor]
     var recordView = dramView
-    if dramLayout.isBlocked {
+    if dramLayout.hasRecords {
       guard let r = dramLayout.recordView(dramView) else {
+        let unit =
+          dramLayout.isBlocked ? "blocks" : "groups of \(dramLayout.recordCols) elements (whole bytes)"
         throw RuntimeFaultMessage(
-          "'\(dramLayout.decl.name)' is \(dramLayout.decl.dtype): a transfer must move whole blocks of it")
+          "'\(dramLayout.decl.name)' is \(dramLayout.decl.dtype): a transfer must move whole \(unit) of it")
       }
       recordView = r
     }
@@ -403,8 +406,8 @@ extension Machine {
   ) throws(E) {
     // Line sizes are powers of two (`DeviceConfig.validate`): a shift, not a division per row.
     let shift = device.l2LineBytes.trailingZeroBitCount
-    // Block-scaled tensors are walked in block records (`recordView`).
-    let eb = layout.isBlocked ? layout.recordBytes : layout.elementBytes
+    // Tensors stored in records are walked in records (`recordView`).
+    let eb = layout.hasRecords ? layout.recordBytes : layout.elementBytes
     let address = layout.address
     var pending: (first: Int, last: Int, rows: Int)?
     func emitPending() throws(E) {

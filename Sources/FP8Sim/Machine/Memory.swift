@@ -29,24 +29,31 @@ final class TensorLayout {
   /// The shape and strides as `Dims`.
   let dims: Dims
   let dimStrides: Dims
-  /// A block-scaled tensor's scheme; its bytes are a grid of block records (`recordBytes` each:
-  /// the block's packed elements, then its scale), row-major over the tensor's leading
-  /// dimensions and its last two divided by the block.
+  /// A block-scaled tensor's scheme.
   let blocking: BlockScaling?
+  /// A tensor stored in records (`DType.record`: a block-scaled tensor's block records, the
+  /// packed groups of an FP6 or FP4 tensor): its bytes are a grid of them, `recordBytes` each,
+  /// row-major over the tensor's leading dimensions and its last two divided by the record's
+  /// `recordRows × recordCols` elements.
+  let recordRows: Int
+  let recordCols: Int
   let recordBytes: Int
   /// Read per instruction, so kept as plain values (a `BlockScaling` or `DType` copy costs
-  /// reference counting): whether the tensor is block-scaled, its block's element count, its
-  /// `mma` input class and the accumulator `acc=auto` means for it.
+  /// reference counting): whether the tensor is block-scaled, whether it is stored in records
+  /// and their element count, its `mma` input class and the accumulator `acc=auto` means for it.
   let isBlocked: Bool
-  let blockSize: Int
+  let hasRecords: Bool
+  let recordSize: Int
   let mmaInputClass: MMAInputClass?
   let autoAccumulator: Accumulator?
 
   init(decl: TensorDecl, format: FloatFormat, strides: [Int], address: Int) {
     blocking = decl.dtype.blocking
-    recordBytes = blocking?.recordBytes ?? 0
+    let record = decl.dtype.record
+    (recordRows, recordCols, recordBytes) = record ?? (1, 1, format.byteWidth)
     isBlocked = blocking != nil
-    blockSize = blocking?.blockSize ?? 1
+    hasRecords = record != nil
+    recordSize = recordRows * recordCols
     mmaInputClass = decl.dtype.mmaInputClass
     autoAccumulator = MatrixMultiply.accumulators(into: decl.dtype)?.first
     dims = Dims(decl.shape)
@@ -62,22 +69,24 @@ final class TensorLayout {
     self.sramElementBytes = decl.space == .acc ? 0 : format.byteWidth
   }
 
-  /// Bytes of `n` elements of a view (whole blocks for a block-scaled tensor).
+  /// Bytes of `n` elements of a view (whole blocks for a block-scaled tensor; for a packed
+  /// FP6 or FP4 one, the bytes its elements touch, a partial record counting whole).
   @inline(__always)
   func bytes(ofElements n: Int) -> Int {
-    isBlocked ? n / blockSize * recordBytes : n * elementBytes
+    hasRecords ? (n + recordSize - 1) / recordSize * recordBytes : n * elementBytes
   }
 
   /// As `bytes(ofElements:)`, counting nothing for accumulator storage.
   @inline(__always)
-  func sramBytes(ofElements n: Int) -> Int { isBlocked ? bytes(ofElements: n) : n * sramElementBytes }
+  func sramBytes(ofElements n: Int) -> Int { hasRecords ? bytes(ofElements: n) : n * sramElementBytes }
 
-  /// A block-scaled tensor's view in block records (for transfers and line walks), or `nil` when
-  /// the view does not cover whole blocks: along the tensor's last dimension (stride 1) and, for
-  /// blocks of more than one row, its second-last, the view must start and end on block
-  /// boundaries. Dimensions the view takes one index of are part of its start only.
+  /// A view of a tensor stored in records, in records (for transfers and line walks), or `nil`
+  /// when the view does not cover whole records: along the tensor's last dimension (stride 1)
+  /// and, for records of more than one row, its second-last, the view must start and end on
+  /// record boundaries. Dimensions the view takes one index of are part of its start only.
   func recordView(_ v: ResolvedView) -> ResolvedView? {
-    guard isBlocked, let b = blocking else { return v }
+    guard hasRecords else { return v }
+    let b = (blockRows: recordRows, blockCols: recordCols)
     let (rows, cols) = BlockScaling.plane(of: decl.shape)
     let plane = rows * cols
     let recordCols = cols / b.blockCols
