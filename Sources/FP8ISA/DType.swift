@@ -129,6 +129,17 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// Whether the two types hold the same elements: equal, or block-scaled alike (the same
+  /// element and scale formats, rule and block size) with their blocks along either axis
+  /// (`mxfp4` and `mxfp4_t`). Sub-FP8 `mma` inputs must.
+  public func sameElements(as other: DType) -> Bool {
+    if self == other { return true }
+    guard let a = blocking, let b = other.blocking else { return false }
+    return a == b.transposed
+      || (a.element == b.element && a.scale == b.scale && a.rule == b.rule
+        && a.blockSize == b.blockSize)
+  }
+
   /// The tensor-unit input class: which `mma` rate applies.
   public var mmaInputClass: MMAInputClass? {
     switch self {

@@ -150,6 +150,12 @@ import Testing
       error(mx + "  mma C, A, A, acc=fp22").contains(
         "'fp22' models Hopper's FP8 path, which has no block scales"))
     #expect(error(mx + "  mma C, A, A, acc=f32") == "")
+    // Sub-FP8 inputs must hold the same elements; their blocks may run along either axis.
+    let fp4 =
+      ".tensor A mxfp4 [32, 32] sram\n.tensor B mxfp4_t [32, 32] sram\n.tensor N nvfp4 [32, 32] sram\n"
+    let c = ".tensor C f32 [32, 32] sram\n"
+    #expect(error(fp4 + c + "  mma C, A, B") == "")
+    #expect(error(fp4 + c + "  mma C, A, N").contains("got mxfp4 and nvfp4"))
   }
 
   /// NVFP4 as a tensor type: records of 16 FP4 elements (8 bytes) and an E4M3 scale (1 byte);

@@ -156,7 +156,7 @@ private struct OperandChecker {
     for i in 1..<3 { try space(views[i], i, .sram, roles[i]) }
     let (d, a, b) = (decl(mma.d), decl(mma.a), decl(mma.b))
     guard let ac = a.dtype.mmaInputClass, let bc = b.dtype.mmaInputClass,
-      ac == bc && (ac == .fp8 || a.dtype == b.dtype)
+      ac == bc && (ac == .fp8 || a.dtype.sameElements(as: b.dtype))
     else {
       throw LineError(
         message: .operandType(

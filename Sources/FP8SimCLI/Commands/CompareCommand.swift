@@ -341,6 +341,9 @@ enum CompareCommand: Command {
     rows += [StatKey.dependencyStall, .bandwidthStall, .syncStall, .queueStall].map { .combined($0) }
     rows.append(.stat(.utilization, UnitKind.tensor.rawValue))
     rows += [StatKey.dramToL2, .l2ToSram, .sramToL2, .l2ToDram, .exchange, .l2HitRate].map { .stat($0, nil) }
+    // SRAM accesses: where block scales and packed elements show when nothing quantised
+    // leaves SRAM.
+    rows.append(.stat(.sramBytes, nil))
     // Per-tensor loads and stores of every DRAM tensor any run moved.
     for t in Set(runs.flatMap { $0.report.instances(.tensor) }).sorted() {
       rows += [.stat(.tensorL2ToSram, t), .stat(.tensorSramToL2, t)]
