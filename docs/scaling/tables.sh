@@ -6,17 +6,17 @@
 #   FP8SIM=.build/release/fp8sim bash docs/scaling/tables.sh    # uses that binary as it is
 #   JOBS=2 bash docs/scaling/tables.sh       # runs that many simulations at once (default 1)
 #
-# 39 fp8sim commands, 87 simulations: `fp8sim run --format json` for the teach, h100 and ipu
-# comparisons, `fp8sim compare --sweep bias=-8..8 --format json` for the three CSCALE sweeps
+# fp8sim commands: `fp8sim run --format json` for the teach, h100, ipu and b200 comparisons, `fp8sim compare --sweep bias=-8..8 --format json` for the three CSCALE sweeps
 # (17 biases each), and one run of a generated program that dumps linear_amax.isa's X and W (the
 # amax and subnormal shares quoted in the prose); plus `fp8sim devices --dump` for the all-reduce
 # latency and link bandwidths. Lines starting with "- " are the figures the prose quotes; the
 # <!-- --> lines say how many blocks a tile has per step against RESB (whether AMAX's data fits).
-# Runs on teach compute values (SNR against the FP32 shadow run); runs on h100 and ipu are
+# Runs on teach, and on b200 at the defaults, compute values (SNR against the FP32 shadow run);
+# runs on h100, ipu and the filled b200 are
 # --timing-only (their tables report no numerics; cycles, traffic and energy are those of a full
 # run). Each command is echoed on stderr.
 #
-# Time (measured): 13-14 s with JOBS=1 and 7 s with JOBS=2 on a 2-core machine, with the release
+# 98 fp8sim commands in all. Time (measured): 16 s with JOBS=1 and 8 s with JOBS=2 on a 2-core machine, with the release
 # build already there (the build is not counted); the longest single run (ipu FFN, M = 376,832,
 # AMAX) takes about 2.3 s.
 #
@@ -39,8 +39,13 @@ import sys
 import tempfile
 
 FP8SIM, JOBS = sys.argv[1], int(sys.argv[2])
-METHODS = ["amax", "cscale", "delayed"]
-HEAD = ["AMAX", "CSCALE", "delayed"]
+METHODS = ["amax", "cscale", "delayed", "mxfp8", "1x128"]
+HEAD = ["AMAX", "CSCALE", "delayed", "MXFP8", "1×128"]
+# The FP4 table on b200: FP8 references, then the three FP4 recipes.
+B200_METHODS = ["amax", "cscale", "mxfp8", "1x128", "fp4", "mxfp4", "nvfp4"]
+B200_HEAD = ["FP8 AMAX", "FP8 CSCALE", "MXFP8", "FP8 1×128", "FP4 AMAX", "MXFP4", "NVFP4"]
+# The programs that hold a step's activation until an all-reduce (a RESB budget).
+RESB_METHODS = {"amax", "fp4", "nvfp4"}
 
 
 # --- running fp8sim ---------------------------------------------------------------------------
@@ -62,11 +67,11 @@ def execute(args):
     return json.loads(r.stdout)
 
 
-def trio(kind, device, sets=(), amax_sets=(), timing_only=False):
-    """The three versions of `kind` (linear, ffn); `amax_sets` only for the AMAX program (RESB)."""
+def trio(kind, device, sets=(), amax_sets=(), timing_only=False, methods=METHODS):
+    """The versions of `kind` (linear, ffn); `amax_sets` only for the programs with a RESB."""
     return [
-        command(f"{kind}_{m}", device, list(sets) + (list(amax_sets) if m == "amax" else []), timing_only)
-        for m in METHODS
+        command(f"{kind}_{m}", device, list(sets) + (list(amax_sets) if m in RESB_METHODS else []), timing_only)
+        for m in methods
     ]
 
 
@@ -76,7 +81,12 @@ H100_LINEAR = {
     m: trio("linear", "h100", ["RB=64", f"M={m}"], ["RESB=8"], True) for m in (33792, 135168, 540672)
 }
 H100_FFN = {m: trio("ffn", "h100", ["RB=64", f"M={m}"], ["RESB=7"], True) for m in (33792, 135168)}
-IPU_FFN = {m: trio("ffn", "ipu", [f"M={m}"], ["RESB=8"], True) for m in (94208, 376832)}
+IPU_FFN = {m: trio("ffn", "ipu", [f"M={m}"], ["RESB=8"], True, METHODS[:3]) for m in (94208, 376832)}
+B200 = {kind: trio(kind, "b200", methods=B200_METHODS) for kind in ("linear", "ffn")}
+B200_FILLED = {
+    (kind, m): trio(kind, "b200", ["RB=64", f"M={m}"], [f"RESB={8 if kind == 'linear' else 7}"], True, B200_METHODS)
+    for kind in ("linear", "ffn") for m in (37888, 151552)
+}
 XSTD16_AMAX = command("linear_amax", "teach", ["XSTD=16"])
 MARGIN0 = command("linear_amax", "teach", ["MARGIN=0"])
 
@@ -109,7 +119,8 @@ def amax_program(directory):
 
 
 tmp = tempfile.TemporaryDirectory()
-jobs = [c for d in (TEACH_LINEAR, TEACH_FFN, H100_LINEAR, H100_FFN, IPU_FFN) for t in d.values() for c in t]
+jobs = [c for d in (TEACH_LINEAR, TEACH_FFN, H100_LINEAR, H100_FFN, IPU_FFN, B200, B200_FILLED)
+        for t in d.values() for c in t]
 jobs += [XSTD16_AMAX, MARGIN0] + list(SWEEPS.values()) + [amax_program(tmp.name)]
 with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
     done = dict(zip((tuple(j) for j in jobs), pool.map(execute, jobs)))
@@ -190,13 +201,14 @@ def more(a, b):
     return f"{100 * (a / b - 1):.0f} %"
 
 
-def table(title, rows, extra_head=None):
-    head = [title] + (extra_head or []) + HEAD
+def table(title, rows, extra_head=None, head=None):
+    columns = head or HEAD[: len(rows[0]) - 1 - len(extra_head or [])]
+    head = [title] + (extra_head or []) + columns
     def line(cells):
         return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
 
     print(line(head))
-    print("|" + "---|" * (1 + len(extra_head or [])) + "---:|" * 3)
+    print("|" + "---|" * (1 + len(extra_head or [])) + "---:|" * len(columns))
     for row in rows:
         print(line(row))
     print()
@@ -237,8 +249,10 @@ table("M = 256 (fits)", [
     row("sync stall cycles", small, lambda r: n(stall(r, "sync"))),
     row("X: L2 → SRAM bytes", small, lambda r: n(tensor(r, "X", "l2ToSram"))),
     row("DRAM → L2 bytes", small, lambda r: n(get(r, "traffic.bytes.dramToL2"))),
+    row("SRAM bytes (scales included)", small, lambda r: n(get(r, "compute.sramBytes"))),
     row("energy µJ", small, lambda r: uj(get(r, "energy.total"))),
     row("Y SNR dB", small, lambda r: db(snr(r))),
+    row("saturated values", small, lambda r: n(r["totalOverflow"])),
 ])
 table("M = 1024 (spills)", [
     row("cycles", big, lambda r: n(cycles(r))),
@@ -246,14 +260,16 @@ table("M = 1024 (spills)", [
     row("DRAM → L2 bytes", big, lambda r: n(get(r, "traffic.bytes.dramToL2"))),
     row("DMA bandwidth stall cycles", big, lambda r: n(stall(r, "bandwidth"))),
     row("tensor unit utilisation", big, lambda r: pct(get(r, "units.tensor.utilization"))),
+    row("SRAM bytes (scales included)", big, lambda r: n(get(r, "compute.sramBytes"))),
     row("energy µJ", big, lambda r: uj(get(r, "energy.total"))),
     row("Y SNR dB", big, lambda r: db(snr(r))),
+    row("saturated values", big, lambda r: n(r["totalOverflow"])),
 ])
-a, c, d = small
+a, c, d = small[:3]
 prose(f"M = 256: AMAX takes {more(cycles(a), cycles(c))} longer than CSCALE "
       f"({n(cycles(a))} vs {n(cycles(c))}); delayed {n(cycles(d))} ({more(cycles(d), cycles(c))}); "
       f"AMAX queue stalls {n(stall(a, 'queue'))}, CSCALE {n(stall(c, 'queue'))}; delayed vs CSCALE {more2(cycles(d), cycles(c))}")
-a, c, d = big
+a, c, d = big[:3]
 prose(f"M = 1024: AMAX reads X {ratio(tensor(a, 'X', 'l2ToSram'), tensor(c, 'X', 'l2ToSram')):.2f}×; "
       f"DRAM → L2 grows by {more(get(a, 'traffic.bytes.dramToL2'), get(c, 'traffic.bytes.dramToL2'))}; "
       f"AMAX takes {more(cycles(a), cycles(c))} longer than CSCALE ({ratio(cycles(a), cycles(c)):.3f}×); "
@@ -263,6 +279,13 @@ prose(f"M = 1024: AMAX reads X {ratio(tensor(a, 'X', 'l2ToSram'), tensor(c, 'X',
       f"delayed X bytes == CSCALE: {tensor(d, 'X', 'l2ToSram') == tensor(c, 'X', 'l2ToSram')}, "
       f"delayed moves CSCALE's bytes (every boundary and tensor): {same_bytes(d, c)}; "
       f"exchange bytes {get(a, 'traffic.bytes.exchange')} / {get(c, 'traffic.bytes.exchange')} / {get(d, 'traffic.bytes.exchange')}")
+for label, rs in (("M = 256", small), ("M = 1024", big)):
+    a, c, d, mx, fine = rs
+    prose(f"linear {label}: MXFP8 {more2(cycles(mx), cycles(c))} more cycles than CSCALE, 1×128 {more2(cycles(fine), cycles(c))}; "
+          f"same bytes through L2 and DRAM as CSCALE: MXFP8 {same_bytes(mx, c)}, 1×128 {same_bytes(fine, c)}; "
+          f"SRAM bytes over CSCALE's: MXFP8 +{n(get(mx, 'compute.sramBytes') - get(c, 'compute.sramBytes'))}, "
+          f"1×128 +{n(get(fine, 'compute.sramBytes') - get(c, 'compute.sramBytes'))}; "
+          f"SNR {db(snr(mx))} / {db(snr(fine))} against AMAX {db(snr(a))}; MXFP8 saturates {n(mx['totalOverflow'])} values")
 print()
 
 small, big = reports(TEACH_FFN[256]), reports(TEACH_FFN[1024])
@@ -272,17 +295,24 @@ table("teach FFN, M = 1024 (H spills)", [
     row("HS (H in DRAM): SRAM → L2 / L2 → SRAM bytes", big,
         lambda r: f"{n(tensor(r, 'HS', 'sramToL2'))} / {n(tensor(r, 'HS', 'l2ToSram'))}"),
     row("DRAM → L2 bytes", big, lambda r: n(get(r, "traffic.bytes.dramToL2"))),
+    row("SRAM bytes (scales included)", big, lambda r: n(get(r, "compute.sramBytes"))),
     row("energy µJ", big, lambda r: uj(get(r, "energy.total"))),
     row("Y SNR dB", big, lambda r: db(snr(r))),
+    row("saturated values", big, lambda r: n(r["totalOverflow"])),
 ])
-a, c, d = big
+a, c, d = big[:3]
 prose(f"FFN M = 1024: AMAX {ratio(cycles(a), cycles(c)):.3f}× CSCALE's cycles ({more(cycles(a), cycles(c))} more), "
       f"energy {ratio(get(a, 'energy.total'), get(c, 'energy.total')):.2f}×; delayed {more2(cycles(d), cycles(c))} more than CSCALE")
-a, c, d = small
+a, c, d = small[:3]
 prose(f"FFN M = 256 (H fits): AMAX {n(cycles(a))}, CSCALE {n(cycles(c))}, delayed {n(cycles(d))} cycles; "
       f"AMAX HS bytes {tensor(a, 'HS', 'sramToL2') + tensor(a, 'HS', 'l2ToSram')}; "
       f"AMAX {more(cycles(a), cycles(c))} more than CSCALE, delayed {more2(cycles(d), cycles(c))}; "
       f"SNR {db(snr(a))} / {db(snr(c))} / {db(snr(d))}")
+for label, rs in (("M = 256", small), ("M = 1024", big)):
+    a, c, d, mx, fine = rs
+    prose(f"FFN {label}: MXFP8 {n(cycles(mx))} cycles ({more2(cycles(mx), cycles(c))} more than CSCALE), "
+          f"1×128 {n(cycles(fine))}; SNR {db(snr(mx))} / {db(snr(fine))} against AMAX {db(snr(a))}; "
+          f"MXFP8 saturates {n(mx['totalOverflow'])} values; HS bytes {tensor(mx, 'HS', 'sramToL2')} / {tensor(fine, 'HS', 'sramToL2')}")
 print()
 
 # --- h100 -------------------------------------------------------------------------------------
@@ -322,7 +352,8 @@ for m, rs in L.items():
     if m == 135168:
         rows.append(["", "L2 hit rate"] + [pct(get(r, "traffic.l2HitRate")) for r in rs])
 table("linear, M per step", rows, [""])
-for m, (a, c, d) in L.items():
+for m, rs in L.items():
+    a, c, d = rs[:3]
     prose(f"h100 linear M = {n(m)}: AMAX/CSCALE cycles {ratio(cycles(a), cycles(c)):.2f}× "
           f"({more(cycles(a), cycles(c))} more), delayed/CSCALE {ratio(cycles(d), cycles(c)):.2f}× "
           f"({more(cycles(d), cycles(c))}); AMAX X L2 → SRAM {ratio(tensor(a, 'X', 'l2ToSram'), tensor(c, 'X', 'l2ToSram')):.2f}×, "
@@ -358,7 +389,8 @@ def ffn_table(runs, energy):
 F = {m: reports(t) for m, t in H100_FFN.items()}
 print(f"<!-- blocks per tile and step / RESB: " + ", ".join(f"M={m} {blocks(rs[0])}" for m, rs in F.items()) + " -->\n")
 ffn_table(F, energy=True)
-for m, (a, c, d) in F.items():
+for m, rs in F.items():
+    a, c, d = rs[:3]
     prose(f"h100 FFN M = {n(m)}: AMAX/CSCALE {ratio(cycles(a), cycles(c)):.2f}× ({more(cycles(a), cycles(c))} more), "
           f"delayed/CSCALE {ratio(cycles(d), cycles(c)):.2f}× ({more(cycles(d), cycles(c))}); "
           f"delayed keeps {100 * (cycles(d) - cycles(c)) / (cycles(a) - cycles(c)):.0f} % of AMAX's extra time; "
@@ -385,6 +417,47 @@ for m, (a, c, d) in I.items():
               f"all of them need {sum(both.values()) / link / cycles(r) * 100:.0f} % of the run ({n(cycles(r))} cycles), "
               f"the weights and X {100 * wx / link / cycles(r):.0f} %, the weights alone {100 * w / link / cycles(r):.0f} %")
 print()
+
+# --- b200: FP4 ---------------------------------------------------------------------------------
+
+print("## FP4 on a B200-like device\n")
+for kind in ("linear", "ffn"):
+    rs = reports(B200[kind])
+    table(f"b200 {kind}, defaults (M = 256)", [
+        row("cycles", rs, lambda r: n(cycles(r))),
+        row("SRAM bytes (scales included)", rs, lambda r: n(get(r, "compute.sramBytes"))),
+        row("Y SNR dB", rs, lambda r: db(snr(r))),
+        row("saturated values", rs, lambda r: n(r["totalOverflow"])),
+        row("values cast to zero", rs, lambda r: n(r["totalUnderflow"])),
+    ], head=B200_HEAD)
+    byname = dict(zip(B200_METHODS, rs))
+    prose(f"b200 {kind} SNR: FP4 AMAX {db(snr(byname['fp4']))}, MXFP4 {db(snr(byname['mxfp4']))}, "
+          f"NVFP4 {db(snr(byname['nvfp4']))}; FP8: AMAX {db(snr(byname['amax']))}, MXFP8 {db(snr(byname['mxfp8']))}, "
+          f"1×128 {db(snr(byname['1x128']))}; NVFP4 − MXFP4 {snr(byname['nvfp4']) - snr(byname['mxfp4']):.2f} dB, "
+          f"MXFP4 − FP4 AMAX {snr(byname['mxfp4']) - snr(byname['fp4']):.2f} dB, "
+          f"FP8 AMAX − NVFP4 {snr(byname['amax']) - snr(byname['nvfp4']):.2f} dB")
+print()
+for kind in ("linear", "ffn"):
+    rows = []
+    for m in (37888, 151552):
+        rs = reports(B200_FILLED[(kind, m)])
+        fits = blocks(rs[0])[0] <= blocks(rs[0])[1]
+        what = "X" if kind == "linear" else "H"
+        rows.append([f"{n(m)} ({what} {'fits' if fits else 'spills'})", "cycles"] + [n(cycles(r)) for r in rs])
+        rows.append(["", "tensor unit utilisation"] + [pct(get(r, "units.tensor.utilization")) for r in rs])
+        if kind == "linear":
+            rows.append(["", "X: L2 → SRAM bytes"] + [n(tensor(r, "X", "l2ToSram")) for r in rs])
+        else:
+            rows.append(["", "HS: SRAM → L2 bytes"] + [n(tensor(r, "HS", "sramToL2")) for r in rs])
+        rows.append(["", "SRAM bytes (scales included)"] + [n(get(r, "compute.sramBytes")) for r in rs])
+        rows.append(["", "energy µJ"] + [uj(get(r, "energy.total"), 0) for r in rs])
+        byname = dict(zip(B200_METHODS, rs))
+        c = byname["cscale"]
+        prose(f"b200 {kind} M = {n(m)}: cycles over FP8 CSCALE's: " + ", ".join(
+            f"{h} {ratio(cycles(byname[k]), cycles(c)):.2f}×" for k, h in zip(B200_METHODS, B200_HEAD)))
+    table(f"b200 {kind}, M per step", rows, [""], head=B200_HEAD)
+dev = reports(B200_FILLED[("linear", 37888)])[0]["device"]
+print(f"<!-- {dev['name']}: {dev['tiles']} tiles @ {dev['clockGHz']} GHz; RB = 64 -->\n")
 
 # --- sweeps -----------------------------------------------------------------------------------
 
@@ -415,7 +488,7 @@ for b in shown:
 print()
 print("<!-- every bias: " + ", ".join(f"{b}: {db(snr(r))}" for b, r in sorted(lin.items())) + " -->\n")
 
-amax_lin, _, delayed_lin = reports(TEACH_LINEAR[256])
+amax_lin, _, delayed_lin = reports(TEACH_LINEAR[256])[:3]
 
 
 def band(runs, ref, tol):
