@@ -215,7 +215,7 @@ public enum Opcode: String, Sendable, CaseIterable {
           OptionSpec(
             "acc", .choice([MatrixMultiply.autoAccumulator] + Accumulator.allCases.map(\.rawValue)),
             default: .choice(MatrixMultiply.autoAccumulator),
-            "Accumulator: `auto` is D's type; `fp22` needs an f32 D."),
+            "Accumulator: `auto` is D's type; `fp22` and `f32rz` need an f32 D."),
           OptionSpec("ta", .flag, "A is stored transposed, [K, M]."),
           OptionSpec("tb", .flag, "B is stored transposed, [N, K]."),
           OptionSpec("clear", .flag, "Start from zero instead of D's contents."),
@@ -247,6 +247,18 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " (1 sign, 8 exponent, 13 mantissa bits: an f32 with its low 10 mantissa bits clear, so"
           + " below 2^-126 a multiple of 2^-139). A result of magnitude 2^128 or more is ±inf (the"
           + " f32 register overflows; truncation does not saturate); a zero result is +0.\n"
+          + "- `f32rz` (Blackwell-like `tcgen05.mma` into f32; bit for bit MMA-Sim's model,"
+          + " docs/hardware-numbers.md E7): as `fp22`, with 25 fractional bits below E and the group's"
+          + " sum truncated toward zero to f32 (24 significant bits; below 2^-126 a multiple of"
+          + " 2^-149). Inputs are FP8, FP6 or FP4, unscaled or MX block-scaled with blocks along K"
+          + " (`kind::f8f6f4`, `kind::mxf8f6f4`); a block-scaled element adds its block scale's"
+          + " exponent to e, so a group of 32 is one MX block and the views must cover whole blocks."
+          + " MXFP4 inputs (`kind::mxf4`) take K in steps of 64: four exact sums of 16 element products,"
+          + " each aligned at its two block scales' exponents sa + sb (a zero sum too), with the"
+          + " accumulator at its own exponent, truncated at 35 fractional bits below the largest,"
+          + " added exactly, then truncated toward zero to f32. fp8sim reads an MX block's scale back"
+          + " from its values (its largest element lies in the element format's top binade). NVFP4 and"
+          + " FP32-scaled tensors keep no separate block scale in their values: `f32rz` refuses them.\n"
           + "- Non-finite values, every accumulator: a NaN in A, B or D, inf − inf or 0·inf gives NaN;"
           + " otherwise an infinite product or accumulator gives that infinity (IEEE addition). The"
           + " sign of an exact zero sum follows IEEE addition (f32, f16, bf16).\n\n"

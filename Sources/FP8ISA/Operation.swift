@@ -285,7 +285,7 @@ public struct MatrixMultiply: Sendable, Hashable {
 
 /// The tensor unit's accumulators, exactly as `isa/ISA.md` (`mma`) defines them.
 public enum Accumulator: String, Sendable, Hashable, CaseIterable {
-  case f32, f16, bf16, fp22
+  case f32, f16, bf16, fp22, f32rz
 }
 
 /// `allreduce.max fD, fS` / `allreduce.sum fD, fS`

@@ -50,7 +50,10 @@ public enum Bench {
         Row(
           name: "mma emulation, \(accumulator.rawValue) accumulation", value: rate / 1e9, unit: "G MAC/s",
           target: accumulatorTargets[accumulator].map { .atLeast($0) },
-          detail: "FP8 inputs, \(size)×\(size)×\(size), best of runs, \(KernelSet.best.rawValue) kernels"))
+          detail: "FP8 inputs, \(size)×\(size)×\(size), best of runs, "
+            + (accumulator == .f32rz
+              ? "the scalar definition on one core (no vector kernel)" : "\(KernelSet.best.rawValue) kernels")
+        ))
     }
     rows.append(try gemmRun(quick: quick))
     rows.append(try instructionRate(quick: quick))

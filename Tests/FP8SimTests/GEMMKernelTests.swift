@@ -26,14 +26,15 @@ import Testing
           var x = 0.0
           for kk in 0..<k { x = f.decode(f.encode(x + Double(a[i * k + kk]) * Double(b[kk * n + j])).code) }
           c[i * n + j] = Float(x)
-        case .fp22:
+        case .fp22, .f32rz:
           break
         }
       }
     }
-    if acc == .fp22 {
-      // Slices of 32 keep fp22's groups of 32 where one mma over the whole K has them.
-      MMANumerics.reference(a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: .fp22)
+    if acc == .fp22 || acc == .f32rz {
+      // Slices of 32 keep the groups of 32 where one mma over the whole K has them.
+      MMANumerics.reference(
+        a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: acc, formats: (.e4m3fn, .e4m3fn))
     }
     return c
   }

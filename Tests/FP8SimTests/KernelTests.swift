@@ -44,7 +44,8 @@ import Testing
     let a = Self.fp8Values(m * k, format: .e4m3fn, rng: &rng)
     let b = Self.fp8Values(k * n, format: accumulator == .f16 ? .e5m2 : .e4m3fn, rng: &rng, scale: 0x1p-7)
     let c0 = Self.fp8Values(m * n, format: .e4m3fn, rng: &rng)
-    #expect(MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: accumulator))
+    // Every accumulator but f32rz (which has no vector kernel) runs its kernel on this data.
+    #expect(MMANumerics.kernelApplies(a: a, b: b, c: c0, accumulator: accumulator) == (accumulator != .f32rz))
     var slow = c0
     MMANumerics.reference(a: a, b: b, c: &slow, m: m, n: n, k: k, accumulator: accumulator)
     for kernels in KernelSet.available {
@@ -457,8 +458,9 @@ import Testing
       }
     }
     // The classes the kernels are meant for do run them, the edge classes do reach the fallback
-    // (so neither comparison is vacuous), and f16/bf16 never run on wide products.
-    if (accumulator == .f16 || accumulator == .bf16) && !inputs.formats.0.isFP8 {
+    // (so neither comparison is vacuous), f16/bf16 never run on wide products, and f32rz (no
+    // vector kernel) always runs its definition.
+    if accumulator == .f32rz || (accumulator == .f16 || accumulator == .bf16) && !inputs.formats.0.isFP8 {
       #expect(kernelRuns == 0)
     } else if inputs == .bf16Edges || inputs == .f32 {
       #expect(kernelRuns < seeds)
@@ -565,9 +567,10 @@ func sameBits(_ x: Float, _ y: Float) -> Bool { x.bitPattern == y.bitPattern || 
 
 /// `mma` for one element, written from `isa/ISA.md` alone with exact arithmetic (independent of
 /// `MMANumerics`): exact products; f32/f16/bf16 round each exact `acc + a·b` once (rounding done
-/// by `FloatFormat.round`, which the format tests check against ml_dtypes); fp22 with integer
-/// arithmetic on aligned terms. `formats`: A's and B's (their smallest normal exponents are
-/// fp22's input floors; f32's −126 when nil).
+/// by `FloatFormat.round`, which the format tests check against ml_dtypes); fp22 and f32rz with
+/// integer arithmetic on aligned terms (13 fraction bits and a 14-bit result; 25 and f32 toward
+/// zero). `formats`: A's and B's (their smallest normal exponents are the input floors; f32's
+/// −126 when nil).
 enum MMAOracle {
   static func element(
     _ accumulator: Accumulator, c: Float, a: [Float], b: [Float], formats: (FloatFormat, FloatFormat)? = nil
@@ -577,9 +580,10 @@ enum MMAOracle {
     case .f32: return products.reduce(c) { Float(add(Double($0), $1, .f32)) }
     case .f16: return products.reduce(c) { Float(add(Double($0), $1, .f16)) }
     case .bf16: return products.reduce(c) { Float(add(Double($0), $1, .bf16)) }
-    case .fp22:
+    case .fp22, .f32rz:
       // An input x ≠ 0 is s·2^e with s in [1, 2) (frexp gives [0.5, 1)), e at least its format's
       // smallest normal exponent; a product aligns at ea + eb.
+      let (fraction, mantissa) = accumulator == .fp22 ? (13, 13) : (25, 23)
       let floors = formats.map { (1 - $0.0.bias, 1 - $0.1.bias) } ?? (-126, -126)
       func e(_ x: Float, _ floor: Int) -> Int { max(frexp(Double(x)).1 - 1, floor) }
       let exponents = zip(a, b).map { e($0, floors.0) + e($1, floors.1) }
@@ -587,7 +591,9 @@ enum MMAOracle {
       var k0 = 0
       while k0 < products.count {
         let group = k0..<min(k0 + 32, products.count)
-        acc = fp22([(acc, frexp(acc).1 - 1)] + group.map { (products[$0], exponents[$0]) })
+        acc = aligned(
+          [(acc, frexp(acc).1 - 1)] + group.map { (products[$0], exponents[$0]) }, fraction: fraction,
+          mantissa: mantissa)
         k0 += 32
       }
       return Float(acc)
@@ -607,22 +613,25 @@ enum MMAOracle {
     return format.round(odd)
   }
 
-  /// One fp22 group (`terms[0]` the accumulator, each term with its alignment exponent): align
-  /// to E = max(−126, the nonzero terms' alignment exponents), truncate to multiples of
-  /// 2^(E−13), add as integers, truncate to 14 bits (or to a multiple of 2^-139), overflow at
-  /// 2^128 to ±inf, zero as +0.
-  static func fp22(_ terms: [(value: Double, exponent: Int)]) -> Double {
+  /// One aligned group (`terms[0]` the accumulator, each term with its alignment exponent):
+  /// E = max(−126, the alignment exponents of the nonzero terms, or of all with `zerosAlign`);
+  /// truncate to multiples of 2^(E − fraction), add as integers, truncate to `mantissa + 1`
+  /// bits (or to a multiple of 2^(−126 − mantissa)), overflow at 2^128 to ±inf, zero as +0.
+  static func aligned(
+    _ terms: [(value: Double, exponent: Int)], fraction: Int, mantissa: Int, zerosAlign: Bool = false
+  ) -> Double {
     if terms.contains(where: { !$0.value.isFinite }) { return terms.map(\.value).reduce(0, +) }
     let nonzero = terms.filter { $0.value != 0 }
-    guard let e = nonzero.map({ max($0.exponent, -126) }).max() else { return 0 }
-    let q = e - 13
+    guard !nonzero.isEmpty else { return 0 }
+    let e = (zerosAlign ? terms : nonzero).map { max($0.exponent, -126) }.max()!
+    let q = e - fraction
     var units: Int64 = 0
     for t in nonzero.map(\.value) {
       units += Int64((t * Double(sign: .plus, exponent: -q, significand: 1)).rounded(.towardZero))
     }
     if units == 0 { return 0 }
     let width = 64 - units.magnitude.leadingZeroBitCount  // the sum is in [2^(q+width−1), 2^(q+width))
-    let keep = max(q + width - 1, -126) - 13
+    let keep = max(q + width - 1, -126) - mantissa
     var magnitude = units.magnitude
     if keep > q { magnitude = (magnitude >> UInt64(keep - q)) << UInt64(keep - q) }
     let result = Double(magnitude) * Double(sign: .plus, exponent: q, significand: 1)

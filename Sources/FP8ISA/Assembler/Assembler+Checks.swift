@@ -183,6 +183,39 @@ private struct OperandChecker {
           "acc", "'fp22' models Hopper's FP8 path, which has no block scales; block-scaled inputs use f32"),
         column: optionColumns["acc"] ?? columns[0])
     }
+    if mma.accumulator == .f32rz { try blackwellInputs(mma, a: a, b: b) }
+  }
+
+  /// `acc=f32rz` models Blackwell's tensor cores: FP8, FP6 or FP4 inputs, unscaled or with MX
+  /// block scales running along K (the hardware applies one scale per block of K).
+  func blackwellInputs(_ mma: MatrixMultiply, a: TensorDecl, b: TensorDecl) throws(LineError) {
+    let column = optionColumns["acc"] ?? columns[0]
+    for (decl, role, kAlongRows) in [(a, "A", !mma.transposeA), (b, "B", mma.transposeB)] {
+      guard let inputs = decl.dtype.mmaInputClass, [.fp8, .fp6, .fp4].contains(inputs) else {
+        throw LineError(
+          message: .invalidOptionValue(
+            "acc", "'f32rz' takes FP8, FP6 or FP4 inputs; \(role) is \(decl.dtype)"),
+          column: column)
+      }
+      guard let scheme = decl.dtype.blocking else { continue }
+      guard scheme.rule == .mx else {
+        throw LineError(
+          message: .invalidOptionValue(
+            "acc",
+            "'f32rz' needs the element and block scale apart, which \(scheme.name)'s values do not keep (an FP32 or E4M3 scale times the element, rounded to f32); use f32"
+          ), column: column)
+      }
+      // K runs along the view's last dimension for A (unless ta) and for B with tb.
+      guard (scheme.blockRows == 1) == kAlongRows else {
+        let other = kAlongRows ? "1×\(scheme.blockSize)" : "\(scheme.blockSize)×1"
+        throw LineError(
+          message: .invalidOptionValue(
+            "acc",
+            "'f32rz' applies one scale per block of K: \(role)'s blocks run across K (\(decl.dtype)); it needs \(other) blocks"
+          ),
+          column: column)
+      }
+    }
   }
 }
 
@@ -193,7 +226,7 @@ extension MatrixMultiply {
     switch d {
     case .format(.f16): return [.f16]
     case .format(.bf16): return [.bf16]
-    case .format(.f32): return [.f32, .fp22]
+    case .format(.f32): return [.f32, .fp22, .f32rz]
     default: return nil
     }
   }

@@ -63,7 +63,7 @@ public struct GEMMKernel: Sendable, Hashable {
     switch accumulator {
     case .f16: return .format(.f16)
     case .bf16: return .format(.bf16)
-    case .f32, .fp22, nil: return .format(.f32)
+    case .f32, .fp22, .f32rz, nil: return .format(.f32)
     }
   }
 

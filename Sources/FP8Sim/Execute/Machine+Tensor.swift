@@ -96,6 +96,30 @@ extension Machine {
     // products (a power-of-two scale keeps the element's bits, an f32 scale does not).
     let blocked = layouts[a.tensor].blocking != nil || layouts[b.tensor].blocking != nil
     let formats = blocked ? nil : (a: layouts[a.tensor].format, b: layouts[b.tensor].format)
+    // f32rz reads each block's scale from its values: the views must cover whole blocks (the
+    // assembler has checked that blocks run along K).
+    if accumulator == .f32rz {
+      for (v, role) in [(a, "A"), (b, "B")]
+      where layouts[v.tensor].isBlocked && layouts[v.tensor].recordView(v) == nil {
+        throw RuntimeFaultMessage(
+          "acc=f32rz: \(role) ('\(layouts[v.tensor].decl.name)') must cover whole blocks of K, as Blackwell's block-scaled MMA reads them"
+        )
+      }
+    }
+    let types = (
+      a: (format: layouts[a.tensor].format, scheme: layouts[a.tensor].blocking),
+      b: (format: layouts[b.tensor].format, scheme: layouts[b.tensor].blocking)
+    )
+    /// How f32rz reads a packed operand (`rows × cols`, K along rows for A, down columns for B).
+    @Sendable func scaled(
+      _ type: (format: FloatFormat, scheme: BlockScaling?), _ values: [Float], rows: Int, cols: Int,
+      kAlongRows: Bool
+    ) -> ScaledOperand {
+      guard let scheme = type.scheme else { return .plain(type.format) }
+      return .mx(
+        values, rows: rows, cols: cols, kAlongRows: kAlongRows, blockSize: scheme.blockSize,
+        element: scheme.element)
+    }
     let storages = UnsafeSendable((sa, sb, sd))
     // The two sides' results, for the amax register (a storage pair holds them).
     let results = UnsafeSendable(TensorStorage(count: 0))
@@ -112,7 +136,14 @@ extension Machine {
       } else {
         c = clear ? [Float](repeating: 0, count: m * n) : d.gather(sd[keyPath: values])
       }
-      if device {
+      if device && accumulator == .f32rz {
+        MMANumerics.f32rz(
+          a: av, b: bv, c: &c, m: m, n: n, k: k,
+          scaling: (
+            scaled(types.a, av, rows: m, cols: k, kAlongRows: true),
+            scaled(types.b, bv, rows: k, cols: n, kAlongRows: false)
+          ), fp4Sums: inputClass == .fp4 && blocked)
+      } else if device {
         MMANumerics.multiply(
           a: av, b: bv, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputClass,
           parallel: false, formats: formats)

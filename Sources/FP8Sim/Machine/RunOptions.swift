@@ -41,7 +41,11 @@ public enum WorkCost {
   /// inputs.
   public static func mac(inputs: MMAInputClass, accumulator: Accumulator) -> Int {
     if inputs == .single { return 8 }
-    return accumulator == .f32 ? 1 : 4
+    switch accumulator {
+    case .f32: return 1
+    case .f16, .bf16, .fp22: return 4
+    case .f32rz: return 16  // the scalar definition
+    }
   }
   /// One element written by a vector instruction or read by a reduction (numeric runs).
   public static let vectorElement = 192

@@ -90,6 +90,9 @@ public enum MMANumerics {
       case .bf16:
         MMAKernels.multiply(
           BF16Accumulation.self, a: a, b: b, c: &c, m: m, n: n, k: k, parallel: parallel, kernels: kernels)
+      case .f32rz:
+        reference(
+          a: a, b: b, c: &c, m: m, n: n, k: k, accumulator: accumulator, inputs: inputs, formats: formats)
       case .fp22:
         FP22Kernel.multiply(
           a: a, b: b, c: &c, m: m, n: n, k: k, floors: (fp22Floor(formats?.a), fp22Floor(formats?.b)),
@@ -115,6 +118,7 @@ public enum MMANumerics {
     a: [Float], b: [Float], c: [Float], accumulator: Accumulator,
     formats: (a: FloatFormat, b: FloatFormat)? = nil
   ) -> Bool {
+    if accumulator == .f32rz { return false }  // the definition runs (no vector kernel)
     let fitBits = accumulator == .f16 || accumulator == .bf16 ? 8 : 24
     let promised = formats.map { productsFit($0.a, $0.b, bits: fitBits) } ?? false
     guard promised || OperandProfile(a).productsWith(OperandProfile(b), fitBits: fitBits) else {
@@ -122,6 +126,7 @@ public enum MMANumerics {
     }
     switch accumulator {
     case .f32, .fp22: return true
+    case .f32rz: return false
     case .f16: return c.allSatisfy { $0.isNaN || Float(Float16($0)) == $0 }
     case .bf16: return c.allSatisfy { $0.isNaN || roundToBF16($0) == $0 }
     }
@@ -177,6 +182,10 @@ public enum MMANumerics {
     case .f16: rounded(a, b, &c, m, n, k) { Float(Float16($0)) }
     case .bf16: rounded(a, b, &c, m, n, k) { roundToBF16($0) }
     case .fp22: fp22(a, b, &c, m, n, k, floors: (fp22Floor(formats?.a), fp22Floor(formats?.b)))
+    case .f32rz:
+      f32rz(
+        a: a, b: b, c: &c, m: m, n: n, k: k, scaling: (.plain(formats?.a), .plain(formats?.b)), fp4Sums: false
+      )
     }
   }
 
@@ -326,6 +335,20 @@ public enum MMANumerics {
   ///   is +0;
   /// - with an inf or NaN term the result is the IEEE sum of the terms (NaN, or that inf).
   static func fp22Group(_ terms: ArraySlice<Double>, exponents: ArraySlice<Int>) -> Double {
+    alignedGroup(terms, exponents: exponents, fractionBits: fp22FractionBits, mantissaBits: fp22FractionBits)
+  }
+
+  /// The aligned group of `fp22` (13 fraction bits, 13 mantissa bits) and `f32rz` (25 or 35
+  /// fraction bits, 23 mantissa bits: f32 rounded toward zero): E is the largest of −126 and
+  /// the alignment exponents (of the nonzero terms, or of every term with `zerosAlign`); every
+  /// term truncated toward zero to a multiple of 2^(E − fractionBits); the exact sum truncated
+  /// toward zero to `mantissaBits + 1` significant bits (a multiple of 2^(−126 − mantissaBits)
+  /// below 2^-126); ±inf from 2^128 up; a zero result +0; with an inf or NaN term, the IEEE sum.
+  /// Exact in `Double` for the widths used: at most 65 terms of `fractionBits` + 11 bits.
+  static func alignedGroup(
+    _ terms: ArraySlice<Double>, exponents: ArraySlice<Int>, fractionBits: Int, mantissaBits: Int,
+    zerosAlign: Bool = false
+  ) -> Double {
     var maxExponent = fp22MinExponent
     var nonFinite = false
     var nonzero = false
@@ -335,17 +358,19 @@ public enum MMANumerics {
       } else if t != 0 {
         nonzero = true
         maxExponent = max(maxExponent, e)
+      } else if zerosAlign {
+        maxExponent = max(maxExponent, e)
       }
     }
     if nonFinite { return terms.reduce(0, +) }
     if !nonzero { return 0 }
-    let quantum = maxExponent - fp22FractionBits
+    let quantum = maxExponent - fractionBits
     var sum = 0.0
     for t in terms where t != 0 {
-      sum += truncate(t, toMultipleOf: quantum)  // exact: at most 33 terms of 15 bits
+      sum += truncate(t, toMultipleOf: quantum)  // exact (see above)
     }
     if sum == 0 { return 0 }
-    let result = truncate(sum, toMultipleOf: max(Int(sum.exponent), fp22MinExponent) - fp22FractionBits)
+    let result = truncate(sum, toMultipleOf: max(Int(sum.exponent), fp22MinExponent) - mantissaBits)
     // The register has f32's exponent range.
     if result.magnitude >= 0x1p128 { return result < 0 ? -.infinity : .infinity }
     return result

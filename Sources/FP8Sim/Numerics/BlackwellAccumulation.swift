@@ -1,0 +1,132 @@
+import FP8Formats
+import FP8ISA
+
+/// How `f32rz` reads the values of one packed `mma` operand: each value is an element of a narrow
+/// format times its block's power-of-two scale (an MX block scale; 2^0 without block scales).
+/// The element is read as a significand in [1, 2) times 2^e, with e at least the element format's
+/// smallest normal exponent (a subnormal element keeps that exponent and a significand below 1),
+/// and the block scale's exponent is added to e, as Blackwell's block-scaled MMA does.
+public struct ScaledOperand: Sendable {
+  /// The exponent of each value's block scale, in the packed operand's layout (row-major A
+  /// `m × k` or B `k × n`); `nil`: no block scales (all 0).
+  public var scaleExponents: [Int32]?
+  /// The element format's smallest normal exponent.
+  public var elementMinExponent: Int
+
+  public init(scaleExponents: [Int32]?, elementMinExponent: Int) {
+    self.scaleExponents = scaleExponents
+    self.elementMinExponent = elementMinExponent
+  }
+
+  /// Values of `format` without block scales (f32's smallest exponent when it is not known).
+  public static func plain(_ format: FloatFormat?) -> ScaledOperand {
+    ScaledOperand(scaleExponents: nil, elementMinExponent: MMANumerics.fp22Floor(format))
+  }
+
+  /// The values of MX-scaled blocks of `blockSize` consecutive elements along K: each block's
+  /// scale exponent recovered from its values. An MX cast makes a block's largest element lie in
+  /// the element format's top binade (its largest finite value or below, at least 2^emax), so the
+  /// scale is 2^(exponent(max |value|) − emax); a block of zeros has the smallest scale, 2^-127,
+  /// as the cast gives it. `kAlongRows`: K runs along the packed matrix's rows (A, `rows × k`);
+  /// otherwise down its columns (B, `k × cols`).
+  public static func mx(
+    _ values: [Float], rows: Int, cols: Int, kAlongRows: Bool, blockSize: Int, element: FloatFormat
+  ) -> ScaledOperand {
+    precondition(values.count == rows * cols)
+    let emax = Int(element.maxFinite.exponent)
+    var exponents = [Int32](repeating: 0, count: values.count)
+    let (outer, inner) = kAlongRows ? (rows, cols) : (cols, rows)
+    /// The index of element `t` along K of line `line` (a row of A, a column of B).
+    func index(_ line: Int, _ t: Int) -> Int { kAlongRows ? line * cols + t : t * cols + line }
+    for line in 0..<outer {
+      var k0 = 0
+      while k0 < inner {
+        let k1 = min(inner, k0 + blockSize)
+        var amax: Float = 0
+        for t in k0..<k1 where values[index(line, t)].isFinite {
+          amax = max(amax, values[index(line, t)].magnitude)
+        }
+        let s = Int32(amax == 0 ? -127 : Int(amax.exponent) - emax)
+        for t in k0..<k1 { exponents[index(line, t)] = s }
+        k0 = k1
+      }
+    }
+    return ScaledOperand(scaleExponents: exponents, elementMinExponent: element.minNormalExponent)
+  }
+
+  /// The alignment exponent of value `x` at `index`: its element's exponent (at least the
+  /// format's smallest normal one) plus its block scale's; 0 for zero and non-finite values
+  /// (they take no part in the alignment).
+  @inline(__always)
+  func exponent(_ x: Float, at index: Int) -> Int {
+    guard x != 0, x.isFinite else { return 0 }
+    let s = Int(scaleExponents?[index] ?? 0)
+    return max(Int(x.exponent), elementMinExponent + s)
+  }
+
+  @inline(__always)
+  func scaleExponent(at index: Int) -> Int { Int(scaleExponents?[index] ?? 0) }
+}
+
+extension MMANumerics {
+  /// `f32rz` (Blackwell's `tcgen05.mma` into f32, as MMA-Sim models it): products per aligned
+  /// group, and the fractional bits each group keeps below its largest exponent.
+  public static let f32rzGroup = 32
+  public static let f32rzFractionBits = 25
+  /// Block-scaled FP4 (`kind::mxf4`, `mxf4nvf4`): exact sums of 16 products, four of them (64
+  /// values of K, one instruction) aligned with the accumulator at 35 fractional bits.
+  public static let f32rzFP4Sum = 16
+  public static let f32rzFP4Step = 64
+  public static let f32rzFP4FractionBits = 35
+
+  /// `f32rz`, the definition (isa/ISA.md, `mma`). `fp4Sums`: block-scaled FP4 inputs (sums of
+  /// 16 exact products aligned at their scales' exponents); otherwise every product is aligned at
+  /// its inputs' exponents (`ScaledOperand.exponent`) in groups of 32.
+  public static func f32rz(
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int,
+    scaling: (a: ScaledOperand, b: ScaledOperand),
+    fp4Sums: Bool
+  ) {
+    precondition(a.count == m * k && b.count == k * n && c.count == m * n)
+    let (sa, sb) = scaling
+    let width = fp4Sums ? f32rzFP4Step : f32rzGroup
+    var terms = [Double](repeating: 0, count: width + 1)
+    var exponents = [Int](repeating: 0, count: width + 1)
+    for i in 0..<m {
+      for j in 0..<n {
+        var acc = Double(c[i * n + j])
+        var k0 = 0
+        while k0 < k {
+          let k1 = min(k, k0 + width)
+          terms[0] = acc
+          exponents[0] = acc == 0 || !acc.isFinite ? fp22MinExponent : Int(acc.exponent)
+          var count = 1
+          if fp4Sums {
+            var g0 = k0
+            while g0 < k1 {
+              var sum = 0.0  // exact: 16 products of E2M1 elements under one pair of scales
+              for t in g0..<min(k1, g0 + f32rzFP4Sum) { sum += Double(a[i * k + t]) * Double(b[t * n + j]) }
+              terms[count] = sum
+              exponents[count] = sa.scaleExponent(at: i * k + g0) + sb.scaleExponent(at: g0 * n + j)
+              count += 1
+              g0 += f32rzFP4Sum
+            }
+          } else {
+            for t in k0..<k1 {
+              let (x, y) = (a[i * k + t], b[t * n + j])
+              terms[count] = Double(x) * Double(y)
+              exponents[count] = sa.exponent(x, at: i * k + t) + sb.exponent(y, at: t * n + j)
+              count += 1
+            }
+          }
+          acc = alignedGroup(
+            terms[0..<count], exponents: exponents[0..<count],
+            fractionBits: fp4Sums ? f32rzFP4FractionBits : f32rzFractionBits, mantissaBits: 23,
+            zerosAlign: fp4Sums)
+          k0 = k1
+        }
+        c[i * n + j] = Float(acc)  // exact: every group result is an f32 value
+      }
+    }
+  }
+}
