@@ -290,19 +290,25 @@ public struct BlockQuantized: Sendable, Hashable {
   /// What happened to each element (a NaN block's elements count as NaN events).
   public var casts: CastCounts
 
-  /// The value of block `(blockRow, blockCol)`'s scale, times the tensor scale.
-  public func scaleValue(blockRow: Int, blockCol: Int) -> Double {
+  /// The value of block `(blockRow, blockCol)`'s scale, times the tensor scale unless
+  /// `includingTensorScale` is false.
+  public func scaleValue(blockRow: Int, blockCol: Int, includingTensorScale: Bool = true) -> Double {
     let grid = scaling.blockGrid(rows: rows, cols: cols)
     let s = scaling.scale.decode(scales[blockRow * grid.cols + blockCol])
-    return s * Double(tensorScale ?? 1)
+    return includingTensorScale ? s * Double(tensorScale ?? 1) : s
   }
 
   /// The values the codes stand for: element value × block scale (× tensor scale), row-major.
-  public func values() -> [Double] {
+  /// Without the tensor scale (NVFP4: `includingTensorScale: false`), each is exact in f32 (a
+  /// 2-bit element significand times a 4-bit scale significand): what an NVFP4 tensor holds on a
+  /// device, whose tensor scale is applied after the matmul.
+  public func values(includingTensorScale: Bool = true) -> [Double] {
     var out = [Double](repeating: 0, count: codes.count)
     for r in 0..<rows {
       for c in 0..<cols {
-        let s = scaleValue(blockRow: r / scaling.blockRows, blockCol: c / scaling.blockCols)
+        let s = scaleValue(
+          blockRow: r / scaling.blockRows, blockCol: c / scaling.blockCols,
+          includingTensorScale: includingTensorScale)
         out[r * cols + c] = scaling.element.decode(codes[r * cols + c]) * s
       }
     }

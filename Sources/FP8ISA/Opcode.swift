@@ -253,12 +253,15 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " 2^-149). Inputs are FP8, FP6 or FP4, unscaled or MX block-scaled with blocks along K"
           + " (`kind::f8f6f4`, `kind::mxf8f6f4`); a block-scaled element adds its block scale's"
           + " exponent to e, so a group of 32 is one MX block and the views must cover whole blocks."
-          + " MXFP4 inputs (`kind::mxf4`) take K in steps of 64: four exact sums of 16 element products,"
-          + " each aligned at its two block scales' exponents sa + sb (a zero sum too), with the"
-          + " accumulator at its own exponent, truncated at 35 fractional bits below the largest,"
-          + " added exactly, then truncated toward zero to f32. fp8sim reads an MX block's scale back"
-          + " from its values (its largest element lies in the element format's top binade). NVFP4 and"
-          + " FP32-scaled tensors keep no separate block scale in their values: `f32rz` refuses them.\n"
+          + " MXFP4 and NVFP4 inputs (`kind::mxf4`, `kind::mxf4nvf4`) take K in steps of 64: four exact"
+          + " sums of 16 element products, each times its two block scales and aligned at their"
+          + " exponents sa + sb (an E4M3 scale read as at least 2^-6, a zero one at −126; a zero sum"
+          + " aligns too), with the accumulator at its own exponent, truncated at 35 fractional bits"
+          + " below the largest, added exactly, then truncated toward zero to f32 (NVFP4's tensor scales"
+          + " are not part of it: the tensors hold their values without them). fp8sim reads a block's"
+          + " scale back from its values (an MX block's largest element lies in the element format's"
+          + " top binade; an NVFP4 block's is 6 unless its scale is subnormal). FP32-scaled tensors"
+          + " (`ELEMENT_f32_RxC`) have no hardware path: `f32rz` refuses them.\n"
           + "- Non-finite values, every accumulator: a NaN in A, B or D, inf − inf or 0·inf gives NaN;"
           + " otherwise an infinite product or accumulator gives that infinity (IEEE addition). The"
           + " sign of an exact zero sum follows IEEE addition (f32, f16, bf16).\n\n"
@@ -324,6 +327,10 @@ public enum Opcode: String, Sendable, CaseIterable {
     OptionSpec(
       "tamax", .floatSource,
       "Only into an NVFP4 tensor: the tensor's amax, which sets its f32 tensor scale amax / (448·6); absent: the amax of this instruction's input."
+    ),
+    OptionSpec(
+      "tscale", .floatDest,
+      "Only into an NVFP4 tensor: also write its tensor scale, by which the tensor's values are divided (multiply a matmul's result by the two scales)."
     ),
   ]
 

@@ -83,7 +83,8 @@ extension Operation {
     let output = OutputOptions(
       bias: try r.intValue("bias"), rounding: try r.parse(try r.choice("round"), as: RoundingMode.self),
       overflow: try r.parse(try r.choice("overflow"), as: OverflowMode.self), seed: try r.intConstant("seed"),
-      amax: try r.optionalFloatRegister("amax"), tensorAmax: try r.optionalFloat("tamax"))
+      amax: try r.optionalFloatRegister("amax"), tensorAmax: try r.optionalFloat("tamax"),
+      tensorScale: try r.optionalFloatRegister("tscale"))
     return .vector(VectorOperation(kind, destination: try r.view(0), output: output))
   }
 
@@ -297,6 +298,7 @@ extension Operation {
       options["seed"] = .int(o.seed)
       options["amax"] = o.amax.map(Operand.floatRegister)
       options["tamax"] = o.tensorAmax?.operand
+      options["tscale"] = o.tensorScale.map(Operand.floatRegister)
     case .reduction(_, let d, let a): operands = [.floatRegister(d), .view(a)]
     case .mma(let m):
       operands = [.view(m.d), .view(m.a), .view(m.b)]

@@ -180,6 +180,9 @@ public struct OutputOptions: Sendable, Hashable {
   /// NVFP4 only: the tensor's amax, from which the cast derives the f32 tensor scale (nil: the
   /// amax of the cast's own input).
   public var tensorAmax: FloatValue?
+  /// NVFP4 only: a float register that receives the tensor scale (an NVFP4 tensor holds its
+  /// values divided by it).
+  public var tensorScale: Int?
   /// The defaults (the table's option defaults come from here).
   public static let defaults = OutputOptions(
     bias: .constant(0), rounding: .nearestEven, overflow: .nonfinite, seed: 0, amax: nil)
@@ -187,7 +190,7 @@ public struct OutputOptions: Sendable, Hashable {
   public init(
     bias: IntValue = defaults.bias, rounding: RoundingMode = defaults.rounding,
     overflow: OverflowMode = defaults.overflow, seed: Int64 = defaults.seed, amax: Int? = nil,
-    tensorAmax: FloatValue? = nil
+    tensorAmax: FloatValue? = nil, tensorScale: Int? = nil
   ) {
     self.bias = bias
     self.rounding = rounding
@@ -195,6 +198,7 @@ public struct OutputOptions: Sendable, Hashable {
     self.seed = seed
     self.amax = amax
     self.tensorAmax = tensorAmax
+    self.tensorScale = tensorScale
   }
 }
 

@@ -61,7 +61,9 @@ import Testing
   /// least the element format's smallest normal exponent), 25 fraction bits. MXFP4: per 64,
   /// sums of 16 element products at sa + sb, 35 fraction bits, zero sums aligning too.
   static func emulate(
-    c: Float, a: [Double], b: [Double], sa: [Int], sb: [Int], element: FloatFormat, fp4: Bool
+    c: Float, a: [Double], b: [Double], sa: [(value: Double, exponent: Int)],
+    sb: [(value: Double, exponent: Int)],
+    block: Int, element: FloatFormat, fp4: Bool
   ) -> Float {
     let floor = 1 - element.bias
     func e(_ x: Double) -> Int { max(frexp(x).1 - 1, floor) }
@@ -74,13 +76,13 @@ import Testing
         for g in stride(from: k0, to: k0 + width, by: 16) {
           var sum = 0.0
           for t in g..<(g + 16) { sum += a[t] * b[t] }
-          let s = sa[g / 32] + sb[g / 32]
-          terms.append((sum * pow(2, Double(s)), s))
+          let (x, y) = (sa[g / block], sb[g / block])
+          terms.append((sum * x.value * y.value, x.exponent + y.exponent))
         }
       } else {
-        let s = sa[k0 / 32] + sb[k0 / 32]
+        let (x, y) = (sa[k0 / block], sb[k0 / block])
         for t in k0..<(k0 + width) {
-          terms.append((a[t] * b[t] * pow(2, Double(s)), e(a[t]) + e(b[t]) + s))
+          terms.append((a[t] * b[t] * x.value * y.value, e(a[t]) + e(b[t]) + x.exponent + y.exponent))
         }
       }
       acc = MMAOracle.aligned(terms, fraction: fp4 ? 35 : 25, mantissa: 23, zerosAlign: fp4)
@@ -91,8 +93,8 @@ import Testing
 
   /// C is small against the products (about 2^-20), so that its low bits fall below the
   /// group's quantum, which the recovered block scales set.
-  @Test(arguments: ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp4"])
-  func mxOperandsAgreeWithTheEmulation(scheme name: String) throws {
+  @Test(arguments: ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp4", "nvfp4"])
+  func blockScaledOperandsAgreeWithTheEmulation(scheme name: String) throws {
     let (m, n, k) = (8, 16, 128)
     let r = try simulate(
       """
@@ -123,35 +125,42 @@ import Testing
     let qw = scheme.quantize(try #require(output(r, "WD")).values.map(Double.init), rows: n, cols: k)
     let c0 = try #require(output(r, "C0")).values
     let got = try #require(output(r, "CD")).values
-    let blocks = k / 32
-    func exponent(_ code: UInt32) -> Int { Int(code) - scheme.scale.bias }
+    let blocks = k / scheme.blockSize
+    /// A block scale's value and the exponent MMA-Sim reads it with: E8M0's own; E4M3's at least
+    /// −6 (subnormals), and −126 for a zero.
+    func scale(_ code: UInt32) -> (value: Double, exponent: Int) {
+      let v = scheme.scale.decode(code)
+      if scheme.rule == .mx { return (v, Int(code) - scheme.scale.bias) }
+      return (v, v == 0 ? -126 : max(frexp(v).1 - 1, -6))
+    }
     var mismatches = 0
     for i in 0..<m {
       for j in 0..<n {
         let want = Self.emulate(
           c: c0[i * n + j], a: (0..<k).map { scheme.element.decode(qx.codes[i * k + $0]) },
           b: (0..<k).map { scheme.element.decode(qw.codes[j * k + $0]) },
-          sa: (0..<blocks).map { exponent(qx.scales[i * blocks + $0]) },
-          sb: (0..<blocks).map { exponent(qw.scales[j * blocks + $0]) }, element: scheme.element,
-          fp4: scheme.element.totalBits == 4)
+          sa: (0..<blocks).map { scale(qx.scales[i * blocks + $0]) },
+          sb: (0..<blocks).map { scale(qw.scales[j * blocks + $0]) }, block: scheme.blockSize,
+          element: scheme.element, fp4: scheme.element.totalBits == 4)
         if !sameBits(got[i * n + j], want) { mismatches += 1 }
       }
     }
     #expect(mismatches == 0, "\(mismatches) of \(m * n) differ")
     // f32rz is not f32: some outputs differ from the f32 accumulator's (round to nearest).
     var f32 = c0
-    let av = qx.values().map { Float($0) }
-    let wv = qw.values().map { Float($0) }
+    let av = qx.values(includingTensorScale: false).map { Float($0) }
+    let wv = qw.values(includingTensorScale: false).map { Float($0) }
     var bT = [Float](repeating: 0, count: k * n)
     for j in 0..<n { for t in 0..<k { bT[t * n + j] = wv[j * k + t] } }
     MMANumerics.reference(a: av, b: bT, c: &f32, m: m, n: n, k: k, accumulator: .f32)
     #expect(f32 != got)
   }
 
-  /// f32rz reads each MX block's scale back from its values: for every MX scheme, on blocks of
-  /// Gaussian values, outliers, values at the element's edges and zero blocks, the recovered
+  /// f32rz reads each block scale back from its values: for every MX scheme and NVFP4, on blocks of
+  /// Gaussian values from 2^-18 to 2^17 row by row, outliers, values at the element's edges and
+  /// zero blocks, the recovered
   /// exponent is the library's scale code's, along rows (A) and down columns (B).
-  @Test(arguments: ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp6_e3m2", "mxfp4"])
+  @Test(arguments: ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxfp6_e3m2", "mxfp4", "nvfp4"])
   func blockScalesAreRecoveredFromTheValues(scheme name: String) throws {
     let scheme = try #require(BlockScaling.named(name))
     var rng = SplitMix64(seed: 0x5CA1E)
@@ -161,21 +170,29 @@ import Testing
       switch rng.next() % 40 {
       case 0: return scheme.element.maxFinite * 1.01  // saturates
       case 1: return rng.nextGaussian() * 0x1p40  // an outlier
-      default: return rng.nextGaussian() * pow(2, Double(Int(rng.next() % 30) - 15))
+      default: return rng.nextGaussian() * pow(2, Double(3 * (i / cols) - 18 + Int(rng.next() % 3)))
       }
     }
-    let q = scheme.quantize(values, rows: rows, cols: cols)
-    let stored = q.values().map { Float($0) }
-    let along = ScaledOperand.mx(
-      stored, rows: rows, cols: cols, kAlongRows: true, blockSize: 32, element: scheme.element)
+    // NVFP4 with a tensor scale of 1: the blocks' scales then range over zero, E4M3's
+    // subnormals, its normal numbers and its saturation.
+    let q = scheme.quantize(values, rows: rows, cols: cols, tensorAmax: scheme.rule == .nvfp4 ? 2688 : nil)
+    let stored = q.values(includingTensorScale: false).map { Float($0) }
+    if scheme.rule == .nvfp4 {
+      let scales = q.scales.map { scheme.scale.decode($0) }
+      #expect(scales.contains(0) && scales.contains { $0 > 0 && $0 < 0x1p-6 } && scales.contains(448))
+    }
+    let along = ScaledOperand.blockScaled(stored, rows: rows, cols: cols, kAlongRows: true, scheme: scheme)
     // The same values transposed: K down the columns.
     var transposed = [Float](repeating: 0, count: stored.count)
     for r in 0..<rows { for c in 0..<cols { transposed[c * rows + r] = stored[r * cols + c] } }
-    let down = ScaledOperand.mx(
-      transposed, rows: cols, cols: rows, kAlongRows: false, blockSize: 32, element: scheme.element)
+    let down = ScaledOperand.blockScaled(
+      transposed, rows: cols, cols: rows, kAlongRows: false, scheme: scheme.transposed)
     for r in 0..<rows {
       for c in 0..<cols {
-        let want = Int32(Int(q.scales[r * (cols / 32) + c / 32]) - scheme.scale.bias)
+        let code = q.scales[r * (cols / scheme.blockSize) + c / scheme.blockSize]
+        let v = scheme.scale.decode(code)
+        let want = Int32(
+          scheme.rule == .mx ? Int(code) - scheme.scale.bias : v == 0 ? -126 : max(frexp(v).1 - 1, -6))
         #expect(along.scaleExponents?[r * cols + c] == want, "[\(r), \(c)]")
         #expect(down.scaleExponents?[c * rows + r] == want, "[\(r), \(c)] transposed")
       }
@@ -201,9 +218,9 @@ import Testing
     #expect(error(decls + "  mma C, A, A, tb=1, acc=f32rz") == "")
     #expect(error(decls + "  mma C, A, At, acc=f32rz") == "")
     #expect(error(decls + "  mma C, A, A, acc=f32rz").contains("B's blocks run across K"))
-    #expect(error(decls + "  mma C, N, N, tb=1, acc=f32rz").contains("which nvfp4's values do not keep"))
+    #expect(error(decls + "  mma C, N, N, tb=1, acc=f32rz") == "")
     #expect(
-      error(decls + "  mma C, F, F, tb=1, acc=f32rz").contains("which e4m3fn_f32_1x32's values do not keep"))
+      error(decls + "  mma C, F, F, tb=1, acc=f32rz").contains("no FP32 block scales (e4m3fn_f32_1x32)"))
     #expect(
       error(decls + "  mma C, H, H, tb=1, acc=f32rz").contains(
         "'f32rz' takes FP8, FP6 or FP4 inputs; A is f16"))

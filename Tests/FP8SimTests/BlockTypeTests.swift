@@ -144,6 +144,8 @@ import Testing
       error(nv + "  cast E, X, tamax=f1").contains("it sets an NVFP4 tensor's scale; 'E' is mxfp8_e4m3"))
     #expect(error(nv + "  cast X, X, tamax=f1").contains("'X' is f32"))
     #expect(error(nv + "  cast Q, X, tamax=-1").contains("an amax is finite and not negative; got -1"))
+    #expect(error(nv + "  cast Q, X, tscale=f2") == "")
+    #expect(error(nv + "  cast E, X, tscale=f2").contains("it is an NVFP4 tensor's scale; 'E' is mxfp8_e4m3"))
     #expect(error(".tensor A nvfp4 [4, 60] dram").contains("nvfp4 scales blocks of 1×16 elements"))
     let mx = ".tensor A mxfp8_e4m3 [32, 32] sram\n.tensor C f32 [32, 32] sram\n"
     #expect(
@@ -158,9 +160,11 @@ import Testing
     #expect(error(fp4 + c + "  mma C, A, N").contains("got mxfp4 and nvfp4"))
   }
 
-  /// NVFP4 as a tensor type: records of 16 FP4 elements (8 bytes) and an E4M3 scale (1 byte);
-  /// the f32 tensor scale comes from `tamax` (here the whole tensor's amax while each cast sees
-  /// half of it), or from the cast's own input without it; a negative `tamax` faults.
+  /// NVFP4 as a tensor type: records of 16 FP4 elements (8 bytes) and an E4M3 scale (1 byte).
+  /// The f32 tensor scale comes from `tamax` (here the whole tensor's amax while each cast sees
+  /// half of it), or from the cast's own input without it; the tensor holds its values divided
+  /// by it (element × block scale) and `tscale` hands it to the program, which multiplies it
+  /// back; a negative `tamax` faults.
   @Test func nvfp4TakesItsTensorScaleFromTamax() throws {
     #expect(DType.named("nvfp4")!.bytes(shape: [64, 64]) == 256 * 9)
     let r = try simulate(
@@ -170,31 +174,40 @@ import Testing
       .tensor P nvfp4 [4, 64] sram
       .tensor XD f32 [4, 64] dram
       .tensor QD f32 [4, 64] dram
+      .tensor UD f32 [4, 64] dram
       .tensor PD f32 [4, 64] dram
       .output XD
       .output QD
+      .output UD
       .output PD
         amax f1, X
-        cast Q[0:+2, :], X[0:+2, :], tamax=f1
+        cast Q[0:+2, :], X[0:+2, :], tamax=f1, tscale=f5
         cast Q[2:+2, :], X[2:+2, :], tamax=f1
         cast P[0:+2, :], X[0:+2, :]
         cast P[2:+2, :], X[2:+2, :]
         dma.store XD, X
         cast X, Q
         dma.store QD, X
+        vmul X, Q, f5
+        dma.store UD, X
         cast X, P
         dma.store PD, X
         dma.wait
       """)
     let x = try #require(output(r, "XD")).values.map(Double.init)
     let whole = BlockScaling.nvfp4.quantize(x, rows: 4, cols: 64)
-    #expect(try #require(output(r, "QD")).values == whole.values().map { Float($0) })
+    #expect(
+      try #require(output(r, "QD")).values == whole.values(includingTensorScale: false).map { Float($0) })
+    // Times the tensor scale: the values the codes stand for.
+    #expect(try #require(output(r, "UD")).values == whole.values().map { Float($0) })
+    #expect(whole.tensorScale != 1)
     let halves = [0, 2].flatMap { r0 in
-      BlockScaling.nvfp4.quantize(Array(x[(r0 * 64)..<((r0 + 2) * 64)]), rows: 2, cols: 64).values()
+      BlockScaling.nvfp4.quantize(Array(x[(r0 * 64)..<((r0 + 2) * 64)]), rows: 2, cols: 64)
+        .values(includingTensorScale: false)
     }
     let p = try #require(output(r, "PD")).values
     #expect(p == halves.map { Float($0) })
-    #expect(p != whole.values().map { Float($0) })  // the halves' tensor scales differ
+    #expect(p != whole.values(includingTensorScale: false).map { Float($0) })  // the halves' scales differ
     let f = fault(
       """
       .tensor X f32 [4, 64] sram

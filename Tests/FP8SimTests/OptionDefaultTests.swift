@@ -14,7 +14,7 @@ import Testing
     }
     let output = [
       "bias": "0", "round": "nearest-even", "overflow": "nonfinite", "seed": "0", "amax": "none",
-      "tamax": "none",
+      "tamax": "none", "tscale": "none",
     ]
     var expected: [String: String] = [
       "bias margin": "0", "bias min": "-31", "bias max": "31",

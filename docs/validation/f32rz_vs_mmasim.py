@@ -8,13 +8,15 @@ mmasim/simulator/arithmetic.py and nv.py) models `tcgen05.mma` into f32 as follo
   significand in [1, 2) times 2^e with e at least the format's smallest normal exponent; C at
   its own exponent (at least -126); every term truncated toward zero to 25 fractional bits below
   the largest exponent, summed exactly, the sum truncated toward zero to f32 (23 fractional bits).
-- kind::mxf4 (K = 64, one E8M0 scale per 32): exact sums of 16 element products, each times its
-  two scales and aligned at their exponents e0 + e1; with C, 35 fractional bits; then toward zero
-  to f32.
+- kind::mxf4 (K = 64, one E8M0 scale per 32) and kind::mxf4nvf4 (NVFP4: one E4M3 scale per
+  16, read as at least 2^-6): exact sums of 16 element products, each times its two scales and
+  aligned at their exponents e0 + e1; with C, 35 fractional bits; then toward zero to f32. The
+  NVFP4 tensor scales stay outside (applied to the result, as fp8sim's NVFP4 tensors leave them).
 `fused_sum`, `extract` and the two dot functions below follow that code; nothing here is
-fp8sim's. The MX quantisation is done here with ml_dtypes (OCP MX v1.0 §6.3: scale
-2^(floor(log2 amax) - emax), elements rounded to nearest even, saturating), and the script checks
-that fp8sim's block-scaled values are the same before it compares the products.
+fp8sim's. The MX and NVFP4 quantisation is done here with ml_dtypes (OCP MX v1.0 §6.3: scale
+2^(floor(log2 amax) - emax), elements rounded to nearest even, saturating; NVFP4 as Transformer
+Engine documents it), and the script checks that fp8sim's block-scaled values are the same
+before it compares the products.
 
 The script writes random inputs as .npy files, runs one fp8sim program per case on b200 with
 `mma ..., acc=f32rz`, and counts the outputs where the two differ; it exits 1 if any does.
@@ -79,17 +81,33 @@ def f8f6f4_dot(a, b, c, fmt, scale_a=1.0, scale_b=1.0):
     return to_f32_rz(*fused_sum(significands, exponents, 25))
 
 
-def mxf4_dot(a, b, c, scales_a, scales_b):
-    """One instruction (64 values of K) of kind::mxf4: scales per 32, sums per 16."""
+def mxf4_dot(a, b, c, scales_a, scales_b, block=32, scale_format="e8m0"):
+    """One instruction (64 values of K) of kind::mxf4 (E8M0 scales per 32) or kind::mxf4nvf4
+    (E4M3 scales per 16): sums per 16."""
     sc, ec = extract(c, MIN_EXPONENT["f32"])
     significands, exponents = [sc], [ec]
     for k in range(0, len(a), 16):
         s = sum(float(x) * float(y) for x, y in zip(a[k:k + 16], b[k:k + 16]))
-        s0, e0 = extract(scales_a[k // 32], MIN_EXPONENT["e8m0"])
-        s1, e1 = extract(scales_b[k // 32], MIN_EXPONENT["e8m0"])
+        s0, e0 = extract(abs(float(scales_a[k // block])), MIN_EXPONENT[scale_format])
+        s1, e1 = extract(abs(float(scales_b[k // block])), MIN_EXPONENT[scale_format])
         significands.append(s * s0 * s1)
         exponents.append(e0 + e1)
     return to_f32_rz(*fused_sum(significands, exponents, 35))
+
+
+def nvfp4_quantise(x, ml_dtypes, np):
+    """NVFP4 along the last axis (Transformer Engine's recipe): the tensor scale
+    g = f32(amax / (448 · 6)); per 16 values an E4M3 scale RN(amax_block / 6 / g), saturating;
+    elements RN_e2m1(v / (scale · g)), saturating (zero where the scale is zero). Returns the
+    elements as float, the scales (without g) and g."""
+    g = float(np.float32(np.abs(x).max() / 2688.0))
+    blocks = x.reshape(*x.shape[:-1], -1, 16)
+    amax = np.abs(blocks).max(axis=-1, keepdims=True)
+    scale = np.clip(amax / 6.0 / g, 0, 448).astype(ml_dtypes.float8_e4m3fn).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(scale > 0, blocks / (scale * g), 0.0)
+    elems = np.clip(ratio, -6, 6).astype(ml_dtypes.float4_e2m1fn).astype(np.float64)
+    return elems.reshape(x.shape), scale[..., 0], g
 
 
 def mx_quantise(x, dtype, fmt, ml_dtypes, np):
@@ -148,6 +166,7 @@ def main():
         ("mxf8f6f4 mxfp8_e4m3", "mxfp8_e4m3", "e4m3fn", ml_dtypes.float8_e4m3fn, 1.0),
         ("mxf8f6f4 mxfp8_e5m2", "mxfp8_e5m2", "e5m2", ml_dtypes.float8_e5m2, 1.0),
         ("mxf4 mxfp4", "mxfp4", "e2m1fn", ml_dtypes.float4_e2m1fn, 1.0),
+        ("mxf4nvf4 nvfp4", "nvfp4", "e2m1fn", ml_dtypes.float4_e2m1fn, 1.0),
     ]
     total = 0
     for name, dtype_name, fmt, dtype, scale in cases:
@@ -156,7 +175,8 @@ def main():
         a = rng.standard_normal((m, k)) * np.exp2(rng.integers(-8, 8, (m, 1))) * scale
         b = rng.standard_normal((n, k)) * np.exp2(rng.integers(-8, 8, (n, 1)))
         c = (rng.standard_normal((m, n)) * 4).astype(np.float32)
-        block = dtype_name.startswith("mx")
+        block = dtype_name.startswith("mx") or dtype_name == "nvfp4"
+        nv = dtype_name == "nvfp4"
         if not block:  # saturated to the format, so that the comparison is about finite values
             maxv = float(ml_dtypes.finfo(dtype).max)
             a = np.clip(a, -maxv, maxv).astype(dtype).astype(np.float32)
@@ -173,13 +193,19 @@ def main():
             sim = np.load(os.path.join(tmp, "out", "CD.npy"))
             sim_a = np.load(os.path.join(tmp, "out", "AD.npy"))
             sim_b = np.load(os.path.join(tmp, "out", "BD.npy"))
-        if block:
+        if nv:  # fp8sim's NVFP4 tensors hold element × block scale (the tensor scale apart)
+            ea, sa, _ = nvfp4_quantise(a.astype(np.float64), ml_dtypes, np)
+            eb, sb, _ = nvfp4_quantise(b.astype(np.float64), ml_dtypes, np)
+            qa = (ea.reshape(m, -1, 16) * sa[..., None]).reshape(m, k)
+            qb = (eb.reshape(n, -1, 16) * sb[..., None]).reshape(n, k)
+        elif block:
             ea, sa = mx_quantise(a.astype(np.float64), dtype, fmt, ml_dtypes, np)
             eb, sb = mx_quantise(b.astype(np.float64), dtype, fmt, ml_dtypes, np)
             qa = (ea.reshape(m, -1, 32) * sa[..., None]).reshape(m, k)
             qb = (eb.reshape(n, -1, 32) * sb[..., None]).reshape(n, k)
+        if block:
             if not (np.array_equal(qa.astype(np.float32), sim_a) and np.array_equal(qb.astype(np.float32), sim_b)):
-                print(f"{name}: fp8sim's block-scaled values differ from ml_dtypes' MX quantisation")
+                print(f"{name}: fp8sim's block-scaled values differ from the quantisation done here")
                 total += 1
                 continue
         differ = 0
@@ -189,7 +215,10 @@ def main():
                 acc = float(c[i, j])
                 step = 64 if fmt == "e2m1fn" else 32
                 for k0 in range(0, k, step):
-                    if fmt == "e2m1fn":
+                    if nv:
+                        acc = mxf4_dot(ea[i, k0:k0 + 64], eb[j, k0:k0 + 64], acc,
+                                       sa[i, k0 // 16:k0 // 16 + 4], sb[j, k0 // 16:k0 // 16 + 4], 16, "e4m3fn")
+                    elif fmt == "e2m1fn":
                         acc = mxf4_dot(ea[i, k0:k0 + 64], eb[j, k0:k0 + 64], acc,
                                        sa[i, k0 // 32:k0 // 32 + 2], sb[j, k0 // 32:k0 // 32 + 2])
                     elif block:

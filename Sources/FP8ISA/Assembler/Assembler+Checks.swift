@@ -102,6 +102,11 @@ private struct OperandChecker {
     // A block-scaled destination is written by `cast` alone, which chooses each block's scale
     // itself: no bias, rounding or overflow option applies.
     let d = decl(v.destination)
+    if v.output.tensorScale != nil, d.dtype.blocking?.rule != .nvfp4 {
+      throw LineError(
+        message: .invalidOptionValue("tscale", "it is an NVFP4 tensor's scale; '\(d.name)' is \(d.dtype)"),
+        column: optionColumns["tscale"] ?? columns[0])
+    }
     if let t = v.output.tensorAmax {
       let column = optionColumns["tamax"] ?? columns[0]
       guard d.dtype.blocking?.rule == .nvfp4 else {
@@ -126,6 +131,7 @@ private struct OperandChecker {
       var o = v.output
       o.amax = nil
       o.tensorAmax = nil
+      o.tensorScale = nil
       guard o == .defaults else {
         throw LineError(
           message: .operandType(
@@ -198,11 +204,11 @@ private struct OperandChecker {
           column: column)
       }
       guard let scheme = decl.dtype.blocking else { continue }
-      guard scheme.rule == .mx else {
+      guard scheme.rule != .amax else {
         throw LineError(
           message: .invalidOptionValue(
             "acc",
-            "'f32rz' needs the element and block scale apart, which \(scheme.name)'s values do not keep (an FP32 or E4M3 scale times the element, rounded to f32); use f32"
+            "'f32rz' models Blackwell's block-scaled MMA, which has no FP32 block scales (\(scheme.name)); use f32"
           ), column: column)
       }
       // K runs along the view's last dimension for A (unless ta) and for B with tb.

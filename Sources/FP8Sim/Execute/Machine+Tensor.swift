@@ -116,9 +116,7 @@ extension Machine {
       kAlongRows: Bool
     ) -> ScaledOperand {
       guard let scheme = type.scheme else { return .plain(type.format) }
-      return .mx(
-        values, rows: rows, cols: cols, kAlongRows: kAlongRows, blockSize: scheme.blockSize,
-        element: scheme.element)
+      return .blockScaled(values, rows: rows, cols: cols, kAlongRows: kAlongRows, scheme: scheme)
     }
     let storages = UnsafeSendable((sa, sb, sd))
     // The two sides' results, for the amax register (a storage pair holds them).

@@ -132,7 +132,7 @@ extension Machine {
     try dispatch(
       unit: .vector, tile: id, reads: AccessList(inputs.views.map(Access.init)), writes: [Access(d)],
       floatReads: floatReads,
-      floatWrites: v.output.amax.map { [$0] } ?? [], duration: cycles(work, name),
+      floatWrites: [v.output.amax, v.output.tensorScale].compactMap { $0 }, duration: cycles(work, name),
       latency: Int64(device.vectorLatency), name: name, line: line)
     if options.timingOnly { return }
     // NVFP4's tensor amax: the `tamax` value of the device run (NaN or inf makes every block
@@ -144,7 +144,8 @@ extension Machine {
       tensorAmax = x
     }
     try computeVector(
-      inputs, d: d, output: output, amaxRegister: v.output.amax, tensorAmax: tensorAmax, tile: id)
+      inputs, d: d, output: output, amaxRegister: v.output.amax, tensorScaleRegister: v.output.tensorScale,
+      tensorAmax: tensorAmax, tile: id)
   }
 
   /// Elements a numeric vector instruction or transfer handles at once: temporaries stay at a
@@ -180,6 +181,7 @@ extension Machine {
   /// is read before any output is written).
   func computeVector(
     _ inputs: VectorInputs, d: ResolvedView, output: OutputCast, amaxRegister: Int?,
+    tensorScaleRegister: Int? = nil,
     tensorAmax: Double? = nil,
     tile id: Int
   ) throws(RuntimeFaultMessage) {
@@ -261,8 +263,16 @@ extension Machine {
         lo = hi
       }
       let q = scheme.quantize(xMain, rows: n / width, cols: width, tensorAmax: tensorAmax)
-      d.scatter(q.values().map { Float($0) }, range: 0..<n, into: &target.main)
-      d.scatter(xShadow.map { Float($0) }, range: 0..<n, into: &target.shadow)
+      // NVFP4 holds its values divided by the tensor scale (element × block scale, exact), as the
+      // hardware multiplies codes and block scales and leaves the tensor scales to the result;
+      // the shadow is divided by the same scale, as a bias scales both runs.
+      let g = Double(q.tensorScale ?? 1)
+      d.scatter(q.values(includingTensorScale: false).map { Float($0) }, range: 0..<n, into: &target.main)
+      d.scatter(xShadow.map { Float($0 / g) }, range: 0..<n, into: &target.shadow)
+      if let r = tensorScaleRegister {
+        tiles[id].floatRegisters[r] = g
+        tiles[id].shadowFloatRegisters[r] = g
+      }
       counts = q.casts
       amaxMain = VectorNumerics.amax(xMain)
       amaxShadow = VectorNumerics.amax(xShadow)

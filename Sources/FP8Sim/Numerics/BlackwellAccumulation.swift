@@ -23,17 +23,26 @@ public struct ScaledOperand: Sendable {
     ScaledOperand(scaleExponents: nil, elementMinExponent: MMANumerics.fp22Floor(format))
   }
 
-  /// The values of MX-scaled blocks of `blockSize` consecutive elements along K: each block's
-  /// scale exponent recovered from its values. An MX cast makes a block's largest element lie in
-  /// the element format's top binade (its largest finite value or below, at least 2^emax), so the
-  /// scale is 2^(exponent(max |value|) − emax); a block of zeros has the smallest scale, 2^-127,
-  /// as the cast gives it. `kAlongRows`: K runs along the packed matrix's rows (A, `rows × k`);
-  /// otherwise down its columns (B, `k × cols`).
-  public static func mx(
-    _ values: [Float], rows: Int, cols: Int, kAlongRows: Bool, blockSize: Int, element: FloatFormat
+  /// The values of block-scaled blocks along K (`scheme`'s blocks, one scale each), each
+  /// block's scale exponent recovered from its values:
+  /// - MX: a cast makes a block's largest element lie in the element format's top binade (its
+  ///   largest finite value or below, at least 2^emax), so the scale is 2^(exponent(max |value|)
+  ///   − emax); a block of zeros has the smallest scale, 2^-127, as the cast gives it.
+  /// - NVFP4 (values without the tensor scale: element × E4M3 block scale): a block scale that is
+  ///   a normal E4M3 number is within 2^-4 of (amax / 6) / tensor scale, so the block's largest
+  ///   element rounds to 6 and the scale is max |value| / 6, exactly; a subnormal one has E4M3's
+  ///   smallest exponent, −6, which max |value| / 6 (below 2^-6 then) also gives, clamped. A
+  ///   block of zeros has scale 0, exponent −126 as MMA-Sim reads a zero.
+  /// `kAlongRows`: K runs along the packed matrix's rows (A, `rows × k`); otherwise down its
+  /// columns (B, `k × cols`).
+  public static func blockScaled(
+    _ values: [Float], rows: Int, cols: Int, kAlongRows: Bool, scheme: BlockScaling
   ) -> ScaledOperand {
-    precondition(values.count == rows * cols)
+    precondition(values.count == rows * cols && scheme.rule != .amax)
+    let (blockSize, element) = (scheme.blockSize, scheme.element)
     let emax = Int(element.maxFinite.exponent)
+    let nvfp4 = scheme.rule == .nvfp4
+    let (largest, scaleMin) = (Float(element.maxFinite), scheme.scale.minNormalExponent)
     var exponents = [Int32](repeating: 0, count: values.count)
     let (outer, inner) = kAlongRows ? (rows, cols) : (cols, rows)
     /// The index of element `t` along K of line `line` (a row of A, a column of B).
@@ -46,7 +55,12 @@ public struct ScaledOperand: Sendable {
         for t in k0..<k1 where values[index(line, t)].isFinite {
           amax = max(amax, values[index(line, t)].magnitude)
         }
-        let s = Int32(amax == 0 ? -127 : Int(amax.exponent) - emax)
+        let s: Int32
+        if nvfp4 {
+          s = Int32(amax == 0 ? -126 : max(Int((amax / largest).exponent), scaleMin))
+        } else {
+          s = Int32(amax == 0 ? -127 : Int(amax.exponent) - emax)
+        }
         for t in k0..<k1 { exponents[index(line, t)] = s }
         k0 = k1
       }

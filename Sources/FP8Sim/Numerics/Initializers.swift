@@ -50,14 +50,17 @@ enum Initializers {
 
   /// A block-scaled tensor's device values: its initial (shadow) values quantised block by
   /// block, plane by plane (the last two dimensions), each value the element times its block's
-  /// scale (rounded to f32 where the scale is not a power of two).
+  /// scale (rounded to f32 where the scale is not a power of two). NVFP4's tensor scale is 1
+  /// (its amax taken as 448 · 6): the values are the initial values, quantised, with nothing to
+  /// divide them by.
   static func quantizeBlocks(_ storage: TensorStorage, layout: TensorLayout, scheme: BlockScaling) {
     let (rows, cols) = BlockScaling.plane(of: layout.decl.shape)
     let plane = rows * cols
     guard plane > 0 else { return }
     for p in 0..<(layout.count / plane) {
       let values = storage.shadow[(p * plane)..<((p + 1) * plane)].map(Double.init)
-      let q = scheme.quantize(values, rows: rows, cols: cols).values()
+      let q = scheme.quantize(values, rows: rows, cols: cols, tensorAmax: scheme.rule == .nvfp4 ? 2688 : nil)
+        .values()
       for i in 0..<plane { storage.main[p * plane + i] = Float(q[i]) }
     }
   }
