@@ -89,7 +89,8 @@ extension DeviceConfig {
       "Rate for f32 inputs."),
     DeviceField(
       "tensor.macsPerCycle.fp6", .double(\.tensorMacsPerCycleFP6, 0...1e9), unit: "MAC/cycle",
-      "Rate for block-scaled FP6 inputs (MXFP6); 0: no FP6 path (such an mma faults)."),
+      "Rate for FP6 inputs (MXFP6 or unscaled) and unscaled FP4 ones (Blackwell's kind::f8f6f4); 0: no such path (such an mma faults)."
+    ),
     DeviceField(
       "tensor.macsPerCycle.fp4", .double(\.tensorMacsPerCycleFP4, 0...1e9), unit: "MAC/cycle",
       "Rate for block-scaled FP4 inputs (MXFP4, NVFP4); 0: no FP4 path (such an mma faults)."),

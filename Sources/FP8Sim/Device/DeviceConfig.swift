@@ -42,7 +42,8 @@ public struct DeviceConfig: Sendable, Equatable {
   public var tensorMacsPerCycleFP8 = 64.0
   public var tensorMacsPerCycleHalf = 32.0
   public var tensorMacsPerCycleSingle = 8.0
-  /// Block-scaled FP6 and FP4 inputs (MXFP6, MXFP4); 0: the tensor unit has no such path.
+  /// FP6 inputs and unscaled FP4 ones (`kind::f8f6f4`), then block-scaled FP4 inputs (MXFP4,
+  /// NVFP4); 0: the tensor unit has no such path.
   public var tensorMacsPerCycleFP6 = 64.0
   public var tensorMacsPerCycleFP4 = 128.0
   public var tensorLatency = 8
