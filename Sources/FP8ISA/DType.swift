@@ -135,9 +135,7 @@ public enum DType: Sendable, Hashable, CustomStringConvertible {
   public func sameElements(as other: DType) -> Bool {
     if self == other { return true }
     guard let a = blocking, let b = other.blocking else { return false }
-    return a == b.transposed
-      || (a.element == b.element && a.scale == b.scale && a.rule == b.rule
-        && a.blockSize == b.blockSize)
+    return a.element == b.element && a.scale == b.scale && a.rule == b.rule && a.blockSize == b.blockSize
   }
 
   /// The tensor-unit input class: which `mma` rate applies.

@@ -238,7 +238,7 @@ public enum Opcode: String, Sendable, CaseIterable {
           + " model, docs/hardware-numbers.md E7): K is split into groups of 32 within the"
           + " instruction. Each input x ≠ 0 is read as s·2^e with s in [1, 2), or with e at its"
           + " format's smallest normal exponent and s below 1 for a subnormal (−6 for E4M3, −14"
-          + " for E5M2 and f16, −126 for bf16 and f32; fp22 takes no block-scaled operand); a"
+          + " for E5M2 and f16, −126 for bf16 and f32; fp22 takes no block-scaled, FP6 or FP4 operand); a"
           + " product a·b is aligned at"
           + " ea + eb (its significand, in [0, 4), is not renormalised) and the accumulator at its"
           + " own exponent. E is the largest of −126 and these exponents over the nonzero terms;"

@@ -268,6 +268,9 @@ import Testing
       error(".tensor A e3m2fn [4, 6] dram").contains(
         "e3m2fn packs 4 elements into 3 bytes: the last dimension must be a multiple of 4 (6 is not)"))
     #expect(error(".tensor A e8m0fnu [4, 4] dram").contains("unknown element type 'e8m0fnu'"))
+    let q = ".tensor Q e2m1fn [16, 32] sram\n.tensor C f32 [16, 16] sram\n"
+    #expect(error(q + "  mma C, Q, Q, tb=1, acc=fp22").contains("no FP6 or FP4 inputs; use f32 or f32rz"))
+    #expect(error(q + "  mma C, Q, Q, tb=1, acc=f32rz") == "")
   }
 
   /// A per-tensor FP4 cast with a scaling bias: each value is `RN_e2m1(x · 2^b)` (scaled, as

@@ -183,10 +183,14 @@ private struct OperandChecker {
           "'\(acc.rawValue)' cannot accumulate into \(d.dtype) (allowed: \(words.joined(separator: ", ")))"),
         column: optionColumns["acc"] ?? columns[0])
     }
-    if mma.accumulator == .fp22, a.dtype.blocking != nil || b.dtype.blocking != nil {
+    if mma.accumulator == .fp22,
+      a.dtype.blocking != nil || b.dtype.blocking != nil || [.fp6, .fp4].contains(ac)
+    {
       throw LineError(
         message: .invalidOptionValue(
-          "acc", "'fp22' models Hopper's FP8 path, which has no block scales; block-scaled inputs use f32"),
+          "acc",
+          "'fp22' models Hopper's FP8 path, which has no block scales and no FP6 or FP4 inputs; use f32 or f32rz"
+        ),
         column: optionColumns["acc"] ?? columns[0])
     }
     if mma.accumulator == .f32rz { try blackwellInputs(mma, a: a, b: b) }
