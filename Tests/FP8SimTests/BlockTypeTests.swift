@@ -145,6 +145,7 @@ import Testing
     #expect(error(nv + "  cast X, X, tamax=f1").contains("'X' is f32"))
     #expect(error(nv + "  cast Q, X, tamax=-1").contains("an amax is finite and not negative; got -1"))
     #expect(error(nv + "  cast Q, X, tscale=f2") == "")
+    #expect(error(nv + "  cast Q, X, amax=f2, tscale=f2").contains("f2 is also the amax= register"))
     #expect(error(nv + "  cast E, X, tscale=f2").contains("it is an NVFP4 tensor's scale; 'E' is mxfp8_e4m3"))
     #expect(error(".tensor A nvfp4 [4, 60] dram").contains("nvfp4 scales blocks of 1×16 elements"))
     let mx = ".tensor A mxfp8_e4m3 [32, 32] sram\n.tensor C f32 [32, 32] sram\n"
@@ -216,6 +217,90 @@ import Testing
         cast Q, X, tamax=f2
       """)
     #expect(f?.description.contains("tamax is -1.0: an amax is not negative") == true)
+  }
+}
+
+/// Found by hostile-input testing: the SRAM side of a transfer must keep records whole too; a
+/// `_t` tensor with one column is a column of whole blocks; timing-only runs fault as numeric
+/// runs do; a view that splits records counts every record it touches.
+@Suite struct RecordEdgeTests {
+  static let timingOnly: RunOptions = {
+    var o = RunOptions(); o.timingOnly = true; return o
+  }()
+
+  @Test(arguments: [false, true])
+  func sramSideOfATransferKeepsRecordsWhole(timingOnly: Bool) {
+    let options = timingOnly ? Self.timingOnly : RunOptions()
+    let nv = fault(
+      """
+      .tensor X nvfp4 [1, 32] dram
+      .tensor x nvfp4 [1, 32] sram
+        dma.load x[:, 8:+16], X[:, 0:+16]
+      """, device: .b200, options: options)
+    #expect(nv?.description.contains("'x' is nvfp4: a transfer must move whole blocks of it") == true)
+    let fp4 = fault(
+      """
+      .tensor X e2m1fn [1, 32] dram
+      .tensor x e2m1fn [1, 32] sram
+        dma.store X[:, 0:+2], x[:, 1:+2]
+      """, options: options)
+    #expect(
+      fp4?.description.contains(
+        "'x' is e2m1fn: a transfer must move whole groups of 2 elements (whole bytes)")
+        == true)
+  }
+
+  @Test func aTransposedTypeWithOneColumnIsWholeBlocks() throws {
+    let r = try simulate(
+      """
+      .tensor x f32 [16, 1] sram randn(1, 0.0, 1.0)
+      .tensor q nvfp4_t [16, 1] sram
+      .tensor Q nvfp4_t [16, 1] dram
+      .tensor m mxfp8_e4m3_t [32, 1] sram
+      .tensor M mxfp8_e4m3_t [32, 1] dram
+      .output Q
+        cast q, x
+        dma.store Q, q
+        dma.load m, M
+        dma.wait
+      """, device: teach(tiles: 1))
+    #expect(r.traffic.sramToL2 == 9 && r.traffic.l2ToSram == 33)
+  }
+
+  @Test func timingOnlyRunsFaultLikeNumericOnes() {
+    for options in [RunOptions(), Self.timingOnly] {
+      let cast = fault(
+        """
+        .tensor x f32 [1, 32] sram
+        .tensor q nvfp4 [1, 32] sram
+          cast q[:, 8:+16], x[:, 0:+16]
+        """, device: .b200, options: options)
+      #expect(cast?.description.contains("'q' is nvfp4: a cast must write whole blocks of it") == true)
+      let mma = fault(
+        """
+        .tensor A mxfp8_e4m3 [32, 64] sram
+        .tensor C f32 [32, 16] sram
+          mma C, A[:, 0:+32], A[0:+16, 16:+32], tb=1, acc=f32rz
+        """, device: .b200, options: options)
+      #expect(mma?.description.contains("acc=f32rz: B ('A') must cover whole blocks of K") == true)
+    }
+  }
+
+  /// SRAM bytes count every record a view touches: 2 elements of FP4 across a byte boundary
+  /// are 2 bytes; 16 NVFP4 values across a block boundary are two records of 9 bytes.
+  @Test func viewsThatSplitRecordsCountEveryRecordTheyTouch() throws {
+    func sramBytes(_ body: String) throws -> Int {
+      try simulate(body, device: teach(tiles: 1), options: Self.timingOnly).compute.sramBytes
+    }
+    let fp4 = ".tensor q e2m1fn [4, 64] sram\n"
+    #expect(try sramBytes(fp4 + "  vfill q[0, 1:+2], 1.0") == 2)
+    #expect(try sramBytes(fp4 + "  vfill q[0, 0:+2], 1.0") == 1)
+    #expect(try sramBytes(fp4 + "  vfill q[0:+2, 3], 1.0") == 2)
+    #expect(try sramBytes(fp4 + "  vfill q[:, 1:+2], 1.0") == 8)
+    let nv = ".tensor q nvfp4 [2, 64] sram\n"
+    #expect(try sramBytes(nv + "  amax f1, q[0, 8:+16]") == 18)
+    #expect(try sramBytes(nv + "  amax f1, q[0:+2, 0]") == 18)
+    #expect(try sramBytes(nv + "  amax f1, q[0, 16:+16]") == 9)
   }
 }
 

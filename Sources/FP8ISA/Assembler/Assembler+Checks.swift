@@ -102,6 +102,11 @@ private struct OperandChecker {
     // A block-scaled destination is written by `cast` alone, which chooses each block's scale
     // itself: no bias, rounding or overflow option applies.
     let d = decl(v.destination)
+    if let t = v.output.tensorScale, t == v.output.amax {
+      throw LineError(
+        message: .invalidOptionValue("tscale", "f\(t) is also the amax= register; give them two"),
+        column: optionColumns["tscale"] ?? columns[0])
+    }
     if v.output.tensorScale != nil, d.dtype.blocking?.rule != .nvfp4 {
       throw LineError(
         message: .invalidOptionValue("tscale", "it is an NVFP4 tensor's scale; '\(d.name)' is \(d.dtype)"),
@@ -166,7 +171,7 @@ private struct OperandChecker {
     else {
       throw LineError(
         message: .operandType(
-          "mma inputs must both be FP8 (plain or block-scaled), both block-scaled FP6, both block-scaled FP4, both of one FP6 or FP4 format, or both f16, both bf16 or both f32; got \(a.dtype) and \(b.dtype)"
+          "mma inputs must both be FP8 (plain or block-scaled), both of one block-scaled FP6 or FP4 type (blocks along either axis), both of one FP6 or FP4 format, or both f16, both bf16 or both f32; got \(a.dtype) and \(b.dtype)"
         ),
         column: columns[1])
     }

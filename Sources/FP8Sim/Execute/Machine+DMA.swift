@@ -15,6 +15,13 @@ import FP8ISA
 /// `hit` is the near or far partition's L2 latency. A multicast receiver only pays its port
 /// and waits for the read it takes. Transfers of one tile finish in issue order.
 extension Machine {
+  /// The fault of an access that splits the records of a tensor stored in records: "'X' is
+  /// nvfp4: a transfer must move whole blocks of it".
+  func wholeRecords(_ layout: TensorLayout, _ what: String) -> RuntimeFaultMessage {
+    let unit = layout.isBlocked ? "blocks" : "groups of \(layout.recordCols) elements (whole bytes)"
+    return RuntimeFaultMessage("'\(layout.decl.name)' is \(layout.decl.dtype): \(what) whole \(unit) of it")
+  }
+
   /// `instruction` is the one whose payload `transfer` is (for its line and name in the trace).
   func executeTransfer(_ transfer: Transfer, tile id: Int, instruction: Instruction)
     throws(RuntimeFaultMessage)
@@ -29,17 +36,15 @@ extension Machine {
     // a packed one's whole bytes): its view in records is what the transfer's bytes and lines
     // are counted on.
     let dramLayout = layouts[dramView.tensor]
-    var recordView = dramView
-    if dramLayout.hasRecords {
-      guard let r = dramLayout.recordView(dramView) else {
-        let unit =
-          dramLayout.isBlocked ? "blocks" : "groups of \(dramLayout.recordCols) elements (whole bytes)"
-        throw RuntimeFaultMessage(
-          "'\(dramLayout.decl.name)' is \(dramLayout.decl.dtype): a transfer must move whole \(unit) of it")
-      }
-      recordView = r
+    guard let recordView = dramLayout.recordView(dramView) else {
+      throw wholeRecords(dramLayout, "a transfer must move")
     }
-    let bytes = dramLayout.bytes(ofElements: dramView.count)
+    // The SRAM side too (its records are the same: the two tensors have one type).
+    let sramView = load ? dst : src
+    guard layouts[sramView.tensor].recordView(sramView) != nil else {
+      throw wholeRecords(layouts[sramView.tensor], "a transfer must move")
+    }
+    let bytes = dramLayout.bytes(of: dramView)
     if !options.timingOnly { try spend(dramView.count, weight: WorkCost.dmaElement) }
 
     let dispatchTime = waitForDMASlot(tile: id)

@@ -17,11 +17,21 @@ extension Machine {
     guard let inputClass = la.mmaInputClass, let accumulator = mma.accumulator ?? ld.autoAccumulator else {
       throw RuntimeFaultMessage("internal error: an mma the assembler should have refused")
     }
+    // f32rz reads each block's scale from its values: the views must cover whole blocks (the
+    // assembler has checked that blocks run along K). Timing-only runs fault too.
+    if accumulator == .f32rz {
+      for (v, role) in [(a, "A"), (b, "B")]
+      where layouts[v.tensor].isBlocked && layouts[v.tensor].recordView(v) == nil {
+        throw RuntimeFaultMessage(
+          "acc=f32rz: \(role) ('\(layouts[v.tensor].decl.name)') must cover whole blocks of K, as Blackwell's block-scaled MMA reads them"
+        )
+      }
+    }
     let inputBytes = la.elementBytes
     let rate = device.macsPerCycle(inputClass)
     guard rate > 0 else {
       throw RuntimeFaultMessage(
-        "\(device.name) has no tensor path for \(inputClass.rawValue) inputs (tensor.macsPerCycle.\(inputClass.rawValue) is 0)"
+        "\(device.name) has no tensor path for \(inputClass.rawValue) inputs\(inputClass == .fp6 ? " (FP6, or FP4 without block scales)" : "") (tensor.macsPerCycle.\(inputClass.rawValue) is 0)"
       )
     }
     let inputBits = inputClass == .fp4 ? 4 : 8 * inputBytes
@@ -39,10 +49,10 @@ extension Machine {
     try add(&counts.macs, macs)
     try add(&counts.padded, padded)
     mmaCounts[key] = counts
-    let dBytes = ld.sramBytes(ofElements: d.count)
+    let dBytes = ld.sramBytes(of: d)
     try add(
       &compute.sramBytes,
-      la.bytes(ofElements: a.count) + lb.bytes(ofElements: b.count) + (clear ? 1 : 2) * dBytes)
+      la.bytes(of: a) + lb.bytes(of: b) + (clear ? 1 : 2) * dBytes)
 
     let amaxRegister = mma.amax
     var reads = AccessList(Access(a), Access(b))
@@ -96,16 +106,6 @@ extension Machine {
     // products (a power-of-two scale keeps the element's bits, an f32 scale does not).
     let blocked = layouts[a.tensor].blocking != nil || layouts[b.tensor].blocking != nil
     let formats = blocked ? nil : (a: layouts[a.tensor].format, b: layouts[b.tensor].format)
-    // f32rz reads each block's scale from its values: the views must cover whole blocks (the
-    // assembler has checked that blocks run along K).
-    if accumulator == .f32rz {
-      for (v, role) in [(a, "A"), (b, "B")]
-      where layouts[v.tensor].isBlocked && layouts[v.tensor].recordView(v) == nil {
-        throw RuntimeFaultMessage(
-          "acc=f32rz: \(role) ('\(layouts[v.tensor].decl.name)') must cover whole blocks of K, as Blackwell's block-scaled MMA reads them"
-        )
-      }
-    }
     let types = (
       a: (format: layouts[a.tensor].format, scheme: layouts[a.tensor].blocking),
       b: (format: layouts[b.tensor].format, scheme: layouts[b.tensor].blocking)

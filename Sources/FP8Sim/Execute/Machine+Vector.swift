@@ -25,7 +25,7 @@ extension Machine {
     let n = a.count
     if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
     try add(&compute.vectorElementOps, n)
-    try add(&compute.sramBytes, layouts[a.tensor].sramBytes(ofElements: n))
+    try add(&compute.sramBytes, layouts[a.tensor].sramBytes(of: a))
     try dispatch(
       unit: .vector, tile: id, reads: [Access(a)], writes: [], floatWrites: [dest],
       duration: cycles(Double(n), name), latency: Int64(device.vectorLatency), name: name, line: line)
@@ -116,6 +116,10 @@ extension Machine {
   {
     let (name, line) = (instruction.opcode.mnemonic, instruction.location.line)
     let d = try resolve(v.destination, tile: id)
+    // A cast chooses each block's scale from the whole block (timing-only runs fault too).
+    if layouts[d.tensor].isBlocked, layouts[d.tensor].recordView(d) == nil {
+      throw wholeRecords(layouts[d.tensor], "a cast must write")
+    }
     let inputs = try resolveInputs(v, d: d, tile: id)
     var floatReads: [Int] = []
     if case .register(let r) = inputs.floatOperand { floatReads.append(r) }
@@ -126,8 +130,8 @@ extension Machine {
     let work = Double(n) * costPerElement(v.kind) * (layouts[d.tensor].isBlocked ? 2 : 1)
     // n ≤ 2^40 elements and the cost per element ≤ 10^6 + 2, so the product fits an Int.
     try add(&compute.vectorElementOps, Int(work.rounded(.up)))
-    try add(&compute.sramBytes, layouts[d.tensor].sramBytes(ofElements: n))
-    for r in inputs.views { try add(&compute.sramBytes, layouts[r.tensor].sramBytes(ofElements: r.count)) }
+    try add(&compute.sramBytes, layouts[d.tensor].sramBytes(of: d))
+    for r in inputs.views { try add(&compute.sramBytes, layouts[r.tensor].sramBytes(of: r)) }
     let output = try outputCast(v.output, destination: d, tile: id)
     try dispatch(
       unit: .vector, tile: id, reads: AccessList(inputs.views.map(Access.init)), writes: [Access(d)],
@@ -249,11 +253,8 @@ extension Machine {
     var lo = 0
     if let scheme = layouts[d.tensor].blocking {
       // A cast into a block-scaled tensor: every block's values first (a block's scale depends
-      // on all of them), then quantised as a [rows, width] matrix (whole blocks: checked).
-      guard layouts[d.tensor].recordView(d) != nil else {
-        throw RuntimeFaultMessage(
-          "'\(layouts[d.tensor].decl.name)' is \(scheme.name): a cast must write whole blocks of it")
-      }
+      // on all of them), then quantised as a [rows, width] matrix (whole blocks: checked by
+      // `executeVector`).
       var xMain: [Double] = []
       var xShadow: [Double] = []
       while lo < n {

@@ -39,11 +39,10 @@ final class TensorLayout {
   let recordCols: Int
   let recordBytes: Int
   /// Read per instruction, so kept as plain values (a `BlockScaling` or `DType` copy costs
-  /// reference counting): whether the tensor is block-scaled, whether it is stored in records
-  /// and their element count, its `mma` input class and the accumulator `acc=auto` means for it.
+  /// reference counting): whether the tensor is block-scaled, whether it is stored in records,
+  /// its `mma` input class and the accumulator `acc=auto` means for it.
   let isBlocked: Bool
   let hasRecords: Bool
-  let recordSize: Int
   let mmaInputClass: MMAInputClass?
   let autoAccumulator: Accumulator?
 
@@ -53,7 +52,6 @@ final class TensorLayout {
     (recordRows, recordCols, recordBytes) = record ?? (1, 1, format.byteWidth)
     isBlocked = blocking != nil
     hasRecords = record != nil
-    recordSize = recordRows * recordCols
     mmaInputClass = decl.dtype.mmaInputClass
     autoAccumulator = MatrixMultiply.accumulators(into: decl.dtype)?.first
     dims = Dims(decl.shape)
@@ -69,16 +67,51 @@ final class TensorLayout {
     self.sramElementBytes = decl.space == .acc ? 0 : format.byteWidth
   }
 
-  /// Bytes of `n` elements of a view (whole blocks for a block-scaled tensor; for a packed
-  /// FP6 or FP4 one, the bytes its elements touch, a partial record counting whole).
+  /// Bytes of a view: its elements', or for a tensor stored in records, the records it touches
+  /// (a partial record counts whole: the bytes of a packed FP4 or FP6 group, a block's elements
+  /// and scale).
   @inline(__always)
-  func bytes(ofElements n: Int) -> Int {
-    hasRecords ? (n + recordSize - 1) / recordSize * recordBytes : n * elementBytes
+  func bytes(of v: ResolvedView) -> Int {
+    hasRecords ? recordsTouched(v) * recordBytes : v.count * elementBytes
   }
 
-  /// As `bytes(ofElements:)`, counting nothing for accumulator storage.
+  /// As `bytes(of:)`, counting nothing for accumulator storage.
   @inline(__always)
-  func sramBytes(ofElements n: Int) -> Int { hasRecords ? bytes(ofElements: n) : n * sramElementBytes }
+  func sramBytes(of v: ResolvedView) -> Int { hasRecords ? bytes(of: v) : v.count * sramElementBytes }
+
+  /// How a view's dimensions lie on the tensor's plane (its last two dimensions): its first
+  /// element's row and column, its extents along rows and columns, and how many planes it
+  /// covers; `nil` for a dimension that is none of these. A dimension of stride `cols` runs
+  /// along rows (also when `cols` is 1), one of stride 1 along columns, one of a multiple of the
+  /// plane across planes; dimensions of extent 1 are part of the start only.
+  func planeExtents(_ v: ResolvedView) -> (row: Int, col: Int, rows: Int, cols: Int, planes: Int)? {
+    let (rows, cols) = BlockScaling.plane(of: decl.shape)
+    let plane = rows * cols
+    var (rowExtent, colExtent, planes) = (1, 1, 1)
+    for i in 0..<v.shape.count where v.shape[i] > 1 {
+      let (extent, stride) = (v.shape[i], v.strides[i])
+      if rows > 1 && stride == cols && rowExtent == 1 {
+        rowExtent = extent
+      } else if stride == 1 && colExtent == 1 {
+        colExtent = extent
+      } else if stride % plane == 0 {
+        planes *= extent
+      } else {
+        return nil
+      }
+    }
+    return ((v.offset / cols) % rows, v.offset % cols, rowExtent, colExtent, planes)
+  }
+
+  /// The records a view touches, whole or in part (its element count for a view whose
+  /// dimensions do not lie along rows, columns and planes: at most that many).
+  func recordsTouched(_ v: ResolvedView) -> Int {
+    guard let e = planeExtents(v) else { return v.count }
+    func blocks(_ start: Int, _ extent: Int, _ size: Int) -> Int {
+      (start + extent - 1) / size - start / size + 1
+    }
+    return e.planes * blocks(e.row, e.rows, recordRows) * blocks(e.col, e.cols, recordCols)
+  }
 
   /// A view of a tensor stored in records, in records (for transfers and line walks), or `nil`
   /// when the view does not cover whole records: along the tensor's last dimension (stride 1)
@@ -99,16 +132,17 @@ final class TensorLayout {
     var (colExtent, rowExtent) = (1, 1)
     for i in 0..<v.shape.count where v.shape[i] > 1 {
       let (extent, stride) = (v.shape[i], v.strides[i])
-      if stride == 1 {
+      // Along rows first: with one column, rows have stride 1 too (as in `planeExtents`).
+      if rows > 1 && stride == cols && rowExtent == 1 {
+        guard extent % b.blockRows == 0 else { return nil }
+        rowExtent = extent
+        recordShape.append(extent / b.blockRows)
+        recordStrides.append(recordCols)
+      } else if stride == 1 {
         guard colExtent == 1, extent % b.blockCols == 0 else { return nil }
         colExtent = extent
         recordShape.append(extent / b.blockCols)
         recordStrides.append(1)
-      } else if rows > 1 && stride == cols {
-        guard rowExtent == 1, extent % b.blockRows == 0 else { return nil }
-        rowExtent = extent
-        recordShape.append(extent / b.blockRows)
-        recordStrides.append(recordCols)
       } else if stride % plane == 0 {
         recordShape.append(extent)
         recordStrides.append(stride / plane * recordPlane)

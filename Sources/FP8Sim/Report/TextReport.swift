@@ -1,4 +1,5 @@
 import FP8Formats
+import FP8ISA
 
 /// The report for people: aligned tables, fixed precision (stable for golden files).
 public enum TextReport {
@@ -101,8 +102,15 @@ public enum TextReport {
         r, corner: "output", .output, [.snrDB, .maxAbsError, .maxRelError, .nan, .inf], heading: \.heading,
         leading: [
           ("shape", { "[" + (byName[$0]?.shape ?? []).map(String.init).joined(separator: ", ") + "]" }),
-          ("type", { byName[$0]?.format ?? "" }),
+          ("type", { typeName(byName[$0]) }),
         ])
+  }
+
+  /// An output's type as the outputs table shows it: the resolved format (`e4m3fn` for
+  /// `fp8e4`), or a block-scaled type's name (its elements' format would hide the scales).
+  static func typeName(_ o: Report.Output?) -> String {
+    guard let o else { return "" }
+    return DType.named(o.dtype)?.blocking == nil ? o.format : o.dtype
   }
 
   static func casts(_ r: Report) -> String {
