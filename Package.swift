@@ -49,7 +49,8 @@ let package = Package(
     .testTarget(
       name: "FP8FormatsTests", dependencies: ["FP8Formats"], exclude: ["Fixtures"], swiftSettings: strict),
     .testTarget(
-      name: "FP8ISATests", dependencies: ["FP8Data", "FP8ISA"], exclude: ["FuzzCases"], swiftSettings: strict),
+      name: "FP8ISATests", dependencies: ["FP8Data", "FP8ISA"], exclude: ["FuzzCases", "Fixtures"],
+      swiftSettings: strict),
     .testTarget(
       name: "FP8SimTests", dependencies: ["FP8Data", "FP8Sim", "FP8FuzzSupport"], exclude: ["FuzzCases"],
       swiftSettings: strict),
