@@ -8,7 +8,7 @@ import FP8Formats
 public enum Opcode: String, Sendable, CaseIterable {
   // Scalar
   case nop, mov, add, sub, mul, div, rem, min, max
-  case fmov, fadd, fmul, fmax, fmin
+  case fmov, fadd, fmul, fmax, fmin, fdiv, fsqrt
   case jmp, beq, bne, blt, bge, call, ret, halt
   case bias
   // DMA
@@ -55,6 +55,16 @@ public enum Opcode: String, Sendable, CaseIterable {
         "fmax", .max, "fD = max(fA, fB).",
         more: "NaN if either is NaN. Keeps an amax history for delayed scaling.")
     case .fmin: return Opcode.floatBinary("fmin", .min, "fD = min(fA, fB).", more: "NaN if either is NaN.")
+    case .fdiv:
+      return Opcode.floatBinary(
+        "fdiv", .div, "fD = fA / fB.", more: "IEEE division: ±inf for a nonzero fA over 0, NaN for 0 / 0.")
+    case .fsqrt:
+      return OpcodeSpec(
+        "fsqrt", family: .float(.sqrt), operands: [.init("fD", .floatDest), .init("fA", .floatSource)],
+        summary: "fD = √fA.",
+        semantics:
+          "fD = √fA, f64 arithmetic, correctly rounded; NaN for a negative fA, −0 for −0. With `fdiv`, the"
+          + " L2 normalisation of a row: `rsum` of its squares, `fsqrt`, then `vmul` by the reciprocal.")
     case .jmp:
       return OpcodeSpec(
         "jmp", family: .jump, operands: [.init("LABEL", .label)], summary: "Jump to LABEL.",

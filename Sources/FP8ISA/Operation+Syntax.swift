@@ -33,7 +33,9 @@ extension Operation {
     case .move: self = .move(dest: try r.intRegister(0), source: try r.int(1))
     case .integer(let op): self = .integer(op, dest: try r.intRegister(0), a: try r.int(1), b: try r.int(2))
     case .floatMove: self = .floatMove(dest: try r.floatRegister(0), source: try r.float(1))
-    case .float(let op): self = .float(op, dest: try r.floatRegister(0), a: try r.float(1), b: try r.float(2))
+    case .float(let op):
+      self = .float(
+        op, dest: try r.floatRegister(0), a: try r.float(1), b: op.isUnary ? .constant(0) : try r.float(2))
     case .jump: self = .jump(try r.label(0))
     case .call: self = .call(try r.label(0))
     case .ret: self = .ret
@@ -267,7 +269,8 @@ extension Operation {
     case .move(let d, let s): operands = [.intRegister(d), s.operand]
     case .integer(_, let d, let a, let b): operands = [.intRegister(d), a.operand, b.operand]
     case .floatMove(let d, let s): operands = [.floatRegister(d), s.operand]
-    case .float(_, let d, let a, let b): operands = [.floatRegister(d), a.operand, b.operand]
+    case .float(let op, let d, let a, let b):
+      operands = [.floatRegister(d), a.operand] + (op.isUnary ? [] : [b.operand])
     case .jump(let l), .call(let l): operands = [.label(l.name, target: l.target)]
     case .branch(_, let a, let b, let l): operands = [a.operand, b.operand, .label(l.name, target: l.target)]
     case .bias(let rule):

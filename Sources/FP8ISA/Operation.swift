@@ -107,7 +107,12 @@ public enum IntegerOperator: String, Sendable, Hashable, CaseIterable {
 }
 
 public enum FloatOperator: String, Sendable, Hashable, CaseIterable {
-  case add, mul, max, min
+  case add, mul, max, min, div
+  /// √a: one operand (`b` is not read; the operation holds 0 for it).
+  case sqrt
+
+  /// Whether the instruction has one source operand.
+  public var isUnary: Bool { self == .sqrt }
 }
 
 public enum Condition: String, Sendable, Hashable, CaseIterable {

@@ -84,7 +84,8 @@ struct ProgramGenerator {
     case .add, .sub, .mul, .div, .rem, .min, .max:
       return "\(m) r\(int(0...31)), \(intSource()), \(intSource())"
     case .fmov: return "\(m) f\(int(0...15)), \(floatSource())"
-    case .fadd, .fmul, .fmax, .fmin: return "\(m) f\(int(0...15)), \(floatSource()), \(floatSource())"
+    case .fadd, .fmul, .fmax, .fmin, .fdiv: return "\(m) f\(int(0...15)), \(floatSource()), \(floatSource())"
+    case .fsqrt: return "\(m) f\(int(0...15)), \(floatSource())"
     case .jmp, .call: return "\(m) \(label(&self))"
     case .ret: return m
     case .beq, .bne, .blt, .bge: return "\(m) \(intSource()), \(intSource()), \(label(&self))"

@@ -172,6 +172,45 @@ import Testing
     #expect(y[24] == Float(3 * gelu3Exact))
   }
 
+  /// `fdiv` and `fsqrt` (f64): a row's L2 normalisation by `rsum`, `fsqrt`, `fdiv` and `vmul`,
+  /// as sentence-transformers normalises an embedding; IEEE special cases.
+  @Test func floatDivisionAndSquareRoot() throws {
+    let r = try simulate(
+      """
+      .tensor x f32 [1, 4] sram
+      .tensor q f32 [1, 4] sram
+      .tensor y f32 [1, 4] sram
+      .tensor Y f32 [1, 4] dram
+      .tensor S f32 [1, 4] dram
+      .output Y
+      .output S
+        vfill x, 1
+        vfill x[0, 0:+1], 3
+        vfill x[0, 3:+1], -5
+        vmul q, x, x
+        rsum f1, q
+        fsqrt f2, f1
+        fdiv f3, 1.0, f2
+        vmul y, x, f3
+        dma.store Y, y
+        fdiv f4, 1.0, 0.0
+        fdiv f5, 0.0, 0.0
+        fsqrt f6, -4.0
+        fsqrt f7, 2.0
+        vfill q[0, 0:+1], f4
+        vfill q[0, 1:+1], f5
+        vfill q[0, 2:+1], f6
+        vfill q[0, 3:+1], f7
+        dma.store S, q
+        dma.wait
+      """)
+    // |x| = √(9 + 1 + 1 + 25) = 6.
+    let norm = 1 / 6.0
+    #expect(try #require(output(r, "Y")).values == [3, 1, 1, -5].map { Float($0 * norm) })
+    let s = try #require(output(r, "S")).values
+    #expect(s[0] == .infinity && s[1].isNaN && s[2].isNaN && s[3] == Float(2.0.squareRoot()))
+  }
+
   @Test func castWithBiasSaturationAndCounts() throws {
     // 300 with bias 1 → 600 overflows e4m3fn: saturate to 448, dequantised 448·2^-1 = 224.
     // 0.001 with bias 1 → 0.002 → 0.001953125 (e4m3fn min subnormal).

@@ -54,6 +54,8 @@ enum VectorNumerics {
     case .mul: return a * b
     case .max: return maxNaN(a, b)
     case .min: return a.isNaN || b.isNaN ? .nan : Swift.min(a, b)
+    case .div: return a / b
+    case .sqrt: return a.squareRoot()
     }
   }
 
