@@ -267,6 +267,30 @@ import Testing
     #expect(r.traffic.sramToL2 == 9 && r.traffic.l2ToSram == 33)
   }
 
+  /// A cast into one column of a `_t` tensor quantises that column's blocks (down the rows),
+  /// not each element alone.
+  @Test func aCastIntoAColumnOfATransposedTypeQuantisesItsBlocks() throws {
+    let r = try simulate(
+      """
+      .tensor x f32 [32, 4] sram randn(3, 0.0, 1.0)
+      .tensor q mxfp8_e4m3_t [32, 4] sram
+      .tensor y f32 [32, 4] sram
+      .tensor XD f32 [32, 4] dram
+      .tensor QD f32 [32, 4] dram
+      .output XD
+      .output QD
+        cast q, x
+        cast q[:, 2], x[:, 2]
+        cast y, q
+        dma.store XD, x
+        dma.store QD, y
+        dma.wait
+      """)
+    let x = try #require(output(r, "XD")).values.map(Double.init)
+    let want = BlockScaling.named("mxfp8_e4m3_t")!.quantize(x, rows: 32, cols: 4).values().map { Float($0) }
+    #expect(try #require(output(r, "QD")).values == want)
+  }
+
   @Test func timingOnlyRunsFaultLikeNumericOnes() {
     for options in [RunOptions(), Self.timingOnly] {
       let cast = fault(

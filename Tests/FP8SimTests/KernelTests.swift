@@ -269,6 +269,21 @@ import Testing
     #expect(fast == 2.25 - 0x1p-12 && slow == 2.25 - 0x1p-12 && oracle == 2.25 - 0x1p-12)
   }
 
+  /// A zero input is read at exponent −126 (MMA-Sim), so a zero product still sets E: 0 · 57344
+  /// (E5M2, exponent 15) aligns at −111, the quantum is 2^-124, and C = 2^-120 + 2^-125 loses
+  /// its low bit; f32rz's quantum 2^-136 drops C's 2^-140 the same way.
+  @Test func zeroProductsTakePartInTheAlignment() {
+    let fp22 = Self.single(.fp22, c: 0x1p-120 + 0x1p-125, a: [0], b: [57344], formats: (.e5m2, .e5m2))
+    #expect(fp22.0 == 0x1p-120 && fp22.1 == 0x1p-120 && fp22.2 == 0x1p-120)
+    var c: [Float] = [0x1p-120 + 0x1p-140]
+    MMANumerics.f32rz(
+      a: [0], b: [57344], c: &c, m: 1, n: 1, k: 1, scaling: (.plain(.e5m2), .plain(.e5m2)), fp4Sums: false)
+    #expect(c == [0x1p-120])
+    let oracle = MMAOracle.element(
+      .f32rz, c: 0x1p-120 + 0x1p-140, a: [0], b: [57344], formats: (.e5m2, .e5m2))
+    #expect(oracle == 0x1p-120)
+  }
+
   @Test func fp22ReadsSubnormalInputsAtTheirFormatsSmallestExponent() {
     // E4M3's smallest subnormal 2^-9 is 0.125 · 2^-6: 2^-9 · 2^-9 aligns at −6 − 6 = −12, so the
     // quantum is 2^-25 and C = 2^-30 truncates to 0. Read as f32 values (no formats), the product
@@ -584,16 +599,17 @@ enum MMAOracle {
       // An input x ≠ 0 is s·2^e with s in [1, 2) (frexp gives [0.5, 1)), e at least its format's
       // smallest normal exponent; a product aligns at ea + eb.
       let (fraction, mantissa) = accumulator == .fp22 ? (13, 13) : (25, 23)
+      // A zero input at −126, as MMA-Sim reads it: a zero product still counts for E.
       let floors = formats.map { (1 - $0.0.bias, 1 - $0.1.bias) } ?? (-126, -126)
-      func e(_ x: Float, _ floor: Int) -> Int { max(frexp(Double(x)).1 - 1, floor) }
+      func e(_ x: Float, _ floor: Int) -> Int { x == 0 ? -126 : max(frexp(Double(x)).1 - 1, floor) }
       let exponents = zip(a, b).map { e($0, floors.0) + e($1, floors.1) }
       var acc = Double(c)
       var k0 = 0
       while k0 < products.count {
         let group = k0..<min(k0 + 32, products.count)
         acc = aligned(
-          [(acc, frexp(acc).1 - 1)] + group.map { (products[$0], exponents[$0]) }, fraction: fraction,
-          mantissa: mantissa)
+          [(acc, acc == 0 ? -126 : frexp(acc).1 - 1)] + group.map { (products[$0], exponents[$0]) },
+          fraction: fraction, mantissa: mantissa, zerosAlign: true)
         k0 += 32
       }
       return Float(acc)

@@ -263,7 +263,10 @@ extension Machine {
         xShadow += try compute(lo, hi, shadow: true)
         lo = hi
       }
-      let q = scheme.quantize(xMain, rows: n / width, cols: width, tensorAmax: tensorAmax)
+      // The view's values, row-major on the tensor's plane (whole blocks: checked), planes
+      // stacked: a column of a `_t` tensor is that many rows of one column, not one row.
+      let e = layouts[d.tensor].planeExtents(d) ?? (0, 0, n / width, width, 1)
+      let q = scheme.quantize(xMain, rows: e.planes * e.rows, cols: e.cols, tensorAmax: tensorAmax)
       // NVFP4 holds its values divided by the tensor scale (element × block scale, exact), as the
       // hardware multiplies codes and block scales and leaves the tensor scales to the result;
       // the shadow is divided by the same scale, as a bias scales both runs.

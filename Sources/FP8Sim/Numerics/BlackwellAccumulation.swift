@@ -27,7 +27,8 @@ public struct ScaledOperand: Sendable {
   /// block's scale exponent recovered from its values:
   /// - MX: a cast makes a block's largest element lie in the element format's top binade (its
   ///   largest finite value or below, at least 2^emax), so the scale is 2^(exponent(max |value|)
-  ///   − emax); a block of zeros has the smallest scale, 2^-127, as the cast gives it.
+  ///   − emax), unless the scale is E8M0's smallest, 2^-127 (a block below 2^(emax − 127), or a
+  ///   block of zeros), which the same expression clamped at −127 gives.
   /// - NVFP4 (values without the tensor scale: element × E4M3 block scale): a block scale that is
   ///   a normal E4M3 number is within 2^-4 of (amax / 6) / tensor scale, so the block's largest
   ///   element rounds to 6 and the scale is max |value| / 6, exactly; a subnormal one has E4M3's
@@ -59,7 +60,9 @@ public struct ScaledOperand: Sendable {
         if nvfp4 {
           s = Int32(amax == 0 ? -126 : max(Int((amax / largest).exponent), scaleMin))
         } else {
-          s = Int32(amax == 0 ? -127 : Int(amax.exponent) - emax)
+          // E8M0's smallest scale, 2^-127, leaves a small block's largest element below the top
+          // binade: the recovered exponent is then clamped as the cast's was.
+          s = Int32(amax == 0 ? -127 : max(Int(amax.exponent) - emax, -127))
         }
         for t in k0..<k1 { exponents[index(line, t)] = s }
         k0 = k1
@@ -69,13 +72,13 @@ public struct ScaledOperand: Sendable {
   }
 
   /// The alignment exponent of value `x` at `index`: its element's exponent (at least the
-  /// format's smallest normal one) plus its block scale's; 0 for zero and non-finite values
-  /// (they take no part in the alignment).
+  /// format's smallest normal one; −126 for a zero, as MMA-Sim reads it) plus its block scale's;
+  /// 0 for a non-finite value (its group is decided apart).
   @inline(__always)
   func exponent(_ x: Float, at index: Int) -> Int {
-    guard x != 0, x.isFinite else { return 0 }
+    guard x.isFinite else { return 0 }
     let s = Int(scaleExponents?[index] ?? 0)
-    return max(Int(x.exponent), elementMinExponent + s)
+    return x == 0 ? MMANumerics.zeroInputExponent + s : max(Int(x.exponent), elementMinExponent + s)
   }
 
   @inline(__always)
@@ -136,7 +139,7 @@ extension MMANumerics {
           acc = alignedGroup(
             terms[0..<count], exponents: exponents[0..<count],
             fractionBits: fp4Sums ? f32rzFP4FractionBits : f32rzFractionBits, mantissaBits: 23,
-            zerosAlign: fp4Sums)
+            zerosAlign: true)
           k0 = k1
         }
         c[i * n + j] = Float(acc)  // exact: every group result is an f32 value

@@ -436,7 +436,11 @@ enum FP22Kernel {
     count: Int
   ) -> SIMD8<Float> {
     var out = SIMD8<Float>()
-    func exponent(_ x: Float) -> Int { x == 0 || !x.isFinite ? 0 : Int(x.exponent) }
+    // A zero (an accumulator, or an alignment below `Float`'s range) at −126, which E never
+    // goes below; a non-finite one is decided apart.
+    func exponent(_ x: Float) -> Int {
+      x == 0 ? MMANumerics.fp22MinExponent : x.isFinite ? Int(x.exponent) : 0
+    }
     for lane in 0..<8 {
       var values = [Double(acc[lane])]
       var exponents = [exponent(acc[lane])]

@@ -36,15 +36,27 @@ public enum MMANumerics {
   /// known.
   public static func fp22Floor(_ format: FloatFormat?) -> Int { format?.minNormalExponent ?? fp22MinExponent }
 
-  /// The power of two fp22 aligns an input by: 2^max(exponent(x), floor) for a finite nonzero
-  /// x, 0 for a zero (a zero product takes no part in the alignment), +inf for inf and NaN (so
-  /// that a product of alignments is not finite where the product is not). The product of two
-  /// alignments is 2^(ea + eb), exactly, wherever that is a normal `Float`.
+  /// The exponent a zero input is read with (MMA-Sim's `extract_significand_exponent`): a zero
+  /// product still takes part in choosing a group's largest exponent, at −126 + e of the other.
+  public static let zeroInputExponent = -126
+
+  /// The exponent fp22 and f32rz read input `x` with: at least `floor` (its format's smallest
+  /// normal exponent) for a finite nonzero x, `zeroInputExponent` for a zero, 0 for inf and NaN
+  /// (their group is decided apart).
+  @inline(__always)
+  static func inputExponent(_ x: Float, floor: Int) -> Int {
+    if !x.isFinite { return 0 }
+    return x == 0 ? zeroInputExponent : max(Int(x.exponent), floor)
+  }
+
+  /// The power of two fp22 aligns an input by: 2^(`inputExponent`) (2^-126 for a zero), +inf
+  /// for inf and NaN (so that a product of alignments is not finite where the product is not).
+  /// The product of two alignments is 2^(ea + eb), exactly, wherever that is a normal `Float`;
+  /// below 2^-126 it does not matter (E is at least −126).
   @inline(__always)
   static func fp22Alignment(_ x: Float, floor: Int) -> Float {
     if !x.isFinite { return .infinity }
-    if x == 0 { return 0 }
-    return Float(sign: .plus, exponent: Swift.max(Int(x.exponent), floor), significand: 1)
+    return Float(sign: .plus, exponent: inputExponent(x, floor: floor), significand: 1)
   }
 
   /// `formats`: the formats every value of A and of B is exact in (the machine's tensors are;
@@ -295,7 +307,7 @@ public enum MMANumerics {
   ) {
     var terms = [Double](repeating: 0, count: fp22Group + 1)
     var exponents = [Int](repeating: 0, count: fp22Group + 1)
-    func exponent(_ x: Float, _ floor: Int) -> Int { x == 0 || !x.isFinite ? 0 : max(Int(x.exponent), floor) }
+    func exponent(_ x: Float, _ floor: Int) -> Int { inputExponent(x, floor: floor) }
     for i in 0..<m {
       for j in 0..<n {
         var acc = Double(c[i * n + j])
@@ -303,7 +315,7 @@ public enum MMANumerics {
         while k0 < k {
           let count = min(fp22Group, k - k0)
           terms[0] = acc
-          exponents[0] = acc == 0 || !acc.isFinite ? 0 : Int(acc.exponent)
+          exponents[0] = acc == 0 || !acc.isFinite ? fp22MinExponent : Int(acc.exponent)
           for t in 0..<count {
             let (x, y) = (a[i * k + k0 + t], b[(k0 + t) * n + j])
             terms[t + 1] = Double(x) * Double(y)
@@ -320,12 +332,12 @@ public enum MMANumerics {
   /// One aligned group: `terms[0]` is the accumulator, the others exact products; `exponents`
   /// are their alignment exponents: the accumulator's own exponent, and for a product `a·b` the
   /// sum `ea + eb` of its inputs' exponents, each input read as a significand in [1, 2) times
-  /// 2^e with e at least its format's smallest normal exponent (`fp22Floor`), so that a
-  /// product's significand is in [0, 4), not renormalised (MMA-Sim's and Khattak and Mikaitis's
-  /// bit-accurate Hopper models, docs/hardware-numbers.md E7).
+  /// 2^e with e at least its format's smallest normal exponent (`fp22Floor`), a zero at −126
+  /// (`inputExponent`), so that a product's significand is in [0, 4), not renormalised (MMA-Sim's
+  /// and Khattak and Mikaitis's bit-accurate Hopper models, docs/hardware-numbers.md E7).
   ///
-  /// - E = the largest of −126 and the alignment exponents of the nonzero terms (an accumulator
-  ///   below f32's normal range is aligned at −126, the register's `e_min`);
+  /// - E = the largest of −126 and the alignment exponents of all terms, zero products included
+  ///   (an accumulator below f32's normal range is aligned at −126, the register's `e_min`);
   /// - every term is truncated toward zero to a multiple of 2^(E−13); the terms are added
   ///   exactly;
   /// - the sum is truncated toward zero to a multiple of 2^(max(exponent(sum), −126) − 13): 14
@@ -335,7 +347,9 @@ public enum MMANumerics {
   ///   is +0;
   /// - with an inf or NaN term the result is the IEEE sum of the terms (NaN, or that inf).
   static func fp22Group(_ terms: ArraySlice<Double>, exponents: ArraySlice<Int>) -> Double {
-    alignedGroup(terms, exponents: exponents, fractionBits: fp22FractionBits, mantissaBits: fp22FractionBits)
+    alignedGroup(
+      terms, exponents: exponents, fractionBits: fp22FractionBits, mantissaBits: fp22FractionBits,
+      zerosAlign: true)
   }
 
   /// The aligned group of `fp22` (13 fraction bits, 13 mantissa bits) and `f32rz` (25 or 35
