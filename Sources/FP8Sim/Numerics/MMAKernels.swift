@@ -398,7 +398,11 @@ enum FP22Kernel {
     var largest = acc.bits & 0x7FFF_FFFF
     for t in 0..<count { largest = Lanes.max(largest, aligns[t].bits & 0x7FFF_FFFF) }
     if largest.max() >= 0x7F80_0000 { return scalar(acc, terms, aligns, count: count) }
-    let top = Lanes.max(largest &>> 23, SIMD8(repeating: 1))
+    // A lane with nothing but zeros (the padding lanes of a partial panel, whose alignments
+    // are 0: a kernel's products are normal, so an alignment below `Float`'s range means a zero
+    // term) sums to +0 whatever E is: give it one in range.
+    let empty = Lanes.greater(SIMD8(repeating: 1), largest)
+    let top = Lanes.select(empty, SIMD8(repeating: 14), Lanes.max(largest &>> 23, SIMD8(repeating: 1)))
     // c = 1.5 · 2^(E+10) must be finite, q = 2^(E−13) normal: E from −113 to 116 (outside, a
     // rare group of huge or tiny values, the scalar definition).
     if top.max() > 243 || top.min() < 14 { return scalar(acc, terms, aligns, count: count) }
