@@ -191,7 +191,8 @@ INLINE AVX2 int fp22_group(__m256 *acc, const float *arow, const float *panel, c
   for (ptrdiff_t t = 0; t < count; t++) {
     terms[t] = _mm256_mul_ps(_mm256_broadcast_ss(arow + t), _mm256_loadu_ps(panel + t * 8));
     __m256 align = _mm256_mul_ps(_mm256_broadcast_ss(aalign + t), _mm256_loadu_ps(palign + t * 8));
-    largest = _mm256_max_epu32(largest, _mm256_and_si256(_mm256_castps_si256(align), splat(0x7FFFFFFF)));
+    // Alignments are at least 2^-126 or +inf, so their products are never negative or NaN.
+    largest = _mm256_max_epu32(largest, _mm256_castps_si256(align));
   }
   if (_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(largest, splat(0x7F7FFFFF))))) return 0;
   __m256i top = _mm256_max_epu32(_mm256_srli_epi32(largest, 23), splat(1));
