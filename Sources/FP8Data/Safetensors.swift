@@ -17,7 +17,10 @@ public enum Safetensors {
     var end: Int
   }
 
-  static func header(_ reader: inout ByteReader, tensor: String) throws(DataFileError) -> ArrayFileHeader {
+  /// Reads and checks the whole header: every entry's dtype, shape and offsets (inside the data
+  /// section, not overlapping). Returns the entries and where the data section starts.
+  static func entries(_ reader: inout ByteReader) throws(DataFileError) -> (entries: [Entry], dataStart: Int)
+  {
     let path = reader.path
     let lengthBytes = try reader.read(8)
     guard lengthBytes.count == 8 else { throw DataFileError(path, "not a .safetensors file: too short") }
@@ -49,6 +52,12 @@ public enum Safetensors {
       entries.append(entry)
     }
     try checkNoOverlap(entries, path: path)
+    return (entries, dataStart)
+  }
+
+  static func header(_ reader: inout ByteReader, tensor: String) throws(DataFileError) -> ArrayFileHeader {
+    let path = reader.path
+    let (entries, dataStart) = try entries(&reader)
     guard let entry = entries.first(where: { $0.name == tensor }) else {
       let names = entries.map(\.name).sorted()
       throw DataFileError(
@@ -152,6 +161,29 @@ public enum Safetensors {
   }
 
   /// Writes a safetensors file with the given tensors (name, dtype string, shape, raw bytes).
+  /// A tensor a file's header lists.
+  public struct Listing: Sendable, Equatable {
+    public var name: String
+    public var dtype: String
+    public var shape: [Int]
+  }
+
+  /// Every tensor a `.safetensors` file lists, sorted by name, the header checked as for reading
+  /// one tensor.
+  public static func listing(of url: URL) throws(DataFileError) -> [Listing] {
+    let handle: FileHandle
+    do { handle = try FileHandle(forReadingFrom: url) } catch {
+      throw DataFileError(url.path, "cannot open file")
+    }
+    defer { try? handle.close() }
+    let end: UInt64
+    do { end = try handle.seekToEnd() } catch { throw DataFileError(url.path, "cannot read file") }
+    guard let size = Int(exactly: end) else { throw DataFileError(url.path, "file is too large") }
+    var reader = ByteReader(.file(handle), size: size, path: url.path)
+    return try entries(&reader).entries.map { Listing(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
+      .sorted { $0.name < $1.name }
+  }
+
   public static func write(_ url: URL, tensors: [(name: String, dtype: String, shape: [Int], data: Data)])
     throws
   {
