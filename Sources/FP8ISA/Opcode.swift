@@ -14,7 +14,7 @@ public enum Opcode: String, Sendable, CaseIterable {
   // DMA
   case dmaLoad, dmaStore, dmaWait, fence
   // Vector
-  case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, exp, softmax, layernorm
+  case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, geluTanh, silu, exp, softmax, layernorm
   case amax, rmax, rsum
   // Tensor
   case mma
@@ -191,6 +191,10 @@ public enum Opcode: String, Sendable, CaseIterable {
     case .relu: return Opcode.vectorUnary("relu", .relu, "x = max(a, 0)")
     case .gelu:
       return Opcode.vectorUnary("gelu", .gelu, "x = a · Φ(a) = 0.5·a·(1 + erf(a/√2)) (exact GELU)")
+    case .geluTanh:
+      return Opcode.vectorUnary(
+        "gelu.tanh", .geluTanh, "x = 0.5·a·(1 + tanh(√(2/π)·(a + 0.044715·a³))) (GPT-2's GELU)")
+    case .silu: return Opcode.vectorUnary("silu", .silu, "x = a · σ(a) = a / (1 + e^−a) (Llama's gate)")
     case .exp: return Opcode.vectorUnary("exp", .exp, "x = e^a")
     case .softmax:
       return OpcodeSpec(

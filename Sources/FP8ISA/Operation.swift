@@ -209,6 +209,10 @@ public struct OutputOptions: Sendable, Hashable {
 
 public enum UnaryFunction: String, Sendable, Hashable, CaseIterable {
   case relu, gelu, exp
+  /// GELU's tanh approximation (GPT-2's `gelu_new`).
+  case geluTanh
+  /// x · σ(x) (Llama's SwiGLU gate).
+  case silu
 }
 
 public enum BinaryFunction: String, Sendable, Hashable, CaseIterable {

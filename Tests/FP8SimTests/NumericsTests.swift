@@ -172,6 +172,38 @@ import Testing
     #expect(y[24] == Float(3 * gelu3Exact))
   }
 
+  /// GPT-2's tanh GELU and Llama's SiLU, elementwise in f64, against their formulas written here.
+  @Test func geluTanhAndSilu() throws {
+    let r = try simulate(
+      """
+      .tensor x f32 [1, 4] sram
+      .tensor y f32 [2, 4] sram
+      .tensor Y f32 [2, 4] dram
+      .output Y
+        vfill x, 1.5
+        vfill x[0, 0:+1], -2
+        vfill x[0, 1:+1], 0
+        vfill x[0, 2:+1], 30
+        gelu.tanh y[0:+1, :], x
+        silu y[1:+1, :], x
+        dma.store Y, y
+        dma.wait
+      """)
+    let y = try #require(output(r, "Y")).values
+    let xs: [Double] = [-2, 0, 30, 1.5]
+    let c = (2 / Double.pi).squareRoot()
+    let geluTanh = xs.map { (x: Double) -> Float in
+      let inner: Double = c * (x + 0.044715 * x * x * x)
+      return Float(0.5 * x * (1 + Math.tanh(inner)))
+    }
+    let silu = xs.map { (x: Double) -> Float in Float(x / (1 + Math.exp(-x))) }
+    for i in 0..<4 {
+      #expect(abs(y[i] - geluTanh[i]) <= 2 * geluTanh[i].ulp, "gelu.tanh(\(xs[i]))")
+      #expect(abs(y[4 + i] - silu[i]) <= 2 * silu[i].ulp, "silu(\(xs[i]))")
+    }
+    #expect(y[1] == 0 && y[5] == 0 && y[2] == 30)
+  }
+
   /// `fdiv` and `fsqrt` (f64): a row's L2 normalisation by `rsum`, `fsqrt`, `fdiv` and `vmul`,
   /// as sentence-transformers normalises an embedding; IEEE special cases.
   @Test func floatDivisionAndSquareRoot() throws {

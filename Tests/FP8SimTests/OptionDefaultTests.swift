@@ -23,7 +23,8 @@ import Testing
       "allreduce.max async": "0", "allreduce.sum async": "0", "fence unit": "all", "dma.load mcast": "1",
     ]
     for op in [
-      "vadd", "vsub", "vmul", "vmax", "vfill", "cast", "relu", "gelu", "exp", "softmax", "layernorm",
+      "vadd", "vsub", "vmul", "vmax", "vfill", "cast", "relu", "gelu", "gelu.tanh", "silu", "exp", "softmax",
+      "layernorm",
     ] {
       for (name, value) in output { expected["\(op) \(name)"] = value }
     }

@@ -10,7 +10,7 @@ extension Machine {
     let t = device.vectorTranscendentalCost
     switch kind {
     case .binary, .cast, .fill, .unary(.relu, _): return 1
-    case .unary(.gelu, _), .unary(.exp, _): return t
+    case .unary(.gelu, _), .unary(.exp, _), .unary(.geluTanh, _), .unary(.silu, _): return t
     case .softmax: return 2 + t  // max pass, exp-and-sum pass, scale pass
     case .layernorm: return 4  // mean, variance, normalise, affine
     }

@@ -44,6 +44,9 @@ enum VectorNumerics {
     case .relu: return { a in a.isNaN ? .nan : max(a, 0) }
     case .gelu: return { a in 0.5 * a * (1 + Math.erf(a * 0.70710678118654752440)) }
     case .exp: return { a in Math.exp(a) }
+    case .geluTanh:
+      return { a in 0.5 * a * (1 + Math.tanh(0.79788456080286535588 * (a + 0.044715 * a * a * a))) }
+    case .silu: return { a in a / (1 + Math.exp(-a)) }
     }
   }
 
