@@ -14,7 +14,7 @@ public enum Opcode: String, Sendable, CaseIterable {
   // DMA
   case dmaLoad, dmaStore, dmaWait, fence
   // Vector
-  case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, geluTanh, silu, exp, softmax, layernorm
+  case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, geluTanh, silu, exp, softmax, layernorm, rmsnorm
   case amax, rmax, rsum
   // Tensor
   case mma
@@ -202,6 +202,18 @@ public enum Opcode: String, Sendable, CaseIterable {
         options: Opcode.outputOptions, summary: "Row-wise softmax over the last dimension.",
         semantics:
           "For each row: `m = max(a)`, `x_j = e^(a_j − m) / Σ_k e^(a_k − m)` (f64), stored as"
+          + " described under *Output options*.")
+    case .rmsnorm:
+      return OpcodeSpec(
+        "rmsnorm", family: .rmsnorm, operands: [.init("D", .view), .init("A", .view)],
+        options: [
+          OptionSpec("gamma", .view, "Scale, shape [n] or [1, n]; absent means 1."),
+          OptionSpec(
+            "eps", .float, default: .float(VectorOperation.defaultRMSEpsilon), "Added to the mean square."),
+        ] + Opcode.outputOptions,
+        summary: "Row-wise RMS normalisation over the last dimension (Llama's RMSNorm).",
+        semantics:
+          "For each row of n elements: `ms = Σa²/n`, `x_j = a_j / √(ms + eps) · γ_j` (f64), stored as"
           + " described under *Output options*.")
     case .layernorm:
       return OpcodeSpec(

@@ -62,6 +62,12 @@ extension Operation {
         .layernorm(
           try r.view(1), gamma: try r.optionalView("gamma"), beta: try r.optionalView("beta"),
           eps: try r.floatConstant("eps")), r)
+    case .rmsnorm:
+      self = try Operation.vector(
+        .layernorm(
+          try r.view(1), gamma: try r.optionalView("gamma"), beta: nil, eps: try r.floatConstant("eps"),
+          rms: true),
+        r)
     case .reduction(let reduction):
       self = .reduction(reduction, dest: try r.floatRegister(0), source: try r.view(1))
     case .mma:
@@ -288,10 +294,10 @@ extension Operation {
       case .binary(_, let a, .value(let b)): operands += [.view(a), b.operand]
       case .unary(_, let a), .cast(let a), .softmax(let a): operands.append(.view(a))
       case .fill(let value): operands.append(value.operand)
-      case .layernorm(let a, let gamma, let beta, let eps):
+      case .layernorm(let a, let gamma, let beta, let eps, let rms):
         operands.append(.view(a))
         options["gamma"] = gamma.map(Operand.view)
-        options["beta"] = beta.map(Operand.view)
+        if !rms { options["beta"] = beta.map(Operand.view) }
         options["eps"] = .float(eps)
       }
       let o = v.output

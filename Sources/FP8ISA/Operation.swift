@@ -233,10 +233,13 @@ public struct VectorOperation: Sendable, Hashable {
     /// `softmax D, A`: row-wise over the last dimension.
     case softmax(TensorView)
     /// `layernorm D, A`: row-wise over the last dimension.
-    case layernorm(TensorView, gamma: TensorView?, beta: TensorView?, eps: Double)
+    /// Layer normalisation, or with `rms` RMS normalisation (no mean, no beta).
+    case layernorm(TensorView, gamma: TensorView?, beta: TensorView?, eps: Double, rms: Bool = false)
   }
   /// The default of layernorm's `eps=`.
   public static let defaultEpsilon = 1e-5
+  /// `rmsnorm`'s default epsilon (Llama's).
+  public static let defaultRMSEpsilon = 1e-6
   public var kind: Kind
   public var destination: TensorView
   public var output: OutputOptions
@@ -253,7 +256,7 @@ public struct VectorOperation: Sendable, Hashable {
     case .binary(_, let a, .value): return [a]
     case .unary(_, let a), .cast(let a), .softmax(let a): return [a]
     case .fill: return []
-    case .layernorm(let a, let gamma, let beta, _): return [a] + [gamma, beta].compactMap { $0 }
+    case .layernorm(let a, let gamma, let beta, _, _): return [a] + [gamma, beta].compactMap { $0 }
     }
   }
 }
@@ -322,7 +325,8 @@ public struct AllReduce: Sendable, Hashable {
 /// Which typed operation an instruction lowers to: declared by its row of the opcode table
 /// (`OpcodeSpec.family`), one-to-one with opcodes.
 public enum Family: Sendable, Hashable {
-  case nop, halt, move, floatMove, jump, call, ret, bias, dmaWait, fence, cast, fill, softmax, layernorm, mma,
+  case nop, halt, move, floatMove, jump, call, ret, bias, dmaWait, fence, cast, fill, softmax, layernorm,
+    rmsnorm, mma,
     barrier
   case integer(IntegerOperator)
   case float(FloatOperator)
@@ -339,7 +343,7 @@ public enum Family: Sendable, Hashable {
     case .nop, .halt, .move, .floatMove, .jump, .call, .ret, .bias, .integer, .float, .branch, .fence:
       return .scalar
     case .transfer, .dmaWait: return .dma
-    case .cast, .fill, .softmax, .layernorm, .binary, .unary, .reduction: return .vector
+    case .cast, .fill, .softmax, .layernorm, .rmsnorm, .binary, .unary, .reduction: return .vector
     case .mma: return .tensor
     case .barrier, .allReduce: return .sync
     }
@@ -371,7 +375,7 @@ extension Operation {
       case .cast: return .cast
       case .fill: return .fill
       case .softmax: return .softmax
-      case .layernorm: return .layernorm
+      case .layernorm(_, _, _, _, let rms): return rms ? .rmsnorm : .layernorm
       }
     case .reduction(let r, _, _): return .reduction(r)
     case .mma: return .mma

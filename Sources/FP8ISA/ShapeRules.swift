@@ -45,7 +45,7 @@ public enum ShapeRules {
       case .binary(_, let a, .value): return [v.destination, a]
       case .unary(_, let a), .cast(let a), .softmax(let a): return [v.destination, a]
       case .fill: return [v.destination]
-      case .layernorm(let a, let gamma, let beta, _):
+      case .layernorm(let a, let gamma, let beta, _, _):
         return [v.destination, a] + [gamma, beta].compactMap { $0 }
       }
     case .reduction(_, _, let a): return [a]
@@ -77,7 +77,7 @@ public enum ShapeRules {
       return nil
     case .unary(_, let a), .cast(let a), .softmax(let a): return same(a)
     case .fill: return nil
-    case .layernorm(let a, let gamma, let beta, _):
+    case .layernorm(let a, let gamma, let beta, _, _):
       if let bad = same(a) { return bad }
       for (name, view) in [("gamma", gamma), ("beta", beta)] {
         guard let view else { continue }

@@ -121,6 +121,11 @@ struct ProgramGenerator {
       if chance(0.5) { text += ", beta=ROW2" }
       if chance(0.5) { text += ", eps=\(pick(["1e-06", "0.001", "1e-05"]))" }
       return text + outputOptions()
+    case .rmsnorm:
+      var text = "\(m) V1, V2"
+      if chance(0.5) { text += ", gamma=ROW" }
+      if chance(0.5) { text += ", eps=\(pick(["1e-06", "0.001", "1e-05"]))" }
+      return text + outputOptions()
     case .amax, .rmax, .rsum: return "\(m) f\(int(0...15)), \(view("V2", [8, 6]).0)"
     case .mma:
       let ta = chance(0.5)

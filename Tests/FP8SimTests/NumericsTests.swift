@@ -172,6 +172,29 @@ import Testing
     #expect(y[24] == Float(3 * gelu3Exact))
   }
 
+  /// RMS normalisation: x / √(mean(x²) + eps) · γ, with no mean subtracted and no shift.
+  @Test func rmsnormDividesByTheRootMeanSquare() throws {
+    let r = try simulate(
+      """
+      .tensor x f32 [2, 4] sram
+      .tensor g f32 [1, 4] sram
+      .tensor y f32 [2, 4] sram
+      .tensor Y f32 [2, 4] dram
+      .output Y
+        vfill x, 1
+        vfill x[0, 0:+1], 3
+        vfill x[0, 3:+1], -5
+        vfill x[1, :], 2
+        vfill g, 2
+        rmsnorm y, x, gamma=g, eps=0.0
+        dma.store Y, y
+        dma.wait
+      """)
+    // Row 0: mean square (9 + 1 + 1 + 25) / 4 = 9; row 1: 4.
+    #expect(
+      try #require(output(r, "Y")).values == [2, 2.0 / 3, 2.0 / 3, -10.0 / 3, 2, 2, 2, 2].map { Float($0) })
+  }
+
   /// GPT-2's tanh GELU and Llama's SiLU, elementwise in f64, against their formulas written here.
   @Test func geluTanhAndSilu() throws {
     let r = try simulate(

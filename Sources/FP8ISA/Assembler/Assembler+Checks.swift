@@ -151,7 +151,7 @@ private struct OperandChecker {
       if case .view(let b) = b { try onTile(b, 2, "operand") }
     case .unary(_, let a), .cast(let a), .softmax(let a): try onTile(a, 1, "operand")
     case .fill: break
-    case .layernorm(let a, let gamma, let beta, _):
+    case .layernorm(let a, let gamma, let beta, _, _):
       try onTile(a, 1, "operand")
       for (name, view) in [("gamma", gamma), ("beta", beta)] {
         guard let view else { continue }

@@ -12,7 +12,7 @@ extension Machine {
     case .binary, .cast, .fill, .unary(.relu, _): return 1
     case .unary(.gelu, _), .unary(.exp, _), .unary(.geluTanh, _), .unary(.silu, _): return t
     case .softmax: return 2 + t  // max pass, exp-and-sum pass, scale pass
-    case .layernorm: return 4  // mean, variance, normalise, affine
+    case .layernorm(_, _, _, _, let rms): return rms ? 3 : 4  // (mean,) variance, normalise, affine
     }
   }
 
@@ -68,14 +68,14 @@ extension Machine {
     case unary((Double) -> Double, a: ResolvedView)
     case fill(FloatValue)
     case softmax(ResolvedView)
-    case layernorm(ResolvedView, gamma: ResolvedView?, beta: ResolvedView?, eps: Double)
+    case layernorm(ResolvedView, gamma: ResolvedView?, beta: ResolvedView?, eps: Double, rms: Bool)
 
     var views: [ResolvedView] {
       switch self {
       case .binary(_, let a, .view(let b)), .binary(_, let a, .row(let b)): return [a, b]
       case .binary(_, let a, .value), .unary(_, let a), .softmax(let a): return [a]
       case .fill: return []
-      case .layernorm(let a, let g, let b, _): return [a] + [g, b].compactMap { $0 }
+      case .layernorm(let a, let g, let b, _, _): return [a] + [g, b].compactMap { $0 }
       }
     }
 
@@ -104,11 +104,11 @@ extension Machine {
     case .cast(let a): return .unary({ $0 }, a: try resolve(a, tile: id))
     case .fill(let x): return .fill(x)
     case .softmax(let a): return .softmax(try resolve(a, tile: id))
-    case .layernorm(let a, let gamma, let beta, let eps):
+    case .layernorm(let a, let gamma, let beta, let eps, let rms):
       let ra = try resolve(a, tile: id)
       let rg = try gamma.map { g throws(RuntimeFaultMessage) in try resolve(g, tile: id) }
       let rb = try beta.map { b throws(RuntimeFaultMessage) in try resolve(b, tile: id) }
-      return .layernorm(ra, gamma: rg, beta: rb, eps: eps)
+      return .layernorm(ra, gamma: rg, beta: rb, eps: eps, rms: rms)
     }
   }
 
@@ -168,7 +168,7 @@ extension Machine {
     case .binary(_, let a, .view(let b)): chunkedInputs = [a, b]
     case .binary(_, let a, .row), .binary(_, let a, .value), .unary(_, let a): chunkedInputs = [a]
     case .fill: break
-    case .softmax(let a), .layernorm(let a, _, _, _):
+    case .softmax(let a), .layernorm(let a, _, _, _, _):
       rowWise = true
       chunkedInputs = [a]
     }
@@ -212,7 +212,7 @@ extension Machine {
     var scalar: (main: Double, shadow: Double)?
     switch inputs {
     case .binary(_, _, .row(let b)): row = try whole(b)
-    case .layernorm(_, let g, let b, _):
+    case .layernorm(_, let g, let b, _, _):
       gamma = try whole(g)
       beta = try whole(b)
     case .binary(_, _, .value(let x)), .fill(let x):
@@ -240,10 +240,10 @@ extension Machine {
       case .unary(let f, let a): return try values(a, lo, hi, shadow: shadow).map(f)
       case .fill: return [Double](repeating: (shadow ? scalar?.shadow : scalar?.main) ?? 0, count: count)
       case .softmax(let a): return VectorNumerics.softmax(try values(a, lo, hi, shadow: shadow), width: width)
-      case .layernorm(let a, _, _, let eps):
+      case .layernorm(let a, _, _, let eps, let rms):
         return VectorNumerics.layernorm(
           try values(a, lo, hi, shadow: shadow), width: width, gamma: shadow ? gamma?.shadow : gamma?.main,
-          beta: shadow ? beta?.shadow : beta?.main, eps: eps)
+          beta: shadow ? beta?.shadow : beta?.main, eps: eps, rms: rms)
       }
     }
 

@@ -80,18 +80,22 @@ enum VectorNumerics {
     return out
   }
 
-  /// Layer normalisation of each row (population variance), then `· gamma + beta`.
-  static func layernorm(_ values: [Double], width: Int, gamma: [Double]?, beta: [Double]?, eps: Double)
-    -> [Double]
-  {
+  /// Layer normalisation of each row (population variance), then `· gamma + beta`; with `rms`,
+  /// RMS normalisation (the mean square in place of the variance, no mean subtracted; `beta` is
+  /// nil then).
+  static func layernorm(
+    _ values: [Double], width: Int, gamma: [Double]?, beta: [Double]?, eps: Double, rms: Bool = false
+  ) -> [Double] {
     var out = values
     var row = 0
     let n = Double(width)
     while row < values.count {
       let r = row..<(row + width)
       var mean = 0.0
-      for i in r { mean += values[i] }
-      mean /= n
+      if !rms {
+        for i in r { mean += values[i] }
+        mean /= n
+      }
       var variance = 0.0
       for i in r {
         let d = values[i] - mean
