@@ -14,7 +14,7 @@ public enum Opcode: String, Sendable, CaseIterable {
   // DMA
   case dmaLoad, dmaStore, dmaWait, fence
   // Vector
-  case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, geluTanh, silu, exp, softmax, layernorm, rmsnorm
+  case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, geluTanh, silu, exp, softmax, rope, layernorm, rmsnorm
   case amax, rmax, rsum
   // Tensor
   case mma
@@ -203,6 +203,21 @@ public enum Opcode: String, Sendable, CaseIterable {
         semantics:
           "For each row: `m = max(a)`, `x_j = e^(a_j − m) / Σ_k e^(a_k − m)` (f64), stored as"
           + " described under *Output options*.")
+    case .rope:
+      return OpcodeSpec(
+        "rope", family: .rope, operands: [.init("D", .view), .init("A", .view)],
+        options: [
+          OptionSpec("pos", .intSource, default: .int(0), "Position of the view's first row."),
+          OptionSpec(
+            "base", .float, default: .float(VectorOperation.defaultRopeBase),
+            "Base of the rotation frequencies."),
+        ] + Opcode.outputOptions,
+        summary: "Rotary position embedding of each row (one head's vector; Llama's rotate-half form).",
+        semantics:
+          "For each row r of n elements (n even, h = n/2; r counts the view's rows in order, over all"
+          + " its leading dimensions) at position p = pos + r: for j < h,"
+          + " `θ = p · base^(−2j/n)`, `x_j = a_j·cos θ − a_(j+h)·sin θ`,"
+          + " `x_(j+h) = a_(j+h)·cos θ + a_j·sin θ` (f64), stored as described under *Output options*.")
     case .rmsnorm:
       return OpcodeSpec(
         "rmsnorm", family: .rmsnorm, operands: [.init("D", .view), .init("A", .view)],

@@ -57,6 +57,9 @@ extension Operation {
     case .cast: self = try Operation.vector(.cast(try r.view(1)), r)
     case .fill: self = try Operation.vector(.fill(try r.float(1)), r)
     case .softmax: self = try Operation.vector(.softmax(try r.view(1)), r)
+    case .rope:
+      self = try Operation.vector(
+        .rope(try r.view(1), position: try r.intValue("pos"), base: try r.floatConstant("base")), r)
     case .layernorm:
       self = try Operation.vector(
         .layernorm(
@@ -293,6 +296,10 @@ extension Operation {
       case .binary(_, let a, .view(let b)): operands += [.view(a), .view(b)]
       case .binary(_, let a, .value(let b)): operands += [.view(a), b.operand]
       case .unary(_, let a), .cast(let a), .softmax(let a): operands.append(.view(a))
+      case .rope(let a, let position, let base):
+        operands.append(.view(a))
+        options["pos"] = position.operand
+        options["base"] = .float(base)
       case .fill(let value): operands.append(value.operand)
       case .layernorm(let a, let gamma, let beta, let eps, let rms):
         operands.append(.view(a))

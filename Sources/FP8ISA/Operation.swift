@@ -232,6 +232,9 @@ public struct VectorOperation: Sendable, Hashable {
     case fill(FloatValue)
     /// `softmax D, A`: row-wise over the last dimension.
     case softmax(TensorView)
+    /// `rope D, A, pos=, base=`: rotary position embedding of each row (a head's vector), the
+    /// row `r` of the view at position `pos + r`.
+    case rope(TensorView, position: IntValue, base: Double)
     /// `layernorm D, A`: row-wise over the last dimension.
     /// Layer normalisation, or with `rms` RMS normalisation (no mean, no beta).
     case layernorm(TensorView, gamma: TensorView?, beta: TensorView?, eps: Double, rms: Bool = false)
@@ -240,6 +243,8 @@ public struct VectorOperation: Sendable, Hashable {
   public static let defaultEpsilon = 1e-5
   /// `rmsnorm`'s default epsilon (Llama's).
   public static let defaultRMSEpsilon = 1e-6
+  /// `rope`'s default base (Llama's `rope_theta`).
+  public static let defaultRopeBase = 10_000.0
   public var kind: Kind
   public var destination: TensorView
   public var output: OutputOptions
@@ -254,7 +259,7 @@ public struct VectorOperation: Sendable, Hashable {
     switch kind {
     case .binary(_, let a, .view(let b)): return [a, b]
     case .binary(_, let a, .value): return [a]
-    case .unary(_, let a), .cast(let a), .softmax(let a): return [a]
+    case .unary(_, let a), .cast(let a), .softmax(let a), .rope(let a, _, _): return [a]
     case .fill: return []
     case .layernorm(let a, let gamma, let beta, _, _): return [a] + [gamma, beta].compactMap { $0 }
     }
@@ -325,7 +330,8 @@ public struct AllReduce: Sendable, Hashable {
 /// Which typed operation an instruction lowers to: declared by its row of the opcode table
 /// (`OpcodeSpec.family`), one-to-one with opcodes.
 public enum Family: Sendable, Hashable {
-  case nop, halt, move, floatMove, jump, call, ret, bias, dmaWait, fence, cast, fill, softmax, layernorm,
+  case nop, halt, move, floatMove, jump, call, ret, bias, dmaWait, fence, cast, fill, softmax, rope,
+    layernorm,
     rmsnorm, mma,
     barrier
   case integer(IntegerOperator)
@@ -343,7 +349,7 @@ public enum Family: Sendable, Hashable {
     case .nop, .halt, .move, .floatMove, .jump, .call, .ret, .bias, .integer, .float, .branch, .fence:
       return .scalar
     case .transfer, .dmaWait: return .dma
-    case .cast, .fill, .softmax, .layernorm, .rmsnorm, .binary, .unary, .reduction: return .vector
+    case .cast, .fill, .softmax, .rope, .layernorm, .rmsnorm, .binary, .unary, .reduction: return .vector
     case .mma: return .tensor
     case .barrier, .allReduce: return .sync
     }
@@ -375,6 +381,7 @@ extension Operation {
       case .cast: return .cast
       case .fill: return .fill
       case .softmax: return .softmax
+      case .rope: return .rope
       case .layernorm(_, _, _, _, let rms): return rms ? .rmsnorm : .layernorm
       }
     case .reduction(let r, _, _): return .reduction(r)

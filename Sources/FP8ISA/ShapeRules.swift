@@ -43,7 +43,7 @@ public enum ShapeRules {
       switch v.kind {
       case .binary(_, let a, .view(let b)): return [v.destination, a, b]
       case .binary(_, let a, .value): return [v.destination, a]
-      case .unary(_, let a), .cast(let a), .softmax(let a): return [v.destination, a]
+      case .unary(_, let a), .cast(let a), .softmax(let a), .rope(let a, _, _): return [v.destination, a]
       case .fill: return [v.destination]
       case .layernorm(let a, let gamma, let beta, _, _):
         return [v.destination, a] + [gamma, beta].compactMap { $0 }
@@ -75,7 +75,7 @@ public enum ShapeRules {
         }
       }
       return nil
-    case .unary(_, let a), .cast(let a), .softmax(let a): return same(a)
+    case .unary(_, let a), .cast(let a), .softmax(let a), .rope(let a, _, _): return same(a)
     case .fill: return nil
     case .layernorm(let a, let gamma, let beta, _, _):
       if let bad = same(a) { return bad }

@@ -121,6 +121,13 @@ struct ProgramGenerator {
       if chance(0.5) { text += ", beta=ROW2" }
       if chance(0.5) { text += ", eps=\(pick(["1e-06", "0.001", "1e-05"]))" }
       return text + outputOptions()
+    case .rope:
+      let (d, s) = view("V1", [8, 6], keep: [int(1...8), 6])
+      let (a, _) = view("V2", [8, 6], keep: s)
+      var text = "\(m) \(d), \(a)"
+      if chance(0.5) { text += ", pos=\(intSource())" }
+      if chance(0.5) { text += ", base=\(pick(["10000", "500000.0", "2.5"]))" }
+      return text + outputOptions()
     case .rmsnorm:
       var text = "\(m) V1, V2"
       if chance(0.5) { text += ", gamma=ROW" }

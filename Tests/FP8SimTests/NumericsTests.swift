@@ -172,6 +172,60 @@ import Testing
     #expect(y[24] == Float(3 * gelu3Exact))
   }
 
+  /// Rotary embedding (rotate-half): rows at positions pos, pos + 1, ...; the pairs (j, j + h)
+  /// turned by p · base^(−2j/n), against the formula written here; `pos` from a register; an odd
+  /// row faults.
+  @Test func ropeRotatesPairsByPosition() throws {
+    let r = try simulate(
+      """
+      .tensor x f32 [3, 4] sram randn(5, 0.0, 1.0)
+      .tensor y f32 [3, 4] sram
+      .tensor X f32 [3, 4] dram
+      .tensor Y f32 [3, 4] dram
+      .output X
+      .output Y
+        mov r1, 5
+        rope y, x, pos=r1, base=100
+        dma.store X, x
+        dma.store Y, y
+        dma.wait
+      """)
+    let x = try #require(output(r, "X")).values.map(Double.init)
+    let y = try #require(output(r, "Y")).values
+    var want = [Float](repeating: 0, count: 12)
+    for row in 0..<3 {
+      for j in 0..<2 {
+        let theta = Double(5 + row) * Math.pow(100, -2 * Double(j) / 4)
+        let (x1, x2) = (x[row * 4 + j], x[row * 4 + j + 2])
+        want[row * 4 + j] = Float(x1 * Math.cos(theta) - x2 * Math.sin(theta))
+        want[row * 4 + j + 2] = Float(x2 * Math.cos(theta) + x1 * Math.sin(theta))
+      }
+    }
+    #expect(y == want)
+    // Position 0 leaves a row as it is.
+    let r0 = try simulate(
+      """
+      .tensor x f32 [1, 4] sram randn(5, 0.0, 1.0)
+      .tensor y f32 [1, 4] sram
+      .tensor X f32 [1, 4] dram
+      .tensor Y f32 [1, 4] dram
+      .output X
+      .output Y
+        rope y, x
+        dma.store X, x
+        dma.store Y, y
+        dma.wait
+      """)
+    #expect(try #require(output(r0, "Y")).values == (try #require(output(r0, "X")).values))
+    let f = fault(
+      """
+      .tensor x f32 [2, 4] sram
+      .tensor y f32 [2, 4] sram
+        rope y[:, 0:+3], x[:, 0:+3]
+      """)
+    #expect(f?.description.contains("rope rotates pairs: the view's rows have 3 elements") == true)
+  }
+
   /// RMS normalisation: x / √(mean(x²) + eps) · γ, with no mean subtracted and no shift.
   @Test func rmsnormDividesByTheRootMeanSquare() throws {
     let r = try simulate(

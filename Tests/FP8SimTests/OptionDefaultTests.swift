@@ -19,13 +19,13 @@ import Testing
     var expected: [String: String] = [
       "bias margin": "0", "bias min": "-31", "bias max": "31",
       "layernorm gamma": "none", "layernorm beta": "none", "layernorm eps": "1e-05",
-      "rmsnorm gamma": "none", "rmsnorm eps": "1e-06",
+      "rmsnorm gamma": "none", "rmsnorm eps": "1e-06", "rope pos": "0", "rope base": "10000.0",
       "mma acc": "auto", "mma ta": "0", "mma tb": "0", "mma clear": "0", "mma amax": "none",
       "allreduce.max async": "0", "allreduce.sum async": "0", "fence unit": "all", "dma.load mcast": "1",
     ]
     for op in [
       "vadd", "vsub", "vmul", "vmax", "vfill", "cast", "relu", "gelu", "gelu.tanh", "silu", "exp", "softmax",
-      "layernorm", "rmsnorm",
+      "layernorm", "rmsnorm", "rope",
     ] {
       for (name, value) in output { expected["\(op) \(name)"] = value }
     }

@@ -150,6 +150,13 @@ private struct OperandChecker {
       try onTile(a, 1, "operand")
       if case .view(let b) = b { try onTile(b, 2, "operand") }
     case .unary(_, let a), .cast(let a), .softmax(let a): try onTile(a, 1, "operand")
+    case .rope(let a, _, let base):
+      try onTile(a, 1, "operand")
+      guard base.isFinite, base > 0 else {
+        throw LineError(
+          message: .invalidOptionValue("base", "the base must be finite and positive; got \(base)"),
+          column: optionColumns["base"] ?? columns[0])
+      }
     case .fill: break
     case .layernorm(let a, let gamma, let beta, _, _):
       try onTile(a, 1, "operand")

@@ -12,6 +12,7 @@ extension Machine {
     case .binary, .cast, .fill, .unary(.relu, _): return 1
     case .unary(.gelu, _), .unary(.exp, _), .unary(.geluTanh, _), .unary(.silu, _): return t
     case .softmax: return 2 + t  // max pass, exp-and-sum pass, scale pass
+    case .rope: return t  // a sine and a cosine per pair, two products per element
     case .layernorm(_, _, _, _, let rms): return rms ? 3 : 4  // (mean,) variance, normalise, affine
     }
   }
@@ -68,12 +69,13 @@ extension Machine {
     case unary((Double) -> Double, a: ResolvedView)
     case fill(FloatValue)
     case softmax(ResolvedView)
+    case rope(ResolvedView, position: Int, base: Double)
     case layernorm(ResolvedView, gamma: ResolvedView?, beta: ResolvedView?, eps: Double, rms: Bool)
 
     var views: [ResolvedView] {
       switch self {
       case .binary(_, let a, .view(let b)), .binary(_, let a, .row(let b)): return [a, b]
-      case .binary(_, let a, .value), .unary(_, let a), .softmax(let a): return [a]
+      case .binary(_, let a, .value), .unary(_, let a), .softmax(let a), .rope(let a, _, _): return [a]
       case .fill: return []
       case .layernorm(let a, let g, let b, _, _): return [a] + [g, b].compactMap { $0 }
       }
@@ -82,7 +84,7 @@ extension Machine {
     var floatOperand: FloatValue? {
       switch self {
       case .binary(_, _, .value(let v)), .fill(let v): return v
-      case .binary, .unary, .softmax, .layernorm: return nil
+      case .binary, .unary, .softmax, .layernorm, .rope: return nil
       }
     }
   }
@@ -104,6 +106,13 @@ extension Machine {
     case .cast(let a): return .unary({ $0 }, a: try resolve(a, tile: id))
     case .fill(let x): return .fill(x)
     case .softmax(let a): return .softmax(try resolve(a, tile: id))
+    case .rope(let a, let position, let base):
+      let ra = try resolve(a, tile: id)
+      let width = ra.shape.last ?? 1
+      guard width % 2 == 0 else {
+        throw RuntimeFaultMessage("rope rotates pairs: the view's rows have \(width) elements, an odd number")
+      }
+      return .rope(ra, position: Int(int(position, tile: id)), base: base)
     case .layernorm(let a, let gamma, let beta, let eps, let rms):
       let ra = try resolve(a, tile: id)
       let rg = try gamma.map { g throws(RuntimeFaultMessage) in try resolve(g, tile: id) }
@@ -168,7 +177,7 @@ extension Machine {
     case .binary(_, let a, .view(let b)): chunkedInputs = [a, b]
     case .binary(_, let a, .row), .binary(_, let a, .value), .unary(_, let a): chunkedInputs = [a]
     case .fill: break
-    case .softmax(let a), .layernorm(let a, _, _, _, _):
+    case .softmax(let a), .layernorm(let a, _, _, _, _), .rope(let a, _, _):
       rowWise = true
       chunkedInputs = [a]
     }
@@ -218,7 +227,7 @@ extension Machine {
     case .binary(_, _, .value(let x)), .fill(let x):
       let f = float(x, tile: id)
       scalar = (f.main, f.shadow)
-    case .binary(_, _, .view), .unary, .softmax: break
+    case .binary(_, _, .view), .unary, .softmax, .rope: break
     }
 
     // Computes elements lo..<hi of one run (main or shadow).
@@ -240,6 +249,10 @@ extension Machine {
       case .unary(let f, let a): return try values(a, lo, hi, shadow: shadow).map(f)
       case .fill: return [Double](repeating: (shadow ? scalar?.shadow : scalar?.main) ?? 0, count: count)
       case .softmax(let a): return VectorNumerics.softmax(try values(a, lo, hi, shadow: shadow), width: width)
+      case .rope(let a, let position, let base):
+        return VectorNumerics.rope(
+          try values(a, lo, hi, shadow: shadow), width: width, firstPosition: position + lo / width,
+          base: base)
       case .layernorm(let a, _, _, let eps, let rms):
         return VectorNumerics.layernorm(
           try values(a, lo, hi, shadow: shadow), width: width, gamma: shadow ? gamma?.shadow : gamma?.main,

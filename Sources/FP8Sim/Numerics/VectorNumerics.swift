@@ -80,6 +80,28 @@ enum VectorNumerics {
     return out
   }
 
+  /// Rotary position embedding of each row (rotate-half form): row r at position
+  /// `firstPosition + r`, the pairs (j, j + width/2) turned by `p · base^(−2j/width)`.
+  static func rope(_ values: [Double], width: Int, firstPosition: Int, base: Double) -> [Double] {
+    var out = values
+    let half = width / 2
+    let frequencies = (0..<half).map { j in Math.pow(base, -2 * Double(j) / Double(width)) }
+    var row = 0
+    while row * width < values.count {
+      let p = Double(firstPosition + row)
+      let r0 = row * width
+      for j in 0..<half {
+        let theta = p * frequencies[j]
+        let (c, s) = (Math.cos(theta), Math.sin(theta))
+        let (x1, x2) = (values[r0 + j], values[r0 + j + half])
+        out[r0 + j] = x1 * c - x2 * s
+        out[r0 + j + half] = x2 * c + x1 * s
+      }
+      row += 1
+    }
+    return out
+  }
+
   /// Layer normalisation of each row (population variance), then `· gamma + beta`; with `rms`,
   /// RMS normalisation (the mean square in place of the variance, no mean subtracted; `beta` is
   /// nil then).
