@@ -202,7 +202,9 @@ public enum Opcode: String, Sendable, CaseIterable {
         options: Opcode.outputOptions, summary: "Row-wise softmax over the last dimension.",
         semantics:
           "For each row: `m = max(a)`, `x_j = e^(a_j − m) / Σ_k e^(a_k − m)` (f64), stored as"
-          + " described under *Output options*.")
+          + " described under *Output options*. A −inf takes no share: adding a mask row of 0 and"
+          + " −inf first (`vadd S, S, MASK`, MASK one row broadcast to every row) leaves out padded"
+          + " or future positions; a row of only −inf gives NaN.")
     case .rope:
       return OpcodeSpec(
         "rope", family: .rope, operands: [.init("D", .view), .init("A", .view)],

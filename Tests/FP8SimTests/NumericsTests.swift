@@ -172,6 +172,28 @@ import Testing
     #expect(y[24] == Float(3 * gelu3Exact))
   }
 
+  /// Masking for padded batches: a row of 0 and −inf added to every row of the scores
+  /// (`vadd` broadcasts a one-row operand) gives the masked positions no share of the softmax.
+  @Test func anAdditiveMaskLeavesPositionsOutOfTheSoftmax() throws {
+    let r = try simulate(
+      """
+      .tensor s f32 [2, 4] sram randn(3, 0.0, 1.0)
+      .tensor m f32 [1, 4] sram
+      .tensor p f32 [2, 4] sram
+      .tensor P f32 [2, 4] dram
+      .output P
+        vfill m, 0
+        vfill m[0, 3:+1], -inf
+        vadd s, s, m
+        softmax p, s
+        dma.store P, p
+        dma.wait
+      """)
+    let p = try #require(output(r, "P")).values
+    #expect(p[3] == 0 && p[7] == 0)
+    #expect(abs(p[0..<3].reduce(0, +) - 1) < 1e-6 && abs(p[4..<7].reduce(0, +) - 1) < 1e-6)
+  }
+
   /// Rotary embedding (rotate-half): rows at positions pos, pos + 1, ...; the pairs (j, j + h)
   /// turned by p · base^(−2j/n), against the formula written here; `pos` from a register; an odd
   /// row faults.
