@@ -76,9 +76,8 @@ public struct ScaledOperand: Sendable {
   /// 0 for a non-finite value (its group is decided apart).
   @inline(__always)
   func exponent(_ x: Float, at index: Int) -> Int {
-    guard x.isFinite else { return 0 }
-    let s = Int(scaleExponents?[index] ?? 0)
-    return x == 0 ? MMANumerics.zeroInputExponent + s : max(Int(x.exponent), elementMinExponent + s)
+    let s = scaleExponent(at: index)
+    return MMANumerics.inputExponent(x, floor: elementMinExponent + s, scale: s)
   }
 
   @inline(__always)
@@ -103,6 +102,19 @@ extension MMANumerics {
     a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int,
     scaling: (a: ScaledOperand, b: ScaledOperand),
     fp4Sums: Bool
+  ) {
+    alignedAccumulation(
+      a: a, b: b, c: &c, m: m, n: n, k: k, scaling: scaling, fp4Sums: fp4Sums,
+      fractionBits: fp4Sums ? f32rzFP4FractionBits : f32rzFractionBits, mantissaBits: 23)
+  }
+
+  /// The aligned accumulation of `fp22` and `f32rz`: K in groups (of 32 products, or of
+  /// `f32rzFP4Step` values summed 16 at a time with `fp4Sums`), each group with the accumulator
+  /// one `alignedGroup` of `fractionBits` and `mantissaBits`, its result the next group's
+  /// accumulator.
+  static func alignedAccumulation(
+    a: [Float], b: [Float], c: inout [Float], m: Int, n: Int, k: Int,
+    scaling: (a: ScaledOperand, b: ScaledOperand), fp4Sums: Bool, fractionBits: Int, mantissaBits: Int
   ) {
     precondition(a.count == m * k && b.count == k * n && c.count == m * n)
     let (sa, sb) = scaling
@@ -137,9 +149,8 @@ extension MMANumerics {
             }
           }
           acc = alignedGroup(
-            terms[0..<count], exponents: exponents[0..<count],
-            fractionBits: fp4Sums ? f32rzFP4FractionBits : f32rzFractionBits, mantissaBits: 23,
-            zerosAlign: true)
+            terms[0..<count], exponents: exponents[0..<count], fractionBits: fractionBits,
+            mantissaBits: mantissaBits, zerosAlign: true)
           k0 = k1
         }
         c[i * n + j] = Float(acc)  // exact: every group result is an f32 value

@@ -41,12 +41,13 @@ public enum MMANumerics {
   public static let zeroInputExponent = -126
 
   /// The exponent fp22 and f32rz read input `x` with: at least `floor` (its format's smallest
-  /// normal exponent) for a finite nonzero x, `zeroInputExponent` for a zero, 0 for inf and NaN
-  /// (their group is decided apart).
+  /// normal exponent, plus `scale`) for a finite nonzero x, `zeroInputExponent + scale` for a
+  /// zero, 0 for inf and NaN (their group is decided apart). `scale` is a block scale's exponent
+  /// (MX, NVFP4), added to its element's.
   @inline(__always)
-  static func inputExponent(_ x: Float, floor: Int) -> Int {
+  static func inputExponent(_ x: Float, floor: Int, scale: Int = 0) -> Int {
     if !x.isFinite { return 0 }
-    return x == 0 ? zeroInputExponent : max(Int(x.exponent), floor)
+    return x == 0 ? zeroInputExponent + scale : max(Int(x.exponent), floor)
   }
 
   /// The power of two fp22 aligns an input by: 2^(`inputExponent`) (2^-126 for a zero), +inf
@@ -193,7 +194,7 @@ public enum MMANumerics {
     case .f32: f32Fused(a, b, &c, m, n, k)
     case .f16: rounded(a, b, &c, m, n, k) { Float(Float16($0)) }
     case .bf16: rounded(a, b, &c, m, n, k) { roundToBF16($0) }
-    case .fp22: fp22(a, b, &c, m, n, k, floors: (fp22Floor(formats?.a), fp22Floor(formats?.b)))
+    case .fp22: fp22(a, b, &c, m, n, k, formats: formats)
     case .f32rz:
       f32rz(
         a: a, b: b, c: &c, m: m, n: n, k: k, scaling: (.plain(formats?.a), .plain(formats?.b)), fp4Sums: false
@@ -301,32 +302,15 @@ public enum MMANumerics {
 
   /// FP22 (H100-like FP8 path): per group of 32 products, align every product by its inputs'
   /// exponents and the accumulator by its own, truncate every term to 13 fractional bits below
-  /// the largest, add exactly, then truncate the sum to 14 significant bits (see `fp22Group`).
+  /// the largest, add exactly, then truncate the sum to 14 significant bits (see `fp22Group`):
+  /// the aligned accumulation `f32rz` uses too, with 13 fraction and 13 mantissa bits.
   static func fp22(
-    _ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int, floors: (Int, Int)
+    _ a: [Float], _ b: [Float], _ c: inout [Float], _ m: Int, _ n: Int, _ k: Int,
+    formats: (a: FloatFormat, b: FloatFormat)?
   ) {
-    var terms = [Double](repeating: 0, count: fp22Group + 1)
-    var exponents = [Int](repeating: 0, count: fp22Group + 1)
-    func exponent(_ x: Float, _ floor: Int) -> Int { inputExponent(x, floor: floor) }
-    for i in 0..<m {
-      for j in 0..<n {
-        var acc = Double(c[i * n + j])
-        var k0 = 0
-        while k0 < k {
-          let count = min(fp22Group, k - k0)
-          terms[0] = acc
-          exponents[0] = acc == 0 || !acc.isFinite ? fp22MinExponent : Int(acc.exponent)
-          for t in 0..<count {
-            let (x, y) = (a[i * k + k0 + t], b[(k0 + t) * n + j])
-            terms[t + 1] = Double(x) * Double(y)
-            exponents[t + 1] = exponent(x, floors.0) + exponent(y, floors.1)
-          }
-          acc = fp22Group(terms[0...count], exponents: exponents[0...count])
-          k0 += count
-        }
-        c[i * n + j] = Float(acc)  // exact: every group result is an f32 value
-      }
-    }
+    alignedAccumulation(
+      a: a, b: b, c: &c, m: m, n: n, k: k, scaling: (.plain(formats?.a), .plain(formats?.b)), fp4Sums: false,
+      fractionBits: fp22FractionBits, mantissaBits: fp22FractionBits)
   }
 
   /// One aligned group: `terms[0]` is the accumulator, the others exact products; `exponents`
