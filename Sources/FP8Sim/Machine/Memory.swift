@@ -79,25 +79,50 @@ final class TensorLayout {
   @inline(__always)
   func sramBytes(of v: ResolvedView) -> Int { hasRecords ? bytes(of: v) : v.count * sramElementBytes }
 
-  /// How a view's dimensions lie on the tensor's plane (its last two dimensions): its first
-  /// element's row and column, its extents along rows and columns, and how many planes it
-  /// covers; `nil` for a dimension that is none of these. A dimension of stride `cols` runs
-  /// along rows (also when `cols` is 1), one of stride 1 along columns, one of a multiple of the
+  /// Which way a view's dimension runs on the tensor's plane (its last two dimensions).
+  enum PlaneAxis {
+    case rows, cols
+    /// Across planes, `planes` of them per step.
+    case planes(Int)
+  }
+
+  /// The axis of each dimension of `v` of extent more than 1, in order, or `nil` if one is
+  /// none of these. A dimension of stride `cols` runs along rows (also when `cols` is 1; only
+  /// the first such), one of stride 1 along columns (only the first), one of a multiple of the
   /// plane across planes; dimensions of extent 1 are part of the start only.
-  func planeExtents(_ v: ResolvedView) -> (row: Int, col: Int, rows: Int, cols: Int, planes: Int)? {
+  func planeAxes(_ v: ResolvedView) -> [(extent: Int, axis: PlaneAxis)]? {
     let (rows, cols) = BlockScaling.plane(of: decl.shape)
     let plane = rows * cols
-    var (rowExtent, colExtent, planes) = (1, 1, 1)
+    var (haveRows, haveCols) = (false, false)
+    var out: [(extent: Int, axis: PlaneAxis)] = []
     for i in 0..<v.shape.count where v.shape[i] > 1 {
       let (extent, stride) = (v.shape[i], v.strides[i])
-      if rows > 1 && stride == cols && rowExtent == 1 {
-        rowExtent = extent
-      } else if stride == 1 && colExtent == 1 {
-        colExtent = extent
+      if rows > 1 && stride == cols && !haveRows {
+        haveRows = true
+        out.append((extent, .rows))
+      } else if stride == 1 && !haveCols {
+        haveCols = true
+        out.append((extent, .cols))
       } else if stride % plane == 0 {
-        planes *= extent
+        out.append((extent, .planes(stride / plane)))
       } else {
         return nil
+      }
+    }
+    return out
+  }
+
+  /// How a view lies on the tensor's plane: its first element's row and column, its extents
+  /// along rows and columns, and how many planes it covers (`planeAxes`).
+  func planeExtents(_ v: ResolvedView) -> (row: Int, col: Int, rows: Int, cols: Int, planes: Int)? {
+    guard let axes = planeAxes(v) else { return nil }
+    let (rows, cols) = BlockScaling.plane(of: decl.shape)
+    var (rowExtent, colExtent, planes) = (1, 1, 1)
+    for (extent, axis) in axes {
+      switch axis {
+      case .rows: rowExtent = extent
+      case .cols: colExtent = extent
+      case .planes: planes *= extent
       }
     }
     return ((v.offset / cols) % rows, v.offset % cols, rowExtent, colExtent, planes)
@@ -127,30 +152,24 @@ final class TensorLayout {
     let col = v.offset % cols
     let row = (v.offset / cols) % rows
     guard col % b.blockCols == 0, row % b.blockRows == 0 else { return nil }
+    guard let axes = planeAxes(v) else { return nil }
     var recordShape: [Int] = []
     var recordStrides: [Int] = []
-    var (colExtent, rowExtent) = (1, 1)
-    for i in 0..<v.shape.count where v.shape[i] > 1 {
-      let (extent, stride) = (v.shape[i], v.strides[i])
-      // Along rows first: with one column, rows have stride 1 too (as in `planeExtents`).
-      if rows > 1 && stride == cols && rowExtent == 1 {
+    for (extent, axis) in axes {
+      switch axis {
+      case .rows:
         guard extent % b.blockRows == 0 else { return nil }
-        rowExtent = extent
         recordShape.append(extent / b.blockRows)
         recordStrides.append(recordCols)
-      } else if stride == 1 {
-        guard colExtent == 1, extent % b.blockCols == 0 else { return nil }
-        colExtent = extent
+      case .cols:
+        guard extent % b.blockCols == 0 else { return nil }
         recordShape.append(extent / b.blockCols)
         recordStrides.append(1)
-      } else if stride % plane == 0 {
+      case .planes(let step):
         recordShape.append(extent)
-        recordStrides.append(stride / plane * recordPlane)
-      } else {
-        return nil
+        recordStrides.append(step * recordPlane)
       }
     }
-    guard colExtent % b.blockCols == 0, rowExtent % b.blockRows == 0 else { return nil }
     let offset = v.offset / plane * recordPlane + row / b.blockRows * recordCols + col / b.blockCols
     var high = offset
     for i in recordShape.indices { high += (recordShape[i] - 1) * recordStrides[i] }
