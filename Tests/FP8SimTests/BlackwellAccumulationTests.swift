@@ -204,12 +204,6 @@ import Testing
   }
 
   @Test func diagnosticsAndFaults() {
-    func error(_ text: String) -> String {
-      do {
-        _ = try Assembler.assemble(text: text, path: "t.isa")
-        return ""
-      } catch { return error.description }
-    }
     let decls = """
       .tensor A mxfp8_e4m3 [32, 64] sram
       .tensor At mxfp8_e4m3_t [64, 32] sram
@@ -218,14 +212,15 @@ import Testing
       .tensor H f16 [32, 64] sram
       .tensor C f32 [32, 32] sram\n
       """
-    #expect(error(decls + "  mma C, A, A, tb=1, acc=f32rz") == "")
-    #expect(error(decls + "  mma C, A, At, acc=f32rz") == "")
-    #expect(error(decls + "  mma C, A, A, acc=f32rz").contains("B's blocks run across K"))
-    #expect(error(decls + "  mma C, N, N, tb=1, acc=f32rz") == "")
+    #expect(assemblyError(decls + "  mma C, A, A, tb=1, acc=f32rz") == "")
+    #expect(assemblyError(decls + "  mma C, A, At, acc=f32rz") == "")
+    #expect(assemblyError(decls + "  mma C, A, A, acc=f32rz").contains("B's blocks run across K"))
+    #expect(assemblyError(decls + "  mma C, N, N, tb=1, acc=f32rz") == "")
     #expect(
-      error(decls + "  mma C, F, F, tb=1, acc=f32rz").contains("no FP32 block scales (e4m3fn_f32_1x32)"))
+      assemblyError(decls + "  mma C, F, F, tb=1, acc=f32rz").contains(
+        "no FP32 block scales (e4m3fn_f32_1x32)"))
     #expect(
-      error(decls + "  mma C, H, H, tb=1, acc=f32rz").contains(
+      assemblyError(decls + "  mma C, H, H, tb=1, acc=f32rz").contains(
         "'f32rz' takes FP8, FP6 or FP4 inputs; A is f16"))
     let f = fault(
       """

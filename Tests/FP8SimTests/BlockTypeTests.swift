@@ -19,9 +19,7 @@ import Testing
         dma.load a[0:+32, 32:+32], A[0:+32, 32:+32]
         dma.wait
       """,
-      options: {
-        var o = RunOptions(); o.timingOnly = true; return o
-      }())
+      options: timingOnly())
     #expect(r.traffic.dramToL2 == 2176)
     #expect(r.traffic.l2ToSram == 2176 + 32 * 17)
     #expect(DType.named("mxfp4")!.bytes(shape: [64, 64]) == 2176)
@@ -124,41 +122,41 @@ import Testing
   }
 
   @Test func diagnostics() {
-    func error(_ text: String) -> String {
-      do {
-        _ = try Assembler.assemble(text: text, path: "t.isa")
-        return ""
-      } catch { return error.description }
-    }
-    #expect(error(".tensor A mxfp4 [64, 60] dram").contains("mxfp4 scales blocks of 1×32 elements"))
-    #expect(error(".tensor A e4m3fn_f32_128x128 [128, 64] dram").contains("128×128"))
-    #expect(error(".tensor A mxfp4 [64, 64] acc").contains("block-scaled tensors are not accumulators"))
-    let base = ".tensor X f32 [4, 64] sram\n.tensor Q mxfp4 [4, 64] sram\n"
-    #expect(error(base + "  vadd Q, X, X").contains("only 'cast' writes a block-scaled tensor"))
-    #expect(error(base + "  cast Q, X, bias=2").contains("bias, rounding, overflow and seed do not apply"))
-    #expect(error(base + "  cast Q, X") == "")
-    let nv = ".tensor X f32 [4, 64] sram\n.tensor Q nvfp4 [4, 64] sram\n.tensor E mxfp8_e4m3 [4, 64] sram\n"
-    #expect(error(nv + "  cast Q, X, tamax=f1") == "")
-    #expect(error(nv + "  cast Q, X, tamax=2.5") == "")
+    #expect(assemblyError(".tensor A mxfp4 [64, 60] dram").contains("mxfp4 scales blocks of 1×32 elements"))
+    #expect(assemblyError(".tensor A e4m3fn_f32_128x128 [128, 64] dram").contains("128×128"))
     #expect(
-      error(nv + "  cast E, X, tamax=f1").contains("it sets an NVFP4 tensor's scale; 'E' is mxfp8_e4m3"))
-    #expect(error(nv + "  cast X, X, tamax=f1").contains("'X' is f32"))
-    #expect(error(nv + "  cast Q, X, tamax=-1").contains("an amax is finite and not negative; got -1"))
-    #expect(error(nv + "  cast Q, X, tscale=f2") == "")
-    #expect(error(nv + "  cast Q, X, amax=f2, tscale=f2").contains("f2 is also the amax= register"))
-    #expect(error(nv + "  cast E, X, tscale=f2").contains("it is an NVFP4 tensor's scale; 'E' is mxfp8_e4m3"))
-    #expect(error(".tensor A nvfp4 [4, 60] dram").contains("nvfp4 scales blocks of 1×16 elements"))
+      assemblyError(".tensor A mxfp4 [64, 64] acc").contains("block-scaled tensors are not accumulators"))
+    let base = ".tensor X f32 [4, 64] sram\n.tensor Q mxfp4 [4, 64] sram\n"
+    #expect(assemblyError(base + "  vadd Q, X, X").contains("only 'cast' writes a block-scaled tensor"))
+    #expect(
+      assemblyError(base + "  cast Q, X, bias=2").contains("bias, rounding, overflow and seed do not apply"))
+    #expect(assemblyError(base + "  cast Q, X") == "")
+    let nv = ".tensor X f32 [4, 64] sram\n.tensor Q nvfp4 [4, 64] sram\n.tensor E mxfp8_e4m3 [4, 64] sram\n"
+    #expect(assemblyError(nv + "  cast Q, X, tamax=f1") == "")
+    #expect(assemblyError(nv + "  cast Q, X, tamax=2.5") == "")
+    #expect(
+      assemblyError(nv + "  cast E, X, tamax=f1").contains(
+        "it sets an NVFP4 tensor's scale; 'E' is mxfp8_e4m3"))
+    #expect(assemblyError(nv + "  cast X, X, tamax=f1").contains("'X' is f32"))
+    #expect(
+      assemblyError(nv + "  cast Q, X, tamax=-1").contains("an amax is finite and not negative; got -1"))
+    #expect(assemblyError(nv + "  cast Q, X, tscale=f2") == "")
+    #expect(assemblyError(nv + "  cast Q, X, amax=f2, tscale=f2").contains("f2 is also the amax= register"))
+    #expect(
+      assemblyError(nv + "  cast E, X, tscale=f2").contains(
+        "it is an NVFP4 tensor's scale; 'E' is mxfp8_e4m3"))
+    #expect(assemblyError(".tensor A nvfp4 [4, 60] dram").contains("nvfp4 scales blocks of 1×16 elements"))
     let mx = ".tensor A mxfp8_e4m3 [32, 32] sram\n.tensor C f32 [32, 32] sram\n"
     #expect(
-      error(mx + "  mma C, A, A, acc=fp22").contains(
+      assemblyError(mx + "  mma C, A, A, acc=fp22").contains(
         "'fp22' models Hopper's FP8 path, which has no block scales"))
-    #expect(error(mx + "  mma C, A, A, acc=f32") == "")
+    #expect(assemblyError(mx + "  mma C, A, A, acc=f32") == "")
     // Sub-FP8 inputs must hold the same elements; their blocks may run along either axis.
     let fp4 =
       ".tensor A mxfp4 [32, 32] sram\n.tensor B mxfp4_t [32, 32] sram\n.tensor N nvfp4 [32, 32] sram\n"
     let c = ".tensor C f32 [32, 32] sram\n"
-    #expect(error(fp4 + c + "  mma C, A, B") == "")
-    #expect(error(fp4 + c + "  mma C, A, N").contains("got mxfp4 and nvfp4"))
+    #expect(assemblyError(fp4 + c + "  mma C, A, B") == "")
+    #expect(assemblyError(fp4 + c + "  mma C, A, N").contains("got mxfp4 and nvfp4"))
   }
 
   /// NVFP4 as a tensor type: records of 16 FP4 elements (8 bytes) and an E4M3 scale (1 byte).
@@ -224,13 +222,9 @@ import Testing
 /// `_t` tensor with one column is a column of whole blocks; timing-only runs fault as numeric
 /// runs do; a view that splits records counts every record it touches.
 @Suite struct RecordEdgeTests {
-  static let timingOnly: RunOptions = {
-    var o = RunOptions(); o.timingOnly = true; return o
-  }()
-
   @Test(arguments: [false, true])
   func sramSideOfATransferKeepsRecordsWhole(timingOnly: Bool) {
-    let options = timingOnly ? Self.timingOnly : RunOptions()
+    let options = timingOnly ? FP8SimTests.timingOnly() : RunOptions()
     let nv = fault(
       """
       .tensor X nvfp4 [1, 32] dram
@@ -292,7 +286,7 @@ import Testing
   }
 
   @Test func timingOnlyRunsFaultLikeNumericOnes() {
-    for options in [RunOptions(), Self.timingOnly] {
+    for options in [RunOptions(), timingOnly()] {
       let cast = fault(
         """
         .tensor x f32 [1, 32] sram
@@ -314,7 +308,7 @@ import Testing
   /// are 2 bytes; 16 NVFP4 values across a block boundary are two records of 9 bytes.
   @Test func viewsThatSplitRecordsCountEveryRecordTheyTouch() throws {
     func sramBytes(_ body: String) throws -> Int {
-      try simulate(body, device: teach(tiles: 1), options: Self.timingOnly).compute.sramBytes
+      try simulate(body, device: teach(tiles: 1), options: timingOnly()).compute.sramBytes
     }
     let fp4 = ".tensor q e2m1fn [4, 64] sram\n"
     #expect(try sramBytes(fp4 + "  vfill q[0, 1:+2], 1.0") == 2)
@@ -346,9 +340,7 @@ import Testing
         dma.load b[0:+4, 4:+8], B[0:+4, 4:+8]
         dma.wait
       """,
-      options: {
-        var o = RunOptions(); o.timingOnly = true; return o
-      }())
+      options: timingOnly())
     // A: 2,048 bytes; B's corner: 4 rows of 8 FP6 elements, 6 bytes each.
     #expect(r.traffic.l2ToSram == 2048 + 4 * 6)
     let f = fault(
@@ -364,22 +356,17 @@ import Testing
   }
 
   @Test func diagnostics() {
-    func error(_ text: String) -> String {
-      do {
-        _ = try Assembler.assemble(text: text, path: "t.isa")
-        return ""
-      } catch { return error.description }
-    }
     #expect(
-      error(".tensor A e2m1fn [4, 63] dram").contains(
+      assemblyError(".tensor A e2m1fn [4, 63] dram").contains(
         "e2m1fn packs 2 elements into 1 byte: the last dimension must be a multiple of 2 (63 is not)"))
     #expect(
-      error(".tensor A e3m2fn [4, 6] dram").contains(
+      assemblyError(".tensor A e3m2fn [4, 6] dram").contains(
         "e3m2fn packs 4 elements into 3 bytes: the last dimension must be a multiple of 4 (6 is not)"))
-    #expect(error(".tensor A e8m0fnu [4, 4] dram").contains("unknown element type 'e8m0fnu'"))
+    #expect(assemblyError(".tensor A e8m0fnu [4, 4] dram").contains("unknown element type 'e8m0fnu'"))
     let q = ".tensor Q e2m1fn [16, 32] sram\n.tensor C f32 [16, 16] sram\n"
-    #expect(error(q + "  mma C, Q, Q, tb=1, acc=fp22").contains("no FP6 or FP4 inputs; use f32 or f32rz"))
-    #expect(error(q + "  mma C, Q, Q, tb=1, acc=f32rz") == "")
+    #expect(
+      assemblyError(q + "  mma C, Q, Q, tb=1, acc=fp22").contains("no FP6 or FP4 inputs; use f32 or f32rz"))
+    #expect(assemblyError(q + "  mma C, Q, Q, tb=1, acc=f32rz") == "")
   }
 
   /// A per-tensor FP4 cast with a scaling bias: each value is `RN_e2m1(x · 2^b)` (scaled, as

@@ -45,6 +45,21 @@ func fault(_ text: String, device: DeviceConfig = teach(), options: RunOptions =
 
 func output(_ r: RunResult, _ name: String) -> OutputResult? { r.outputs.first { $0.name == name } }
 
+/// The assembler's diagnostics for `text` ("" when it assembles).
+func assemblyError(_ text: String) -> String {
+  do {
+    _ = try Assembler.assemble(text: text, path: "t.isa")
+    return ""
+  } catch { return error.description }
+}
+
+/// Run options of a timing-only run.
+func timingOnly() -> RunOptions {
+  var o = RunOptions()
+  o.timingOnly = true
+  return o
+}
+
 /// Run options that keep the trace (up to 1,000 events), for tests that read event times.
 func traced() -> RunOptions {
   var o = RunOptions()
