@@ -12,8 +12,8 @@ mmasim/simulator/arithmetic.py and nv.py) models `tcgen05.mma` into f32 as follo
   16, read as at least 2^-6): exact sums of 16 element products, each times its two scales and
   aligned at their exponents e0 + e1; with C, 35 fractional bits; then toward zero to f32. The
   NVFP4 tensor scales stay outside (applied to the result, as fp8sim's NVFP4 tensors leave them).
-`fused_sum`, `extract` and the two dot functions below follow that code; nothing here is
-fp8sim's. The MX and NVFP4 quantisation is done here with ml_dtypes (OCP MX v1.0 §6.3: scale
+The two dot functions below follow that code, with its arithmetic from mmasim_port.py;
+nothing here is fp8sim's. The MX and NVFP4 quantisation is done here with ml_dtypes (OCP MX v1.0 §6.3: scale
 2^(floor(log2 amax) - emax), elements rounded to nearest even, saturating; NVFP4 as Transformer
 Engine documents it), and the script checks that fp8sim's block-scaled values are the same
 before it compares the products.
@@ -32,36 +32,9 @@ import subprocess
 import sys
 import tempfile
 
-MIN_EXPONENT = {"e4m3fn": -6, "e5m2": -14, "e2m1fn": 0, "f32": -126, "e8m0": -127}
+from mmasim_port import MIN_EXPONENT, extract, fused_sum, to_f32_toward_zero
+
 EMAX = {"e4m3fn": 8, "e5m2": 15, "e2m1fn": 2}
-
-
-def extract(x, min_exponent):
-    significand, exponent = math.frexp(x)
-    significand *= 2
-    exponent -= 1
-    if exponent < min_exponent:
-        significand *= 2.0 ** (exponent - min_exponent)
-        exponent = min_exponent
-    if significand == 0.0:
-        exponent = -126
-    return significand, exponent
-
-
-def fused_sum(significands, exponents, fractional_bits):
-    top = max(exponents)
-    total = 0.0
-    for s, e in zip(significands, exponents):
-        total += math.trunc(s * 2.0 ** (fractional_bits + e - top)) * 2.0 ** -fractional_bits
-    return total, top
-
-
-def to_f32_rz(s, e):
-    value = s * 2.0 ** e
-    if value == 0:
-        return 0.0
-    s, e = extract(value, MIN_EXPONENT["f32"])
-    return math.trunc(s * 2.0 ** 23) * 2.0 ** -23 * 2.0 ** e
 
 
 def f8f6f4_dot(a, b, c, fmt, scale_a=1.0, scale_b=1.0):
@@ -78,7 +51,7 @@ def f8f6f4_dot(a, b, c, fmt, scale_a=1.0, scale_b=1.0):
         sy, ey = extract(float(y), MIN_EXPONENT[fmt])
         significands.append(sx * sy)
         exponents.append(ex + ey + esa + esb)
-    return to_f32_rz(*fused_sum(significands, exponents, 25))
+    return to_f32_toward_zero(*fused_sum(significands, exponents, 25))
 
 
 def mxf4_dot(a, b, c, scales_a, scales_b, block=32, scale_format="e8m0"):
@@ -92,7 +65,7 @@ def mxf4_dot(a, b, c, scales_a, scales_b, block=32, scale_format="e8m0"):
         s1, e1 = extract(abs(float(scales_b[k // block])), MIN_EXPONENT[scale_format])
         significands.append(s * s0 * s1)
         exponents.append(e0 + e1)
-    return to_f32_rz(*fused_sum(significands, exponents, 35))
+    return to_f32_toward_zero(*fused_sum(significands, exponents, 35))
 
 
 def nvfp4_quantise(x, ml_dtypes, np):

@@ -7,8 +7,8 @@ products along K, each product aligned by its inputs' exponents ea + eb (inputs 
 significand in [1, 2) times 2^e, subnormal inputs at the format's smallest normal exponent, the
 product significand in [0, 4) not renormalised), C by its own exponent (at least -126); every term
 truncated toward zero to 13 fractional bits below the largest of these exponents; the terms
-summed exactly; the sum truncated to 13 mantissa bits (E8M13). `fused_sum` and
-`extract_significand_exponent` below follow that code; nothing here is fp8sim's.
+summed exactly; the sum truncated to 13 mantissa bits (E8M13). The arithmetic is ported once
+for both validation scripts in mmasim_port.py; nothing here is fp8sim's.
 
 The script writes random E4M3 and E5M2 inputs (ordinary, and scaled so that most of A is
 subnormal) as .npy files, runs an fp8sim program with one `mma ..., acc=fp22` on the h100
@@ -19,53 +19,25 @@ preset, and counts the outputs where the two differ; it exits 1 if any does.
 Needs numpy and ml_dtypes; without them it says so and exits 0.
 """
 import argparse
-import math
 import os
 import subprocess
 import sys
 import tempfile
 
-MIN_EXPONENT = {"e4m3fn": -6, "e5m2": -14}  # MMA-Sim's dtype_min_exponent
-F32_MIN_EXPONENT = -126
-
-
-def extract_significand_exponent(x, min_exponent):
-    significand, exponent = math.frexp(x)
-    significand *= 2
-    exponent -= 1
-    if exponent < min_exponent:
-        significand *= 2.0 ** (exponent - min_exponent)
-        exponent = min_exponent
-    if significand == 0.0:
-        exponent = -126
-    return significand, exponent
-
-
-def fused_sum(significands, exponents, fractional_bits):
-    top = max(exponents)
-    total = 0.0
-    for s, e in zip(significands, exponents):
-        total += math.trunc(s * 2.0 ** (fractional_bits + e - top)) * 2.0 ** -fractional_bits
-    return total, top
+from mmasim_port import MIN_EXPONENT, extract, fused_sum, to_f32_toward_zero
 
 
 def hopper_fp8_dot(a, b, c, min_exponent):
     """One output element: groups of 32 along K, each group's result the next group's C."""
     for k0 in range(0, len(a), 32):
-        sc, ec = extract_significand_exponent(c, F32_MIN_EXPONENT)
+        sc, ec = extract(c, MIN_EXPONENT["f32"])
         significands, exponents = [sc], [ec]
         for x, y in zip(a[k0:k0 + 32], b[k0:k0 + 32]):
-            sa, ea = extract_significand_exponent(float(x), min_exponent)
-            sb, eb = extract_significand_exponent(float(y), min_exponent)
+            sa, ea = extract(float(x), min_exponent)
+            sb, eb = extract(float(y), min_exponent)
             significands.append(sa * sb)
             exponents.append(ea + eb)
-        s, e = fused_sum(significands, exponents, 13)
-        value = s * 2.0 ** e
-        if value == 0:
-            c = 0.0
-            continue
-        s, e = extract_significand_exponent(value, F32_MIN_EXPONENT)
-        c = math.trunc(s * 2.0 ** 13) * 2.0 ** -13 * 2.0 ** e  # E8M13, toward zero
+        c = to_f32_toward_zero(*fused_sum(significands, exponents, 13), mantissa_bits=13)  # E8M13
     return c
 
 
