@@ -68,6 +68,10 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
   /// The MX block size (OCP MX v1.0 §5: k = 32).
   public static let mxBlock = 32
 
+  /// NVFP4's tensor scale is the tensor's amax over this, E4M3's largest value times E2M1's
+  /// (448 · 6): the amax whose tensor scale is 1.
+  public static let nvfp4UnitScaleAmax = 448.0 * 6
+
   private static func mx(_ name: String, _ element: FloatFormat) -> BlockScaling {
     BlockScaling(name: name, element: element, scale: .e8m0fnu, blockRows: 1, blockCols: mxBlock, rule: .mx)
   }
@@ -190,7 +194,9 @@ public struct BlockScaling: Sendable, Hashable, CustomStringConvertible {
       tensorScale =
         amax.map {
           $0 == 0
-            ? 1 : Double(Float(min(max($0 / (448 * 6), 0x1p-149), Double(Float.greatestFiniteMagnitude))))
+            ? 1
+            : Double(
+              Float(min(max($0 / Self.nvfp4UnitScaleAmax, 0x1p-149), Double(Float.greatestFiniteMagnitude))))
         }
         ?? .nan
       out.tensorScale = Float(tensorScale)

@@ -59,8 +59,11 @@ enum Initializers {
     guard plane > 0 else { return }
     for p in 0..<(layout.count / plane) {
       let values = storage.shadow[(p * plane)..<((p + 1) * plane)].map(Double.init)
-      let q = scheme.quantize(values, rows: rows, cols: cols, tensorAmax: scheme.rule == .nvfp4 ? 2688 : nil)
-        .values()
+      let q = scheme.quantize(
+        values, rows: rows, cols: cols,
+        tensorAmax: scheme.rule == .nvfp4 ? BlockScaling.nvfp4UnitScaleAmax : nil
+      )
+      .values()
       for i in 0..<plane { storage.main[p * plane + i] = Float(q[i]) }
     }
   }
