@@ -224,7 +224,7 @@ public enum Opcode: String, Sendable, CaseIterable {
       return OpcodeSpec(
         "rmsnorm", family: .rmsnorm, operands: [.init("D", .view), .init("A", .view)],
         options: [
-          OptionSpec("gamma", .view, "Scale, shape [n] or [1, n]; absent means 1."),
+          Opcode.gammaOption,
           OptionSpec(
             "eps", .float, default: .float(VectorOperation.defaultRMSEpsilon), "Added to the mean square."),
         ] + Opcode.outputOptions,
@@ -236,7 +236,7 @@ public enum Opcode: String, Sendable, CaseIterable {
       return OpcodeSpec(
         "layernorm", family: .layernorm, operands: [.init("D", .view), .init("A", .view)],
         options: [
-          OptionSpec("gamma", .view, "Scale, shape [n] or [1, n]; absent means 1."),
+          Opcode.gammaOption,
           OptionSpec("beta", .view, "Shift, shape [n] or [1, n]; absent means 0."),
           OptionSpec(
             "eps", .float, default: .float(VectorOperation.defaultEpsilon), "Added to the variance."),
@@ -355,6 +355,9 @@ public enum Opcode: String, Sendable, CaseIterable {
   public var mnemonic: String { Opcode.mnemonics[ordinal] }
 
   // MARK: - Row builders for families of instructions
+
+  /// The row normalisations' scale (`layernorm`, `rmsnorm`).
+  static let gammaOption = OptionSpec("gamma", .view, "Scale, shape [n] or [1, n]; absent means 1.")
 
   /// The options every vector instruction that writes a tensor accepts.
   public static let outputOptions: [OptionSpec] = [
