@@ -61,14 +61,7 @@ extension DeviceConfig {
     d.kernelLaunchCycles = 1833  // [S] ≈1.3 µs per kernel back to back in a CUDA graph (validation/sources.md §4) × 1.41 GHz
     d.exchangeHopCycles = 180  // [S] SM-to-SM (DSM) latency 180 cycles (§A3, LUO24)
     d.exchangeBytesPerCycle = 32  // [U]
-    d.energyMacFP8 = 0.6  // [U] FP8 mult 0.4 + add 0.2 pJ estimates at 45 nm (§D2, esim)
-    d.energyMacHalf = 1.5  // [S] 16-bit FP mult 1.1 + add 0.4 pJ (§D1, Horowitz 2014)
-    d.energyMacSingle = 4.6  // [S] 32-bit FP mult 3.7 + add 0.9 pJ (§D1)
-    d.energyVectorOp = 0.9  // [S] 32-bit FP add (§D1)
-    d.energySramByte = 1.25  // [S] 10 pJ per 64-bit access of an 8 KB SRAM (§D1)
-    d.energyL2Byte = 12.5  // [S] 100 pJ per 64-bit access of a 1 MB SRAM (§D1)
-    d.energyDramByte = 160  // [S] ≈640 pJ per 32-bit DRAM word (§D2, Dally)
-    d.energyExchangeByte = 5  // [U]
+    d.setComponentEnergyEstimates()
     return d
   }()
 
@@ -112,14 +105,7 @@ extension DeviceConfig {
     d.barrierCycles = 150  // [U] hardware BSP sync; cost not published (gap §C3)
     d.exchangeHopCycles = 20  // [U]
     d.exchangeBytesPerCycle = 4  // [D] 4 B per tile per cycle (§C2)
-    d.energyMacFP8 = 0.6  // same component figures as h100 (§D1, §D2)
-    d.energyMacHalf = 1.5
-    d.energyMacSingle = 4.6
-    d.energyVectorOp = 0.9
-    d.energySramByte = 1.25
-    d.energyL2Byte = 12.5
-    d.energyDramByte = 160
-    d.energyExchangeByte = 5
+    d.setComponentEnergyEstimates()  // the same component figures as h100 (§D1, §D2)
     return d
   }()
 
@@ -167,14 +153,20 @@ extension DeviceConfig {
     d.kernelLaunchCycles = 2413  // [U] H100's ≈1.3 µs per kernel in a CUDA graph × 1.856 GHz
     d.exchangeHopCycles = 180  // [U] H100's SM-to-SM latency
     d.exchangeBytesPerCycle = 32  // [U]
-    d.energyMacFP8 = 0.6  // [U] the same component estimates as h100 (§D1, §D2)
-    d.energyMacHalf = 1.5
-    d.energyMacSingle = 4.6
-    d.energyVectorOp = 0.9
-    d.energySramByte = 1.25
-    d.energyL2Byte = 12.5
-    d.energyDramByte = 160
-    d.energyExchangeByte = 5
+    d.setComponentEnergyEstimates()  // [U] the same component estimates as h100 (§D1, §D2)
     return d
   }()
+
+  /// The energy per operation and per byte of the h100, ipu and b200 presets: estimates from
+  /// published component figures (§D1, §D2), not measured on any of those devices.
+  private mutating func setComponentEnergyEstimates() {
+    energyMacFP8 = 0.6  // [U] FP8 mult 0.4 + add 0.2 pJ estimates at 45 nm (§D2, esim)
+    energyMacHalf = 1.5  // [S] 16-bit FP mult 1.1 + add 0.4 pJ (§D1, Horowitz 2014)
+    energyMacSingle = 4.6  // [S] 32-bit FP mult 3.7 + add 0.9 pJ (§D1)
+    energyVectorOp = 0.9  // [S] 32-bit FP add (§D1)
+    energySramByte = 1.25  // [S] 10 pJ per 64-bit access of an 8 KB SRAM (§D1)
+    energyL2Byte = 12.5  // [S] 100 pJ per 64-bit access of a 1 MB SRAM (§D1)
+    energyDramByte = 160  // [S] ≈640 pJ per 32-bit DRAM word (§D2, Dally)
+    energyExchangeByte = 5  // [U]
+  }
 }
