@@ -149,22 +149,19 @@ enum QuantizeCommand: Command {
     let tensorNaN = q.tensorScale?.isNaN ?? false
     let dequantized = q.values()
     for (b, code) in q.scales.enumerated() {
+      let block = (b * scheme.blockCols)..<min(values.count, (b + 1) * scheme.blockCols)
       let scaleValue = scheme.scale.decode(code)
       out += "# block \(b): scale \(hex(code, digits: digits(scheme.scale))) = \(ValueText.exact(scaleValue))"
       if tensorNaN {
         out += " (the tensor scale is NaN: the row holds a NaN or an infinity; every value is NaN)\n"
       } else if scaleValue.isNaN {
         out += " (the block holds a NaN or an infinity: every value is NaN)\n"
-      } else if scaleValue == 0
-        && values[(b * scheme.blockCols)..<min(values.count, (b + 1) * scheme.blockCols)].contains(where: {
-          $0 != 0
-        })
-      {
+      } else if scaleValue == 0 && values[block].contains(where: { $0 != 0 }) {
         out += " (the scale underflowed: every value of the block is zero)\n"
       } else {
         out += "\n"
       }
-      for i in (b * scheme.blockCols)..<min(values.count, (b + 1) * scheme.blockCols) {
+      for i in block {
         out += hex(q.codes[i], digits: digits(scheme.element)) + " " + ValueText.exact(dequantized[i]) + "\n"
         // Bounded memory for long rows: write as it goes.
         if out.utf8.count >= 1 << 20 {
