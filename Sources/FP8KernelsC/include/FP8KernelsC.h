@@ -13,6 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// A hint that the host cache line holding `p` will soon be read and written (the L2 model
+/// prefetches the sets of a transfer's next rows). A hint only: no effect on any result.
+static inline void fp8_prefetch(const void *p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 1, 3);
+#else
+  (void)p;
+#endif
+}
+
 /// 1 when this host can run the AVX2 kernels (CPU and OS support for 256-bit registers), else 0.
 int fp8k_level(void);
 

@@ -162,7 +162,12 @@ extension Machine {
     // The host walks every row too, even where rows merge into one run the L2 skips through.
     try spend(max(lookups, rows - stridedLookups), weight: WorkCost.l2Line)
     try spend(stridedLookups, weight: WorkCost.l2StridedLine)
-    for (first, count, _) in runs.values {
+    // Rows far apart look up sets far apart: the host fetches a few rows ahead.
+    let runList = runs.values
+    let ahead = 6
+    for i in 0..<min(ahead, runList.count) { l2.prefetch(line: runList[i].0) }
+    for (i, (first, count, _)) in runList.enumerated() {
+      if i + ahead < runList.count { l2.prefetch(line: runList[i + ahead].0) }
       let skipped = l2.accessRun(first: first, count: count, write: !load, at: t0, &lines)
       // Without L2 a store's whole run is skipped: it goes straight to DRAM.
       if load { lines.fills += skipped.count } else if !skipped.isEmpty { skippedWritebacks.append(skipped) }

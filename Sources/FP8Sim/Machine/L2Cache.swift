@@ -1,3 +1,5 @@
+import FP8KernelsC
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -304,6 +306,26 @@ final class L2Cache {
   /// How many lines `accessRun` looks up for a run of `count` (the host's work).
   func lookups(run count: Int) -> Int {
     sets == 0 ? 1 : min(count, 2 * sets * ways)
+  }
+
+  /// Asks the host to bring the storage of `line`'s set into its caches (its tags, arrival times
+  /// and request times), so a look-up of it a little later does not wait for memory. A hint:
+  /// changes nothing here.
+  @inline(__always)
+  func prefetch(line: UInt64) {
+    guard sets > 0, narrow, line < 1 << 32 else { return }
+    let set: Int
+    if setShift >= 0 {
+      set = Int(line & UInt64(sets - 1))
+    } else {
+      set = Int(line - magic.multipliedFullWidth(by: line).high * UInt64(sets))
+    }
+    let row = UnsafeRawPointer(tags32 + set * rowStride)
+    fp8_prefetch(row)
+    fp8_prefetch(row + 64)
+    let times = UnsafeRawPointer(requested + set * ways)
+    fp8_prefetch(times)
+    fp8_prefetch(times + 64)
   }
 
   /// Writes every dirty line back; returns their line numbers.
