@@ -20,6 +20,7 @@ let package = Package(
     .library(name: "FP8Data", targets: ["FP8Data"]),
     .library(name: "FP8ISA", targets: ["FP8ISA"]),
     .library(name: "FP8Sim", targets: ["FP8Sim"]),
+    .library(name: "FP8Models", targets: ["FP8Models"]),
   ],
   targets: [
     // MARK: - Public modules (dependency order)
@@ -31,7 +32,10 @@ let package = Package(
     .target(name: "FP8KernelsC"),
     .target(
       name: "FP8Sim", dependencies: ["FP8Formats", "FP8Data", "FP8ISA", "FP8KernelsC"], swiftSettings: strict),
-    .target(name: "FP8SimCLI", dependencies: ["FP8Formats", "FP8ISA", "FP8Sim"], swiftSettings: strict),
+    // Models on the simulated device: kernels built as programs, run as a chain.
+    .target(name: "FP8Models", dependencies: ["FP8Formats", "FP8Data", "FP8ISA", "FP8Sim"], swiftSettings: strict),
+    .target(
+      name: "FP8SimCLI", dependencies: ["FP8Formats", "FP8ISA", "FP8Sim", "FP8Models"], swiftSettings: strict),
     .executableTarget(name: "fp8sim", dependencies: ["FP8SimCLI"], swiftSettings: strict),
 
     // MARK: - libFuzzer harnesses (build with --sanitize fuzzer -Xswiftc -parse-as-library)
@@ -54,6 +58,8 @@ let package = Package(
     .testTarget(
       name: "FP8SimTests", dependencies: ["FP8Data", "FP8Sim", "FP8FuzzSupport"], exclude: ["FuzzCases"],
       swiftSettings: strict),
+    .testTarget(
+      name: "FP8ModelsTests", dependencies: ["FP8Data", "FP8ISA", "FP8Sim", "FP8Models"], swiftSettings: strict),
     .testTarget(
       name: "FP8SimCLITests", dependencies: ["FP8Data", "FP8SimCLI", "fp8sim"],
       exclude: ["Snapshots", "Hostile"],

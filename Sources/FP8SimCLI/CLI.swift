@@ -15,6 +15,7 @@ public enum CLI {
       MergeCommand.self,
       GenCommand.self,
       ValidateCommand.self,
+      ModelCommand.self,
       DevicesCommand.self,
       BenchCommand.self,
     ]

@@ -163,6 +163,19 @@ public final class Machine {
     }
     allocatedElements = total
     let storage = TensorStorage(count: layout.count)
+    if layout.isDRAM, let given = options.inputs[layout.decl.name] {
+      guard given.values.count == layout.count, !layout.hasRecords else {
+        throw RuntimeFault(
+          "the input given for '\(layout.decl.name)' has \(given.values.count) values; the tensor holds \(layout.count)\(layout.hasRecords ? " in records, which cannot be given" : "")",
+          at: location)
+      }
+      // The device's values as the tensor's format holds them (unchanged when they came from
+      // a tensor of the same type); the shadow as given.
+      let format = layout.format
+      storage.main = given.values.map { Float(format.round(Double($0))) }
+      storage.shadow = given.reference
+      return storage
+    }
     let nonFinite = try Initializers.fill(storage, layout: layout, baseDirectory: options.baseDirectory)
     if nonFinite.nan + nonFinite.inf > 0 && !warnedTensors.contains(index) {
       warnedTensors.insert(index)

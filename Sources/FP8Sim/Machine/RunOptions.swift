@@ -26,8 +26,23 @@ public struct RunOptions: Sendable {
   public static let maxTraceEvents = 1 << 24
   /// Folder that data-file paths are relative to.
   public var baseDirectory: URL?
+  /// Values for DRAM tensors, by name, in place of their initializers: the device's values and
+  /// the FP32 shadow's, as a previous run's `OutputResult` holds them. How a chain of kernels
+  /// (`fp8sim model run`) hands its activations from one kernel to the next, shadow included.
+  /// Numeric runs only; a tensor stored in records (block-scaled or packed) cannot take them.
+  public var inputs: [String: HostTensor] = [:]
 
   public init() {}
+}
+
+/// A tensor's values on the host: the device's and the FP32 shadow's (same count).
+public struct HostTensor: Sendable {
+  public var values: [Float]
+  public var reference: [Float]
+  public init(values: [Float], reference: [Float]) {
+    precondition(values.count == reference.count, "values and reference differ in count")
+    (self.values, self.reference) = (values, reference)
+  }
 }
 
 /// The host cost of simulated work in work units, weighted so that each kind of work costs

@@ -9,10 +9,11 @@ import Foundation
 enum Initializers {
   /// Fills elements in chunks across cores; `generator(start)` makes the value source of the
   /// chunk starting at element `start`, which yields what a single sequential pass would at
-  /// those elements (so results do not depend on the number of cores).
+  /// those elements (so results do not depend on the number of cores). `round` replaces
+  /// `format.round` where a faster conversion gives the same values.
   static func inParallel(
     _ storage: TensorStorage, count n: Int, format: FloatFormat,
-    _ generator: @Sendable (Int) -> () -> Double
+    _ generator: @Sendable (Int) -> () -> Double, round: (@Sendable (Double) -> Float)? = nil
   ) {
     let chunk = 1 << 16
     let chunks = (n + chunk - 1) / chunk
@@ -24,7 +25,7 @@ enum Initializers {
           let next = generator(start)
           for i in start..<min(n, start + chunk) {
             let x = next()
-            pointers.main.value[i] = Float(format.round(x))
+            pointers.main.value[i] = round?(x) ?? Float(format.round(x))
             pointers.shadow.value[i] = Float(x)
           }
         }
@@ -108,7 +109,34 @@ enum Initializers {
           throw DataFileError(path, "shape \(header.shape) does not match the declared \(layout.decl.shape)")
         }
         let values = try ArrayFile.readValues(url, header: header, rawFormat: format)
-        for i in 0..<n { set(i, values[i]) }
+        if format == .f32 {
+          // The device holds f32 values as the shadow does: one conversion each.
+          storage.shadow.withUnsafeMutableBufferPointer { shadow in
+            for i in 0..<n { shadow[i] = Float(values[i]) }
+          }
+          storage.main = storage.shadow
+        } else if format == .f16 {
+          // f16 from f32 values (every value a Float): the host's conversion rounds to nearest
+          // even with IEEE overflow to infinity, as `format.round` does; other values take it.
+          inParallel(storage, count: n, format: format) { start in
+            var i = start
+            return {
+              defer { i += 1 }
+              return values[i]
+            }
+          } round: { x in
+            let f = Float(x)
+            return Double(f) == x ? Float(Float16(f)) : Float(FloatFormat.f16.round(x))
+          }
+        } else {
+          inParallel(storage, count: n, format: format) { start in
+            var i = start
+            return {
+              defer { i += 1 }
+              return values[i]
+            }
+          }
+        }
       } catch {
         throw RuntimeFault(
           "cannot load '\(layout.decl.name)': \(error.description)", at: layout.decl.location)

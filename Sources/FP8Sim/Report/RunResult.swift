@@ -44,8 +44,19 @@ public struct RunResult: Sendable {
   /// Unit activity, when the run recorded a trace.
   public var trace: Trace
   public var warnings: [String]
+  /// Tile 0's registers when the run ended: integer, float (device) and float (shadow). A chain
+  /// of kernels reads the scaling biases a kernel chose here. Timing-only runs compute no float
+  /// values: what they hold then means nothing.
+  public var registers = TileRegisters()
 
   public var seconds: Double { Double(cycles) / (device.clockGHz * 1e9) }
+}
+
+/// A tile's registers at the end of a run.
+public struct TileRegisters: Sendable, Equatable {
+  public var ints: [Int64] = []
+  public var floats: [Double] = []
+  public var shadowFloats: [Double] = []
 }
 
 /// Unit activity recorded for a Chrome trace. Events are compact (32 bytes: the memory a trace
@@ -134,10 +145,15 @@ extension Machine {
     let casts = program.tensors.indices.compactMap { i -> (name: String, counts: CastCounts)? in
       castCounts[i].map { (program.tensors[i].name, $0) }
     }
-    return RunResult(
+    var result = RunResult(
       device: device, timingOnly: options.timingOnly, cycles: cycles, instructions: executed, units: units,
       maxTileTensorBusy: tiles.map { $0.stats[.tensor].busy }.max() ?? 0, traffic: traffic,
       compute: compute, energy: energy, outputs: outputs, casts: casts,
       trace: trace, warnings: warnings + outputWarnings(outputs))
+    if let first = tiles.first {
+      result.registers = TileRegisters(
+        ints: first.intRegisters, floats: first.floatRegisters, shadowFloats: first.shadowFloatRegisters)
+    }
+    return result
   }
 }

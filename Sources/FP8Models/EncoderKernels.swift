@@ -1,0 +1,315 @@
+import FP8Formats
+import FP8ISA
+
+/// How the FP8 matmuls of a model get their scaling biases (Perez et al. 2023, §2.3).
+public enum Scaling: Sendable, Hashable, CustomStringConvertible {
+  /// FP8-AMAX: each tensor's bias from its own amax, just in time (`bias` with this margin).
+  case amax(margin: Int)
+  /// FP8-CSCALE: one constant bias for weights and activations alike.
+  case cscale(bias: Int)
+
+  public var description: String {
+    switch self {
+    case .amax(let m): return m == 0 ? "amax" : "amax (margin \(m))"
+    case .cscale(let b): return "cscale (bias \(b))"
+    }
+  }
+}
+
+/// The sizes of one run of an encoder: `batch` texts padded to `sequence` tokens.
+public struct EncoderShape: Sendable, Hashable {
+  public var batch: Int
+  public var sequence: Int
+  public var hidden: Int
+  public var heads: Int
+  public var intermediate: Int
+  public var epsilon: Double
+  public var rows: Int { batch * sequence }
+  public var headSize: Int { hidden / heads }
+}
+
+/// Where a kernel reads a weight: a tensor of a `.safetensors` file.
+public struct WeightFile: Sendable, Hashable {
+  public var path: String
+  /// The file's name for each tensor the model needs, by its `ModelWeights` name.
+  public var names: [String: String]
+  func initializer(_ name: String) -> Initializer { .safetensors(path: path, name: names[name] ?? name) }
+}
+
+/// The kernels of a BERT encoder, each one program (a kernel launch): activations live in DRAM
+/// between kernels as f16 tensors, named by the kernel (`X`, `Y`, ...), so a chain of runs hands
+/// each kernel's outputs to the next (`RunOptions.inputs`). FP8 is used where the paper uses it
+/// (App. E): the matmuls of the linear layers. Attention scores, softmax, P·V, layer norms and
+/// pooling stay in higher precision.
+enum EncoderKernels {
+  /// The FP8 element type of weights and activations.
+  static let fp8 = DType.fp8e4
+
+  /// Word, position and token-type embeddings of each text, then the embeddings' layer norm:
+  /// `Y [rows, hidden]`. The token ids are known when the kernel is built: one row transfer per
+  /// token (an embedding look-up is a gather of rows).
+  static func embedding(
+    ids: [[Int]], shape s: EncoderShape, weights: WeightFile, vocabulary: Int, positions: Int
+  )
+    -> ProgramBuilder
+  {
+    var e = Emitter(
+      path: "embedding.isa",
+      header: ["Embeddings and their layer norm: \(s.batch) texts of \(s.sequence) tokens."])
+    let h = s.hidden
+    let word = e.tensor(
+      "WE", .format(.f32), [vocabulary, h], .dram, weights.initializer("embeddings.word_embeddings.weight"))
+    let pos = e.tensor(
+      "PE", .format(.f32), [positions, h], .dram, weights.initializer("embeddings.position_embeddings.weight")
+    )
+    let type = e.tensor(
+      "TE", .format(.f32), [2, h], .dram, weights.initializer("embeddings.token_type_embeddings.weight"))
+    let gamma = e.tensor("G", .format(.f32), [h], .dram, weights.initializer("embeddings.LayerNorm.weight"))
+    let beta = e.tensor("B", .format(.f32), [h], .dram, weights.initializer("embeddings.LayerNorm.bias"))
+    let y = e.tensor("Y", .format(.f16), [s.rows, h], .dram)
+    let x = e.tensor("x", .format(.f32), [s.sequence, h], .sram)
+    let p = e.tensor("p", .format(.f32), [s.sequence, h], .sram)
+    let t = e.tensor("t", .format(.f32), [1, h], .sram)
+    let g = e.tensor("g", .format(.f32), [h], .sram)
+    let bb = e.tensor("b", .format(.f32), [h], .sram)
+    let out = e.tensor("y", .format(.f16), [s.sequence, h], .sram)
+    e.output(y)
+    let idle = e.label("idle")
+    e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(ids.count)), idle)
+    e.load(g.all, gamma.all)
+    e.load(bb.all, beta.all)
+    e.load(p.all, pos[.range(0, s.sequence), .all])
+    e.load(t.all, type[.range(0, 1), .all])
+    for (i, text) in ids.enumerated() {
+      // Text i on tile i mod ntiles: the others skip its block.
+      let skip = e.label("text")
+      e.int(.rem, 1, .constant(Int64(i)), .special(.ntiles))
+      e.branch(.notEqual, .special(.tid), .register(1), skip)
+      for (j, id) in text.enumerated() {
+        e.load(
+          x[.range(SliceStart(integerLiteral: Int64(j)), 1), .all],
+          word[.range(SliceStart(integerLiteral: Int64(id)), 1), .all])
+      }
+      e.wait()
+      e.binary(.add, x.all, x.all, .view(p.all))
+      e.binary(.add, x.all, x.all, .view(t.all))
+      e.vector(.layernorm(x.all, gamma: g.all, beta: bb.all, eps: s.epsilon), out.all)
+      e.store(y[.range(SliceStart(integerLiteral: Int64(i * s.sequence)), s.sequence), .all], out.all)
+      e.place(skip)
+    }
+    e.place(idle)
+    e.wait()
+    e.halt()
+    return e.b
+  }
+
+  /// The output columns each tile computes: the smallest multiple of 64 (as a GEMM library's
+  /// tile; of 16 when none fits) that divides `n` and gives no more blocks than tiles (else `n`,
+  /// one block).
+  /// `fits(nb)` says whether a tile's tensors for `nb` columns fit in its SRAM.
+  static func columnBlock(_ n: Int, tiles: Int, fits: (Int) -> Bool) -> Int {
+    for step in [64, 16] {
+      for nb in stride(from: step, to: n, by: step) where n % nb == 0 && n / nb <= tiles && fits(nb) {
+        return nb
+      }
+    }
+    return n
+  }
+
+  /// A linear layer `Y = X·Wᵀ + b` (W as PyTorch stores it, `[out, in]`), optionally followed by
+  /// GELU: X and W cast to FP8 with their scaling biases, f32 accumulation, unscaled, the bias
+  /// added in f32, stored as f16. Each tile computes a block of output columns from all rows.
+  /// AMAX: the weight's amax is reduced over the tiles (`allreduce.max`), the activation's is
+  /// each tile's own (every tile holds all of X). Registers on every tile: r10 the weight's bias,
+  /// r11 the activation's.
+  static func linear(
+    _ name: String, rows t: Int, inputs k: Int, outputs n: Int, weight: String, bias: String, gelu: Bool,
+    scaling: Scaling, overflow: OverflowMode, weights: WeightFile, tiles: Int, sramBytes: Int
+  ) -> ProgramBuilder {
+    // x and x8, w and w8, the bias row, acc (f32) and y (f16), each rounded up to 64 bytes.
+    func bytes(_ count: Int) -> Int { (count + 63) / 64 * 64 }
+    let nb = columnBlock(n, tiles: tiles) { nb in
+      bytes(2 * t * k) + bytes(t * k) + bytes(2 * nb * k) + bytes(nb * k) + bytes(2 * nb) + bytes(4 * t * nb)
+        + bytes(2 * t * nb) <= sramBytes
+    }
+    let blocks = n / nb
+    var e = Emitter(
+      path: "\(name).isa",
+      header: [
+        "\(name): Y[\(t), \(n)] = \(gelu ? "gelu(" : "")X·Wᵀ + b\(gelu ? ")" : ""), FP8 \(scaling), \(blocks) blocks of \(nb) columns."
+      ])
+    let x = e.tensor("X", .format(.f16), [t, k], .dram)
+    let w = e.tensor("W", .format(.f16), [n, k], .dram, weights.initializer(weight))
+    let bv = e.tensor("Bias", .format(.f16), [n], .dram, weights.initializer(bias))
+    let y = e.tensor("Y", .format(.f16), [t, n], .dram)
+    let xs = e.tensor("x", .format(.f16), [t, k], .sram)
+    let x8 = e.tensor("x8", fp8, [t, k], .sram)
+    let ws = e.tensor("w", .format(.f16), [nb, k], .sram)
+    let w8 = e.tensor("w8", fp8, [nb, k], .sram)
+    let brow = e.tensor("b", .format(.f16), [nb], .sram)
+    let acc = e.tensor("acc", .format(.f32), [t, nb], .sram)
+    let ys = e.tensor("y", .format(.f16), [t, nb], .sram)
+    e.output(y)
+    let idle = e.label("idle")
+    let reduce = e.label("reduce")
+    let done = e.label("done")
+    e.fmov(1, .constant(0))
+    e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(blocks)), idle)
+    e.int(.mul, 1, .special(.tid), .constant(Int64(nb)))
+    e.load(ws.all, w[.range(.register(1), nb), .all])
+    e.load(brow.all, bv[.range(.register(1), nb)])
+    e.load(xs.all, x.all)
+    e.wait()
+    if case .amax = scaling { e.amax(1, ws.all) }
+    e.jump(reduce)
+    e.place(idle)
+    e.place(reduce)
+    switch scaling {
+    case .amax(let margin):
+      e.allReduceMax(2, 1)
+      e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(blocks)), done)
+      e.bias(10, amax: 2, fp8, margin: margin)
+      e.amax(3, xs.all)
+      e.bias(11, amax: 3, fp8, margin: margin)
+    case .cscale(let b):
+      e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(blocks)), done)
+      e.mov(10, .constant(Int64(b)))
+      e.mov(11, .constant(Int64(b)))
+    }
+    e.cast(w8.all, ws.all, OutputOptions(bias: .register(10), overflow: overflow))
+    e.cast(x8.all, xs.all, OutputOptions(bias: .register(11), overflow: overflow))
+    e.mma(acc.all, x8.all, w8.all, transposeB: true)
+    e.int(.add, 12, .register(10), .register(11))
+    e.int(.sub, 12, .constant(0), .register(12))
+    e.cast(acc.all, acc.all, OutputOptions(bias: .register(12)))
+    if gelu {
+      e.binary(.add, acc.all, acc.all, .view(brow.all))
+      e.vector(.unary(.gelu, a: acc.all), ys.all)
+    } else {
+      e.binary(.add, ys.all, acc.all, .view(brow.all))
+    }
+    e.store(y[.all, .range(.register(1), nb)], ys.all)
+    e.wait()
+    e.place(done)
+    e.halt()
+    return e.b
+  }
+
+  /// Self-attention of every text and head: `O = softmax(Q·Kᵀ/√d + mask)·V` with Q, K, V the
+  /// head's columns of `Q`, `K`, `V` (f16), scores and P·V accumulated in f32, P in f16; `M`
+  /// holds each text's mask row (0 for its tokens, −inf for padding). One (text, head) per
+  /// work item.
+  static func attention(shape s: EncoderShape) -> ProgramBuilder {
+    var e = Emitter(
+      path: "attention.isa",
+      header: ["Self-attention: \(s.batch) texts × \(s.heads) heads of \(s.headSize), in f16/f32."])
+    let (sq, d, h) = (s.sequence, s.headSize, s.hidden)
+    let q = e.tensor("Q", .format(.f16), [s.rows, h], .dram)
+    let k = e.tensor("K", .format(.f16), [s.rows, h], .dram)
+    let v = e.tensor("V", .format(.f16), [s.rows, h], .dram)
+    let m = e.tensor("M", .format(.f32), [s.batch, sq], .dram)
+    let o = e.tensor("O", .format(.f16), [s.rows, h], .dram)
+    let qs = e.tensor("q", .format(.f16), [sq, d], .sram)
+    let ks = e.tensor("k", .format(.f16), [sq, d], .sram)
+    let vs = e.tensor("v", .format(.f16), [sq, d], .sram)
+    let ms = e.tensor("m", .format(.f32), [1, sq], .sram)
+    let scores = e.tensor("s", .format(.f32), [sq, sq], .sram)
+    let p = e.tensor("p", .format(.f16), [sq, sq], .sram)
+    let acc = e.tensor("o", .format(.f32), [sq, d], .sram)
+    let out = e.tensor("oh", .format(.f16), [sq, d], .sram)
+    e.output(o)
+    e.forEachItem(s.batch * s.heads, register: 1, "item") { e in
+      e.int(.div, 2, .register(1), .constant(Int64(s.heads)))
+      e.int(.rem, 3, .register(1), .constant(Int64(s.heads)))
+      e.int(.mul, 4, .register(2), .constant(Int64(sq)))
+      e.int(.mul, 5, .register(3), .constant(Int64(d)))
+      e.load(qs.all, q[.range(.register(4), sq), .range(.register(5), d)])
+      e.load(ks.all, k[.range(.register(4), sq), .range(.register(5), d)])
+      e.load(vs.all, v[.range(.register(4), sq), .range(.register(5), d)])
+      e.load(ms.all, m[.range(.register(2), 1), .all])
+      e.wait()
+      e.mma(scores.all, qs.all, ks.all, transposeB: true)
+      e.binary(.mul, scores.all, scores.all, .value(.constant(1 / Double(d).squareRoot())))
+      e.binary(.add, scores.all, scores.all, .view(ms.all))
+      e.vector(.softmax(scores.all), p.all)
+      e.mma(acc.all, p.all, vs.all)
+      e.cast(out.all, acc.all)
+      e.store(o[.range(.register(4), sq), .range(.register(5), d)], out.all)
+    }
+    e.wait()
+    e.halt()
+    return e.b
+  }
+
+  /// `Y = layernorm(A + R)·γ + β` (BERT's residual and post-norm), one text per work item.
+  static func addNorm(shape s: EncoderShape, gamma: String, beta: String, weights: WeightFile)
+    -> ProgramBuilder
+  {
+    var e = Emitter(
+      path: "add_norm.isa", header: ["Residual add and layer norm: \(s.rows) rows of \(s.hidden)."])
+    let (sq, h) = (s.sequence, s.hidden)
+    let a = e.tensor("A", .format(.f16), [s.rows, h], .dram)
+    let r = e.tensor("R", .format(.f16), [s.rows, h], .dram)
+    let gm = e.tensor("G", .format(.f32), [h], .dram, weights.initializer(gamma))
+    let bt = e.tensor("B", .format(.f32), [h], .dram, weights.initializer(beta))
+    let y = e.tensor("Y", .format(.f16), [s.rows, h], .dram)
+    let as_ = e.tensor("a", .format(.f16), [sq, h], .sram)
+    let rs = e.tensor("r", .format(.f16), [sq, h], .sram)
+    let sum = e.tensor("t", .format(.f32), [sq, h], .sram)
+    let g = e.tensor("g", .format(.f32), [h], .sram)
+    let b = e.tensor("b", .format(.f32), [h], .sram)
+    let out = e.tensor("y", .format(.f16), [sq, h], .sram)
+    e.output(y)
+    e.forEachItem(s.batch, register: 1, "text") { e in
+      e.load(g.all, gm.all)
+      e.load(b.all, bt.all)
+    } _: { e in
+      e.int(.mul, 2, .register(1), .constant(Int64(sq)))
+      e.load(as_.all, a[.range(.register(2), sq), .all])
+      e.load(rs.all, r[.range(.register(2), sq), .all])
+      e.wait()
+      e.binary(.add, sum.all, as_.all, .view(rs.all))
+      e.vector(.layernorm(sum.all, gamma: g.all, beta: b.all, eps: s.epsilon), out.all)
+      e.store(y[.range(.register(2), sq), .all], out.all)
+    }
+    e.wait()
+    e.halt()
+    return e.b
+  }
+
+  /// Sentence embeddings as sentence-transformers makes them: the mean of each text's token
+  /// rows (`W` holds 1 for its tokens, 0 for padding; the sum by an f32-accumulated matmul),
+  /// then divided by its L2 norm (at least 10^-12, as `F.normalize`): `E [batch, hidden]`, f32.
+  static func pool(shape s: EncoderShape) -> ProgramBuilder {
+    var e = Emitter(path: "pool.isa", header: ["Mean pooling and L2 normalisation of \(s.batch) texts."])
+    let (sq, h) = (s.sequence, s.hidden)
+    let x = e.tensor("X", .format(.f16), [s.rows, h], .dram)
+    let w = e.tensor("W", .format(.f16), [s.batch, sq], .dram)
+    let emb = e.tensor("E", .format(.f32), [s.batch, h], .dram)
+    let xs = e.tensor("x", .format(.f16), [sq, h], .sram)
+    let ws = e.tensor("w", .format(.f16), [1, sq], .sram)
+    let pooled = e.tensor("p", .format(.f32), [1, h], .sram)
+    let squares = e.tensor("q", .format(.f32), [1, h], .sram)
+    e.output(emb)
+    e.forEachItem(s.batch, register: 1, "text") { e in
+      e.int(.mul, 2, .register(1), .constant(Int64(sq)))
+      e.load(xs.all, x[.range(.register(2), sq), .all])
+      e.load(ws.all, w[.range(.register(1), 1), .all])
+      e.wait()
+      e.mma(pooled.all, ws.all, xs.all)
+      e.sum(1, ws.all)
+      e.float(.div, 2, .constant(1), .register(1))
+      e.binary(.mul, pooled.all, pooled.all, .value(.register(2)))
+      e.binary(.mul, squares.all, pooled.all, .view(pooled.all))
+      e.sum(3, squares.all)
+      e.float(.sqrt, 4, .register(3), .constant(0))
+      e.float(.max, 4, .register(4), .constant(1e-12))
+      e.float(.div, 5, .constant(1), .register(4))
+      e.binary(.mul, pooled.all, pooled.all, .value(.register(5)))
+      e.store(emb[.range(.register(1), 1), .all], pooled.all)
+    }
+    e.wait()
+    e.halt()
+    return e.b
+  }
+}

@@ -1,0 +1,270 @@
+import FP8Data
+import FP8Formats
+import FP8ISA
+import FP8Sim
+import Foundation
+
+/// Why a model could not be loaded or run: a file problem, a fault of one of its kernels.
+public struct ModelError: Error, Sendable, CustomStringConvertible {
+  public var message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+/// A BERT-family sentence encoder (all-MiniLM-L6-v2 and its kin) in the Hugging Face layout:
+/// `config.json`, `vocab.txt` and `model.safetensors` in one folder. `run` tokenises texts,
+/// runs the whole model on a simulated device as a chain of kernels, and pools the last hidden
+/// states into sentence embeddings as sentence-transformers does (mean over tokens, L2 norm).
+public struct SentenceEncoder: Sendable {
+  public let config: ModelConfig
+  public let tokenizer: WordPieceTokenizer
+  let weights: WeightFile
+
+  public init(directory: URL) throws(ModelError) {
+    do throws(DataFileError) {
+      config = try ModelConfig(contentsOf: directory.appendingPathComponent("config.json"))
+      guard config.family == .bert else {
+        throw DataFileError(
+          directory.appendingPathComponent("config.json").path,
+          "model run reads BERT-family encoders; this is a \(config.family.rawValue) model")
+      }
+      tokenizer = try WordPieceTokenizer(contentsOf: directory.appendingPathComponent("vocab.txt"))
+      let file = directory.appendingPathComponent("model.safetensors")
+      let names = try ModelWeights.match(
+        ModelWeights.bert(config), in: Safetensors.listing(of: file), path: file.path)
+      weights = WeightFile(path: file.path, names: names)
+    } catch {
+      throw ModelError(error.description)
+    }
+    guard config.tokenTypes >= 1 else { throw ModelError("config.json: type_vocab_size must be at least 1") }
+  }
+
+  /// How a run goes.
+  public struct Options: Sendable {
+    public var scaling: Scaling = .amax(margin: 0)
+    /// What an FP8 cast does with a value beyond the format's range.
+    public var overflow: OverflowMode = .nonfinite
+    public var device: DeviceConfig = .h100
+    /// Only cycles and traffic: no values, no biases, no embeddings.
+    public var timingOnly = false
+    public init() {}
+  }
+
+  /// The ids of each text (`[CLS]`, its WordPiece ids, `[SEP]`), cut at the model's positions.
+  public func tokenIDs(_ texts: [String]) throws(ModelError) -> [[Int]] {
+    try texts.map { text throws(ModelError) in
+      guard let ids = tokenizer.encode(text) else {
+        throw ModelError("vocab.txt lacks [CLS], [SEP] or [UNK]")
+      }
+      guard ids.count <= config.maxPositions else {
+        throw ModelError(
+          "a text has \(ids.count) tokens; the model takes at most \(config.maxPositions) (max_position_embeddings)"
+        )
+      }
+      return ids
+    }
+  }
+
+  /// Runs the model on `texts` (at least one).
+  public func run(_ texts: [String], options: Options) throws(ModelError) -> EncoderResult {
+    guard !texts.isEmpty else { throw ModelError("no text to encode") }
+    let ids = try tokenIDs(texts)
+    let sequence = ids.map(\.count).max() ?? 1
+    let shape = EncoderShape(
+      batch: texts.count, sequence: sequence, hidden: config.hiddenSize, heads: config.heads,
+      intermediate: config.intermediateSize, epsilon: config.normEpsilon)
+    let padded = ids.map { $0 + [Int](repeating: 0, count: sequence - $0.count) }
+    var chain = KernelChain(options: options)
+
+    try chain.run(
+      "embeddings", .embedding,
+      EncoderKernels.embedding(
+        ids: padded, shape: shape, weights: weights, vocabulary: config.vocabularySize,
+        positions: config.maxPositions), inputs: [:], output: "hidden")
+    // Masks: 0 for a text's tokens and −inf for its padding (scores), 1 and 0 (pooling).
+    var scoreMask: [Float] = []
+    var poolMask: [Float] = []
+    for text in ids {
+      for j in 0..<sequence {
+        scoreMask.append(j < text.count ? 0 : -.infinity)
+        poolMask.append(j < text.count ? 1 : 0)
+      }
+    }
+    chain.values["mask"] = HostTensor(values: scoreMask, reference: scoreMask)
+    chain.values["poolmask"] = HostTensor(values: poolMask, reference: poolMask)
+    let (h, f, rows) = (config.hiddenSize, config.intermediateSize, shape.rows)
+    let tiles = options.device.tiles
+    func linear(_ name: String, _ prefix: String, k: Int, n: Int, gelu: Bool = false) -> ProgramBuilder {
+      EncoderKernels.linear(
+        name, rows: rows, inputs: k, outputs: n, weight: prefix + ".weight", bias: prefix + ".bias",
+        gelu: gelu,
+        scaling: options.scaling, overflow: options.overflow, weights: weights, tiles: tiles,
+        sramBytes: options.device.sramBytesPerTile)
+    }
+    for l in 0..<config.layers {
+      let p = "encoder.layer.\(l)"
+      let name = "layer\(l)"
+      for part in ["query", "key", "value"] {
+        try chain.run(
+          "\(name).\(part)", .linear, linear("\(name).\(part)", "\(p).attention.self.\(part)", k: h, n: h),
+          inputs: ["X": "hidden"], output: part)
+      }
+      try chain.run(
+        "\(name).attention", .attention, EncoderKernels.attention(shape: shape),
+        inputs: ["Q": "query", "K": "key", "V": "value", "M": "mask"], output: "context")
+      try chain.run(
+        "\(name).attention.output", .linear,
+        linear("\(name).attention.output", "\(p).attention.output.dense", k: h, n: h),
+        inputs: ["X": "context"], output: "attended")
+      try chain.run(
+        "\(name).attention.norm", .norm,
+        EncoderKernels.addNorm(
+          shape: shape, gamma: "\(p).attention.output.LayerNorm.weight",
+          beta: "\(p).attention.output.LayerNorm.bias", weights: weights),
+        inputs: ["A": "attended", "R": "hidden"], output: "normed")
+      try chain.run(
+        "\(name).ffn.in", .linear,
+        linear("\(name).ffn.in", "\(p).intermediate.dense", k: h, n: f, gelu: true),
+        inputs: ["X": "normed"], output: "inner")
+      try chain.run(
+        "\(name).ffn.out", .linear, linear("\(name).ffn.out", "\(p).output.dense", k: f, n: h),
+        inputs: ["X": "inner"], output: "ffn")
+      try chain.run(
+        "\(name).ffn.norm", .norm,
+        EncoderKernels.addNorm(
+          shape: shape, gamma: "\(p).output.LayerNorm.weight", beta: "\(p).output.LayerNorm.bias",
+          weights: weights),
+        inputs: ["A": "ffn", "R": "normed"], output: "hidden")
+    }
+    try chain.run(
+      "pooling", .pooling, EncoderKernels.pool(shape: shape), inputs: ["X": "hidden", "W": "poolmask"],
+      output: "embeddings")
+
+    var result = EncoderResult(
+      tokens: ids.map { $0.map { tokenizer.tokens[$0] } }, sequence: sequence, kernels: chain.records)
+    if let e = chain.values["embeddings"], !options.timingOnly {
+      for i in 0..<texts.count {
+        let device = Array(e.values[(i * h)..<((i + 1) * h)])
+        let shadow = Array(e.reference[(i * h)..<((i + 1) * h)])
+        result.embeddings.append(device)
+        result.fp32Embeddings.append(shadow)
+        result.cosines.append(cosine(device, shadow))
+      }
+    }
+    return result
+  }
+}
+
+/// cos(a, b) in f64 (NaN when either is zero or not finite).
+public func cosine(_ a: [Float], _ b: [Float]) -> Double {
+  var (dot, na, nb) = (0.0, 0.0, 0.0)
+  for i in a.indices {
+    dot += Double(a[i]) * Double(b[i])
+    na += Double(a[i]) * Double(a[i])
+    nb += Double(b[i]) * Double(b[i])
+  }
+  return dot / (na.squareRoot() * nb.squareRoot())
+}
+
+/// One kernel of a model run and what it measured.
+public struct KernelRecord: Sendable {
+  public enum Kind: String, Sendable { case embedding, linear, attention, norm, pooling }
+  public var name: String
+  public var kind: Kind
+  /// Linear layers of numeric runs: the scaling biases the kernel chose (tile 0's r10, r11).
+  public var weightBias: Int?
+  public var activationBias: Int?
+  /// Linear layers of numeric runs: the FP8 casts of the weight and of the activation.
+  public var weightCasts: CastCounts?
+  public var activationCasts: CastCounts?
+  public var cycles: Int64
+  public var instructions: Int
+  public var traffic: TrafficStats
+  /// The kernel's output against its FP32 shadow (numeric runs).
+  public var outputSNR: Double?
+}
+
+/// What a model run measured: the tokens, the embeddings of the device and of the FP32 shadow
+/// with their cosine (numeric runs), and every kernel's record.
+public struct EncoderResult: Sendable {
+  public var tokens: [[String]]
+  /// The padded length of every text.
+  public var sequence: Int
+  public var kernels: [KernelRecord]
+  public var embeddings: [[Float]] = []
+  public var fp32Embeddings: [[Float]] = []
+  public var cosines: [Double] = []
+
+  /// Kernels run one after another: the model's time is their sum.
+  public var cycles: Int64 { kernels.reduce(0) { $0 + $1.cycles } }
+  /// Bytes per boundary, summed over kernels.
+  public var traffic: TrafficStats {
+    var t = TrafficStats()
+    for k in kernels {
+      t.dramToL2 += k.traffic.dramToL2
+      t.l2ToSram += k.traffic.l2ToSram
+      t.sramToL2 += k.traffic.sramToL2
+      t.l2ToDram += k.traffic.l2ToDram
+      t.multicast += k.traffic.multicast
+      t.exchange += k.traffic.exchange
+      t.finalWriteback += k.traffic.finalWriteback
+      t.l2Hits += k.traffic.l2Hits
+      t.l2Misses += k.traffic.l2Misses
+      t.l2Writebacks += k.traffic.l2Writebacks
+    }
+    return t
+  }
+}
+
+/// Runs kernels one after another, each a fresh `Machine` (a kernel launch: cold L2, every tile
+/// starting after `kernel.launchCycles`), handing activations from one to the next by name:
+/// device values and FP32 shadow together, so the shadow is a whole FP32 run of the model.
+struct KernelChain {
+  let options: SentenceEncoder.Options
+  var values: [String: HostTensor] = [:]
+  var records: [KernelRecord] = []
+
+  init(options: SentenceEncoder.Options) { self.options = options }
+
+  /// Runs `builder`'s program with `inputs` (kernel tensor name → chain value name) and keeps its
+  /// one output as `output`.
+  mutating func run(
+    _ name: String, _ kind: KernelRecord.Kind, _ builder: ProgramBuilder, inputs: [String: String],
+    output: String
+  ) throws(ModelError) {
+    let program: Program
+    do {
+      program = try builder.build()
+    } catch {
+      throw ModelError("internal error: kernel '\(name)' does not assemble: \(error.description)")
+    }
+    var run = RunOptions()
+    run.timingOnly = options.timingOnly
+    if !options.timingOnly {
+      for (tensor, value) in inputs {
+        guard let v = values[value] else { throw ModelError("internal error: '\(value)' was not computed") }
+        run.inputs[tensor] = v
+      }
+    }
+    let result: RunResult
+    do {
+      result = try Machine(program: program, device: options.device, options: run).run()
+    } catch {
+      throw ModelError("kernel '\(name)': \(error.description)")
+    }
+    var record = KernelRecord(
+      name: name, kind: kind, cycles: result.cycles, instructions: result.instructions,
+      traffic: result.traffic)
+    if let out = result.outputs.first, !options.timingOnly {
+      values[output] = HostTensor(values: out.values, reference: out.reference)
+      record.outputSNR = out.metrics.snrDB
+    }
+    if kind == .linear && !options.timingOnly {
+      record.weightBias = Int(result.registers.ints[10])
+      record.activationBias = Int(result.registers.ints[11])
+      record.weightCasts = result.casts.first { $0.name == "w8" }?.counts
+      record.activationCasts = result.casts.first { $0.name == "x8" }?.counts
+    }
+    records.append(record)
+  }
+}
