@@ -61,7 +61,7 @@ let package = Package(
     .testTarget(
       name: "FP8ModelsTests", dependencies: ["FP8Data", "FP8ISA", "FP8Sim", "FP8Models"], swiftSettings: strict),
     .testTarget(
-      name: "FP8SimCLITests", dependencies: ["FP8Data", "FP8SimCLI", "fp8sim"],
+      name: "FP8SimCLITests", dependencies: ["FP8Data", "FP8Models", "FP8SimCLI", "fp8sim"],
       exclude: ["Snapshots", "Hostile"],
       swiftSettings: strict),
   ]

@@ -103,94 +103,118 @@ enum EncoderKernels {
     return e.b
   }
 
-  /// The output columns each tile computes: the smallest multiple of 64 (as a GEMM library's
-  /// tile; of 16 when none fits) that divides `n` and gives no more blocks than tiles (else `n`,
-  /// one block).
-  /// `fits(nb)` says whether a tile's tensors for `nb` columns fit in its SRAM.
-  static func columnBlock(_ n: Int, tiles: Int, fits: (Int) -> Bool) -> Int {
-    for step in [64, 16] {
-      for nb in stride(from: step, to: n, by: step) where n % nb == 0 && n / nb <= tiles && fits(nb) {
-        return nb
+  /// The blocks of a linear layer's output `[t, n]` its work items compute: `rows` × `columns`.
+  /// Columns: the smallest multiple of 64 (as a GEMM library's tile; else of 16) that divides
+  /// `n` into no more blocks than tiles; rows: all `t` when a tile's tensors fit in its SRAM
+  /// (`fits(rows, columns)`), else the largest divisor of `t` that fits. Nil when none fits.
+  static func blocks(rows t: Int, columns n: Int, tiles: Int, fits: (Int, Int) -> Bool) -> (
+    rows: Int, columns: Int
+  )? {
+    let columns =
+      [64, 16].lazy.compactMap { step in
+        stride(from: step, to: n, by: step).first { n % $0 == 0 && n / $0 <= tiles }
+      }.first ?? n
+    for rows in (1...max(t, 1)).reversed() where t % rows == 0 {
+      for nb in [columns] + stride(from: 16, to: columns, by: 16).reversed()
+      where n % nb == 0 && fits(rows, nb) {
+        return (rows, nb)
       }
     }
-    return n
+    return nil
   }
 
   /// A linear layer `Y = X·Wᵀ + b` (W as PyTorch stores it, `[out, in]`), optionally followed by
   /// GELU: X and W cast to FP8 with their scaling biases, f32 accumulation, unscaled, the bias
-  /// added in f32, stored as f16. Each tile computes a block of output columns from all rows.
-  /// AMAX: the weight's amax is reduced over the tiles (`allreduce.max`), the activation's is
-  /// each tile's own (every tile holds all of X). Registers on every tile: r10 the weight's bias,
+  /// added in f32, stored as f16. The output is cut into blocks (`blocks`), one per work item.
+  /// AMAX needs each tensor's amax before any cast: a first pass reads the tile's blocks of W
+  /// and X for their amax, two `allreduce.max` give the whole tensors', and a second pass
+  /// reads them again to cast and multiply (the extra round trip of the paper's §3; a tile's
+  /// blocks are not kept between the passes). Registers on every tile: r10 the weight's bias,
   /// r11 the activation's.
   static func linear(
     _ name: String, rows t: Int, inputs k: Int, outputs n: Int, weight: String, bias: String, gelu: Bool,
     scaling: Scaling, overflow: OverflowMode, weights: WeightFile, tiles: Int, sramBytes: Int
-  ) -> ProgramBuilder {
+  ) throws(ModelError) -> ProgramBuilder {
     // x and x8, w and w8, the bias row, acc (f32) and y (f16), each rounded up to 64 bytes.
     func bytes(_ count: Int) -> Int { (count + 63) / 64 * 64 }
-    let nb = columnBlock(n, tiles: tiles) { nb in
-      bytes(2 * t * k) + bytes(t * k) + bytes(2 * nb * k) + bytes(nb * k) + bytes(2 * nb) + bytes(4 * t * nb)
-        + bytes(2 * t * nb) <= sramBytes
+    guard
+      let (rb, nb) = blocks(
+        rows: t, columns: n, tiles: tiles,
+        fits: { rb, nb in
+          bytes(2 * rb * k) + bytes(rb * k) + bytes(2 * nb * k) + bytes(nb * k) + bytes(2 * nb)
+            + bytes(4 * rb * nb)
+            + bytes(2 * rb * nb) <= sramBytes
+        })
+    else {
+      throw ModelError("\(name): one row and 16 columns of a \(k)-wide layer do not fit in a tile's SRAM")
     }
-    let blocks = n / nb
+    let (rowBlocks, columnBlocks) = (t / rb, n / nb)
     var e = Emitter(
       path: "\(name).isa",
       header: [
-        "\(name): Y[\(t), \(n)] = \(gelu ? "gelu(" : "")X·Wᵀ + b\(gelu ? ")" : ""), FP8 \(scaling), \(blocks) blocks of \(nb) columns."
+        "\(name): Y[\(t), \(n)] = \(gelu ? "gelu(" : "")X·Wᵀ + b\(gelu ? ")" : ""), FP8 \(scaling), blocks of \(rb)×\(nb)."
       ])
     let x = e.tensor("X", .format(.f16), [t, k], .dram)
     let w = e.tensor("W", .format(.f16), [n, k], .dram, weights.initializer(weight))
     let bv = e.tensor("Bias", .format(.f16), [n], .dram, weights.initializer(bias))
     let y = e.tensor("Y", .format(.f16), [t, n], .dram)
-    let xs = e.tensor("x", .format(.f16), [t, k], .sram)
-    let x8 = e.tensor("x8", fp8, [t, k], .sram)
+    let xs = e.tensor("x", .format(.f16), [rb, k], .sram)
+    let x8 = e.tensor("x8", fp8, [rb, k], .sram)
     let ws = e.tensor("w", .format(.f16), [nb, k], .sram)
     let w8 = e.tensor("w8", fp8, [nb, k], .sram)
     let brow = e.tensor("b", .format(.f16), [nb], .sram)
-    let acc = e.tensor("acc", .format(.f32), [t, nb], .sram)
-    let ys = e.tensor("y", .format(.f16), [t, nb], .sram)
+    let acc = e.tensor("acc", .format(.f32), [rb, nb], .sram)
+    let ys = e.tensor("y", .format(.f16), [rb, nb], .sram)
     e.output(y)
-    let idle = e.label("idle")
-    let reduce = e.label("reduce")
-    let done = e.label("done")
-    e.fmov(1, .constant(0))
-    e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(blocks)), idle)
-    e.int(.mul, 1, .special(.tid), .constant(Int64(nb)))
-    e.load(ws.all, w[.range(.register(1), nb), .all])
-    e.load(brow.all, bv[.range(.register(1), nb)])
-    e.load(xs.all, x.all)
-    e.wait()
-    if case .amax = scaling { e.amax(1, ws.all) }
-    e.jump(reduce)
-    e.place(idle)
-    e.place(reduce)
+    // Item r1: rows from r4, columns from r5.
+    func loadBlocks(_ e: inout Emitter) {
+      e.int(.div, 2, .register(1), .constant(Int64(columnBlocks)))
+      e.int(.rem, 3, .register(1), .constant(Int64(columnBlocks)))
+      e.int(.mul, 4, .register(2), .constant(Int64(rb)))
+      e.int(.mul, 5, .register(3), .constant(Int64(nb)))
+      e.load(ws.all, w[.range(.register(5), nb), .all])
+      e.load(xs.all, x[.range(.register(4), rb), .all])
+    }
+    let items = rowBlocks * columnBlocks
     switch scaling {
     case .amax(let margin):
+      e.fmov(1, .constant(0))
+      e.fmov(5, .constant(0))
+      e.forEachItem(items, register: 1, "amax") { e in
+        loadBlocks(&e)
+        e.wait()
+        e.amax(3, ws.all)
+        e.float(.max, 1, .register(1), .register(3))
+        e.amax(3, xs.all)
+        e.float(.max, 5, .register(5), .register(3))
+      }
       e.allReduceMax(2, 1)
-      e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(blocks)), done)
+      e.allReduceMax(6, 5)
       e.bias(10, amax: 2, fp8, margin: margin)
-      e.amax(3, xs.all)
-      e.bias(11, amax: 3, fp8, margin: margin)
+      e.bias(11, amax: 6, fp8, margin: margin)
     case .cscale(let b):
-      e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(blocks)), done)
       e.mov(10, .constant(Int64(b)))
       e.mov(11, .constant(Int64(b)))
     }
-    e.cast(w8.all, ws.all, OutputOptions(bias: .register(10), overflow: overflow))
-    e.cast(x8.all, xs.all, OutputOptions(bias: .register(11), overflow: overflow))
-    e.mma(acc.all, x8.all, w8.all, transposeB: true)
     e.int(.add, 12, .register(10), .register(11))
     e.int(.sub, 12, .constant(0), .register(12))
-    e.cast(acc.all, acc.all, OutputOptions(bias: .register(12)))
-    if gelu {
-      e.binary(.add, acc.all, acc.all, .view(brow.all))
-      e.vector(.unary(.gelu, a: acc.all), ys.all)
-    } else {
-      e.binary(.add, ys.all, acc.all, .view(brow.all))
+    e.forEachItem(items, register: 1, "block") { e in
+      loadBlocks(&e)
+      e.load(brow.all, bv[.range(.register(5), nb)])
+      e.wait()
+      e.cast(w8.all, ws.all, OutputOptions(bias: .register(10), overflow: overflow))
+      e.cast(x8.all, xs.all, OutputOptions(bias: .register(11), overflow: overflow))
+      e.mma(acc.all, x8.all, w8.all, transposeB: true)
+      e.cast(acc.all, acc.all, OutputOptions(bias: .register(12)))
+      if gelu {
+        e.binary(.add, acc.all, acc.all, .view(brow.all))
+        e.vector(.unary(.gelu, a: acc.all), ys.all)
+      } else {
+        e.binary(.add, ys.all, acc.all, .view(brow.all))
+      }
+      e.store(y[.range(.register(4), rb), .range(.register(5), nb)], ys.all)
     }
-    e.store(y[.all, .range(.register(1), nb)], ys.all)
     e.wait()
-    e.place(done)
     e.halt()
     return e.b
   }

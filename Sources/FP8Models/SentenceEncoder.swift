@@ -94,8 +94,10 @@ public struct SentenceEncoder: Sendable {
     chain.values["poolmask"] = HostTensor(values: poolMask, reference: poolMask)
     let (h, f, rows) = (config.hiddenSize, config.intermediateSize, shape.rows)
     let tiles = options.device.tiles
-    func linear(_ name: String, _ prefix: String, k: Int, n: Int, gelu: Bool = false) -> ProgramBuilder {
-      EncoderKernels.linear(
+    func linear(_ name: String, _ prefix: String, k: Int, n: Int, gelu: Bool = false) throws(ModelError)
+      -> ProgramBuilder
+    {
+      try EncoderKernels.linear(
         name, rows: rows, inputs: k, outputs: n, weight: prefix + ".weight", bias: prefix + ".bias",
         gelu: gelu,
         scaling: options.scaling, overflow: options.overflow, weights: weights, tiles: tiles,
@@ -106,7 +108,8 @@ public struct SentenceEncoder: Sendable {
       let name = "layer\(l)"
       for part in ["query", "key", "value"] {
         try chain.run(
-          "\(name).\(part)", .linear, linear("\(name).\(part)", "\(p).attention.self.\(part)", k: h, n: h),
+          "\(name).\(part)", .linear,
+          try linear("\(name).\(part)", "\(p).attention.self.\(part)", k: h, n: h),
           inputs: ["X": "hidden"], output: part)
       }
       try chain.run(
@@ -114,7 +117,7 @@ public struct SentenceEncoder: Sendable {
         inputs: ["Q": "query", "K": "key", "V": "value", "M": "mask"], output: "context")
       try chain.run(
         "\(name).attention.output", .linear,
-        linear("\(name).attention.output", "\(p).attention.output.dense", k: h, n: h),
+        try linear("\(name).attention.output", "\(p).attention.output.dense", k: h, n: h),
         inputs: ["X": "context"], output: "attended")
       try chain.run(
         "\(name).attention.norm", .norm,
@@ -124,10 +127,10 @@ public struct SentenceEncoder: Sendable {
         inputs: ["A": "attended", "R": "hidden"], output: "normed")
       try chain.run(
         "\(name).ffn.in", .linear,
-        linear("\(name).ffn.in", "\(p).intermediate.dense", k: h, n: f, gelu: true),
+        try linear("\(name).ffn.in", "\(p).intermediate.dense", k: h, n: f, gelu: true),
         inputs: ["X": "normed"], output: "inner")
       try chain.run(
-        "\(name).ffn.out", .linear, linear("\(name).ffn.out", "\(p).output.dense", k: f, n: h),
+        "\(name).ffn.out", .linear, try linear("\(name).ffn.out", "\(p).output.dense", k: f, n: h),
         inputs: ["X": "inner"], output: "ffn")
       try chain.run(
         "\(name).ffn.norm", .norm,
