@@ -1,6 +1,6 @@
 /// A JSON value to write, members in the order given (reports read better in a fixed order).
 /// Numbers that are not finite are written as `null` (JSON has no NaN or infinity).
-public indirect enum JSONValue: Sendable, Equatable {
+public indirect enum JSONValue: Sendable {
   case object([(String, JSONValue)])
   case array([JSONValue])
   case string(String)
@@ -8,8 +8,6 @@ public indirect enum JSONValue: Sendable, Equatable {
   case int(Int)
   case bool(Bool)
   case null
-
-  public static func == (a: JSONValue, b: JSONValue) -> Bool { a.rendered() == b.rendered() }
 
   /// The value as JSON text: objects and arrays of containers one member per line, indented by
   /// two spaces; arrays of plain values on one line.

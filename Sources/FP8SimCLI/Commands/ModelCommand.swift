@@ -66,7 +66,7 @@ enum ModelCommand: Command {
     } catch {
       throw CommandFailure("fp8sim model: error: \(error.description)", status: .dataError)
     }
-    func encode(_ o: SentenceEncoder.Options) throws -> EncoderResult {
+    @Sendable func encode(_ o: SentenceEncoder.Options) throws -> EncoderResult {
       do {
         return try encoder.run(texts, options: o)
       } catch {
@@ -74,15 +74,18 @@ enum ModelCommand: Command {
       }
     }
     if let sweep {
-      var amaxOptions = options
-      amaxOptions.scaling = .amax(margin: margin)
-      let reference = try encode(amaxOptions)
-      var rows: [(bias: Int, result: EncoderResult)] = []
-      for b in sweep {
-        var o = options
-        o.scaling = .cscale(bias: b)
-        rows.append((b, try encode(o)))
+      // AMAX, then CSCALE at each bias: independent runs, on every core (as compare's sweeps).
+      let runs = [Scaling.amax(margin: margin)] + sweep.map { Scaling.cscale(bias: $0) }
+      let outcomes = ParallelSlots<Result<EncoderResult, any Error>>(count: runs.count)
+      let base = options
+      DispatchQueue.concurrentPerform(iterations: runs.count) { i in
+        var o = base
+        o.scaling = runs[i]
+        outcomes.set(i, Result { try encode(o) })
       }
+      let results = try outcomes.values.map { try $0!.get() }
+      let reference = results[0]
+      let rows = Array(zip(sweep, results.dropFirst())).map { (bias: $0, result: $1) }
       context.stdout.write(
         format == .json
           ? sweepJSON(reference, rows, margin: margin)
