@@ -206,6 +206,43 @@ public enum ArrayFile {
     }.get()
   }
 
+  /// Rows of a 2-D array (each `rows` index below its first dimension), in the order asked,
+  /// read one by one: an embedding look-up reads a few rows of a large table.
+  public static func readRows(
+    _ url: URL, header: ArrayFileHeader, rows: [Int], rawFormat format: FloatFormat
+  ) throws(DataFileError) -> [Double] {
+    guard header.shape.count == 2 else {
+      throw DataFileError(url.path, "rows of a \(header.shape.count)-D array: expected a 2-D one")
+    }
+    let (count, width) = (header.shape[0], header.shape[1])
+    let rowHeader = try ArrayFileHeader(
+      shape: [1, width], element: header.element, bigEndian: header.bigEndian, dataOffset: 0, path: url.path)
+    var values: [Double] = []
+    values.reserveCapacity(rows.count * width)
+    do {
+      let handle = try FileHandle(forReadingFrom: url)
+      defer { try? handle.close() }
+      for r in rows {
+        guard (0..<count).contains(r) else {
+          throw DataFileError(url.path, "row \(r) is outside the array's \(count) rows")
+        }
+        try handle.seek(toOffset: UInt64(header.dataOffset + r * rowHeader.byteCount))
+        let data = try handle.read(upToCount: rowHeader.byteCount) ?? Data()
+        guard data.count == rowHeader.byteCount else { throw DataFileError(url.path, "file is truncated") }
+        values += try data.withUnsafeBytes { raw in
+          Result { () throws(DataFileError) in
+            try decode(raw, header: rowHeader, rawFormat: format, path: url.path)
+          }
+        }.get()
+      }
+    } catch let error as DataFileError {
+      throw error
+    } catch {
+      throw DataFileError(url.path, "cannot read data")
+    }
+    return values
+  }
+
   /// The values of a file held in memory whose header `header(in:path:)` returned.
   public static func values(
     in bytes: [UInt8], header: ArrayFileHeader, rawFormat format: FloatFormat, path: String

@@ -1,5 +1,6 @@
 import FP8Formats
 import Foundation
+import Synchronization
 
 /// The safetensors format: an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F16", "shape": [..], "data_offsets": [begin, end]}, ...}`, then the data;
@@ -9,7 +10,7 @@ import Foundation
 /// non-negative integers, inside the data section, and no two tensors' bytes overlap.
 public enum Safetensors {
   /// One tensor's entry in the header.
-  struct Entry {
+  struct Entry: Sendable {
     var name: String
     var dtype: String
     var shape: [Int]
@@ -29,17 +30,22 @@ public enum Safetensors {
     guard length <= UInt64(ArrayFile.maxHeaderBytes), Int(length) <= reader.size - 8 else {
       throw DataFileError(path, "malformed .safetensors header length \(length)")
     }
+    let headerBytes = try reader.read(Int(length))
+    let dataStart = 8 + Int(length)
+    let dataSize = reader.size - dataStart
+    // The checked entries depend only on the header's bytes and the data section's size: a
+    // model's kernels read the same header dozens of times.
+    let key = HeaderKey(bytes: headerBytes, dataSize: dataSize)
+    if let known = checkedHeaders.withLock({ $0[key] }) { return (known, dataStart) }
     let root: JSONNode
     do {
-      root = try JSONParser.parse(try reader.read(Int(length)), syntax: .json)
+      root = try JSONParser.parse(headerBytes, syntax: .json)
     } catch {
       throw DataFileError(path, "malformed .safetensors header: \(error)")
     }
     guard case .object(let members) = root.value else {
       throw DataFileError(path, "malformed .safetensors header: not a JSON object")
     }
-    let dataStart = 8 + Int(length)
-    let dataSize = reader.size - dataStart
     var entries: [Entry] = []
     for member in members where member.key != "__metadata__" {
       let entry = try self.entry(member, path: path)
@@ -52,8 +58,19 @@ public enum Safetensors {
       entries.append(entry)
     }
     try checkNoOverlap(entries, path: path)
+    checkedHeaders.withLock {
+      if $0.count >= 16 { $0.removeAll() }
+      $0[key] = entries
+    }
     return (entries, dataStart)
   }
+
+  struct HeaderKey: Hashable {
+    var bytes: [UInt8]
+    var dataSize: Int
+  }
+  /// Headers that passed every check, by content (a few: a model's file or two).
+  private static let checkedHeaders = Mutex<[HeaderKey: [Entry]]>([:])
 
   static func header(_ reader: inout ByteReader, tensor: String) throws(DataFileError) -> ArrayFileHeader {
     let path = reader.path

@@ -36,6 +36,19 @@ enum { F32 = 0, BF16 = 1, F16 = 2, F16_SPLIT = 3 };
 
 INLINE AVX2 __m256i splat(uint32_t v) { return _mm256_set1_epi32((int)v); }
 
+/// RN_f16(s) as f32 (`HalfRounding.round`): (s + c) − c with c = 1.5 · 2^(q+23), the exponent
+/// clamped to [113, 143]; 65536 or more becomes inf; inf and NaN pass through; the sign is kept.
+INLINE AVX2 __m256 round_f16(__m256 s) {
+  __m256i bits = _mm256_castps_si256(s);
+  __m256i magnitude = _mm256_and_si256(bits, splat(0x7FFFFFFF));
+  __m256i field = _mm256_min_epu32(_mm256_max_epu32(_mm256_srli_epi32(magnitude, 23), splat(113)), splat(143));
+  __m256 cv = _mm256_castsi256_ps(_mm256_or_si256(_mm256_slli_epi32(_mm256_add_epi32(field, splat(13)), 23), splat(0x00400000)));
+  __m256i rounded = _mm256_and_si256(_mm256_castps_si256(_mm256_sub_ps(_mm256_add_ps(s, cv), cv)), splat(0x7FFFFFFF));
+  __m256i out = _mm256_blendv_epi8(rounded, splat(0x7F800000), _mm256_cmpgt_epi32(rounded, splat(0x477FFFFF)));
+  out = _mm256_blendv_epi8(out, magnitude, _mm256_cmpgt_epi32(magnitude, splat(0x7F7FFFFF)));
+  return _mm256_castsi256_ps(_mm256_or_si256(out, _mm256_and_si256(bits, splat(0x80000000u))));
+}
+
 /// acc + a·b, then the mode's rounding; the same operations as the Swift AccumulatorRounding
 /// types.
 INLINE AVX2 __m256 accumulate(int mode, __m256 acc, __m256 a, __m256 b) {
@@ -52,18 +65,8 @@ INLINE AVX2 __m256 accumulate(int mode, __m256 acc, __m256 a, __m256 b) {
       __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, splat(0x7FFFFFFF)), splat(0x7F800000));
       return _mm256_castsi256_ps(_mm256_blendv_epi8(rounded, bits, nan));
     }
-    case F16: {
-      // HalfRounding.round: (x + c) − c with c = 1.5 · 2^(q+23), the exponent clamped to
-      // [113, 143]; 65536 or more becomes inf; inf and NaN pass through; the sign is kept.
-      __m256i bits = _mm256_castps_si256(s);
-      __m256i magnitude = _mm256_and_si256(bits, splat(0x7FFFFFFF));
-      __m256i field = _mm256_min_epu32(_mm256_max_epu32(_mm256_srli_epi32(magnitude, 23), splat(113)), splat(143));
-      __m256 cv = _mm256_castsi256_ps(_mm256_or_si256(_mm256_slli_epi32(_mm256_add_epi32(field, splat(13)), 23), splat(0x00400000)));
-      __m256i rounded = _mm256_and_si256(_mm256_castps_si256(_mm256_sub_ps(_mm256_add_ps(s, cv), cv)), splat(0x7FFFFFFF));
-      __m256i out = _mm256_blendv_epi8(rounded, splat(0x7F800000), _mm256_cmpgt_epi32(rounded, splat(0x477FFFFF)));
-      out = _mm256_blendv_epi8(out, magnitude, _mm256_cmpgt_epi32(magnitude, splat(0x7F7FFFFF)));
-      return _mm256_castsi256_ps(_mm256_or_si256(out, _mm256_and_si256(bits, splat(0x80000000u))));
-    }
+    case F16:
+      return round_f16(s);
     default: {  // F16_SPLIT: Veltkamp's split t = s·8193; t − (t − s), overflow to s·inf.
       __m256 t = _mm256_mul_ps(s, _mm256_set1_ps(8193.0f));
       __m256 h = _mm256_sub_ps(t, _mm256_sub_ps(t, s));
@@ -72,6 +75,17 @@ INLINE AVX2 __m256 accumulate(int mode, __m256 acc, __m256 a, __m256 b) {
       __m256 inf = _mm256_mul_ps(s, _mm256_set1_ps(__builtin_inff()));
       return _mm256_blendv_ps(h, inf, _mm256_castsi256_ps(overflow));
     }
+  }
+}
+
+AVX2 void fp8k_round_f16(const float *x, float *out, ptrdiff_t n) {
+  ptrdiff_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, round_f16(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float v[8] = {0};
+    for (ptrdiff_t j = i; j < n; j++) v[j - i] = x[j];
+    _mm256_storeu_ps(v, round_f16(_mm256_loadu_ps(v)));
+    for (ptrdiff_t j = i; j < n; j++) out[j] = v[j - i];
   }
 }
 
@@ -267,5 +281,6 @@ void fp8k_f16split(const float *a, const float *packed, float *c, ptrdiff_t row0
 ptrdiff_t fp8k_fp22(const float *a, const float *packed, const float *aalign,
                     const float *palign, float *c, ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t n,
                     ptrdiff_t k, uint8_t *left) { abort(); }
+void fp8k_round_f16(const float *x, float *out, ptrdiff_t n) { abort(); }
 
 #endif

@@ -47,18 +47,22 @@ enum EncoderKernels {
 
   /// Word, position and token-type embeddings of each text, then the embeddings' layer norm:
   /// `Y [rows, hidden]`. The token ids are known when the kernel is built: one row transfer per
-  /// token (an embedding look-up is a gather of rows).
+  /// token (an embedding look-up is a gather of rows). `WE` holds the rows of the word-embedding
+  /// table the texts use (`rows` of them, handed in by the caller; `ids` index them): the
+  /// look-up moves the same bytes as from the whole table, which is not loaded for nothing.
   static func embedding(
-    ids: [[Int]], shape s: EncoderShape, weights: WeightFile, vocabulary: Int, positions: Int
+    ids: [[Int]], rows: Int, shape s: EncoderShape, weights: WeightFile, positions: Int
   )
     -> ProgramBuilder
   {
     var e = Emitter(
       path: "embedding.isa",
-      header: ["Embeddings and their layer norm: \(s.batch) texts of \(s.sequence) tokens."])
+      header: [
+        "Embeddings and their layer norm: \(s.batch) texts of \(s.sequence) tokens.",
+        "WE: the \(rows) rows of the word-embedding table these texts use, handed in by the host.",
+      ])
     let h = s.hidden
-    let word = e.tensor(
-      "WE", .format(.f32), [vocabulary, h], .dram, weights.initializer("embeddings.word_embeddings.weight"))
+    let word = e.tensor("WE", .format(.f32), [rows, h], .dram)
     let pos = e.tensor(
       "PE", .format(.f32), [positions, h], .dram, weights.initializer("embeddings.position_embeddings.weight")
     )

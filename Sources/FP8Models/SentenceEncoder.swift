@@ -76,11 +76,34 @@ public struct SentenceEncoder: Sendable {
     let padded = ids.map { $0 + [Int](repeating: 0, count: sequence - $0.count) }
     var chain = KernelChain(options: options)
 
+    // The word-embedding rows the texts use, first use first, and the texts' ids into them.
+    var used: [Int] = []
+    var local: [Int: Int] = [:]
+    let localIDs = padded.map { text in
+      text.map { id in
+        if let i = local[id] { return i }
+        local[id] = used.count
+        used.append(id)
+        return used.count - 1
+      }
+    }
+    if !options.timingOnly {
+      let url = URL(fileURLWithPath: weights.path)
+      do throws(DataFileError) {
+        let name = weights.names["embeddings.word_embeddings.weight"] ?? "embeddings.word_embeddings.weight"
+        // Its shape, [vocab_size, hidden_size], was checked with every weight's (`init`).
+        let header = try ArrayFile.header(of: url, tensor: name)
+        let rows = try ArrayFile.readRows(url, header: header, rows: used, rawFormat: .f32).map { Float($0) }
+        chain.values["wordrows"] = HostTensor(values: rows, reference: rows)
+      } catch {
+        throw ModelError(error.description)
+      }
+    }
     try chain.run(
       "embeddings", .embedding,
       EncoderKernels.embedding(
-        ids: padded, shape: shape, weights: weights, vocabulary: config.vocabularySize,
-        positions: config.maxPositions), inputs: [:], output: "hidden")
+        ids: localIDs, rows: used.count, shape: shape, weights: weights, positions: config.maxPositions),
+      inputs: ["WE": "wordrows"], output: "hidden")
     // Masks: 0 for a text's tokens and −inf for its padding (scores), 1 and 0 (pooling).
     var scoreMask: [Float] = []
     var poolMask: [Float] = []

@@ -46,5 +46,7 @@ void fp8k_f16split(const float *a, const float *packed, float *c, ptrdiff_t row0
 ptrdiff_t fp8k_fp22(const float *a, const float *packed, const float *aalign,
                     const float *palign, float *c, ptrdiff_t row0, ptrdiff_t row1, ptrdiff_t n,
                     ptrdiff_t k, uint8_t *left);
+/// out[i] = RN_f16(x[i]) as f32 (`HalfRounding.round`: overflow to inf, NaN kept), 8 at a time.
+void fp8k_round_f16(const float *x, float *out, ptrdiff_t n);
 
 #endif
