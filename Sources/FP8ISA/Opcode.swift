@@ -14,8 +14,9 @@ public enum Opcode: String, Sendable, CaseIterable {
   // DMA
   case dmaLoad, dmaStore, dmaWait, fence
   // Vector
-  case vadd, vsub, vmul, vmax, vfill, cast, relu, gelu, geluTanh, silu, exp, softmax, rope, layernorm, rmsnorm
-  case amax, rmax, rsum
+  case vadd, vsub, vmul, vdiv, vmax, vfill, cast, relu, gelu, geluTanh, silu, exp, softmax, rope, layernorm,
+    rmsnorm
+  case amax, rmax, rsum, rowmax, rowsum
   // Tensor
   case mma
   // Sync
@@ -172,6 +173,7 @@ public enum Opcode: String, Sendable, CaseIterable {
     case .vadd: return Opcode.vectorBinary("vadd", .add, "x = a + b")
     case .vsub: return Opcode.vectorBinary("vsub", .sub, "x = a − b")
     case .vmul: return Opcode.vectorBinary("vmul", .mul, "x = a × b")
+    case .vdiv: return Opcode.vectorBinary("vdiv", .div, "x = a / b (IEEE: ±inf for a nonzero a over 0)")
     case .vmax: return Opcode.vectorBinary("vmax", .max, "x = max(a, b) (NaN if either is NaN)")
     case .vfill:
       return OpcodeSpec(
@@ -249,6 +251,8 @@ public enum Opcode: String, Sendable, CaseIterable {
     case .amax: return Opcode.reduction("amax", .amax, "max |a| over every element of A")
     case .rmax: return Opcode.reduction("rmax", .max, "max a over every element of A")
     case .rsum: return Opcode.reduction("rsum", .sum, "Σ a over every element of A (f64, in order)")
+    case .rowmax: return Opcode.rowReduction("rowmax", .max, "max a", "NaN if any is NaN")
+    case .rowsum: return Opcode.rowReduction("rowsum", .sum, "Σ a", "in f64, in order")
 
     // MARK: Tensor
     case .mma:
@@ -418,8 +422,9 @@ public enum Opcode: String, Sendable, CaseIterable {
       options: outputOptions, summary: "Elementwise \(formula).",
       semantics:
         "For every element, `\(formula)` in f64, stored as described under *Output options*."
-        + " `B` has D's shape, or is one row (`[n]` or `[1, n]`) added to every row, or a float"
-        + " value.")
+        + " `B` has D's shape, or is one row (`[n]` or `[1, n]`) applied to every row, or one"
+        + " column (D's shape with the last dimension 1, e.g. `[rows, 1]`: element i applied to"
+        + " every element of row i), or a float value.")
   }
 
   static func vectorUnary(_ mnemonic: String, _ f: UnaryFunction, _ formula: String) -> OpcodeSpec {
@@ -437,6 +442,20 @@ public enum Opcode: String, Sendable, CaseIterable {
       semantics:
         "Reads every element of `A` once and writes \(what) to `fD` (NaN if any element is"
         + " NaN). An instruction that reads `fD` waits for it.")
+  }
+
+  static func rowReduction(_ mnemonic: String, _ r: Reduction, _ what: String, _ detail: String)
+    -> OpcodeSpec
+  {
+    OpcodeSpec(
+      mnemonic, family: .rowReduction(r), operands: [.init("D", .view), .init("A", .view)],
+      options: outputOptions, summary: "Row-wise \(what) into a column: D[i, 0] = \(what) over row i of A.",
+      semantics:
+        "For each row of `A` (its last dimension): `x = \(what)` over the row (\(detail)), stored"
+        + " as described under *Output options* in the row's element of `D`, whose shape is `A`'s"
+        + " with the last dimension 1 (`[rows, 1]`). With a column operand of `vsub`/`vmul`"
+        + " (B of shape `[rows, 1]`) this makes a numerically stable softmax over blocks of"
+        + " columns (flash attention's running maximum and sum).")
   }
 
   static func allReduce(_ mnemonic: String, _ c: AllReduce.Combine, _ what: String, detail: String)

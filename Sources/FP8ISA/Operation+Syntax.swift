@@ -57,6 +57,7 @@ extension Operation {
     case .cast: self = try Operation.vector(.cast(try r.view(1)), r)
     case .fill: self = try Operation.vector(.fill(try r.float(1)), r)
     case .softmax: self = try Operation.vector(.softmax(try r.view(1)), r)
+    case .rowReduction(let op): self = try Operation.vector(.rowReduce(op, try r.view(1)), r)
     case .rope:
       self = try Operation.vector(
         .rope(try r.view(1), position: try r.intValue("pos"), base: try r.floatConstant("base")), r)
@@ -295,7 +296,7 @@ extension Operation {
       switch v.kind {
       case .binary(_, let a, .view(let b)): operands += [.view(a), .view(b)]
       case .binary(_, let a, .value(let b)): operands += [.view(a), b.operand]
-      case .unary(_, let a), .cast(let a), .softmax(let a): operands.append(.view(a))
+      case .unary(_, let a), .cast(let a), .softmax(let a), .rowReduce(_, let a): operands.append(.view(a))
       case .rope(let a, let position, let base):
         operands.append(.view(a))
         options["pos"] = position.operand

@@ -216,7 +216,7 @@ public enum UnaryFunction: String, Sendable, Hashable, CaseIterable {
 }
 
 public enum BinaryFunction: String, Sendable, Hashable, CaseIterable {
-  case add, sub, mul, max
+  case add, sub, mul, div, max
 }
 
 /// A vector instruction that writes `destination`.
@@ -238,6 +238,9 @@ public struct VectorOperation: Sendable, Hashable {
     /// `layernorm D, A`: row-wise over the last dimension.
     /// Layer normalisation, or with `rms` RMS normalisation (no mean, no beta).
     case layernorm(TensorView, gamma: TensorView?, beta: TensorView?, eps: Double, rms: Bool = false)
+    /// `rowmax D, A`, `rowsum D, A`: each row of A (its last dimension) reduced to one element
+    /// of D, whose shape is A's with the last dimension 1.
+    case rowReduce(Reduction, TensorView)
   }
   /// The default of layernorm's `eps=`.
   public static let defaultEpsilon = 1e-5
@@ -259,7 +262,7 @@ public struct VectorOperation: Sendable, Hashable {
     switch kind {
     case .binary(_, let a, .view(let b)): return [a, b]
     case .binary(_, let a, .value): return [a]
-    case .unary(_, let a), .cast(let a), .softmax(let a), .rope(let a, _, _): return [a]
+    case .unary(_, let a), .cast(let a), .softmax(let a), .rope(let a, _, _), .rowReduce(_, let a): return [a]
     case .fill: return []
     case .layernorm(let a, let gamma, let beta, _, _): return [a] + [gamma, beta].compactMap { $0 }
     }
@@ -341,6 +344,7 @@ public enum Family: Sendable, Hashable {
   case binary(BinaryFunction)
   case unary(UnaryFunction)
   case reduction(Reduction)
+  case rowReduction(Reduction)
   case allReduce(AllReduce.Combine)
 
   /// The unit that runs the family's instructions.
@@ -349,7 +353,8 @@ public enum Family: Sendable, Hashable {
     case .nop, .halt, .move, .floatMove, .jump, .call, .ret, .bias, .integer, .float, .branch, .fence:
       return .scalar
     case .transfer, .dmaWait: return .dma
-    case .cast, .fill, .softmax, .rope, .layernorm, .rmsnorm, .binary, .unary, .reduction: return .vector
+    case .cast, .fill, .softmax, .rope, .layernorm, .rmsnorm, .binary, .unary, .reduction, .rowReduction:
+      return .vector
     case .mma: return .tensor
     case .barrier, .allReduce: return .sync
     }
@@ -383,6 +388,7 @@ extension Operation {
       case .softmax: return .softmax
       case .rope: return .rope
       case .layernorm(_, _, _, _, let rms): return rms ? .rmsnorm : .layernorm
+      case .rowReduce(let r, _): return .rowReduction(r)
       }
     case .reduction(let r, _, _): return .reduction(r)
     case .mma: return .mma

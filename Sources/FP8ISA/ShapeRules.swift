@@ -35,6 +35,12 @@ public enum ShapeRules {
     return shape == [n] || shape == [1, n]
   }
 
+  /// D's shape with the last dimension 1 (`[rows, 1]`): one element per row of `target`.
+  public static func isColumnBroadcast(_ shape: [Int], to target: [Int]) -> Bool {
+    guard let n = target.last, n != 1 else { return false }
+    return shape == Array(target.dropLast()) + [1]
+  }
+
   /// Every view of an operation (operands and options).
   public static func views(of operation: Operation) -> [TensorView] {
     switch operation {
@@ -43,7 +49,8 @@ public enum ShapeRules {
       switch v.kind {
       case .binary(_, let a, .view(let b)): return [v.destination, a, b]
       case .binary(_, let a, .value): return [v.destination, a]
-      case .unary(_, let a), .cast(let a), .softmax(let a), .rope(let a, _, _): return [v.destination, a]
+      case .unary(_, let a), .cast(let a), .softmax(let a), .rope(let a, _, _), .rowReduce(_, let a):
+        return [v.destination, a]
       case .fill: return [v.destination]
       case .layernorm(let a, let gamma, let beta, _, _):
         return [v.destination, a] + [gamma, beta].compactMap { $0 }
@@ -69,14 +76,23 @@ public enum ShapeRules {
       if let bad = same(a) { return bad }
       if case .view(let b) = b {
         let s = shape(b)
-        if s != d && !isRowBroadcast(s, to: d) {
+        if s != d && !isRowBroadcast(s, to: d) && !isColumnBroadcast(s, to: d) {
           return Violation(
-            message: "B is \(s); expected \(d) or one row [\(d.last ?? 1)]", place: .operand(2))
+            message:
+              "B is \(s); expected \(d), one row [\(d.last ?? 1)] or one column \(Array(d.dropLast()) + [1])",
+            place: .operand(2))
         }
       }
       return nil
     case .unary(_, let a), .cast(let a), .softmax(let a), .rope(let a, _, _): return same(a)
     case .fill: return nil
+    case .rowReduce(_, let a):
+      let s = shape(a)
+      guard let last = s.last, last >= 1, d == Array(s.dropLast()) + [1] else {
+        return Violation(
+          message: "A is \(s), D is \(d); D must be A's shape with the last dimension 1", place: .operand(0))
+      }
+      return nil
     case .layernorm(let a, let gamma, let beta, _, _):
       if let bad = same(a) { return bad }
       for (name, view) in [("gamma", gamma), ("beta", beta)] {

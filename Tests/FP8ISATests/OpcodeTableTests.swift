@@ -68,7 +68,9 @@ import Testing
         case .floatDest: return "f1"
         case .floatSource: return "1.5"
         case .label: return "here"
-        case .view, .viewOrFloat: return op == .mma ? "D" : (operand.name == "D" ? "D" : "A")
+        case .view, .viewOrFloat:
+          if op == .rowmax || op == .rowsum { return operand.name == "D" ? "D[:, 0:+1]" : "A" }
+          return op == .mma ? "D" : (operand.name == "D" ? "D" : "A")
         case .dtype: return "fp8e4"
         case .optionalCount: return "1"
         }

@@ -100,13 +100,14 @@ struct ProgramGenerator {
       return op == .dmaLoad ? "\(m) \(sram), \(dram)" : "\(m) \(dram), \(sram)"
     case .dmaWait: return chance(0.5) ? m : "\(m) \(chance(0.5) ? "r\(int(0...31))" : String(int(0...8)))"
     case .fence: return m + pick(["", " unit=all", " unit=vector", " unit=tensor"])
-    case .vadd, .vsub, .vmul, .vmax:
+    case .vadd, .vsub, .vmul, .vdiv, .vmax:
       let (d, s) = view("V1", [8, 6], keep: [int(1...8), 6])
       let (a, _) = view("V2", [8, 6], keep: [s[0], 6])
       let b: String
-      switch int(0...2) {
+      switch int(0...3) {
       case 0: b = view("V3", [8, 6], keep: [s[0], 6]).0
       case 1: b = chance(0.5) ? "ROW" : "ROW2"
+      case 2: b = "COL[0:+\(s[0]), :]"
       default: b = floatSource()
       }
       return "\(m) \(d), \(a), \(b)\(outputOptions())"
@@ -134,6 +135,9 @@ struct ProgramGenerator {
       if chance(0.5) { text += ", eps=\(pick(["1e-06", "0.001", "1e-05"]))" }
       return text + outputOptions()
     case .amax, .rmax, .rsum: return "\(m) f\(int(0...15)), \(view("V2", [8, 6]).0)"
+    case .rowmax, .rowsum:
+      let rows = int(1...8)
+      return "\(m) COL[0:+\(rows), :], V2[0:+\(rows), :]\(outputOptions())"
     case .mma:
       let ta = chance(0.5)
       let tb = chance(0.5)
@@ -161,6 +165,7 @@ struct ProgramGenerator {
       .tensor V8 \(pick(["fp8e4", "fp8e5", "e4m3fn"])) [8, 6] sram
       .tensor ROW f32 [6] sram
       .tensor ROW2 f16 [1, 6] sram
+      .tensor COL f32 [8, 1] sram
       .tensor MA \(pick(["fp8e4", "fp8e5", "e4m3fnuz"])) [4, 8] sram
       .tensor MAT \(pick(["fp8e4", "fp8e5"])) [8, 4] sram
       .tensor MB \(pick(["fp8e4", "e5m2"])) [8, 5] sram

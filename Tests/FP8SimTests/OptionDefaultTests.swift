@@ -24,8 +24,9 @@ import Testing
       "allreduce.max async": "0", "allreduce.sum async": "0", "fence unit": "all", "dma.load mcast": "1",
     ]
     for op in [
-      "vadd", "vsub", "vmul", "vmax", "vfill", "cast", "relu", "gelu", "gelu.tanh", "silu", "exp", "softmax",
-      "layernorm", "rmsnorm", "rope",
+      "vadd", "vsub", "vmul", "vdiv", "vmax", "vfill", "cast", "relu", "gelu", "gelu.tanh", "silu", "exp",
+      "softmax",
+      "layernorm", "rmsnorm", "rope", "rowmax", "rowsum",
     ] {
       for (name, value) in output { expected["\(op) \(name)"] = value }
     }

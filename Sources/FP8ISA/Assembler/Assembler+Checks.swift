@@ -149,7 +149,7 @@ private struct OperandChecker {
     case .binary(_, let a, let b):
       try onTile(a, 1, "operand")
       if case .view(let b) = b { try onTile(b, 2, "operand") }
-    case .unary(_, let a), .cast(let a), .softmax(let a): try onTile(a, 1, "operand")
+    case .unary(_, let a), .cast(let a), .softmax(let a), .rowReduce(_, let a): try onTile(a, 1, "operand")
     case .rope(let a, _, let base):
       try onTile(a, 1, "operand")
       guard base.isFinite, base > 0 else {

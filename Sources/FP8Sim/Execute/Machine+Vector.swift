@@ -14,6 +14,7 @@ extension Machine {
     case .softmax: return 2 + t  // max pass, exp-and-sum pass, scale pass
     case .rope: return t  // a sine and a cosine per pair, two products per element
     case .layernorm(_, _, _, _, let rms): return rms ? 3 : 4  // (mean,) variance, normalise, affine
+    case .rowReduce: return 1  // per element of A
     }
   }
 
@@ -60,8 +61,10 @@ extension Machine {
     enum Second {
       /// A tensor of D's shape.
       case view(ResolvedView)
-      /// One row added to every row of D.
+      /// One row applied to every row of D.
       case row(ResolvedView)
+      /// One element per row of D (shape `[..., 1]`), applied to every element of its row.
+      case column(ResolvedView)
       case value(FloatValue)
     }
     case binary((Double, Double) -> Double, a: ResolvedView, b: Second)
@@ -71,11 +74,15 @@ extension Machine {
     case softmax(ResolvedView)
     case rope(ResolvedView, position: Int, base: Double)
     case layernorm(ResolvedView, gamma: ResolvedView?, beta: ResolvedView?, eps: Double, rms: Bool)
+    case rowReduce(Reduction, ResolvedView)
 
     var views: [ResolvedView] {
       switch self {
-      case .binary(_, let a, .view(let b)), .binary(_, let a, .row(let b)): return [a, b]
-      case .binary(_, let a, .value), .unary(_, let a), .softmax(let a), .rope(let a, _, _): return [a]
+      case .binary(_, let a, .view(let b)), .binary(_, let a, .row(let b)), .binary(_, let a, .column(let b)):
+        return [a, b]
+      case .binary(_, let a, .value), .unary(_, let a), .softmax(let a), .rope(let a, _, _),
+        .rowReduce(_, let a):
+        return [a]
       case .fill: return []
       case .layernorm(let a, let g, let b, _, _): return [a] + [g, b].compactMap { $0 }
       }
@@ -84,7 +91,7 @@ extension Machine {
     var floatOperand: FloatValue? {
       switch self {
       case .binary(_, _, .value(let v)), .fill(let v): return v
-      case .binary, .unary, .softmax, .layernorm, .rope: return nil
+      case .binary, .unary, .softmax, .layernorm, .rope, .rowReduce: return nil
       }
     }
   }
@@ -99,13 +106,19 @@ extension Machine {
       switch b {
       case .view(let bv):
         let rb = try resolve(bv, tile: id)
-        return .binary(VectorNumerics.binary(f), a: ra, b: rb.count == d.count ? .view(rb) : .row(rb))
+        // The shape rules allowed D's shape, one row or one column.
+        let second: VectorInputs.Second =
+          rb.shape == d.shape || rb.count == d.count
+          ? .view(rb)
+          : ShapeRules.isColumnBroadcast(Array(rb.shape), to: Array(d.shape)) ? .column(rb) : .row(rb)
+        return .binary(VectorNumerics.binary(f), a: ra, b: second)
       case .value(let x): return .binary(VectorNumerics.binary(f), a: ra, b: .value(x))
       }
     case .unary(let f, let a): return .unary(VectorNumerics.unary(f), a: try resolve(a, tile: id))
     case .cast(let a): return .unary({ $0 }, a: try resolve(a, tile: id))
     case .fill(let x): return .fill(x)
     case .softmax(let a): return .softmax(try resolve(a, tile: id))
+    case .rowReduce(let r, let a): return .rowReduce(r, try resolve(a, tile: id))
     case .rope(let a, let position, let base):
       let ra = try resolve(a, tile: id)
       let width = ra.shape.last ?? 1
@@ -136,7 +149,10 @@ extension Machine {
     let n = d.count
     if !options.timingOnly { try spend(n, weight: WorkCost.vectorElement) }
     // A cast into a block-scaled tensor reads each block twice: its amax, then the conversion.
-    let work = Double(n) * costPerElement(v.kind) * (layouts[d.tensor].isBlocked ? 2 : 1)
+    // A row reduction's work is one pass over A.
+    var elements = n
+    if case .rowReduce(_, let a) = inputs { elements = a.count }
+    let work = Double(elements) * costPerElement(v.kind) * (layouts[d.tensor].isBlocked ? 2 : 1)
     // n ≤ 2^40 elements and the cost per element ≤ 10^6 + 2, so the product fits an Int.
     try add(&compute.vectorElementOps, Int(work.rounded(.up)))
     try add(&compute.sramBytes, layouts[d.tensor].sramBytes(of: d))
@@ -175,8 +191,13 @@ extension Machine {
     var chunkedInputs: [ResolvedView] = []
     switch inputs {
     case .binary(_, let a, .view(let b)): chunkedInputs = [a, b]
-    case .binary(_, let a, .row), .binary(_, let a, .value), .unary(_, let a): chunkedInputs = [a]
+    case .binary(_, let a, .row), .binary(_, let a, .column), .binary(_, let a, .value), .unary(_, let a):
+      chunkedInputs = [a]
     case .fill: break
+    case .rowReduce(_, let a):
+      // Chunks of D's elements, each a whole row of A.
+      if a.mayOverlap(d) { return d.count }
+      return max(1, Machine.chunkElements / max(1, a.shape.last ?? 1))
     case .softmax(let a), .layernorm(let a, _, _, _, _), .rope(let a, _, _):
       rowWise = true
       chunkedInputs = [a]
@@ -216,18 +237,20 @@ extension Machine {
       return (try values(v, 0, v.count, shadow: false), try values(v, 0, v.count, shadow: true))
     }
     var row: (main: [Double], shadow: [Double])?
+    var column: (main: [Double], shadow: [Double])?
     var gamma: (main: [Double], shadow: [Double])?
     var beta: (main: [Double], shadow: [Double])?
     var scalar: (main: Double, shadow: Double)?
     switch inputs {
     case .binary(_, _, .row(let b)): row = try whole(b)
+    case .binary(_, _, .column(let b)): column = try whole(b)
     case .layernorm(_, let g, let b, _, _):
       gamma = try whole(g)
       beta = try whole(b)
     case .binary(_, _, .value(let x)), .fill(let x):
       let f = float(x, tile: id)
       scalar = (f.main, f.shadow)
-    case .binary(_, _, .view), .unary, .softmax, .rope: break
+    case .binary(_, _, .view), .unary, .softmax, .rope, .rowReduce: break
     }
 
     // Computes elements lo..<hi of one run (main or shadow).
@@ -242,11 +265,18 @@ extension Machine {
         case .row:
           let r = (shadow ? row?.shadow : row?.main) ?? []
           bv = (lo..<hi).map { r[$0 % width] }
+        case .column:
+          let c = (shadow ? column?.shadow : column?.main) ?? []
+          bv = (lo..<hi).map { c[$0 / width] }
         case .value:
           bv = [Double](repeating: (shadow ? scalar?.shadow : scalar?.main) ?? 0, count: count)
         }
         return (0..<count).map { f(av[$0], bv[$0]) }
       case .unary(let f, let a): return try values(a, lo, hi, shadow: shadow).map(f)
+      case .rowReduce(let r, let a):
+        // D's elements lo..<hi are A's rows lo..<hi.
+        let w = a.shape.last ?? 1
+        return VectorNumerics.rowReduce(r, try values(a, lo * w, hi * w, shadow: shadow), width: w)
       case .fill: return [Double](repeating: (shadow ? scalar?.shadow : scalar?.main) ?? 0, count: count)
       case .softmax(let a): return VectorNumerics.softmax(try values(a, lo, hi, shadow: shadow), width: width)
       case .rope(let a, let position, let base):

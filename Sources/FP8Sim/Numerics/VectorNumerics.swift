@@ -62,6 +62,7 @@ enum VectorNumerics {
     case .add: return { $0 + $1 }
     case .sub: return { $0 - $1 }
     case .mul: return { $0 * $1 }
+    case .div: return { $0 / $1 }
     case .max: return maxNaN
     }
   }
@@ -87,6 +88,22 @@ enum VectorNumerics {
     case .min: return a.isNaN || b.isNaN ? .nan : Swift.min(a, b)
     case .div: return a / b
     case .sqrt: return a.squareRoot()
+    }
+  }
+
+  /// Each row of `values` (rows of `width` elements) reduced in order, in f64: max (NaN if any
+  /// is NaN), max |a| or sum.
+  static func rowReduce(_ r: Reduction, _ values: [Double], width: Int) -> [Double] {
+    stride(from: 0, to: values.count, by: width).map { start in
+      var acc: Double = r == .max ? -.infinity : 0
+      for v in values[start..<start + width] {
+        switch r {
+        case .max: acc = maxNaN(acc, v)
+        case .amax: acc = maxNaN(acc, v.magnitude)
+        case .sum: acc += v
+        }
+      }
+      return acc
     }
   }
 
