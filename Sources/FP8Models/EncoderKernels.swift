@@ -33,6 +33,10 @@ public struct WeightFile: Sendable, Hashable {
   public var path: String
   /// The file's name for each tensor the model needs, by its `ModelWeights` name.
   public var names: [String: String]
+  public init(path: String, names: [String: String] = [:]) {
+    self.path = path
+    self.names = names
+  }
   func initializer(_ name: String) -> Initializer { .safetensors(path: path, name: names[name] ?? name) }
 }
 
@@ -42,9 +46,6 @@ public struct WeightFile: Sendable, Hashable {
 /// (App. E): the matmuls of the linear layers. Attention scores, softmax, P·V, layer norms and
 /// pooling stay in higher precision.
 enum EncoderKernels {
-  /// The FP8 element type of weights and activations.
-  static let fp8 = DType.fp8e4
-
   /// Word, position and token-type embeddings of each text, then the embeddings' layer norm:
   /// `Y [rows, hidden]`. The token ids are known when the kernel is built: one row transfer per
   /// token (an embedding look-up is a gather of rows). `WE` holds the rows of the word-embedding
@@ -102,122 +103,6 @@ enum EncoderKernels {
       e.place(skip)
     }
     e.place(idle)
-    e.wait()
-    e.halt()
-    return e.b
-  }
-
-  /// The blocks of a linear layer's output `[t, n]` its work items compute: `rows` × `columns`.
-  /// Columns: the smallest multiple of 64 (as a GEMM library's tile; else of 16) that divides
-  /// `n` into no more blocks than tiles; rows: all `t` when a tile's tensors fit in its SRAM
-  /// (`fits(rows, columns)`), else the largest divisor of `t` that fits. Nil when none fits.
-  static func blocks(rows t: Int, columns n: Int, tiles: Int, fits: (Int, Int) -> Bool) -> (
-    rows: Int, columns: Int
-  )? {
-    let columns =
-      [64, 16].lazy.compactMap { step in
-        stride(from: step, to: n, by: step).first { n % $0 == 0 && n / $0 <= tiles }
-      }.first ?? n
-    for rows in (1...max(t, 1)).reversed() where t % rows == 0 {
-      for nb in [columns] + stride(from: 16, to: columns, by: 16).reversed()
-      where n % nb == 0 && fits(rows, nb) {
-        return (rows, nb)
-      }
-    }
-    return nil
-  }
-
-  /// A linear layer `Y = X·Wᵀ + b` (W as PyTorch stores it, `[out, in]`), optionally followed by
-  /// GELU: X and W cast to FP8 with their scaling biases, f32 accumulation, unscaled, the bias
-  /// added in f32, stored as f16. The output is cut into blocks (`blocks`), one per work item.
-  /// AMAX needs each tensor's amax before any cast: a first pass reads the tile's blocks of W
-  /// and X for their amax, two `allreduce.max` give the whole tensors', and a second pass
-  /// reads them again to cast and multiply (the extra round trip of the paper's §3; a tile's
-  /// blocks are not kept between the passes). Registers on every tile: r10 the weight's bias,
-  /// r11 the activation's.
-  static func linear(
-    _ name: String, rows t: Int, inputs k: Int, outputs n: Int, weight: String, bias: String, gelu: Bool,
-    scaling: Scaling, overflow: OverflowMode, weights: WeightFile, tiles: Int, sramBytes: Int
-  ) throws(ModelError) -> ProgramBuilder {
-    // x and x8, w and w8, the bias row, acc (f32) and y (f16), each rounded up to 64 bytes.
-    func bytes(_ count: Int) -> Int { (count + 63) / 64 * 64 }
-    guard
-      let (rb, nb) = blocks(
-        rows: t, columns: n, tiles: tiles,
-        fits: { rb, nb in
-          bytes(2 * rb * k) + bytes(rb * k) + bytes(2 * nb * k) + bytes(nb * k) + bytes(2 * nb)
-            + bytes(4 * rb * nb)
-            + bytes(2 * rb * nb) <= sramBytes
-        })
-    else {
-      throw ModelError("\(name): one row and 16 columns of a \(k)-wide layer do not fit in a tile's SRAM")
-    }
-    let (rowBlocks, columnBlocks) = (t / rb, n / nb)
-    var e = Emitter(
-      path: "\(name).isa",
-      header: [
-        "\(name): Y[\(t), \(n)] = \(gelu ? "gelu(" : "")X·Wᵀ + b\(gelu ? ")" : ""), FP8 \(scaling), blocks of \(rb)×\(nb)."
-      ])
-    let x = e.tensor("X", .format(.f16), [t, k], .dram)
-    let w = e.tensor("W", .format(.f16), [n, k], .dram, weights.initializer(weight))
-    let bv = e.tensor("Bias", .format(.f16), [n], .dram, weights.initializer(bias))
-    let y = e.tensor("Y", .format(.f16), [t, n], .dram)
-    let xs = e.tensor("x", .format(.f16), [rb, k], .sram)
-    let x8 = e.tensor("x8", fp8, [rb, k], .sram)
-    let ws = e.tensor("w", .format(.f16), [nb, k], .sram)
-    let w8 = e.tensor("w8", fp8, [nb, k], .sram)
-    let brow = e.tensor("b", .format(.f16), [nb], .sram)
-    let acc = e.tensor("acc", .format(.f32), [rb, nb], .sram)
-    let ys = e.tensor("y", .format(.f16), [rb, nb], .sram)
-    e.output(y)
-    // Item r1: rows from r4, columns from r5.
-    func loadBlocks(_ e: inout Emitter) {
-      e.int(.div, 2, .register(1), .constant(Int64(columnBlocks)))
-      e.int(.rem, 3, .register(1), .constant(Int64(columnBlocks)))
-      e.int(.mul, 4, .register(2), .constant(Int64(rb)))
-      e.int(.mul, 5, .register(3), .constant(Int64(nb)))
-      e.load(ws.all, w[.range(.register(5), nb), .all])
-      e.load(xs.all, x[.range(.register(4), rb), .all])
-    }
-    let items = rowBlocks * columnBlocks
-    switch scaling {
-    case .amax(let margin):
-      e.fmov(1, .constant(0))
-      e.fmov(5, .constant(0))
-      e.forEachItem(items, register: 1, "amax") { e in
-        loadBlocks(&e)
-        e.wait()
-        e.amax(3, ws.all)
-        e.float(.max, 1, .register(1), .register(3))
-        e.amax(3, xs.all)
-        e.float(.max, 5, .register(5), .register(3))
-      }
-      e.allReduceMax(2, 1)
-      e.allReduceMax(6, 5)
-      e.bias(10, amax: 2, fp8, margin: margin)
-      e.bias(11, amax: 6, fp8, margin: margin)
-    case .cscale(let b):
-      e.mov(10, .constant(Int64(b)))
-      e.mov(11, .constant(Int64(b)))
-    }
-    e.int(.add, 12, .register(10), .register(11))
-    e.int(.sub, 12, .constant(0), .register(12))
-    e.forEachItem(items, register: 1, "block") { e in
-      loadBlocks(&e)
-      e.load(brow.all, bv[.range(.register(5), nb)])
-      e.wait()
-      e.cast(w8.all, ws.all, OutputOptions(bias: .register(10), overflow: overflow))
-      e.cast(x8.all, xs.all, OutputOptions(bias: .register(11), overflow: overflow))
-      e.mma(acc.all, x8.all, w8.all, transposeB: true)
-      e.cast(acc.all, acc.all, OutputOptions(bias: .register(12)))
-      if gelu {
-        e.binary(.add, acc.all, acc.all, .view(brow.all))
-        e.vector(.unary(.gelu, a: acc.all), ys.all)
-      } else {
-        e.binary(.add, ys.all, acc.all, .view(brow.all))
-      }
-      e.store(y[.range(.register(4), rb), .range(.register(5), nb)], ys.all)
-    }
     e.wait()
     e.halt()
     return e.b

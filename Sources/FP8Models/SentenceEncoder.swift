@@ -116,15 +116,15 @@ public struct SentenceEncoder: Sendable {
     chain.values["mask"] = HostTensor(values: scoreMask, reference: scoreMask)
     chain.values["poolmask"] = HostTensor(values: poolMask, reference: poolMask)
     let (h, f, rows) = (config.hiddenSize, config.intermediateSize, shape.rows)
-    let tiles = options.device.tiles
     func linear(_ name: String, _ prefix: String, k: Int, n: Int, gelu: Bool = false) throws(ModelError)
       -> ProgramBuilder
     {
-      try EncoderKernels.linear(
+      var l = LinearKernel(
         name, rows: rows, inputs: k, outputs: n, weight: prefix + ".weight", bias: prefix + ".bias",
-        gelu: gelu,
-        scaling: options.scaling, overflow: options.overflow, weights: weights, tiles: tiles,
-        sramBytes: options.device.sramBytesPerTile)
+        scaling: options.scaling, weights: .file(weights))
+      l.activation = gelu ? .gelu : .none
+      l.overflow = options.overflow
+      return try l.builder(device: options.device)
     }
     for l in 0..<config.layers {
       let p = "encoder.layer.\(l)"
@@ -194,7 +194,7 @@ public func cosine(_ a: [Float], _ b: [Float]) -> Double {
 
 /// One kernel of a model run and what it measured.
 public struct KernelRecord: Sendable {
-  public enum Kind: String, Sendable { case embedding, linear, attention, norm, pooling }
+  public enum Kind: String, Sendable { case embedding, linear, attention, norm, rope, pooling }
   public var name: String
   public var kind: Kind
   /// Linear layers of numeric runs: the scaling biases the kernel chose (tile 0's r10, r11).
@@ -246,11 +246,16 @@ public struct EncoderResult: Sendable {
 /// starting after `kernel.launchCycles`), handing activations from one to the next by name:
 /// device values and FP32 shadow together, so the shadow is a whole FP32 run of the model.
 struct KernelChain {
-  let options: SentenceEncoder.Options
+  let device: DeviceConfig
+  let timingOnly: Bool
   var values: [String: HostTensor] = [:]
   var records: [KernelRecord] = []
 
-  init(options: SentenceEncoder.Options) { self.options = options }
+  init(options: SentenceEncoder.Options) { self.init(device: options.device, timingOnly: options.timingOnly) }
+  init(device: DeviceConfig, timingOnly: Bool) {
+    self.device = device
+    self.timingOnly = timingOnly
+  }
 
   /// Runs `builder`'s program with `inputs` (kernel tensor name → chain value name) and keeps its
   /// one output as `output`.
@@ -265,8 +270,8 @@ struct KernelChain {
       throw ModelError("internal error: kernel '\(name)' does not assemble: \(error.description)")
     }
     var run = RunOptions()
-    run.timingOnly = options.timingOnly
-    if !options.timingOnly {
+    run.timingOnly = timingOnly
+    if !timingOnly {
       for (tensor, value) in inputs {
         guard let v = values[value] else { throw ModelError("internal error: '\(value)' was not computed") }
         run.inputs[tensor] = v
@@ -274,18 +279,18 @@ struct KernelChain {
     }
     let result: RunResult
     do {
-      result = try Machine(program: program, device: options.device, options: run).run()
+      result = try Machine(program: program, device: device, options: run).run()
     } catch {
       throw ModelError("kernel '\(name)': \(error.description)")
     }
     var record = KernelRecord(
       name: name, kind: kind, cycles: result.cycles, instructions: result.instructions,
       traffic: result.traffic)
-    if let out = result.outputs.first, !options.timingOnly {
+    if let out = result.outputs.first, !timingOnly {
       values[output] = HostTensor(values: out.values, reference: out.reference)
       record.outputSNR = out.metrics.snrDB
     }
-    if kind == .linear && !options.timingOnly {
+    if kind == .linear && !timingOnly {
       record.weightBias = Int(result.registers.ints[10])
       record.activationBias = Int(result.registers.ints[11])
       record.weightCasts = result.casts.first { $0.name == "w8" }?.counts

@@ -1,0 +1,294 @@
+import FP8Formats
+import FP8ISA
+import FP8Sim
+
+/// Where a model's kernels read their weights: tensors of a `.safetensors` file, or values the
+/// program generates (seeded, for cost studies of models nobody needs to download).
+public enum WeightSource: Sendable, Hashable {
+  case file(WeightFile)
+  /// Matrices and biases `randn(0, std)` (GPT-2's initialisation: 0.02), norm gains 1 and
+  /// shifts 0; each tensor's seed derived from `seed` and its name.
+  case random(seed: UInt64, std: Double)
+
+  /// What a weight is: the generated values depend on it.
+  public enum Role: Sendable { case matrix, bias, gain, shift }
+
+  func initializer(_ name: String, _ role: Role) -> Initializer {
+    switch self {
+    case .file(let f): return f.initializer(name)
+    case .random(let seed, let std):
+      switch role {
+      case .matrix, .bias:
+        // FNV-1a of the name: stable across runs and platforms.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return .randn(seed: (seed ^ h) & 0x7FFF_FFFF_FFFF, mean: 0, std: std)
+      case .gain: return .constant(1)
+      case .shift: return .zeros
+      }
+    }
+  }
+}
+
+/// A linear layer `Y = act(X·Wᵀ + b) (+ R)` with W as PyTorch stores it (`[out, in]`): X and W
+/// cast to FP8 (E4M3) with their scaling biases, f32 accumulation over K slices, unscaled,
+/// the bias added in f32, then the activation, the residual `R` and the f16 store.
+///
+/// Three passes over all tiles, as Transformer Engine runs an FP8 linear layer (cast kernels,
+/// then an FP8 GEMM):
+/// 1. FP8-AMAX only: every slice of W (and G) and X read once for its amax; `allreduce.max`
+///    gives the whole tensors' amax and `bias` the scaling biases — the paper's extra round
+///    trip of the f16 tensors (§3). CSCALE sets one constant instead.
+/// 2. Each tensor cast to FP8 once with its bias, slice by slice, stored to DRAM (`W8`, `X8`).
+/// 3. The GEMM: output blocks of `rows × columns` (`plan`) as work items, each a loop over K
+///    slices (`slice` wide) of the FP8 tensors into an f32 accumulator, then the epilogue.
+///
+/// Registers on every tile: r10 the weight's bias, r11 the activation's, r13 the gate's.
+public struct LinearKernel: Sendable {
+  public enum Activation: String, Sendable {
+    case none, gelu
+    case geluTanh = "gelu.tanh"
+    /// Llama's MLP input: `silu(X·Gᵀ) · (X·Wᵀ)` with G the gate weight.
+    case swiglu
+  }
+
+  public var name: String
+  /// X is `[rows, inputs]`, Y `[rows, outputs]`.
+  public var rows: Int
+  public var inputs: Int
+  public var outputs: Int
+  /// Weight names (as `WeightSource` knows them); `bias` nil: no bias; `gate` for SwiGLU.
+  public var weight: String
+  public var gate: String?
+  public var bias: String?
+  public var activation: Activation = .none
+  /// Add `R [rows, outputs]` (a residual) before the store.
+  public var residual = false
+  public var scaling: Scaling
+  public var overflow: OverflowMode = .nonfinite
+  public var weights: WeightSource
+
+  public init(
+    _ name: String, rows: Int, inputs: Int, outputs: Int, weight: String, bias: String?,
+    scaling: Scaling, weights: WeightSource
+  ) {
+    self.name = name
+    self.rows = rows
+    self.inputs = inputs
+    self.outputs = outputs
+    self.weight = weight
+    self.bias = bias
+    self.scaling = scaling
+    self.weights = weights
+  }
+
+  /// The FP8 element type of weights and activations.
+  static let fp8 = DType.fp8e4
+
+  /// A block of the output and the K slice.
+  public struct Plan: Sendable, Hashable {
+    public var rows: Int
+    public var columns: Int
+    public var slice: Int
+  }
+
+  /// SRAM bytes a tile needs for `p` (each tensor rounded up to 64 bytes).
+  func sramBytes(_ p: Plan) -> Int {
+    func bytes(_ count: Int) -> Int { (count + 63) / 64 * 64 }
+    let weightsPerSlice = gate == nil ? 1 : 2
+    // x and x8, w and w8 (and g8).
+    var total = bytes(3 * p.rows * p.slice) + bytes(3 * p.columns * p.slice)
+    if gate != nil { total += bytes(p.columns * p.slice) }
+    total += weightsPerSlice * bytes(4 * p.rows * p.columns) + bytes(2 * p.rows * p.columns)
+    if bias != nil { total += bytes(2 * p.columns) }
+    if residual { total += bytes(2 * p.rows * p.columns) }
+    return total
+  }
+
+  /// Divisors of `x` from `cap` down (at most `cap`), largest first; `x` itself first when it
+  /// is at most `cap`.
+  static func divisors(of x: Int, upTo cap: Int) -> [Int] {
+    stride(from: min(x, cap), through: 1, by: -1).filter { x % $0 == 0 }
+  }
+
+  /// The block and slice with the least estimated time on `device`: rounds of work items per
+  /// tile × each item's time, the larger of its tensor-unit time and its loads at the tile's
+  /// share of L2 bandwidth. Blocks are divisors of the sizes (up to 128 rows, 256 columns,
+  /// slices of 256), preferring multiples of 16; nil when not even one row and column fit.
+  public func plan(device: DeviceConfig) -> Plan? {
+    func prefer16(_ ds: [Int]) -> [Int] {
+      let aligned = ds.filter { $0 % 16 == 0 }
+      return aligned.isEmpty ? ds : aligned + ds.filter { $0 % 16 != 0 }.prefix(2)
+    }
+    let rowChoices = prefer16(Self.divisors(of: rows, upTo: 128)).prefix(6)
+    let columnChoices = prefer16(Self.divisors(of: outputs, upTo: 256)).prefix(6)
+    let sliceChoices = prefer16(Self.divisors(of: inputs, upTo: 256)).prefix(4)
+    let tiles = Double(device.tiles)
+    var best: (Plan, Double)?
+    for rb in rowChoices {
+      for nb in columnChoices {
+        for tk in sliceChoices {
+          let p = Plan(rows: rb, columns: nb, slice: tk)
+          guard sramBytes(p) <= device.sramBytesPerTile else { continue }
+          let items = Double((rows / rb) * (outputs / nb))
+          let busy = min(items, tiles)
+          let weightsPerItem = Double(gate == nil ? 1 : 2)
+          let macs = Double(rb * nb * inputs) * weightsPerItem
+          let bytes = Double(inputs) * (Double(rb) + weightsPerItem * Double(nb))
+          let bandwidth = min(device.dmaBytesPerCycle, device.l2BytesPerCycle / busy)
+          let time =
+            (items / tiles).rounded(.up) * max(macs / device.tensorMacsPerCycleFP8, bytes / bandwidth)
+          if best == nil || time < best!.1 { best = (p, time) }
+        }
+      }
+    }
+    return best?.0
+  }
+
+  public func builder(device: DeviceConfig) throws(ModelError) -> ProgramBuilder {
+    guard let p = plan(device: device) else {
+      throw ModelError(
+        "\(name): one row and one column of a \(inputs)-wide layer do not fit in a tile's SRAM")
+    }
+    let (t, k, n) = (rows, inputs, outputs)
+    let (rb, nb, tk) = (p.rows, p.columns, p.slice)
+    let (rowBlocks, columnBlocks, slices) = (t / rb, n / nb, k / tk)
+    let act = activation == .none ? "" : " \(activation.rawValue)"
+    var e = Emitter(
+      path: "\(name).isa",
+      header: [
+        "\(name): Y[\(t), \(n)] =\(act) X·Wᵀ\(bias == nil ? "" : " + b")\(residual ? " + R" : ""), FP8 \(scaling);"
+          + " blocks of \(rb)×\(nb), K slices of \(tk)."
+      ])
+    let x = e.tensor("X", .format(.f16), [t, k], .dram)
+    let w = e.tensor("W", .format(.f16), [n, k], .dram, weights.initializer(weight, .matrix))
+    let g = gate.map { e.tensor("G", .format(.f16), [n, k], .dram, weights.initializer($0, .matrix)) }
+    let bv = bias.map { e.tensor("Bias", .format(.f16), [n], .dram, weights.initializer($0, .bias)) }
+    let r = residual ? e.tensor("R", .format(.f16), [t, n], .dram) : nil
+    let y = e.tensor("Y", .format(.f16), [t, n], .dram)
+    let x8d = e.tensor("X8", Self.fp8, [t, k], .dram)
+    let w8d = e.tensor("W8", Self.fp8, [n, k], .dram)
+    let g8d = g.map { _ in e.tensor("G8", Self.fp8, [n, k], .dram) }
+    let xs = e.tensor("x", .format(.f16), [rb, tk], .sram)
+    let x8 = e.tensor("x8", Self.fp8, [rb, tk], .sram)
+    let ws = e.tensor("w", .format(.f16), [nb, tk], .sram)
+    let w8 = e.tensor("w8", Self.fp8, [nb, tk], .sram)
+    let g8 = g.map { _ in e.tensor("g8", Self.fp8, [nb, tk], .sram) }
+    let acc = e.tensor("acc", .format(.f32), [rb, nb], .sram)
+    let accg = g.map { _ in e.tensor("accg", .format(.f32), [rb, nb], .sram) }
+    let brow = bv.map { _ in e.tensor("b", .format(.f16), [nb], .sram) }
+    let rs = r.map { _ in e.tensor("r", .format(.f16), [rb, nb], .sram) }
+    let ys = e.tensor("y", .format(.f16), [rb, nb], .sram)
+    e.output(y)
+
+    // The slices of a [rows, k] tensor, `height` rows each, as work items: item r1 is the slice
+    // at rows r4, columns r5.
+    func slicesOf(_ height: Int, count: Int, _ name: String, _ body: (inout Emitter) -> Void) {
+      e.forEachItem(count / height * slices, register: 1, name) { e in
+        e.int(.div, 2, .register(1), .constant(Int64(slices)))
+        e.int(.rem, 3, .register(1), .constant(Int64(slices)))
+        e.int(.mul, 4, .register(2), .constant(Int64(height)))
+        e.int(.mul, 5, .register(3), .constant(Int64(tk)))
+        body(&e)
+      }
+    }
+    /// The weights: W with its bias register, and G with its own.
+    let matrices = [(w, w8d, 10)] + (g.map { [($0, g8d!, 13)] } ?? [])
+    switch scaling {
+    case .amax(let margin):
+      // Pass 1: every slice of W (and G) and of X read once for its amax, over all tiles.
+      for f in [1, 5, 7] { e.fmov(f, .constant(0)) }
+      for (m, (source, _, _)) in matrices.enumerated() {
+        slicesOf(nb, count: n, "amax_w") { e in
+          e.load(ws.all, source[.range(.register(4), nb), .range(.register(5), tk)])
+          e.wait()
+          e.amax(3, ws.all)
+          e.float(.max, m == 0 ? 1 : 7, .register(m == 0 ? 1 : 7), .register(3))
+        }
+      }
+      slicesOf(rb, count: t, "amax_x") { e in
+        e.load(xs.all, x[.range(.register(4), rb), .range(.register(5), tk)])
+        e.wait()
+        e.amax(3, xs.all)
+        e.float(.max, 5, .register(5), .register(3))
+      }
+      e.allReduceMax(2, 1)
+      e.allReduceMax(6, 5)
+      e.bias(10, amax: 2, Self.fp8, margin: margin)
+      e.bias(11, amax: 6, Self.fp8, margin: margin)
+      if g != nil {
+        e.allReduceMax(8, 7)
+        e.bias(13, amax: 8, Self.fp8, margin: margin)
+      }
+    case .cscale(let b):
+      for reg in [10, 11, 13] { e.mov(reg, .constant(Int64(b))) }
+    }
+    // Pass 2: each tensor cast to FP8 once, slice by slice, into DRAM.
+    for (source, target, register) in matrices {
+      slicesOf(nb, count: n, "cast_w") { e in
+        e.load(ws.all, source[.range(.register(4), nb), .range(.register(5), tk)])
+        e.wait()
+        e.cast(w8.all, ws.all, OutputOptions(bias: .register(register), overflow: overflow))
+        e.store(target[.range(.register(4), nb), .range(.register(5), tk)], w8.all)
+      }
+    }
+    slicesOf(rb, count: t, "cast_x") { e in
+      e.load(xs.all, x[.range(.register(4), rb), .range(.register(5), tk)])
+      e.wait()
+      e.cast(x8.all, xs.all, OutputOptions(bias: .register(11), overflow: overflow))
+      e.store(x8d[.range(.register(4), rb), .range(.register(5), tk)], x8.all)
+    }
+    e.wait()
+    e.b.emit(.barrier)
+    // Unscaling biases: −(b_w + b_x) (r12) and −(b_g + b_x) (r14).
+    e.int(.add, 12, .register(10), .register(11))
+    e.int(.sub, 12, .constant(0), .register(12))
+    e.int(.add, 14, .register(13), .register(11))
+    e.int(.sub, 14, .constant(0), .register(14))
+
+    // Pass 3: item r1 is the output block at rows r4, columns r5; r6 walks K.
+    e.forEachItem(rowBlocks * columnBlocks, register: 1, "block") { e in
+      e.int(.div, 2, .register(1), .constant(Int64(columnBlocks)))
+      e.int(.rem, 3, .register(1), .constant(Int64(columnBlocks)))
+      e.int(.mul, 4, .register(2), .constant(Int64(rb)))
+      e.int(.mul, 5, .register(3), .constant(Int64(nb)))
+      if let bv, let brow { e.load(brow.all, bv[.range(.register(5), nb)]) }
+      if let r, let rs { e.load(rs.all, r[.range(.register(4), rb), .range(.register(5), nb)]) }
+      e.vector(.fill(.constant(0)), acc.all)
+      if let accg { e.vector(.fill(.constant(0)), accg.all) }
+      e.mov(6, .constant(0))
+      let slice = e.label("slice")
+      e.place(slice)
+      e.load(x8.all, x8d[.range(.register(4), rb), .range(.register(6), tk)])
+      e.load(w8.all, w8d[.range(.register(5), nb), .range(.register(6), tk)])
+      if let g8d, let g8 { e.load(g8.all, g8d[.range(.register(5), nb), .range(.register(6), tk)]) }
+      e.wait()
+      e.mma(acc.all, x8.all, w8.all, transposeB: true, clear: false)
+      if let g8, let accg { e.mma(accg.all, x8.all, g8.all, transposeB: true, clear: false) }
+      e.int(.add, 6, .register(6), .constant(Int64(tk)))
+      e.branch(.less, .register(6), .constant(Int64(k)), slice)
+      // Epilogue: unscale, bias, activation, residual; the last step stores f16 (one rounding).
+      e.cast(acc.all, acc.all, OutputOptions(bias: .register(12)))
+      var steps: [(inout Emitter, TensorView) -> Void] = []
+      if let brow { steps.append { e, d in e.binary(.add, d, acc.all, .view(brow.all)) } }
+      switch activation {
+      case .none: break
+      case .gelu: steps.append { e, d in e.vector(.unary(.gelu, a: acc.all), d) }
+      case .geluTanh: steps.append { e, d in e.vector(.unary(.geluTanh, a: acc.all), d) }
+      case .swiglu:
+        if let accg {
+          e.cast(accg.all, accg.all, OutputOptions(bias: .register(14)))
+          e.vector(.unary(.silu, a: accg.all), accg.all)
+          steps.append { e, d in e.binary(.mul, d, acc.all, .view(accg.all)) }
+        }
+      }
+      if let rs { steps.append { e, d in e.binary(.add, d, acc.all, .view(rs.all)) } }
+      if steps.isEmpty { steps.append { e, d in e.cast(d, acc.all) } }
+      for (i, step) in steps.enumerated() { step(&e, i == steps.count - 1 ? ys.all : acc.all) }
+      e.store(y[.range(.register(4), rb), .range(.register(5), nb)], ys.all)
+    }
+    e.wait()
+    e.halt()
+    return e.b
+  }
+}
