@@ -161,7 +161,7 @@ enum DecoderKernels {
   static func rope(shape s: DecoderShape, sramBytes: Int) -> ProgramBuilder {
     let (t, d, q) = (s.rows, s.headSize, s.queries)
     let rotated = s.heads + s.keyValueHeads
-    let rb = block(q, max(1, min(128, sramBytes / (4 * d))))
+    let rb = block(q, max(1, min(128, (sramBytes - 128) / (4 * d))))
     var e = Emitter(
       path: "rope.isa",
       header: ["Rotary embeddings of \(s.heads) query and \(s.keyValueHeads) key heads of \(d), \(t) rows."])
@@ -199,8 +199,8 @@ enum DecoderKernels {
     let (t, d, q) = (s.rows, s.headSize, s.queries)
     let group = s.heads / s.keyValueHeads
     // Per query row: q (2d), s and the mask (8bk), p (2bk), o (4d), out (2d), 4 columns (16);
-    // k and v (4d per key row).
-    func fits(_ b: Int) -> Bool { b * (8 * d + 10 * b + 16) + 4 * b * d + 1024 <= sramBytes }
+    // two slots of k and v (8d per key row).
+    func fits(_ b: Int) -> Bool { b * (8 * d + 10 * b + 16) + 8 * b * d + 1024 <= sramBytes }
     let bq = LinearKernel.divisors(of: q, upTo: 128).first(where: fits) ?? 1
     let blocks = q / bq
     var e = Emitter(
@@ -212,8 +212,9 @@ enum DecoderKernels {
     let qkv = e.tensor("QKV", .format(.f16), [t, s.qkvWidth], .dram)
     let o = e.tensor("O", .format(.f16), [t, s.hidden], .dram)
     let qs = e.tensor("q", .format(.f16), [bq, d], .sram)
-    let ks = e.tensor("k", .format(.f16), [bq, d], .sram)
-    let vs = e.tensor("v", .format(.f16), [bq, d], .sram)
+    // Rings of two key and value blocks: block j + 1 loads while block j is used.
+    let ks = e.tensor("k", .format(.f16), [2, bq, d], .sram)
+    let vs = e.tensor("v", .format(.f16), [2, bq, d], .sram)
     let scores = e.tensor("s", .format(.f32), [bq, bq], .sram)
     let mask = e.tensor("mask", .format(.f32), [bq, bq], .sram)
     let p = e.tensor("p", .format(.f16), [bq, bq], .sram)
@@ -254,23 +255,44 @@ enum DecoderKernels {
       e.vector(.fill(.constant(-1e30)), m.all)
       e.vector(.fill(.constant(0)), l.all)
       e.vector(.fill(.constant(0)), acc.all)
+      // r6 key block, r16 its first row, r17 its slot; r20, r19, r18 the next block's.
+      func loadBlock(_ e: inout Emitter, row: Int, slot: Int) {
+        e.load(
+          ks[.index(.register(slot)), .all, .all], qkv[.range(.register(row), bq), .range(.register(9), d)])
+        e.load(
+          vs[.index(.register(slot)), .all, .all], qkv[.range(.register(row), bq), .range(.register(15), d)])
+      }
       e.mov(6, .constant(0))
+      e.mov(17, .constant(0))
       e.int(.mul, 16, .register(2), .constant(Int64(q)))
+      loadBlock(&e, row: 16, slot: 17)
       let top = e.label("keys")
+      let last = e.label("last")
+      let compute = e.label("compute")
       e.place(top)
-      e.load(ks.all, qkv[.range(.register(16), bq), .range(.register(9), d)])
-      e.load(vs.all, qkv[.range(.register(16), bq), .range(.register(15), d)])
+      e.int(.add, 20, .register(6), .constant(1))
+      e.int(.add, 19, .register(16), .constant(Int64(bq)))
+      e.int(.sub, 18, .constant(1), .register(17))
+      e.branch(.less, .register(8), .register(20), last)
+      loadBlock(&e, row: 19, slot: 18)
+      e.wait(keep: 2)
+      e.jump(compute)
+      e.place(last)
       e.wait()
-      e.mma(scores.all, qs.all, ks.all, transposeB: true)
+      e.place(compute)
+      let k = ks[.index(.register(17)), .all, .all]
+      let v = vs[.index(.register(17)), .all, .all]
+      e.mma(scores.all, qs.all, k, transposeB: true)
       e.binary(.mul, scores.all, scores.all, .value(.constant(1 / Double(d).squareRoot())))
       let unmasked = e.label("unmasked")
       e.branch(.notEqual, .register(6), .register(8), unmasked)
       e.binary(.add, scores.all, scores.all, .view(mask.all))
       e.place(unmasked)
       onlineSoftmaxStep(
-        &e, scores: scores.all, p: p.all, v: vs.all, acc: acc.all, m: m.all, l: l.all, bm: bm.all, tc: tc.all)
-      e.int(.add, 6, .register(6), .constant(1))
-      e.int(.add, 16, .register(16), .constant(Int64(bq)))
+        &e, scores: scores.all, p: p.all, v: v, acc: acc.all, m: m.all, l: l.all, bm: bm.all, tc: tc.all)
+      e.mov(6, .register(20))
+      e.mov(16, .register(19))
+      e.mov(17, .register(18))
       e.branch(.greaterOrEqual, .register(8), .register(6), top)
       e.binary(.div, acc.all, acc.all, .view(l.all))
       e.cast(out.all, acc.all)

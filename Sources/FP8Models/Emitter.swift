@@ -33,7 +33,7 @@ struct Emitter {
   mutating func store(_ dst: TensorView, _ src: TensorView) {
     b.emit(.dma(Transfer(.store, destination: dst, source: src)))
   }
-  mutating func wait() { b.emit(.dmaWait(keep: .constant(0))) }
+  mutating func wait(keep: Int = 0) { b.emit(.dmaWait(keep: .constant(Int64(keep)))) }
   mutating func halt() { b.emit(.halt) }
 
   mutating func mov(_ r: Int, _ v: IntValue) { b.emit(.move(dest: r, source: v)) }

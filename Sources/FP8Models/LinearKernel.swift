@@ -95,14 +95,14 @@ public struct LinearKernel: Sendable {
   /// SRAM bytes a tile needs for `p` (each tensor rounded up to 64 bytes).
   func sramBytes(_ p: Plan) -> Int {
     func bytes(_ count: Int) -> Int { (count + 63) / 64 * 64 }
-    let weightsPerSlice = gate == nil ? 1 : 2
-    // x and x8, w and w8 (and g8).
-    var total = bytes(3 * p.rows * p.slice) + bytes(3 * p.columns * p.slice)
-    if gate != nil { total += bytes(p.columns * p.slice) }
-    total += weightsPerSlice * bytes(4 * p.rows * p.columns) + bytes(2 * p.rows * p.columns)
-    if bias != nil { total += bytes(2 * p.columns) }
-    if residual { total += bytes(2 * p.rows * p.columns) }
-    return total
+    let (r, c, t) = (p.rows, p.columns, p.slice)
+    // As `builder` declares them: x, x8, w, w8 (the casts' staging), the rings xr, wr (gr), the
+    // accumulators acc (accg), the bias row, the residual block and y.
+    var sizes = [2 * r * t, r * t, 2 * c * t, c * t, 2 * r * t, 2 * c * t, 4 * r * c, 2 * r * c]
+    if gate != nil { sizes += [2 * c * t, 4 * r * c] }
+    if bias != nil { sizes.append(2 * c) }
+    if residual { sizes.append(2 * r * c) }
+    return sizes.reduce(0) { $0 + bytes($1) }
   }
 
   /// Divisors of `x` from `cap` down (at most `cap`), largest first; `x` itself first when it
@@ -173,7 +173,10 @@ public struct LinearKernel: Sendable {
     let x8 = e.tensor("x8", Self.fp8, [rb, tk], .sram)
     let ws = e.tensor("w", .format(.f16), [nb, tk], .sram)
     let w8 = e.tensor("w8", Self.fp8, [nb, tk], .sram)
-    let g8 = g.map { _ in e.tensor("g8", Self.fp8, [nb, tk], .sram) }
+    // Pass 3's ring of two slots per operand: slice j + 1 loads while slice j multiplies.
+    let xr = e.tensor("xr", Self.fp8, [2, rb, tk], .sram)
+    let wr = e.tensor("wr", Self.fp8, [2, nb, tk], .sram)
+    let gr = g.map { _ in e.tensor("gr", Self.fp8, [2, nb, tk], .sram) }
     let acc = e.tensor("acc", .format(.f32), [rb, nb], .sram)
     let accg = g.map { _ in e.tensor("accg", .format(.f32), [rb, nb], .sram) }
     let brow = bv.map { _ in e.tensor("b", .format(.f16), [nb], .sram) }
@@ -246,26 +249,61 @@ public struct LinearKernel: Sendable {
     e.int(.add, 14, .register(13), .register(11))
     e.int(.sub, 14, .constant(0), .register(14))
 
-    // Pass 3: item r1 is the output block at rows r4, columns r5; r6 walks K.
+    // Pass 3: item r1 is the output block at row block r2 (rows r4), column block r3 (columns
+    // r5); r6 walks K. Items running at once share the larger operand's blocks: the weight's
+    // columns (blocks numbered down the columns) unless the activation is larger.
+    let weightsLarger = n >= t
     e.forEachItem(rowBlocks * columnBlocks, register: 1, "block") { e in
-      e.int(.div, 2, .register(1), .constant(Int64(columnBlocks)))
-      e.int(.rem, 3, .register(1), .constant(Int64(columnBlocks)))
+      if weightsLarger {
+        e.int(.rem, 2, .register(1), .constant(Int64(rowBlocks)))
+        e.int(.div, 3, .register(1), .constant(Int64(rowBlocks)))
+      } else {
+        e.int(.div, 2, .register(1), .constant(Int64(columnBlocks)))
+        e.int(.rem, 3, .register(1), .constant(Int64(columnBlocks)))
+      }
       e.int(.mul, 4, .register(2), .constant(Int64(rb)))
       e.int(.mul, 5, .register(3), .constant(Int64(nb)))
       if let bv, let brow { e.load(brow.all, bv[.range(.register(5), nb)]) }
       if let r, let rs { e.load(rs.all, r[.range(.register(4), rb), .range(.register(5), nb)]) }
       e.vector(.fill(.constant(0)), acc.all)
       if let accg { e.vector(.fill(.constant(0)), accg.all) }
+      // r6: this slice's K offset, r17 its slot; r19 the next slice's offset, r18 its slot.
+      func loadSlice(_ e: inout Emitter, offset: Int, slot: Int) {
+        let at = SliceStart.register(slot)
+        e.load(xr[.index(at), .all, .all], x8d[.range(.register(4), rb), .range(.register(offset), tk)])
+        e.load(wr[.index(at), .all, .all], w8d[.range(.register(5), nb), .range(.register(offset), tk)])
+        if let g8d, let gr {
+          e.load(gr[.index(at), .all, .all], g8d[.range(.register(5), nb), .range(.register(offset), tk)])
+        }
+      }
+      let perSlice = g == nil ? 2 : 3
       e.mov(6, .constant(0))
+      e.mov(17, .constant(0))
+      loadSlice(&e, offset: 6, slot: 17)
       let slice = e.label("slice")
+      let last = e.label("last")
+      let multiply = e.label("multiply")
       e.place(slice)
-      e.load(x8.all, x8d[.range(.register(4), rb), .range(.register(6), tk)])
-      e.load(w8.all, w8d[.range(.register(5), nb), .range(.register(6), tk)])
-      if let g8d, let g8 { e.load(g8.all, g8d[.range(.register(5), nb), .range(.register(6), tk)]) }
+      e.int(.add, 19, .register(6), .constant(Int64(tk)))
+      e.int(.sub, 18, .constant(1), .register(17))
+      e.branch(.greaterOrEqual, .register(19), .constant(Int64(k)), last)
+      loadSlice(&e, offset: 19, slot: 18)
+      e.wait(keep: perSlice)
+      e.jump(multiply)
+      e.place(last)
       e.wait()
-      e.mma(acc.all, x8.all, w8.all, transposeB: true, clear: false)
-      if let g8, let accg { e.mma(accg.all, x8.all, g8.all, transposeB: true, clear: false) }
-      e.int(.add, 6, .register(6), .constant(Int64(tk)))
+      e.place(multiply)
+      let current = SliceStart.register(17)
+      e.mma(
+        acc.all, xr[.index(current), .all, .all], wr[.index(current), .all, .all], transposeB: true,
+        clear: false)
+      if let gr, let accg {
+        e.mma(
+          accg.all, xr[.index(current), .all, .all], gr[.index(current), .all, .all], transposeB: true,
+          clear: false)
+      }
+      e.mov(6, .register(19))
+      e.mov(17, .register(18))
       e.branch(.less, .register(6), .constant(Int64(k)), slice)
       // Epilogue: unscale, bias, activation, residual; the last step stores f16 (one rounding).
       e.cast(acc.all, acc.all, OutputOptions(bias: .register(12)))

@@ -206,6 +206,8 @@ public struct KernelRecord: Sendable {
   public var cycles: Int64
   public var instructions: Int
   public var traffic: TrafficStats
+  /// Device-wide synchronisations (`barrier`, `allreduce`) the kernel ran.
+  public var synchronisations = 0
   /// The kernel's output against its FP32 shadow (numeric runs).
   public var outputSNR: Double?
 }
@@ -286,6 +288,8 @@ struct KernelChain {
     var record = KernelRecord(
       name: name, kind: kind, cycles: result.cycles, instructions: result.instructions,
       traffic: result.traffic)
+    // Every synchronisation of these kernels is outside their loops: run once by every tile.
+    record.synchronisations = program.instructions.filter { $0.opcode.spec.unit == .sync }.count
     if let out = result.outputs.first, !timingOnly {
       values[output] = HostTensor(values: out.values, reference: out.reference)
       record.outputSNR = out.metrics.snrDB

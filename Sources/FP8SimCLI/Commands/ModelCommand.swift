@@ -9,9 +9,11 @@ import Foundation
 /// end on the simulated device, FP8 matmuls with AMAX or CSCALE scaling, against the FP32 shadow.
 enum ModelCommand: Command {
   static let name = "model"
-  static let summary = "Run a real model (a BERT-family sentence encoder) end to end on the simulated device."
+  static let summary =
+    "Run a real model (a BERT-family sentence encoder) end to end, or cost a decoder layer, on the simulated device."
   static let synopsis =
-    "run DIR --text \"...\" [--text \"...\"]... [--scaling amax|cscale] [--bias B] [--margin M] [--overflow nonfinite|saturate] [--sweep bias=A..B] [--device D] [--format text|json] [--timing-only]"
+    "run DIR --text \"...\" [--text \"...\"]... [--scaling amax|cscale] [--bias B] [--margin M] [--overflow nonfinite|saturate] [--sweep bias=A..B] [--device D] [--format text|json] [--timing-only]\n"
+    + "       fp8sim model cost (--model gpt2|llama-2-7b | --config FILE) (--prefill T | --decode C) [--batch B] [--bias B] [--device D] [--format text|json]"
   static let options: [CommandOption] = [
     CommandOption("--text", value: "TEXT", repeatable: true, help: "A text to encode (repeat for a batch)."),
     CommandOption(
@@ -28,6 +30,14 @@ enum ModelCommand: Command {
     DeviceLoading.deviceOption,
     CommandOption("--format", value: "F", help: "text (default) or json."),
     CommandOption("--timing-only", help: "Only cycles and traffic: no values, biases or embeddings."),
+    CommandOption(
+      "--model", value: "NAME", help: "cost: a decoder layer of gpt2 (124M) or llama-2-7b, sizes built in."),
+    CommandOption(
+      "--config", value: "FILE", help: "cost: a GPT-2 or Llama config.json for the layer's sizes."),
+    CommandOption(
+      "--prefill", value: "T", help: "cost: a prefill of T tokens per sequence (causal attention)."),
+    CommandOption("--decode", value: "C", help: "cost: one new token per sequence after C cached tokens."),
+    CommandOption("--batch", value: "B", help: "cost: sequences at once (default 1)."),
   ]
 
   enum Format: String, CaseIterable { case text, json }
@@ -35,10 +45,12 @@ enum ModelCommand: Command {
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     let positionals = arguments.positionals
+    if positionals.first == "cost" { return try cost(arguments, context) }
     guard positionals.first == "run" else {
       throw UsageError(
         positionals.isEmpty
-          ? "missing the subcommand: model run DIR" : "unknown subcommand '\(positionals[0])' (expected run)")
+          ? "missing the subcommand: model run DIR or model cost"
+          : "unknown subcommand '\(positionals[0])' (expected run or cost)")
     }
     guard positionals.count == 2 else {
       throw UsageError(
