@@ -10,6 +10,11 @@ public struct KernelLaunch: Sendable {
   public var builder: ProgramBuilder
   public var inputs: [String: String]
   public var output: String
+  public init(
+    name: String, kind: KernelRecord.Kind, builder: ProgramBuilder, inputs: [String: String], output: String
+  ) {
+    (self.name, self.kind, self.builder, self.inputs, self.output) = (name, kind, builder, inputs, output)
+  }
 }
 
 /// A decoder layer in GPT-2 or Llama style as a chain of kernel launches:

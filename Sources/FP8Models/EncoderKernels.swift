@@ -1,5 +1,6 @@
 import FP8Formats
 import FP8ISA
+import FP8Sim
 
 /// How the FP8 matmuls of a model get their scaling biases (Perez et al. 2023, §2.3).
 public enum Scaling: Sendable, Hashable, CustomStringConvertible {
@@ -18,6 +19,10 @@ public enum Scaling: Sendable, Hashable, CustomStringConvertible {
 
 /// The sizes of one run of an encoder: `batch` texts padded to `sequence` tokens.
 public struct EncoderShape: Sendable, Hashable {
+  public init(batch: Int, sequence: Int, hidden: Int, heads: Int, intermediate: Int, epsilon: Double) {
+    (self.batch, self.sequence, self.hidden, self.heads) = (batch, sequence, hidden, heads)
+    (self.intermediate, self.epsilon) = (intermediate, epsilon)
+  }
   public var batch: Int
   public var sequence: Int
   public var hidden: Int
@@ -155,7 +160,7 @@ enum EncoderKernels {
   }
 
   /// `Y = layernorm(A + R)·γ + β` (BERT's residual and post-norm), one text per work item.
-  static func addNorm(shape s: EncoderShape, gamma: String, beta: String, weights: WeightFile)
+  static func addNorm(shape s: EncoderShape, gamma: String, beta: String, weights: WeightSource)
     -> ProgramBuilder
   {
     var e = Emitter(
@@ -163,8 +168,8 @@ enum EncoderKernels {
     let (sq, h) = (s.sequence, s.hidden)
     let a = e.tensor("A", .format(.f16), [s.rows, h], .dram)
     let r = e.tensor("R", .format(.f16), [s.rows, h], .dram)
-    let gm = e.tensor("G", .format(.f32), [h], .dram, weights.initializer(gamma))
-    let bt = e.tensor("B", .format(.f32), [h], .dram, weights.initializer(beta))
+    let gm = e.tensor("G", .format(.f32), [h], .dram, weights.initializer(gamma, .gain))
+    let bt = e.tensor("B", .format(.f32), [h], .dram, weights.initializer(beta, .shift))
     let y = e.tensor("Y", .format(.f16), [s.rows, h], .dram)
     let as_ = e.tensor("a", .format(.f16), [sq, h], .sram)
     let rs = e.tensor("r", .format(.f16), [sq, h], .sram)
@@ -224,5 +229,78 @@ enum EncoderKernels {
     e.wait()
     e.halt()
     return e.b
+  }
+}
+
+/// One BERT encoder layer (post-norm) as kernel launches, its weights named as in a Hugging Face
+/// BERT checkpoint (`encoder.layer.L.…`): Q, K and V linears, attention (`M`: the score mask,
+/// the chain's `mask`), the output linear, residual and norm, the FFN (GELU) and its residual and
+/// norm. Activations: `hidden` in, `hidden` out.
+public struct EncoderLayer: Sendable {
+  public var shape: EncoderShape
+  public var scaling: Scaling
+  public var overflow: OverflowMode = .nonfinite
+  public var weights: WeightSource
+
+  public init(shape: EncoderShape, scaling: Scaling, weights: WeightSource) {
+    self.shape = shape
+    self.scaling = scaling
+    self.weights = weights
+  }
+
+  public func kernels(layer l: Int, device: DeviceConfig) throws(ModelError) -> [KernelLaunch] {
+    let (h, f) = (shape.hidden, shape.intermediate)
+    let p = "encoder.layer.\(l)"
+    let name = "layer\(l)"
+    func linear(_ kernel: String, _ prefix: String, k: Int, n: Int, gelu: Bool = false) throws(ModelError)
+      -> ProgramBuilder
+    {
+      var lk = LinearKernel(
+        kernel, rows: shape.rows, inputs: k, outputs: n, weight: prefix + ".weight", bias: prefix + ".bias",
+        scaling: scaling, weights: weights)
+      lk.activation = gelu ? .gelu : .none
+      lk.overflow = overflow
+      return try lk.builder(device: device)
+    }
+    func norm(_ prefix: String) -> ProgramBuilder {
+      EncoderKernels.addNorm(
+        shape: shape, gamma: prefix + ".weight", beta: prefix + ".bias", weights: weights)
+    }
+    var k: [KernelLaunch] = []
+    for part in ["query", "key", "value"] {
+      k.append(
+        KernelLaunch(
+          name: "\(name).\(part)", kind: .linear,
+          builder: try linear("\(name).\(part)", "\(p).attention.self.\(part)", k: h, n: h),
+          inputs: ["X": "hidden"], output: part))
+    }
+    k.append(
+      KernelLaunch(
+        name: "\(name).attention", kind: .attention, builder: EncoderKernels.attention(shape: shape),
+        inputs: ["Q": "query", "K": "key", "V": "value", "M": "mask"], output: "context"))
+    k.append(
+      KernelLaunch(
+        name: "\(name).attention.output", kind: .linear,
+        builder: try linear("\(name).attention.output", "\(p).attention.output.dense", k: h, n: h),
+        inputs: ["X": "context"], output: "attended"))
+    k.append(
+      KernelLaunch(
+        name: "\(name).attention.norm", kind: .norm, builder: norm("\(p).attention.output.LayerNorm"),
+        inputs: ["A": "attended", "R": "hidden"], output: "normed"))
+    k.append(
+      KernelLaunch(
+        name: "\(name).ffn.in", kind: .linear,
+        builder: try linear("\(name).ffn.in", "\(p).intermediate.dense", k: h, n: f, gelu: true),
+        inputs: ["X": "normed"], output: "inner"))
+    k.append(
+      KernelLaunch(
+        name: "\(name).ffn.out", kind: .linear,
+        builder: try linear("\(name).ffn.out", "\(p).output.dense", k: f, n: h), inputs: ["X": "inner"],
+        output: "ffn"))
+    k.append(
+      KernelLaunch(
+        name: "\(name).ffn.norm", kind: .norm, builder: norm("\(p).output.LayerNorm"),
+        inputs: ["A": "ffn", "R": "normed"], output: "hidden"))
+    return k
   }
 }

@@ -45,7 +45,7 @@ public enum WeightSource: Sendable, Hashable {
 ///
 /// Registers on every tile: r10 the weight's bias, r11 the activation's, r13 the gate's.
 public struct LinearKernel: Sendable {
-  public enum Activation: String, Sendable {
+  public enum Activation: String, Sendable, CaseIterable {
     case none, gelu
     case geluTanh = "gelu.tanh"
     /// Llama's MLP input: `silu(X·Gᵀ) · (X·Wᵀ)` with G the gate weight.
@@ -67,6 +67,9 @@ public struct LinearKernel: Sendable {
   public var scaling: Scaling
   public var overflow: OverflowMode = .nonfinite
   public var weights: WeightSource
+  /// X's (and R's) initial values: zeros where a chain hands them in, random for a program
+  /// that runs on its own (`fp8sim gen linear`).
+  public var inputValues: Initializer = .zeros
 
   public init(
     _ name: String, rows: Int, inputs: Int, outputs: Int, weight: String, bias: String?,
@@ -160,11 +163,11 @@ public struct LinearKernel: Sendable {
         "\(name): Y[\(t), \(n)] =\(act) X·Wᵀ\(bias == nil ? "" : " + b")\(residual ? " + R" : ""), FP8 \(scaling);"
           + " blocks of \(rb)×\(nb), K slices of \(tk)."
       ])
-    let x = e.tensor("X", .format(.f16), [t, k], .dram)
+    let x = e.tensor("X", .format(.f16), [t, k], .dram, inputValues)
     let w = e.tensor("W", .format(.f16), [n, k], .dram, weights.initializer(weight, .matrix))
     let g = gate.map { e.tensor("G", .format(.f16), [n, k], .dram, weights.initializer($0, .matrix)) }
     let bv = bias.map { e.tensor("Bias", .format(.f16), [n], .dram, weights.initializer($0, .bias)) }
-    let r = residual ? e.tensor("R", .format(.f16), [t, n], .dram) : nil
+    let r = residual ? e.tensor("R", .format(.f16), [t, n], .dram, inputValues) : nil
     let y = e.tensor("Y", .format(.f16), [t, n], .dram)
     let x8d = e.tensor("X8", Self.fp8, [t, k], .dram)
     let w8d = e.tensor("W8", Self.fp8, [n, k], .dram)

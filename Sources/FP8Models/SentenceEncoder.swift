@@ -115,52 +115,13 @@ public struct SentenceEncoder: Sendable {
     }
     chain.values["mask"] = HostTensor(values: scoreMask, reference: scoreMask)
     chain.values["poolmask"] = HostTensor(values: poolMask, reference: poolMask)
-    let (h, f, rows) = (config.hiddenSize, config.intermediateSize, shape.rows)
-    func linear(_ name: String, _ prefix: String, k: Int, n: Int, gelu: Bool = false) throws(ModelError)
-      -> ProgramBuilder
-    {
-      var l = LinearKernel(
-        name, rows: rows, inputs: k, outputs: n, weight: prefix + ".weight", bias: prefix + ".bias",
-        scaling: options.scaling, weights: .file(weights))
-      l.activation = gelu ? .gelu : .none
-      l.overflow = options.overflow
-      return try l.builder(device: options.device)
-    }
+    let h = config.hiddenSize
     for l in 0..<config.layers {
-      let p = "encoder.layer.\(l)"
-      let name = "layer\(l)"
-      for part in ["query", "key", "value"] {
-        try chain.run(
-          "\(name).\(part)", .linear,
-          try linear("\(name).\(part)", "\(p).attention.self.\(part)", k: h, n: h),
-          inputs: ["X": "hidden"], output: part)
+      var layer = EncoderLayer(shape: shape, scaling: options.scaling, weights: .file(weights))
+      layer.overflow = options.overflow
+      for k in try layer.kernels(layer: l, device: options.device) {
+        try chain.run(k.name, k.kind, k.builder, inputs: k.inputs, output: k.output)
       }
-      try chain.run(
-        "\(name).attention", .attention, EncoderKernels.attention(shape: shape),
-        inputs: ["Q": "query", "K": "key", "V": "value", "M": "mask"], output: "context")
-      try chain.run(
-        "\(name).attention.output", .linear,
-        try linear("\(name).attention.output", "\(p).attention.output.dense", k: h, n: h),
-        inputs: ["X": "context"], output: "attended")
-      try chain.run(
-        "\(name).attention.norm", .norm,
-        EncoderKernels.addNorm(
-          shape: shape, gamma: "\(p).attention.output.LayerNorm.weight",
-          beta: "\(p).attention.output.LayerNorm.bias", weights: weights),
-        inputs: ["A": "attended", "R": "hidden"], output: "normed")
-      try chain.run(
-        "\(name).ffn.in", .linear,
-        try linear("\(name).ffn.in", "\(p).intermediate.dense", k: h, n: f, gelu: true),
-        inputs: ["X": "normed"], output: "inner")
-      try chain.run(
-        "\(name).ffn.out", .linear, try linear("\(name).ffn.out", "\(p).output.dense", k: f, n: h),
-        inputs: ["X": "inner"], output: "ffn")
-      try chain.run(
-        "\(name).ffn.norm", .norm,
-        EncoderKernels.addNorm(
-          shape: shape, gamma: "\(p).output.LayerNorm.weight", beta: "\(p).output.LayerNorm.bias",
-          weights: weights),
-        inputs: ["A": "ffn", "R": "normed"], output: "hidden")
     }
     try chain.run(
       "pooling", .pooling, EncoderKernels.pool(shape: shape), inputs: ["X": "hidden", "W": "poolmask"],

@@ -7,9 +7,12 @@ import Foundation
 /// (`GEMMPlanner`).
 enum GenCommand: Command {
   static let name = "gen"
-  static let summary = "Generate a program: a GEMM for any shape, configured (or tuned) for a device."
+  static let summary =
+    "Generate programs: a GEMM for any shape, configured (or tuned) for a device; FP8 transformer layers."
   static let synopsis =
-    "gemm --shape MxNxK [--device D] [--a-type T] [--b-type T] [--out-type bf16|f16|f32] [--tune] [--candidates N] [-o FILE]"
+    "gemm --shape MxNxK [--device D] [--a-type T] [--b-type T] [--out-type bf16|f16|f32] [--tune] [--candidates N] [-o FILE]\n"
+    + "       fp8sim gen linear --rows T --inputs K --outputs N [--activation A] [--with-bias] [--residual] [--scaling amax|cscale] [--bias B] [--device D] [-o FILE]\n"
+    + "       fp8sim gen ffn|attention|decoder-layer|encoder-layer (--model gpt2|llama-2-7b|minilm | --config FILE) (--prefill T | --decode C) [--batch B] [--scaling amax|cscale] [--bias B] [--device D] [-o FILE|DIR]"
   static let options: [CommandOption] = [
     DeviceLoading.deviceOption,
     CommandOption("--shape", value: "MxNxK", help: "The GEMM: C[M,N] = A[M,K]·B[K,N], e.g. 4096x4096x4096."),
@@ -32,7 +35,24 @@ enum GenCommand: Command {
     CommandOption("--raster", value: "R", help: "Fix the block order: rows or columns."),
     CommandOption("--cluster", value: "C", help: "Fix the multicast cluster (1: none)."),
     CommandOption("--split-k", value: "S", help: "Fix the ways K is split (1: none)."),
-    CommandOption("--output", value: "FILE", help: "Write the program to FILE (also -o FILE)."),
+    CommandOption(
+      "--output", value: "FILE",
+      help: "Write the program to FILE (also -o FILE); a layer of several kernels: into the folder DIR."),
+    CommandOption("--model", value: "NAME", help: "Layers: the sizes of gpt2 (124M), llama-2-7b or minilm."),
+    CommandOption("--config", value: "FILE", help: "Layers: the sizes of a Hugging Face config.json."),
+    CommandOption(
+      "--prefill", value: "T", help: "Layers: T tokens per sequence (an encoder's sequence length)."),
+    CommandOption("--decode", value: "C", help: "Decoder layers: one new token after C cached tokens."),
+    CommandOption("--batch", value: "B", help: "Layers: sequences at once (default 1)."),
+    CommandOption("--scaling", value: "S", help: "Layers: FP8 biases by amax (default) or cscale."),
+    CommandOption("--bias", value: "B", help: "Layers: CSCALE's constant bias (default 0)."),
+    CommandOption("--margin", value: "M", help: "Layers: AMAX's margin (default 0)."),
+    CommandOption("--rows", value: "T", help: "linear: rows of X and Y."),
+    CommandOption("--inputs", value: "K", help: "linear: X's columns (W's inputs)."),
+    CommandOption("--outputs", value: "N", help: "linear: Y's columns (W's outputs)."),
+    CommandOption("--activation", value: "A", help: "linear: none (default), gelu, gelu.tanh or swiglu."),
+    CommandOption("--with-bias", help: "linear: add a bias vector."),
+    CommandOption("--residual", help: "linear: add a residual R [rows, outputs]."),
   ]
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
@@ -43,11 +63,15 @@ enum GenCommand: Command {
       outputPath = positionals[i + 1]
       positionals.removeSubrange(i...(i + 1))
     }
+    if positionals.count == 1, layerKinds.contains(positionals[0]) {
+      return try layer(positionals[0], arguments, context, output: outputPath)
+    }
     guard positionals == ["gemm"] else {
       throw UsageError(
         positionals.isEmpty
-          ? "missing what to generate: gemm"
-          : "can generate 'gemm', not '\(positionals.joined(separator: " "))'")
+          ? "missing what to generate: gemm, \(layerKinds.joined(separator: ", "))"
+          : "can generate gemm, \(layerKinds.joined(separator: ", ")); not '\(positionals.joined(separator: " "))'"
+      )
     }
     guard let shapeText = arguments.value("--shape") else { throw UsageError("missing --shape MxNxK") }
     let dims = shapeText.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }

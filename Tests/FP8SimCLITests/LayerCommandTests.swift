@@ -1,0 +1,118 @@
+import FP8Data
+import FP8ISA
+import FP8Models
+import FP8Sim
+import Foundation
+import Testing
+
+@testable import FP8SimCLI
+
+/// `fp8sim gen linear | ffn | attention | decoder-layer | encoder-layer` and `fp8sim model cost`
+/// on a tiny GPT-2 config: the generated programs are the ones `model cost` runs (same cycles,
+/// program by program), AMAX's extra all-reduces are counted, and mistakes get their exit codes.
+@Suite struct LayerCommandTests {
+  static let config: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "tiny-gpt2-\(UUID().uuidString).json")
+    try! Data(
+      #"{"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "vocab_size": 100, "n_positions": 64}"#
+        .utf8
+    ).write(to: url)
+    return url
+  }()
+
+  static func number(_ node: JSONNode?) -> Int? {
+    guard case .number(let n)? = node?.value else { return nil }
+    return n.nonNegativeInt
+  }
+
+  @Test func generatedLayerIsWhatModelCostRuns() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("layer-\(UUID().uuidString)")
+    let r = runCLI([
+      "gen", "decoder-layer", "--config", Self.config.path, "--prefill", "16", "--batch", "2", "--device",
+      "h100",
+      "-o", folder.path,
+    ])
+    #expect(r.status == .success, "\(r.stderr)")
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    #expect(
+      files == [
+        "01-norm1.isa", "02-qkv.isa", "03-attention.isa", "04-proj.isa", "05-norm2.isa", "06-mlp.in.isa",
+        "07-mlp.out.isa", "chain.txt",
+      ])
+    // Each program, assembled from its file and run timing-only on a fresh machine.
+    var cycles: [Int64] = []
+    for file in files where file.hasSuffix(".isa") {
+      let program = try Assembler.assemble(
+        text: try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8), path: file)
+      var options = RunOptions()
+      options.timingOnly = true
+      cycles.append(try Machine(program: program, device: .h100, options: options).run().cycles)
+    }
+    let cost = runCLI([
+      "model", "cost", "--config", Self.config.path, "--prefill", "16", "--batch", "2", "--format", "json",
+    ])
+    #expect(cost.status == .success, "\(cost.stderr)")
+    let root = try JSONParser.parse(cost.stdout, syntax: .json)
+    guard case .array(let kernels)? = root["amax"]?["kernels"]?.value else {
+      Issue.record("no amax.kernels")
+      return
+    }
+    #expect(kernels.map { Self.number($0["cycles"]).map(Int64.init) } == cycles.map { Optional($0) })
+    // AMAX: two all-reduces and a barrier per linear layer (4); CSCALE: the barrier only.
+    guard case .array(let cscale)? = root["cscale"]?["kernels"]?.value else { return }
+    #expect(kernels.map { Self.number($0["synchronisations"]) ?? -1 }.reduce(0, +) == 12)
+    #expect(cscale.map { Self.number($0["synchronisations"]) ?? -1 }.reduce(0, +) == 4)
+    #expect(Self.number(root["amax"]?["cycles"])! > Self.number(root["cscale"]?["cycles"])!)
+  }
+
+  @Test func oneKernelPrintsAndRuns() throws {
+    let r = runCLI([
+      "gen", "linear", "--rows", "32", "--inputs", "64", "--outputs", "48", "--with-bias", "--activation",
+      "gelu.tanh", "--residual", "--scaling", "cscale", "--bias", "1",
+    ])
+    #expect(r.status == .success, "\(r.stderr)")
+    #expect(r.stdout.contains("linear: Y[32, 48] = gelu.tanh X·Wᵀ + b + R, FP8 cscale (bias 1)"))
+    let program = try Assembler.assemble(text: r.stdout, path: "linear.isa")
+    let result = try Machine(program: program, device: .teach).run()
+    // X and R are random, so Y is not all zero.
+    #expect(result.outputs[0].values.contains { $0 != 0 })
+    let attention = runCLI(["gen", "attention", "--model", "llama-2-7b", "--decode", "40", "--batch", "2"])
+    #expect(attention.status == .success, "\(attention.stderr)")
+    #expect(
+      attention.stdout.contains(
+        "Decode attention: 2 sequences × 32 heads of 128, each after 40 cached tokens"))
+  }
+
+  @Test func mistakesAreUsageOrDataErrors() {
+    let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json")
+    try? Data(
+      #"{"model_type": "gpt2", "n_embd": 65, "n_layer": 1, "n_head": 4, "vocab_size": 9, "n_positions": 8}"#.utf8
+    ).write(to: bad)
+    let cases: [([String], ExitCode, String)] = [
+      (["gen", "ffn", "--model", "gpt2", "--prefill", "8"], .usage, "give a folder for them with -o DIR"),
+      (
+        ["gen", "encoder-layer", "--model", "gpt2", "--prefill", "8", "-o", "/tmp/x"], .usage, "is a decoder"
+      ),
+      (
+        ["gen", "decoder-layer", "--model", "minilm", "--prefill", "8", "-o", "/tmp/x"], .usage,
+        "is an encoder"
+      ),
+      (["gen", "attention", "--model", "gpt3", "--prefill", "8"], .usage, "--model is one of"),
+      (["gen", "attention", "--model", "gpt2"], .usage, "give one of --prefill T or --decode C"),
+      (["gen", "linear", "--rows", "4", "--inputs", "8"], .usage, "needs --outputs"),
+      (["gen", "attention", "--config", bad.path, "--prefill", "8"], .dataError, "1:62: 'n_head': the hidden size 65 does not split into 4 heads"),
+      (["model", "cost", "--model", "gpt2"], .usage, "give one of --prefill T or --decode C"),
+      (
+        ["model", "cost", "--model", "gpt2", "--prefill", "8", "--scaling", "amax"], .usage,
+        "is for model run"
+      ),
+      (["model", "cost", "--config", bad.path, "--decode", "8"], .dataError, "1:62: 'n_head': the hidden size 65 does not split into 4 heads"),
+    ]
+    for (arguments, status, message) in cases {
+      let r = runCLI(arguments)
+      #expect(r.status == status, "\(arguments): \(r.stderr)")
+      #expect(r.stderr.contains(message), "\(arguments): \(r.stderr)")
+    }
+  }
+}
