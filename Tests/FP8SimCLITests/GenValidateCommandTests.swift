@@ -93,7 +93,9 @@ import Testing
   @Test func genUsageErrors() {
     for (args, message) in [
       (["gen"], "missing what to generate: gemm"),
-      (["gen", "conv"], "can generate gemm, linear, ffn, attention, encoder-layer, decoder-layer; not 'conv'"),
+      (
+        ["gen", "conv"], "can generate gemm, linear, ffn, attention, encoder-layer, decoder-layer; not 'conv'"
+      ),
       (["gen", "gemm"], "missing --shape MxNxK"),
       (["gen", "gemm", "--shape", "10x0x5"], "--shape must be MxNxK"),
       (["gen", "gemm", "--shape", "8x8x8", "--out-type", "fp9"], "unknown element type 'fp9'"),

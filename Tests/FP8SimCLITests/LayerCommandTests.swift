@@ -87,7 +87,8 @@ import Testing
   @Test func mistakesAreUsageOrDataErrors() {
     let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json")
     try? Data(
-      #"{"model_type": "gpt2", "n_embd": 65, "n_layer": 1, "n_head": 4, "vocab_size": 9, "n_positions": 8}"#.utf8
+      #"{"model_type": "gpt2", "n_embd": 65, "n_layer": 1, "n_head": 4, "vocab_size": 9, "n_positions": 8}"#
+        .utf8
     ).write(to: bad)
     let cases: [([String], ExitCode, String)] = [
       (["gen", "ffn", "--model", "gpt2", "--prefill", "8"], .usage, "give a folder for them with -o DIR"),
@@ -101,13 +102,19 @@ import Testing
       (["gen", "attention", "--model", "gpt3", "--prefill", "8"], .usage, "--model is one of"),
       (["gen", "attention", "--model", "gpt2"], .usage, "give one of --prefill T or --decode C"),
       (["gen", "linear", "--rows", "4", "--inputs", "8"], .usage, "needs --outputs"),
-      (["gen", "attention", "--config", bad.path, "--prefill", "8"], .dataError, "1:62: 'n_head': the hidden size 65 does not split into 4 heads"),
+      (
+        ["gen", "attention", "--config", bad.path, "--prefill", "8"], .dataError,
+        "1:62: 'n_head': the hidden size 65 does not split into 4 heads"
+      ),
       (["model", "cost", "--model", "gpt2"], .usage, "give one of --prefill T or --decode C"),
       (
         ["model", "cost", "--model", "gpt2", "--prefill", "8", "--scaling", "amax"], .usage,
         "is for model run"
       ),
-      (["model", "cost", "--config", bad.path, "--decode", "8"], .dataError, "1:62: 'n_head': the hidden size 65 does not split into 4 heads"),
+      (
+        ["model", "cost", "--config", bad.path, "--decode", "8"], .dataError,
+        "1:62: 'n_head': the hidden size 65 does not split into 4 heads"
+      ),
     ]
     for (arguments, status, message) in cases {
       let r = runCLI(arguments)
