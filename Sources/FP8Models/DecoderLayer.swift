@@ -37,6 +37,8 @@ public struct DecoderLayer: Sendable {
   public var scaling: Scaling
   public var overflow: OverflowMode = .nonfinite
   public var weights: WeightSource = .random(seed: 1, std: 0.02)
+  /// Delayed scaling: each linear kernel's amax history, by kernel name (`calibrated`).
+  public var histories: [String: LinearKernel.History] = [:]
 
   public init(shape: DecoderShape, scaling: Scaling) {
     self.shape = shape
@@ -58,6 +60,7 @@ public struct DecoderLayer: Sendable {
       l.activation = activation
       l.residual = residual
       l.overflow = overflow
+      l.history = histories[name] ?? LinearKernel.History()
       if activation == .swiglu { l.gate = "mlp.gate.weight" }
       return try l.builder(device: device)
     }

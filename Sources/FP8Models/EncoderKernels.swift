@@ -8,11 +8,15 @@ public enum Scaling: Sendable, Hashable, CustomStringConvertible {
   case amax(margin: Int)
   /// FP8-CSCALE: one constant bias for weights and activations alike.
   case cscale(bias: Int)
+  /// Delayed scaling (Transformer Engine): each tensor's bias from the amax of an earlier step
+  /// (`LinearKernel.history`), the current amax taken during the cast for the next step.
+  case delayed(margin: Int)
 
   public var description: String {
     switch self {
     case .amax(let m): return m == 0 ? "amax" : "amax (margin \(m))"
     case .cscale(let b): return "cscale (bias \(b))"
+    case .delayed(let m): return m == 0 ? "delayed" : "delayed (margin \(m))"
     }
   }
 }
@@ -241,6 +245,8 @@ public struct EncoderLayer: Sendable {
   public var scaling: Scaling
   public var overflow: OverflowMode = .nonfinite
   public var weights: WeightSource
+  /// Delayed scaling: each linear kernel's amax history, by kernel name.
+  public var histories: [String: LinearKernel.History] = [:]
 
   public init(shape: EncoderShape, scaling: Scaling, weights: WeightSource) {
     self.shape = shape
@@ -260,6 +266,7 @@ public struct EncoderLayer: Sendable {
         scaling: scaling, weights: weights)
       lk.activation = gelu ? .gelu : .none
       lk.overflow = overflow
+      lk.history = histories[kernel] ?? LinearKernel.History()
       return try lk.builder(device: device)
     }
     func norm(_ prefix: String) -> ProgramBuilder {

@@ -67,6 +67,16 @@ public struct LinearKernel: Sendable {
   public var scaling: Scaling
   public var overflow: OverflowMode = .nonfinite
   public var weights: WeightSource
+  /// Delayed scaling: the amax of W, X and G an earlier step measured (1 where unknown).
+  public struct History: Sendable, Hashable {
+    public var weight = 1.0
+    public var activation = 1.0
+    public var gate = 1.0
+    public init(weight: Double = 1, activation: Double = 1, gate: Double = 1) {
+      (self.weight, self.activation, self.gate) = (weight, activation, gate)
+    }
+  }
+  public var history = History()
   /// X's (and R's) initial values: zeros where a chain hands them in, random for a program
   /// that runs on its own (`fp8sim gen linear`).
   public var inputValues: Initializer = .zeros
@@ -228,24 +238,49 @@ public struct LinearKernel: Sendable {
       }
     case .cscale(let b):
       for reg in [10, 11, 13] { e.mov(reg, .constant(Int64(b))) }
+    case .delayed(let margin):
+      // The biases from the history; this step's amax is gathered by the casts (f1, f5, f7).
+      for (f, amax) in [(2, history.weight), (6, history.activation), (8, history.gate)] {
+        e.fmov(f, .constant(amax))
+      }
+      e.bias(10, amax: 2, Self.fp8, margin: margin)
+      e.bias(11, amax: 6, Self.fp8, margin: margin)
+      e.bias(13, amax: 8, Self.fp8, margin: margin)
+      for f in [1, 5, 7] { e.fmov(f, .constant(0)) }
+    }
+    let delayed: Bool
+    if case .delayed = scaling { delayed = true } else { delayed = false }
+    /// The cast's options: with delayed scaling it also writes its input's amax to f3.
+    func castOptions(_ bias: Int) -> OutputOptions {
+      var o = OutputOptions(bias: .register(bias), overflow: overflow)
+      if delayed { o.amax = 3 }
+      return o
     }
     // Pass 2: each tensor cast to FP8 once, slice by slice, into DRAM.
     for (source, target, register) in matrices {
       slicesOf(nb, count: n, "cast_w") { e in
         e.load(ws.all, source[.range(.register(4), nb), .range(.register(5), tk)])
         e.wait()
-        e.cast(w8.all, ws.all, OutputOptions(bias: .register(register), overflow: overflow))
+        e.cast(w8.all, ws.all, castOptions(register))
+        if delayed { e.float(.max, register == 10 ? 1 : 7, .register(register == 10 ? 1 : 7), .register(3)) }
         e.store(target[.range(.register(4), nb), .range(.register(5), tk)], w8.all)
       }
     }
     slicesOf(rb, count: t, "cast_x") { e in
       e.load(xs.all, x[.range(.register(4), rb), .range(.register(5), tk)])
       e.wait()
-      e.cast(x8.all, xs.all, OutputOptions(bias: .register(11), overflow: overflow))
+      e.cast(x8.all, xs.all, castOptions(11))
+      if delayed { e.float(.max, 5, .register(5), .register(3)) }
       e.store(x8d[.range(.register(4), rb), .range(.register(5), tk)], x8.all)
     }
     e.wait()
     e.b.emit(.barrier)
+    if delayed {
+      // This step's amax for the next (f2, f6, f8 on every tile), reduced while the GEMM runs.
+      e.b.emit(.allReduce(AllReduce(.max, dest: 2, source: .register(1), async: true)))
+      e.b.emit(.allReduce(AllReduce(.max, dest: 6, source: .register(5), async: true)))
+      if g != nil { e.b.emit(.allReduce(AllReduce(.max, dest: 8, source: .register(7), async: true))) }
+    }
     // Unscaling biases: −(b_w + b_x) (r12) and −(b_g + b_x) (r14).
     e.int(.add, 12, .register(10), .register(11))
     e.int(.sub, 12, .constant(0), .register(12))

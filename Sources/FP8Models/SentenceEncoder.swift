@@ -47,6 +47,9 @@ public struct SentenceEncoder: Sendable {
     public var device: DeviceConfig = .h100
     /// Only cycles and traffic: no values, no biases, no embeddings.
     public var timingOnly = false
+    /// Delayed scaling: the texts of the earlier step whose amax each linear layer scales by
+    /// (an AMAX run of them first); nil: the texts themselves.
+    public var calibration: [String]?
     public init() {}
   }
 
@@ -116,9 +119,20 @@ public struct SentenceEncoder: Sendable {
     chain.values["mask"] = HostTensor(values: scoreMask, reference: scoreMask)
     chain.values["poolmask"] = HostTensor(values: poolMask, reference: poolMask)
     let h = config.hiddenSize
+    // Delayed scaling: each linear layer's amax from an AMAX run of the calibration texts.
+    var histories: [String: LinearKernel.History] = [:]
+    if case .delayed = options.scaling, !options.timingOnly {
+      var first = options
+      first.scaling = .amax(margin: 0)
+      first.calibration = nil
+      for k in try run(options.calibration ?? texts, options: first).kernels {
+        if let a = k.amax { histories[k.name] = a }
+      }
+    }
     for l in 0..<config.layers {
       var layer = EncoderLayer(shape: shape, scaling: options.scaling, weights: .file(weights))
       layer.overflow = options.overflow
+      layer.histories = histories
       for k in try layer.kernels(layer: l, device: options.device) {
         try chain.run(k.name, k.kind, k.builder, inputs: k.inputs, output: k.output)
       }
@@ -164,6 +178,9 @@ public struct KernelRecord: Sendable {
   /// Linear layers of numeric runs: the FP8 casts of the weight and of the activation.
   public var weightCasts: CastCounts?
   public var activationCasts: CastCounts?
+  /// Linear layers of numeric AMAX and delayed runs: the whole weight's and activation's amax
+  /// this run measured (tile 0's f2, f6, f8), the history a delayed step scales by.
+  public var amax: LinearKernel.History?
   public var cycles: Int64
   public var instructions: Int
   public var traffic: TrafficStats
@@ -258,6 +275,8 @@ struct KernelChain {
     if kind == .linear && !timingOnly {
       record.weightBias = Int(result.registers.ints[10])
       record.activationBias = Int(result.registers.ints[11])
+      let f = result.registers.floats
+      if f.count > 8 { record.amax = LinearKernel.History(weight: f[2], activation: f[6], gate: f[8]) }
       record.weightCasts = result.casts.first { $0.name == "w8" }?.counts
       record.activationCasts = result.casts.first { $0.name == "x8" }?.counts
     }

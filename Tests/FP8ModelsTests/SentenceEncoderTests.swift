@@ -169,6 +169,36 @@ import Testing
     #expect(large.cosines.allSatisfy { $0.isNaN })
   }
 
+  /// Delayed scaling calibrated on the texts themselves casts exactly as AMAX does; calibrated on
+  /// another text, each layer's biases are that text's AMAX biases, and each layer reports the
+  /// amax of this step (the next step's history) as an AMAX run of these texts measures it.
+  @Test func delayedScalingUsesTheEarlierStepsAmax() throws {
+    let encoder = try SentenceEncoder(directory: Self.model.folder)
+    var options = SentenceEncoder.Options()
+    let amax = try Self.run(.amax(margin: 0))
+    options.scaling = .delayed(margin: 0)
+    let same = try encoder.run(Self.texts, options: options)
+    #expect(same.embeddings == amax.embeddings)
+    let other = ["a dog"]
+    options.calibration = other
+    let delayed = try encoder.run(Self.texts, options: options)
+    var calibrationOptions = SentenceEncoder.Options()
+    calibrationOptions.scaling = .amax(margin: 0)
+    let calibration = try encoder.run(other, options: calibrationOptions)
+    for (k, (c, a)) in zip(delayed.kernels, zip(calibration.kernels, amax.kernels)) where k.kind == .linear {
+      #expect(k.weightBias == c.weightBias && k.activationBias == c.activationBias, "\(k.name)")
+      #expect(k.amax == a.amax, "\(k.name): this step's amax")
+    }
+    // A margin applies to the history's amax: every bias 2 below AMAX's.
+    options.scaling = .delayed(margin: 2)
+    options.calibration = nil
+    let margin = try encoder.run(Self.texts, options: options)
+    for (k, a) in zip(margin.kernels, amax.kernels) where k.kind == .linear {
+      #expect(
+        k.weightBias == a.weightBias.map { $0 - 2 } && k.activationBias == a.activationBias.map { $0 - 2 })
+    }
+  }
+
   @Test func timingOnlyRunsCostWhatNumericRunsCost() throws {
     let numeric = try Self.run(.amax(margin: 0))
     let timing = try Self.run(.amax(margin: 0), timingOnly: true)

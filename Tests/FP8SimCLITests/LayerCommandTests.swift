@@ -63,6 +63,10 @@ import Testing
     guard case .array(let cscale)? = root["cscale"]?["kernels"]?.value else { return }
     #expect(kernels.map { Self.number($0["synchronisations"]) ?? -1 }.reduce(0, +) == 12)
     #expect(cscale.map { Self.number($0["synchronisations"]) ?? -1 }.reduce(0, +) == 4)
+    // Delayed: the barrier and two all-reduces for the next step's history, off the critical path.
+    guard case .array(let delayed)? = root["delayed"]?["kernels"]?.value else { return }
+    #expect(delayed.map { Self.number($0["synchronisations"]) ?? -1 }.reduce(0, +) == 12)
+    #expect(Self.number(root["delayed"]?["cycles"])! < Self.number(root["amax"]?["cycles"])!)
     #expect(Self.number(root["amax"]?["cycles"])! > Self.number(root["cscale"]?["cycles"])!)
   }
 

@@ -44,7 +44,9 @@ enum GenCommand: Command {
       "--prefill", value: "T", help: "Layers: T tokens per sequence (an encoder's sequence length)."),
     CommandOption("--decode", value: "C", help: "Decoder layers: one new token after C cached tokens."),
     CommandOption("--batch", value: "B", help: "Layers: sequences at once (default 1)."),
-    CommandOption("--scaling", value: "S", help: "Layers: FP8 biases by amax (default) or cscale."),
+    CommandOption(
+      "--scaling", value: "S",
+      help: "Layers: FP8 biases by amax (default), cscale or delayed (from an amax history, here 1)."),
     CommandOption("--bias", value: "B", help: "Layers: CSCALE's constant bias (default 0)."),
     CommandOption("--margin", value: "M", help: "Layers: AMAX's margin (default 0)."),
     CommandOption("--rows", value: "T", help: "linear: rows of X and Y."),

@@ -28,10 +28,9 @@ extension GenCommand {
     let deviceName = arguments.value("--device") ?? "teach"
     let device = try DeviceLoading.load(deviceName, relativeTo: nil)
     let method = try arguments.choice("--scaling", default: ModelCommand.Method.amax)
-    let scaling: Scaling =
-      method == .amax
-      ? .amax(margin: try arguments.integer("--margin", default: 0, range: -31...31))
-      : .cscale(bias: try arguments.integer("--bias", default: 0, range: -31...31))
+    let scaling = method.scaling(
+      bias: try arguments.integer("--bias", default: 0, range: -31...31),
+      margin: try arguments.integer("--margin", default: 0, range: -31...31))
     let weights = WeightSource.random(seed: 1, std: 0.02)
     var kernels: [KernelLaunch] = []
     do {

@@ -12,12 +12,20 @@ enum ModelCommand: Command {
   static let summary =
     "Run a real model (a BERT-family sentence encoder) end to end, or cost a decoder layer, on the simulated device."
   static let synopsis =
-    "run DIR --text \"...\" [--text \"...\"]... [--scaling amax|cscale] [--bias B] [--margin M] [--overflow nonfinite|saturate] [--sweep bias=A..B] [--device D] [--format text|json] [--timing-only]\n"
+    "run DIR --text \"...\" [--text \"...\"]... [--scaling amax|cscale|delayed] [--calibrate \"...\"]... [--bias B] [--margin M] [--overflow nonfinite|saturate] [--sweep bias=A..B] [--device D] [--format text|json] [--timing-only]\n"
     + "       fp8sim model cost (--model gpt2|llama-2-7b | --config FILE) (--prefill T | --decode C) [--batch B] [--bias B] [--device D] [--format text|json]"
   static let options: [CommandOption] = [
     CommandOption("--text", value: "TEXT", repeatable: true, help: "A text to encode (repeat for a batch)."),
     CommandOption(
-      "--scaling", value: "S", help: "How FP8 matmuls get their biases: amax (default) or cscale."),
+      "--scaling", value: "S",
+      help:
+        "How FP8 matmuls get their biases: amax (default), cscale, or delayed (each layer's amax from an AMAX run of the --calibrate texts)."
+    ),
+    CommandOption(
+      "--calibrate", value: "TEXT", repeatable: true,
+      help:
+        "Delayed scaling: a text of the earlier step whose amax sets the biases (default: the texts themselves)."
+    ),
     CommandOption(
       "--bias", value: "B", help: "CSCALE's constant bias, weights and activations alike (default 0)."),
     CommandOption("--margin", value: "M", help: "AMAX's margin, subtracted from each bias (default 0)."),
@@ -41,7 +49,16 @@ enum ModelCommand: Command {
   ]
 
   enum Format: String, CaseIterable { case text, json }
-  enum Method: String, CaseIterable { case amax, cscale }
+  enum Method: String, CaseIterable {
+    case amax, cscale, delayed
+    func scaling(bias: Int, margin: Int) -> Scaling {
+      switch self {
+      case .amax: return .amax(margin: margin)
+      case .cscale: return .cscale(bias: bias)
+      case .delayed: return .delayed(margin: margin)
+      }
+    }
+  }
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     let positionals = arguments.positionals
@@ -66,7 +83,11 @@ enum ModelCommand: Command {
     let method = try arguments.choice("--scaling", default: Method.amax)
     let bias = try arguments.integer("--bias", default: 0, range: -31...31)
     let margin = try arguments.integer("--margin", default: 0, range: -31...31)
-    options.scaling = method == .amax ? .amax(margin: margin) : .cscale(bias: bias)
+    options.scaling = method.scaling(bias: bias, margin: margin)
+    if arguments.has("--calibrate") {
+      guard method == .delayed else { throw UsageError("--calibrate is for --scaling delayed") }
+      options.calibration = arguments.all("--calibrate")
+    }
     let sweep = try arguments.value("--sweep").map(parseSweep)
     if sweep != nil && options.timingOnly {
       throw UsageError("--sweep compares cosines: it needs values (drop --timing-only)")

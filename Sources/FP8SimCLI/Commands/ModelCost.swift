@@ -47,7 +47,7 @@ extension ModelCommand {
     let format = try arguments.choice("--format", default: Format.text)
     let device = try DeviceLoading.load(arguments.value("--device") ?? "h100", relativeTo: nil)
     let bias = try arguments.integer("--bias", default: 0, range: -31...31)
-    let methods: [Scaling] = [.amax(margin: 0), .cscale(bias: bias)]
+    let methods: [Scaling] = [.amax(margin: 0), .cscale(bias: bias), .delayed(margin: 0)]
     let outcomes = ParallelSlots<Result<DecoderLayer.Result, any Error>>(count: methods.count)
     DispatchQueue.concurrentPerform(iterations: methods.count) { i in
       outcomes.set(
@@ -97,37 +97,45 @@ extension ModelCommand {
   static func costText(_ r: [DecoderLayer.Result], shape: DecoderShape, label: String, device: DeviceConfig)
     -> String
   {
-    let (a, c) = (Totals(r[0]), Totals(r[1]))
+    let totals = r.map(Totals.init)
+    let (a, c, d) = (totals[0], totals[1], totals[2])
     var out = "fp8sim model cost: \(layerDescription(shape, label)), on \(device.name), timing-only\n\n"
     func g(_ x: Int64) -> String { TextReport.grouped(x) }
     func g(_ x: Int) -> String { TextReport.grouped(Int64(x)) }
     var rows: [[String]] = []
-    for (x, y) in zip(r[0].kernels, r[1].kernels) {
-      let cells: [String] = [
-        x.name, x.kind.rawValue, g(x.cycles), g(y.cycles), g(dram(x.traffic)), g(dram(y.traffic)),
-        g(onChip(x.traffic)), g(onChip(y.traffic)), "\(x.synchronisations)", "\(y.synchronisations)",
-      ]
+    for i in r[0].kernels.indices {
+      let k = r.map { $0.kernels[i] }
+      var cells = [k[0].name, k[0].kind.rawValue]
+      cells += k.map { g($0.cycles) }
+      cells += k.map { g(onChip($0.traffic)) }
+      cells.append(k.map { "\($0.synchronisations)" }.joined(separator: "/"))
       rows.append(cells)
     }
-    let totals: [String] = [
-      "total", "", g(a.cycles), g(c.cycles), g(a.dram), g(c.dram), g(a.onChip), g(c.onChip), "\(a.syncs)",
-      "\(c.syncs)",
-    ]
-    rows.append(totals)
+    var last = ["total", ""]
+    last += totals.map { g($0.cycles) }
+    last += totals.map { g($0.onChip) }
+    last.append(totals.map { "\($0.syncs)" }.joined(separator: "/"))
+    rows.append(last)
     out += TextTable(
       header: [
-        "kernel", "kind", "AMAX cycles", "CSCALE cycles", "AMAX DRAM B", "CSCALE DRAM B", "AMAX L2↔SRAM B",
-        "CSCALE L2↔SRAM B", "AMAX syncs", "CSCALE syncs",
-      ], rows: rows, rightAligned: Set(2...9), underline: true
+        "kernel", "kind", "AMAX cycles", "CSCALE cycles", "delayed cycles", "AMAX L2↔SRAM B",
+        "CSCALE L2↔SRAM B",
+        "delayed L2↔SRAM B", "syncs A/C/D",
+      ], rows: rows, rightAligned: Set(2...8), underline: true
     ).render()
     func us(_ cycles: Int64) -> String { TextReport.fixed(Double(cycles) / (device.clockGHz * 1e3), 1) }
     func ratio(_ x: Int64, _ y: Int64) -> String { TextReport.fixed(Double(x) / Double(max(1, y)), 3) }
+    out += "\nDRAM bytes: AMAX \(g(a.dram)), CSCALE \(g(c.dram)), delayed \(g(d.dram)).\n"
+    out += "AMAX \(us(a.cycles)) us, CSCALE \(us(c.cycles)) us, delayed \(us(d.cycles)) us:"
+    out += " AMAX takes \(ratio(a.cycles, c.cycles))× as long as CSCALE"
     out +=
-      "\nAMAX \(us(a.cycles)) us, CSCALE \(us(c.cycles)) us: AMAX takes \(ratio(a.cycles, c.cycles))× as long"
-    out += " (linear layers \(ratio(a.linearCycles, c.linearCycles))×).\n"
-    out += "AMAX's extra: \(g(a.onChip - c.onChip)) L2↔SRAM bytes, \(g(a.dram - c.dram)) DRAM bytes and"
+      " (linear layers \(ratio(a.linearCycles, c.linearCycles))×), delayed \(ratio(d.cycles, c.cycles))×.\n"
+    out +=
+      "AMAX's extra over CSCALE: \(g(a.onChip - c.onChip)) L2↔SRAM bytes, \(g(a.dram - c.dram)) DRAM bytes and"
     out += " \(a.syncs - c.syncs) all-reduces, all in the linear layers' amax pass (each weight and"
-    out += " activation read once more, before its cast).\n"
+    out += " activation read once more, before its cast). Delayed scaling casts in one pass, taking the"
+    out +=
+      " amax on the way, and reduces it for the next step while the GEMM runs (\(d.syncs - c.syncs) all-reduces).\n"
     return out
   }
 
@@ -161,7 +169,10 @@ extension ModelCommand {
         ("heads", .int(s.heads)), ("key_value_heads", .int(s.keyValueHeads)),
         ("intermediate", .int(s.intermediate)),
         ("batch", .int(s.batch)),
-      ] + phase + [("device", .string(device.name)), ("amax", method(r[0])), ("cscale", method(r[1]))])
+      ] + phase + [
+        ("device", .string(device.name)), ("amax", method(r[0])), ("cscale", method(r[1])),
+        ("delayed", method(r[2])),
+      ])
     return o.rendered() + "\n"
   }
 }
