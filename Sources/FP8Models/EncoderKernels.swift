@@ -11,9 +11,27 @@ public enum Scaling: Sendable, Hashable, CustomStringConvertible {
   /// Delayed scaling (Transformer Engine): each tensor's bias from the amax of an earlier step
   /// (`LinearKernel.history`), the current amax taken during the cast for the next step.
   case delayed(margin: Int)
+  /// Block scaling (OCP MX, 1×128): X and W cast to a block-scaled type, one scale per block
+  /// along K chosen from the block's own amax; no per-tensor bias, no amax pass.
+  case block(BlockScaling)
+
+  /// The scaling a command line names: `amax`, `cscale` (with `bias`), `delayed`, or a
+  /// block-scaled type along rows (`mxfp8_e4m3`, `mxfp4`, `e4m3fn_f32_1x128`, ...; not NVFP4,
+  /// whose tensor scale the linear kernel does not carry). Nil for anything else.
+  public static func named(_ name: String, bias: Int, margin: Int) -> Scaling? {
+    switch name {
+    case "amax": return .amax(margin: margin)
+    case "cscale": return .cscale(bias: bias)
+    case "delayed": return .delayed(margin: margin)
+    default:
+      guard case .blocked(let b)? = DType.named(name), b.blockRows == 1, b.rule != .nvfp4 else { return nil }
+      return .block(b)
+    }
+  }
 
   public var description: String {
     switch self {
+    case .block(let b): return b.name
     case .amax(let m): return m == 0 ? "amax" : "amax (margin \(m))"
     case .cscale(let b): return "cscale (bias \(b))"
     case .delayed(let m): return m == 0 ? "delayed" : "delayed (margin \(m))"

@@ -95,8 +95,18 @@ public struct LinearKernel: Sendable {
     self.weights = weights
   }
 
-  /// The FP8 element type of weights and activations.
+  /// The FP8 element type of weights and activations (per-tensor scaling: its biases).
   static let fp8 = DType.fp8e4
+  /// The type X and W are cast to: E4M3, or the block-scaled type of `.block`.
+  var castType: DType {
+    if case .block(let b) = scaling { return .blocked(b) }
+    return Self.fp8
+  }
+  /// K slices are whole blocks of the block-scaled type.
+  var sliceUnit: Int {
+    if case .block(let b) = scaling { return b.blockCols }
+    return 1
+  }
 
   /// A block of the output and the K slice.
   public struct Plan: Sendable, Hashable {
@@ -108,14 +118,16 @@ public struct LinearKernel: Sendable {
   /// SRAM bytes a tile needs for `p` (each tensor rounded up to 64 bytes).
   func sramBytes(_ p: Plan) -> Int {
     func bytes(_ count: Int) -> Int { (count + 63) / 64 * 64 }
+    func cast(_ shape: [Int]) -> Int { bytes(castType.bytes(shape: shape) ?? Int.max / 64) }
     let (r, c, t) = (p.rows, p.columns, p.slice)
     // As `builder` declares them: x, x8, w, w8 (the casts' staging), the rings xr, wr (gr), the
     // accumulators acc (accg), the bias row, the residual block and y.
-    var sizes = [2 * r * t, r * t, 2 * c * t, c * t, 2 * r * t, 2 * c * t, 4 * r * c, 2 * r * c]
-    if gate != nil { sizes += [2 * c * t, 4 * r * c] }
-    if bias != nil { sizes.append(2 * c) }
-    if residual { sizes.append(2 * r * c) }
-    return sizes.reduce(0) { $0 + bytes($1) }
+    var total = bytes(2 * r * t) + cast([r, t]) + bytes(2 * c * t) + cast([c, t]) + cast([2, r, t])
+    total += cast([2, c, t]) + bytes(4 * r * c) + bytes(2 * r * c)
+    if gate != nil { total += cast([2, c, t]) + bytes(4 * r * c) }
+    if bias != nil { total += bytes(2 * c) }
+    if residual { total += bytes(2 * r * c) }
+    return total
   }
 
   /// Divisors of `x` from `cap` down (at most `cap`), largest first; `x` itself first when it
@@ -129,13 +141,15 @@ public struct LinearKernel: Sendable {
   /// share of L2 bandwidth. Blocks are divisors of the sizes (up to 128 rows, 256 columns,
   /// slices of 256), preferring multiples of 16; nil when not even one row and column fit.
   public func plan(device: DeviceConfig) -> Plan? {
+    // The largest multiples of 16, then the largest and the smallest others (small SRAM).
     func prefer16(_ ds: [Int]) -> [Int] {
-      let aligned = ds.filter { $0 % 16 == 0 }
-      return aligned.isEmpty ? ds : aligned + ds.filter { $0 % 16 != 0 }.prefix(2)
+      let others = ds.filter { $0 % 16 != 0 }
+      return Array(ds.filter { $0 % 16 == 0 }.prefix(5) + others.prefix(2) + others.suffix(2))
     }
-    let rowChoices = prefer16(Self.divisors(of: rows, upTo: 128)).prefix(6)
-    let columnChoices = prefer16(Self.divisors(of: outputs, upTo: 256)).prefix(6)
-    let sliceChoices = prefer16(Self.divisors(of: inputs, upTo: 256)).prefix(4)
+    let rowChoices = prefer16(Self.divisors(of: rows, upTo: 128))
+    let columnChoices = prefer16(Self.divisors(of: outputs, upTo: 256))
+    let sliceChoices = prefer16(
+      Self.divisors(of: inputs, upTo: max(256, sliceUnit)).filter { $0 % sliceUnit == 0 })
     let tiles = Double(device.tiles)
     var best: (Plan, Double)?
     for rb in rowChoices {
@@ -159,6 +173,10 @@ public struct LinearKernel: Sendable {
   }
 
   public func builder(device: DeviceConfig) throws(ModelError) -> ProgramBuilder {
+    guard inputs % sliceUnit == 0 else {
+      throw ModelError(
+        "\(name): \(castType.name) scales blocks of \(sliceUnit) along K; \(inputs) is not a multiple")
+    }
     guard let p = plan(device: device) else {
       throw ModelError(
         "\(name): one row and one column of a \(inputs)-wide layer do not fit in a tile's SRAM")
@@ -179,17 +197,17 @@ public struct LinearKernel: Sendable {
     let bv = bias.map { e.tensor("Bias", .format(.f16), [n], .dram, weights.initializer($0, .bias)) }
     let r = residual ? e.tensor("R", .format(.f16), [t, n], .dram, inputValues) : nil
     let y = e.tensor("Y", .format(.f16), [t, n], .dram)
-    let x8d = e.tensor("X8", Self.fp8, [t, k], .dram)
-    let w8d = e.tensor("W8", Self.fp8, [n, k], .dram)
-    let g8d = g.map { _ in e.tensor("G8", Self.fp8, [n, k], .dram) }
+    let x8d = e.tensor("X8", castType, [t, k], .dram)
+    let w8d = e.tensor("W8", castType, [n, k], .dram)
+    let g8d = g.map { _ in e.tensor("G8", castType, [n, k], .dram) }
     let xs = e.tensor("x", .format(.f16), [rb, tk], .sram)
-    let x8 = e.tensor("x8", Self.fp8, [rb, tk], .sram)
+    let x8 = e.tensor("x8", castType, [rb, tk], .sram)
     let ws = e.tensor("w", .format(.f16), [nb, tk], .sram)
-    let w8 = e.tensor("w8", Self.fp8, [nb, tk], .sram)
+    let w8 = e.tensor("w8", castType, [nb, tk], .sram)
     // Pass 3's ring of two slots per operand: slice j + 1 loads while slice j multiplies.
-    let xr = e.tensor("xr", Self.fp8, [2, rb, tk], .sram)
-    let wr = e.tensor("wr", Self.fp8, [2, nb, tk], .sram)
-    let gr = g.map { _ in e.tensor("gr", Self.fp8, [2, nb, tk], .sram) }
+    let xr = e.tensor("xr", castType, [2, rb, tk], .sram)
+    let wr = e.tensor("wr", castType, [2, nb, tk], .sram)
+    let gr = g.map { _ in e.tensor("gr", castType, [2, nb, tk], .sram) }
     let acc = e.tensor("acc", .format(.f32), [rb, nb], .sram)
     let accg = g.map { _ in e.tensor("accg", .format(.f32), [rb, nb], .sram) }
     let brow = bv.map { _ in e.tensor("b", .format(.f16), [nb], .sram) }
@@ -238,6 +256,9 @@ public struct LinearKernel: Sendable {
       }
     case .cscale(let b):
       for reg in [10, 11, 13] { e.mov(reg, .constant(Int64(b))) }
+    case .block:
+      // Each block's scale comes with its cast: no per-tensor bias.
+      for reg in [10, 11, 13] { e.mov(reg, .constant(0)) }
     case .delayed(let margin):
       // The biases from the history; this step's amax is gathered by the casts (f1, f5, f7).
       for (f, amax) in [(2, history.weight), (6, history.activation), (8, history.gate)] {
@@ -252,6 +273,8 @@ public struct LinearKernel: Sendable {
     if case .delayed = scaling { delayed = true } else { delayed = false }
     /// The cast's options: with delayed scaling it also writes its input's amax to f3.
     func castOptions(_ bias: Int) -> OutputOptions {
+      // A block-scaled cast scales each block itself: no options.
+      if case .block = scaling { return OutputOptions() }
       var o = OutputOptions(bias: .register(bias), overflow: overflow)
       if delayed { o.amax = 3 }
       return o

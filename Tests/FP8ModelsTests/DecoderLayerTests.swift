@@ -176,12 +176,12 @@ import Testing
     return y
   }
 
-  static func check(_ s: DecoderShape, context: Int = 0) throws {
+  static func check(_ s: DecoderShape, context: Int = 0, scaling: Scaling = .amax(margin: 0)) throws {
     let (source, w) = try weights(s, context: context)
     let x = normal(s.rows * s.hidden, seed: 9)
     let want = reference(s, x: x, w: w, context: context)
     let input = HostTensor(values: x.map { Float($0) }, reference: x.map { Float($0) })
-    var layer = DecoderLayer(shape: s, scaling: .amax(margin: 0))
+    var layer = DecoderLayer(shape: s, scaling: scaling)
     layer.weights = source
     let r = try layer.run(device: device, input: input, timingOnly: false)
     let y = try #require(r.output)
@@ -219,6 +219,38 @@ import Testing
       DecoderShape(
         style: .llama, hidden: 32, heads: 4, keyValueHeads: 2, intermediate: 48, batch: 3,
         phase: .decode(context: context)), context: context)
+  }
+
+  /// MXFP8 (E4M3 elements, a power-of-two scale per 32 values along K) and delayed scaling (its
+  /// history 1 for every tensor: biases 8) through the same layer, within the same tolerance.
+  @Test func blockAndDelayedScalingMatchTheReference() throws {
+    let shape = try DecoderShape(
+      style: .gpt2, hidden: 32, heads: 4, intermediate: 64, batch: 2, phase: .prefill(tokens: 12))
+    try Self.check(shape, scaling: .block(.mxfp8E4M3))
+    let (source, _) = try Self.weights(shape, context: 0)
+    let x = Self.normal(shape.rows * shape.hidden, seed: 9).map { Float($0) }
+    var amax = DecoderLayer(shape: shape, scaling: .amax(margin: 0))
+    amax.weights = source
+    let reference = try amax.run(
+      device: Self.device, input: HostTensor(values: x, reference: x), timingOnly: false)
+    var delayed = DecoderLayer(shape: shape, scaling: .delayed(margin: 0))
+    delayed.weights = source
+    let guessed = try delayed.run(
+      device: Self.device, input: HostTensor(values: x, reference: x), timingOnly: false)
+    #expect(guessed.kernels.contains { ($0.activationCasts?.overflow ?? 0) > 0 })
+    for k in reference.kernels { if let a = k.amax { delayed.histories[k.name] = a } }
+    let calibrated = try delayed.run(
+      device: Self.device, input: HostTensor(values: x, reference: x), timingOnly: false)
+    #expect(calibrated.output?.values == reference.output?.values)
+    // 1×128 blocks do not divide K = 32: refused, with the reason.
+    let layer = DecoderLayer(shape: shape, scaling: .block(BlockScaling.named("e4m3fn_f32_1x128")!))
+    #expect(throws: ModelError.self) { try layer.kernels(device: Self.device) }
+    do {
+      _ = try layer.kernels(device: Self.device)
+    } catch {
+      #expect(
+        error.description.contains("e4m3fn_f32_1x128 scales blocks of 128 along K; 32 is not a multiple"))
+    }
   }
 
   @Test func gpt2DecodeMatchesTheReference() throws {

@@ -112,8 +112,11 @@ import Testing
       ),
       (["model", "cost", "--model", "gpt2"], .usage, "give one of --prefill T or --decode C"),
       (
-        ["model", "cost", "--model", "gpt2", "--prefill", "8", "--scaling", "amax"], .usage,
-        "is for model run"
+        ["model", "cost", "--model", "gpt2", "--prefill", "8", "--calibrate", "x"], .usage, "is for model run"
+      ),
+      (
+        ["model", "cost", "--model", "gpt2", "--prefill", "8", "--scaling", "amax,nvfp4"], .usage,
+        "--scaling is amax"
       ),
       (
         ["model", "cost", "--config", bad.path, "--decode", "8"], .dataError,

@@ -27,10 +27,7 @@ extension GenCommand {
   {
     let deviceName = arguments.value("--device") ?? "teach"
     let device = try DeviceLoading.load(deviceName, relativeTo: nil)
-    let method = try arguments.choice("--scaling", default: ModelCommand.Method.amax)
-    let scaling = method.scaling(
-      bias: try arguments.integer("--bias", default: 0, range: -31...31),
-      margin: try arguments.integer("--margin", default: 0, range: -31...31))
+    let scaling = try ModelCommand.scaling(arguments)
     let weights = WeightSource.random(seed: 1, std: 0.02)
     var kernels: [KernelLaunch] = []
     do {

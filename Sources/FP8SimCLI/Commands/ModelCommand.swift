@@ -13,7 +13,7 @@ enum ModelCommand: Command {
     "Run a real model (a BERT-family sentence encoder) end to end, or cost a decoder layer, on the simulated device."
   static let synopsis =
     "run DIR --text \"...\" [--text \"...\"]... [--scaling amax|cscale|delayed] [--calibrate \"...\"]... [--bias B] [--margin M] [--overflow nonfinite|saturate] [--sweep bias=A..B] [--device D] [--format text|json] [--timing-only]\n"
-    + "       fp8sim model cost (--model gpt2|llama-2-7b | --config FILE) (--prefill T | --decode C) [--batch B] [--bias B] [--device D] [--format text|json]"
+    + "       fp8sim model cost (--model gpt2|llama-2-7b | --config FILE) (--prefill T | --decode C) [--batch B] [--scaling amax,cscale,delayed,mxfp8_e4m3,...] [--bias B] [--device D] [--format text|json]"
   static let options: [CommandOption] = [
     CommandOption("--text", value: "TEXT", repeatable: true, help: "A text to encode (repeat for a batch)."),
     CommandOption(
@@ -49,15 +49,17 @@ enum ModelCommand: Command {
   ]
 
   enum Format: String, CaseIterable { case text, json }
-  enum Method: String, CaseIterable {
-    case amax, cscale, delayed
-    func scaling(bias: Int, margin: Int) -> Scaling {
-      switch self {
-      case .amax: return .amax(margin: margin)
-      case .cscale: return .cscale(bias: bias)
-      case .delayed: return .delayed(margin: margin)
-      }
+  /// `--scaling NAME` (with `--bias` and `--margin`): amax, cscale, delayed or a block type.
+  static func scaling(_ arguments: ParsedArguments, _ name: String? = nil) throws(UsageError) -> Scaling {
+    let text = name ?? arguments.value("--scaling") ?? "amax"
+    let bias = try arguments.integer("--bias", default: 0, range: -31...31)
+    let margin = try arguments.integer("--margin", default: 0, range: -31...31)
+    guard let s = Scaling.named(text, bias: bias, margin: margin) else {
+      throw UsageError(
+        "--scaling is amax, cscale, delayed or a block-scaled type along rows (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4, e4m3fn_f32_1x128, ...); not '\(Printable.quoted(text))'"
+      )
     }
+    return s
   }
 
   static func run(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
@@ -80,12 +82,10 @@ enum ModelCommand: Command {
     options.device = try DeviceLoading.load(arguments.value("--device") ?? "h100", relativeTo: nil)
     options.timingOnly = arguments.has("--timing-only")
     options.overflow = try arguments.choice("--overflow", default: OverflowMode.nonfinite)
-    let method = try arguments.choice("--scaling", default: Method.amax)
-    let bias = try arguments.integer("--bias", default: 0, range: -31...31)
     let margin = try arguments.integer("--margin", default: 0, range: -31...31)
-    options.scaling = method.scaling(bias: bias, margin: margin)
+    options.scaling = try scaling(arguments)
     if arguments.has("--calibrate") {
-      guard method == .delayed else { throw UsageError("--calibrate is for --scaling delayed") }
+      guard case .delayed = options.scaling else { throw UsageError("--calibrate is for --scaling delayed") }
       options.calibration = arguments.all("--calibrate")
     }
     let sweep = try arguments.value("--sweep").map(parseSweep)

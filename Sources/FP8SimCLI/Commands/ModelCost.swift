@@ -10,8 +10,8 @@ import Foundation
 extension ModelCommand {
   static func cost(_ arguments: ParsedArguments, _ context: CommandContext) throws -> ExitCode {
     guard arguments.positionals.count == 1 else { throw UsageError("model cost takes options only") }
-    for option in ["--text", "--sweep", "--timing-only", "--scaling"] where arguments.has(option) {
-      throw UsageError("\(option) is for model run; model cost runs AMAX and CSCALE timing-only")
+    for option in ["--text", "--sweep", "--timing-only", "--calibrate"] where arguments.has(option) {
+      throw UsageError("\(option) is for model run; model cost runs timing-only")
     }
     let batch = try arguments.integer("--batch", default: 1, range: 1...65536)
     let phase: DecoderShape.Phase
@@ -46,8 +46,10 @@ extension ModelCommand {
     }
     let format = try arguments.choice("--format", default: Format.text)
     let device = try DeviceLoading.load(arguments.value("--device") ?? "h100", relativeTo: nil)
-    let bias = try arguments.integer("--bias", default: 0, range: -31...31)
-    let methods: [Scaling] = [.amax(margin: 0), .cscale(bias: bias), .delayed(margin: 0)]
+    // The methods side by side: --scaling A,B,... (default amax, cscale, delayed).
+    let names = (arguments.value("--scaling") ?? "amax,cscale,delayed").split(separator: ",").map(String.init)
+    guard !names.isEmpty, names.count <= 8 else { throw UsageError("--scaling lists 1 to 8 methods") }
+    let methods = try names.map { name throws(UsageError) in try scaling(arguments, name) }
     let outcomes = ParallelSlots<Result<DecoderLayer.Result, any Error>>(count: methods.count)
     DispatchQueue.concurrentPerform(iterations: methods.count) { i in
       outcomes.set(
@@ -64,8 +66,8 @@ extension ModelCommand {
     let results = try outcomes.values.map { try $0!.get() }
     context.stdout.write(
       format == .json
-        ? costJSON(results, shape: shape, label: label, device: device)
-        : costText(results, shape: shape, label: label, device: device))
+        ? costJSON(results, methods: methods, shape: shape, label: label, device: device)
+        : costText(results, methods: methods, shape: shape, label: label, device: device))
     return .success
   }
 
@@ -94,54 +96,59 @@ extension ModelCommand {
     }
   }
 
-  static func costText(_ r: [DecoderLayer.Result], shape: DecoderShape, label: String, device: DeviceConfig)
-    -> String
-  {
+  static func costText(
+    _ r: [DecoderLayer.Result], methods: [Scaling], shape: DecoderShape, label: String, device: DeviceConfig
+  ) -> String {
     let totals = r.map(Totals.init)
-    let (a, c, d) = (totals[0], totals[1], totals[2])
+    let names = methods.map { m -> String in
+      switch m {
+      case .amax: return "AMAX"
+      case .cscale: return "CSCALE"
+      case .delayed: return "delayed"
+      case .block(let b): return b.name
+      }
+    }
     var out = "fp8sim model cost: \(layerDescription(shape, label)), on \(device.name), timing-only\n\n"
     func g(_ x: Int64) -> String { TextReport.grouped(x) }
     func g(_ x: Int) -> String { TextReport.grouped(Int64(x)) }
     var rows: [[String]] = []
     for i in r[0].kernels.indices {
       let k = r.map { $0.kernels[i] }
-      var cells = [k[0].name, k[0].kind.rawValue]
-      cells += k.map { g($0.cycles) }
-      cells += k.map { g(onChip($0.traffic)) }
-      cells.append(k.map { "\($0.synchronisations)" }.joined(separator: "/"))
-      rows.append(cells)
+      rows.append(
+        [k[0].name, k[0].kind.rawValue] + k.map { g($0.cycles) } + k.map { g(onChip($0.traffic)) }
+          + [k.map { "\($0.synchronisations)" }.joined(separator: "/")])
     }
-    var last = ["total", ""]
-    last += totals.map { g($0.cycles) }
-    last += totals.map { g($0.onChip) }
-    last.append(totals.map { "\($0.syncs)" }.joined(separator: "/"))
-    rows.append(last)
+    rows.append(
+      ["total", ""] + totals.map { g($0.cycles) } + totals.map { g($0.onChip) }
+        + [totals.map { "\($0.syncs)" }.joined(separator: "/")])
     out += TextTable(
-      header: [
-        "kernel", "kind", "AMAX cycles", "CSCALE cycles", "delayed cycles", "AMAX L2↔SRAM B",
-        "CSCALE L2↔SRAM B",
-        "delayed L2↔SRAM B", "syncs A/C/D",
-      ], rows: rows, rightAligned: Set(2...8), underline: true
+      header: ["kernel", "kind"] + names.map { "\($0) cycles" } + names.map { "\($0) L2↔SRAM B" } + ["syncs"],
+      rows: rows, rightAligned: Set(2...(2 * names.count + 2)), underline: true
     ).render()
     func us(_ cycles: Int64) -> String { TextReport.fixed(Double(cycles) / (device.clockGHz * 1e3), 1) }
     func ratio(_ x: Int64, _ y: Int64) -> String { TextReport.fixed(Double(x) / Double(max(1, y)), 3) }
-    out += "\nDRAM bytes: AMAX \(g(a.dram)), CSCALE \(g(c.dram)), delayed \(g(d.dram)).\n"
-    out += "AMAX \(us(a.cycles)) us, CSCALE \(us(c.cycles)) us, delayed \(us(d.cycles)) us:"
-    out += " AMAX takes \(ratio(a.cycles, c.cycles))× as long as CSCALE"
-    out +=
-      " (linear layers \(ratio(a.linearCycles, c.linearCycles))×), delayed \(ratio(d.cycles, c.cycles))×.\n"
-    out +=
-      "AMAX's extra over CSCALE: \(g(a.onChip - c.onChip)) L2↔SRAM bytes, \(g(a.dram - c.dram)) DRAM bytes and"
-    out += " \(a.syncs - c.syncs) all-reduces, all in the linear layers' amax pass (each weight and"
-    out += " activation read once more, before its cast). Delayed scaling casts in one pass, taking the"
-    out +=
-      " amax on the way, and reduces it for the next step while the GEMM runs (\(d.syncs - c.syncs) all-reduces).\n"
+    out += "\n"
+    for (name, t) in zip(names, totals) {
+      out += "\(name): \(us(t.cycles)) us, DRAM \(g(t.dram)) B, \(t.syncs) synchronisations"
+      if let c = names.firstIndex(of: "CSCALE"), name != "CSCALE" {
+        out += "; \(ratio(t.cycles, totals[c].cycles))× CSCALE's time"
+        out += " (linear layers \(ratio(t.linearCycles, totals[c].linearCycles))×)"
+      }
+      out += "\n"
+    }
+    if let a = names.firstIndex(of: "AMAX"), let c = names.firstIndex(of: "CSCALE") {
+      let (x, y) = (totals[a], totals[c])
+      out +=
+        "AMAX's extra over CSCALE: \(g(x.onChip - y.onChip)) L2↔SRAM bytes, \(g(x.dram - y.dram)) DRAM bytes"
+      out += " and \(x.syncs - y.syncs) all-reduces, all in the linear layers' amax pass (each weight and"
+      out += " activation read once more, before its cast).\n"
+    }
     return out
   }
 
-  static func costJSON(_ r: [DecoderLayer.Result], shape s: DecoderShape, label: String, device: DeviceConfig)
-    -> String
-  {
+  static func costJSON(
+    _ r: [DecoderLayer.Result], methods: [Scaling], shape s: DecoderShape, label: String, device: DeviceConfig
+  ) -> String {
     func method(_ x: DecoderLayer.Result) -> JSONValue {
       .object([
         ("cycles", .int(Int(x.cycles))),
@@ -169,10 +176,17 @@ extension ModelCommand {
         ("heads", .int(s.heads)), ("key_value_heads", .int(s.keyValueHeads)),
         ("intermediate", .int(s.intermediate)),
         ("batch", .int(s.batch)),
-      ] + phase + [
-        ("device", .string(device.name)), ("amax", method(r[0])), ("cscale", method(r[1])),
-        ("delayed", method(r[2])),
-      ])
+      ] + phase + [("device", .string(device.name))]
+        + zip(methods, r).map { m, x in
+          let key: String
+          switch m {
+          case .amax: key = "amax"
+          case .cscale: key = "cscale"
+          case .delayed: key = "delayed"
+          case .block(let b): key = b.name
+          }
+          return (key, method(x))
+        })
     return o.rendered() + "\n"
   }
 }
