@@ -81,6 +81,11 @@ import Testing
     let result = try Machine(program: program, device: .teach).run()
     // X and R are random, so Y is not all zero.
     #expect(result.outputs[0].values.contains { $0 != 0 })
+    let flags = runCLI([
+      "gen", "attention", "--style", "llama", "--hidden", "256", "--heads", "8", "--kv-heads", "2",
+      "--prefill", "64",
+    ])
+    #expect(flags.stdout.contains("8 heads of 32 (2 key-value heads)"), "\(flags.stderr)")
     let attention = runCLI(["gen", "attention", "--model", "llama-2-7b", "--decode", "40", "--batch", "2"])
     #expect(attention.status == .success, "\(attention.stderr)")
     #expect(
@@ -106,6 +111,14 @@ import Testing
       (["gen", "attention", "--model", "gpt3", "--prefill", "8"], .usage, "--model is one of"),
       (["gen", "attention", "--model", "gpt2"], .usage, "give one of --prefill T or --decode C"),
       (["gen", "linear", "--rows", "4", "--inputs", "8"], .usage, "needs --outputs"),
+      (
+        ["gen", "attention", "--style", "gpt2", "--hidden", "250", "--heads", "8", "--prefill", "8"], .usage,
+        "the hidden size 250 does not split into 8 heads"
+      ),
+      (
+        ["gen", "attention", "--style", "llama", "--heads", "8", "--prefill", "8"], .usage,
+        "--style needs --hidden"
+      ),
       (
         ["gen", "attention", "--config", bad.path, "--prefill", "8"], .dataError,
         "1:62: 'n_head': the hidden size 65 does not split into 4 heads"

@@ -45,6 +45,13 @@ enum GenCommand: Command {
     CommandOption("--decode", value: "C", help: "Decoder layers: one new token after C cached tokens."),
     CommandOption("--batch", value: "B", help: "Layers: sequences at once (default 1)."),
     CommandOption(
+      "--style", value: "S",
+      help: "Layers without --model or --config: gpt2, llama or bert, with the sizes below."),
+    CommandOption("--hidden", value: "H", help: "Layers: the hidden size."),
+    CommandOption("--heads", value: "N", help: "Layers: attention heads."),
+    CommandOption("--kv-heads", value: "K", help: "Llama layers: key-value heads (default: --heads)."),
+    CommandOption("--intermediate", value: "F", help: "Layers: the MLP's inner size (default 4 × hidden)."),
+    CommandOption(
       "--scaling", value: "S",
       help: "Layers: FP8 biases by amax (default), cscale or delayed (from an amax history, here 1)."),
     CommandOption("--bias", value: "B", help: "Layers: CSCALE's constant bias (default 0)."),

@@ -125,7 +125,45 @@ extension GenCommand {
       } catch {
         throw CommandFailure("fp8sim gen: error: \(error.description)", status: .dataError)
       }
-    default: throw ModelError("give the layer's sizes with --model NAME or --config FILE")
+    case (nil, nil) where arguments.has("--style"):
+      // Sizes from flags: the config.json they stand for, read by the one parser.
+      guard let style = arguments.value("--style"), ["gpt2", "llama", "bert"].contains(style) else {
+        throw ModelError("--style is gpt2, llama or bert")
+      }
+      func size(_ option: String, _ fallback: Int?) throws(ModelError) -> Int {
+        guard let text = arguments.value(option) else {
+          if let fallback { return fallback }
+          throw ModelError("--style needs \(option)")
+        }
+        guard let v = Int(text), (1...ModelConfig.maxSize).contains(v) else {
+          throw ModelError("\(option) must be an integer in 1...\(ModelConfig.maxSize)")
+        }
+        return v
+      }
+      let h = try size("--hidden", nil)
+      let heads = try size("--heads", nil)
+      let kv = try size("--kv-heads", heads)
+      let f = try size("--intermediate", 4 * h)
+      let json: String
+      switch style {
+      case "gpt2":
+        json =
+          #"{"model_type": "gpt2", "n_embd": \#(h), "n_layer": 1, "n_head": \#(heads), "n_inner": \#(f), "vocab_size": 1, "n_positions": 1}"#
+      case "llama":
+        json =
+          #"{"model_type": "llama", "hidden_size": \#(h), "num_hidden_layers": 1, "num_attention_heads": \#(heads), "num_key_value_heads": \#(kv), "intermediate_size": \#(f), "vocab_size": 1, "max_position_embeddings": 1}"#
+      default:
+        json =
+          #"{"model_type": "bert", "hidden_size": \#(h), "num_hidden_layers": 1, "num_attention_heads": \#(heads), "intermediate_size": \#(f), "vocab_size": 1, "max_position_embeddings": 1}"#
+      }
+      do throws(DataFileError) {
+        config = try ModelConfig(json: Array(json.utf8), path: "--style \(style)")
+      } catch {
+        throw ModelError(error.message)
+      }
+    default:
+      throw ModelError(
+        "give the layer's sizes with --model NAME, --config FILE or --style S --hidden H --heads N")
     }
     let batch = (try? arguments.integer("--batch", default: 1, range: 1...65536)) ?? 0
     guard batch >= 1 else { throw ModelError("--batch must be 1...65536") }
