@@ -141,15 +141,26 @@ public struct LinearKernel: Sendable {
   /// share of L2 bandwidth. Blocks are divisors of the sizes (up to 128 rows, 256 columns,
   /// slices of 256), preferring multiples of 16; nil when not even one row and column fit.
   public func plan(device: DeviceConfig) -> Plan? {
-    // The largest multiples of 16, then the largest and the smallest others (small SRAM).
+    // The multiples of 16 and the two largest others, a few of each; every divisor only when
+    // none of those fits (a small SRAM). The estimate has no per-item cost, so it would
+    // otherwise pick blocks too small to pay for their instructions and transfers.
     func prefer16(_ ds: [Int]) -> [Int] {
-      let others = ds.filter { $0 % 16 != 0 }
-      return Array(ds.filter { $0 % 16 == 0 }.prefix(5) + others.prefix(2) + others.suffix(2))
+      let aligned = ds.filter { $0 % 16 == 0 }
+      return aligned.isEmpty ? ds : aligned + ds.filter { $0 % 16 != 0 }.prefix(2)
     }
-    let rowChoices = prefer16(Self.divisors(of: rows, upTo: 128))
-    let columnChoices = prefer16(Self.divisors(of: outputs, upTo: 256))
-    let sliceChoices = prefer16(
-      Self.divisors(of: inputs, upTo: max(256, sliceUnit)).filter { $0 % sliceUnit == 0 })
+    let rowDivisors = Self.divisors(of: rows, upTo: 128)
+    let columnDivisors = Self.divisors(of: outputs, upTo: 256)
+    let sliceDivisors = Self.divisors(of: inputs, upTo: max(256, sliceUnit)).filter { $0 % sliceUnit == 0 }
+    return best(
+      rows: prefer16(rowDivisors).prefix(6), columns: prefer16(columnDivisors).prefix(6),
+      slices: prefer16(sliceDivisors).prefix(4), device: device)
+      ?? best(rows: rowDivisors, columns: columnDivisors, slices: sliceDivisors, device: device)
+  }
+
+  /// The candidate with the least estimated time that fits, if any.
+  func best<R: Collection<Int>, C: Collection<Int>, S: Collection<Int>>(
+    rows rowChoices: R, columns columnChoices: C, slices sliceChoices: S, device: DeviceConfig
+  ) -> Plan? {
     let tiles = Double(device.tiles)
     var best: (Plan, Double)?
     for rb in rowChoices {
