@@ -70,6 +70,20 @@ import Testing
     #expect(Self.number(root["amax"]?["cycles"])! > Self.number(root["cscale"]?["cycles"])!)
   }
 
+  /// Cost tables pinned: a change of the kernels, their plans or the cost model shows here.
+  @Test func costTablesMatchTheirSnapshots() {
+    let prefill = runCLI(["model", "cost", "--model", "gpt2", "--prefill", "128"])
+    #expect(prefill.status == .success, "\(prefill.stderr)")
+    assertSnapshot(prefill.stdout, named: "model_cost_gpt2_prefill.txt")
+    let decode = runCLI([
+      "model", "cost", "--model", "llama-2-7b", "--decode", "64", "--batch", "2", "--device", "b200",
+      "--scaling",
+      "amax,cscale,delayed,mxfp8_e4m3,mxfp4",
+    ])
+    #expect(decode.status == .success, "\(decode.stderr)")
+    assertSnapshot(decode.stdout, named: "model_cost_llama_decode.txt")
+  }
+
   @Test func oneKernelPrintsAndRuns() throws {
     let r = runCLI([
       "gen", "linear", "--rows", "32", "--inputs", "64", "--outputs", "48", "--with-bias", "--activation",
