@@ -152,6 +152,26 @@ extension FloatFormat {
     _ x: Double, rounding: RoundingMode = .nearestEven, overflow: OverflowMode = .nonfinite,
     randomBits: UInt64 = 0
   ) -> Double {
-    decode(encode(x, rounding: rounding, overflow: overflow, randomBits: randomBits).code)
+    if rounding == .nearestEven, let r = nearestFinite(x) { return r }
+    return decode(encode(x, rounding: rounding, overflow: overflow, randomBits: randomBits).code)
+  }
+
+  /// `x` rounded to nearest, ties to even, by f64 arithmetic alone, when that is the whole story:
+  /// a signed format of at most 16 bits with a zero, `x` finite and well inside the doubles, and
+  /// the result neither zero nor beyond `maxFinite` (whose codes the specials decide). Nil
+  /// otherwise: `encode` answers. The value is `encode`'s in every case it answers
+  /// (`OutputCastTests` checks every narrow format exhaustively).
+  @inline(__always)
+  public func nearestFinite(_ x: Double) -> Double? {
+    guard totalBits <= 16, isSigned, specials != .exponentOnly else { return nil }
+    let m = x.magnitude
+    guard m > 0x1p-900 && m < 0x1p900 else { return nil }
+    // The quantum of m's binade (the subnormal one below the smallest normal): m / q is below
+    // 2^(mantissa + 2) and exact, so adding 2^52 rounds it to an integer, ties to even.
+    let q = Double(
+      sign: .plus, exponent: Swift.max(Int(m.exponent), minNormalExponent) - mantissaBits, significand: 1)
+    let r = ((m / q + 0x1p52) - 0x1p52) * q
+    guard r != 0 && r <= maxFinite else { return nil }
+    return x < 0 ? -r : r
   }
 }

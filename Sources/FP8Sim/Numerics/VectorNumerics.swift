@@ -15,15 +15,9 @@ struct OutputCast {
   /// value; `OutputCastTests` compares them), several times faster.
   private let host: HostFormat?
   private enum HostFormat { case f16, f32 }
-  /// Narrow formats (FP8, FP6, FP4 and other ≤ 16-bit formats with a zero), nearest-even: the
-  /// value rounded in f64 arithmetic to a multiple of its binade's quantum. Results that are 0
-  /// or beyond `maxFinite` (whose codes and events the format's specials decide) take `encode`.
-  private let narrow: Narrow?
-  private struct Narrow {
-    var minNormalExponent: Int
-    var mantissaBits: Int
-    var maxFinite: Double
-  }
+  /// Narrow formats (FP8, FP6, FP4 and other ≤ 16-bit formats), nearest-even: rounded in f64
+  /// arithmetic (`FloatFormat.nearestFinite`); zeros and overflow take `encode`.
+  private let narrow: Bool
 
   init(format: FloatFormat, bias: Int, rounding: RoundingMode, overflow: OverflowMode, seed: UInt64) {
     self.format = format
@@ -33,12 +27,7 @@ struct OutputCast {
     self.seed = seed
     let plain = rounding == .nearestEven && overflow == .nonfinite
     host = !plain ? nil : format == .f16 ? .f16 : format == .f32 ? .f32 : nil
-    narrow =
-      rounding == .nearestEven && host == nil && format.totalBits <= 16 && format.hasZero && format.isSigned
-      ? Narrow(
-        minNormalExponent: format.minNormalExponent, mantissaBits: format.mantissaBits,
-        maxFinite: format.maxFinite)
-      : nil
+    narrow = rounding == .nearestEven && host == nil && format.totalBits <= 16
   }
 
   /// Stores `x · 2^bias` in `format`; returns the stored value (not unscaled) and the event.
@@ -56,19 +45,9 @@ struct OutputCast {
         return (v, event)
       }
     }
-    if let narrow {
+    if narrow {
       let y = bias == 0 ? x : ScalingBias.scaled(x, by: bias)
-      let m = y.magnitude
-      if m > 0x1p-900 && m < 0x1p900 {
-        // The quantum of m's binade (the subnormal one below the smallest normal); m / q is
-        // below 2^(mantissa + 2) and the division exact, so adding 2^52 rounds it to nearest-even.
-        let e = Swift.max(Int(m.exponent), narrow.minNormalExponent) - narrow.mantissaBits
-        let q = Double(sign: .plus, exponent: e, significand: 1)
-        let r = ((m / q + 0x1p52) - 0x1p52) * q
-        if r != 0 && r <= narrow.maxFinite {
-          return (Float(y < 0 ? -r : r), r == m ? .exact : .rounded)
-        }
-      }
+      if let r = format.nearestFinite(y) { return (Float(r), r == y ? .exact : .rounded) }
     }
     let bits = rounding == .stochastic ? RandomBits.at(seed: seed, index: UInt64(index)) : 0
     // The scaling is exact inside `encode` (x · 2^bias is never formed as a Double).
