@@ -83,33 +83,55 @@ public struct DecoderShape: Sendable, Hashable {
 
   func check() throws(ModelError) {
     let limit = 1 << 24
-    for (name, v) in [("hidden", hidden), ("heads", heads), ("intermediate", intermediate), ("batch", batch)]
+    for (name, v) in [("hidden", hidden), ("heads", heads), ("intermediate", intermediate)]
     where !(1...limit).contains(v) {
       throw ModelError("\(name) must be 1...\(limit); got \(v)")
     }
-    guard hidden % heads == 0, heads % max(1, keyValueHeads) == 0, keyValueHeads >= 1 else {
+    guard (1...65536).contains(batch) else {
+      throw ModelError("batch must be 1...65536; got \(batch)", usage: true)
+    }
+    guard hidden % heads == 0, keyValueHeads >= 1, heads % keyValueHeads == 0 else {
       throw ModelError("\(hidden) does not split into \(heads) heads of \(keyValueHeads) key-value groups")
     }
     guard style == .gpt2 || headSize % 2 == 0 else {
       throw ModelError("rotary embeddings rotate pairs: the head size \(headSize) is odd")
     }
+    guard ropeBase.isFinite && ropeBase > 0 else {
+      throw ModelError("the rope base must be positive; got \(ropeBase)")
+    }
     switch phase {
     case .prefill(let t) where !(1...limit).contains(t):
-      throw ModelError("tokens must be 1...\(limit); got \(t)")
+      throw ModelError("tokens must be 1...\(limit); got \(t)", usage: true)
     case .decode(let c) where !(0...limit).contains(c):
-      throw ModelError("context must be 0...\(limit); got \(c)")
+      throw ModelError("context must be 0...\(limit); got \(c)", usage: true)
     default: break
     }
-    guard batch * queries <= limit else { throw ModelError("batch × tokens must be at most \(limit)") }
+    guard batch * queries <= limit else {
+      throw ModelError("batch × tokens must be at most \(limit); got \(batch * queries)", usage: true)
+    }
+    // Every tensor of the layer within the simulator's limits: the largest are the FFN weights,
+    // the KV cache and the activations (elements, and each dimension at most 2^32).
+    var context = 0
+    if case .decode(let c) = phase { context = c }
+    let largest =
+      [
+        intermediate * hidden, batch * (context + 1) * keyValueHeads * headSize,
+        rows * max(intermediate, qkvWidth),
+      ].max() ?? 0
+    guard largest <= 1 << 36 else {
+      throw ModelError(
+        "a tensor of this layer would have \(largest) elements; the simulator holds at most 2^36", usage: true
+      )
+    }
   }
 
   /// GPT-2 small (124M parameters): 12 layers of this.
-  public static func gpt2(batch: Int, phase: Phase) -> DecoderShape {
-    try! DecoderShape(style: .gpt2, hidden: 768, heads: 12, intermediate: 3072, batch: batch, phase: phase)
+  public static func gpt2(batch: Int, phase: Phase) throws(ModelError) -> DecoderShape {
+    try DecoderShape(style: .gpt2, hidden: 768, heads: 12, intermediate: 3072, batch: batch, phase: phase)
   }
   /// Llama-2-7B: 32 layers of this (RMSNorm epsilon 1e-5, rope base 10,000).
-  public static func llama2_7b(batch: Int, phase: Phase) -> DecoderShape {
-    try! DecoderShape(
+  public static func llama2_7b(batch: Int, phase: Phase) throws(ModelError) -> DecoderShape {
+    try DecoderShape(
       style: .llama, hidden: 4096, heads: 32, intermediate: 11008, batch: batch, phase: phase)
   }
 }
@@ -118,7 +140,14 @@ public struct DecoderShape: Sendable, Hashable {
 /// embeddings and attention, in f16/f32 as the paper keeps them (App. E).
 enum DecoderKernels {
   /// The largest divisor of `x` that is at most `cap`.
-  static func block(_ x: Int, _ cap: Int) -> Int { LinearKernel.divisors(of: x, upTo: cap).first ?? 1 }
+  /// Rows per block of a `size`-row pass holding at most `cap` rows: the largest divisor when it
+  /// is the whole, a multiple of 16 or the size is below 16; else the largest power of two (the
+  /// last block shorter: 2,039 rows in blocks of 32).
+  static func block(_ size: Int, _ cap: Int) -> Int {
+    let d = LinearKernel.divisors(of: size, upTo: cap).first ?? 1
+    if d == size || d % 16 == 0 || size < 16 { return d }
+    return [128, 64, 32, 16, 8, 4, 2, 1].first { $0 <= min(cap, size) } ?? 1
+  }
 
   /// `Y = norm(X)·γ (+ β)`: LayerNorm (GPT-2) or RMSNorm (Llama), blocks of rows per work item.
   static func norm(
@@ -127,6 +156,7 @@ enum DecoderKernels {
     let (t, h) = (s.rows, s.hidden)
     // x (f16), the f32 result and y (f16) per row: 8 bytes per element, the parameters aside.
     let rb = block(t, max(1, (sramBytes - 8 * h - 1024) / (8 * h)))
+    let rows = Axis(size: t, block: rb, length: 20)
     var e = Emitter(
       path: "\(name).isa",
       header: ["\(name): \(s.style == .llama ? "RMS" : "layer") norm of \(t) rows of \(h)."])
@@ -139,16 +169,18 @@ enum DecoderKernels {
     let b = bt.map { _ in e.tensor("b", .format(.f32), [h], .sram) }
     let out = e.tensor("y", .format(.f16), [rb, h], .sram)
     e.output(y)
-    e.forEachItem(t / rb, register: 1, "rows") { e in
+    e.forEachItem(rows.blocks, register: 1, "rows") { e in
       e.load(g.all, gm.all)
       if let bt, let b { e.load(b.all, bt.all) }
     } _: { e in
       e.int(.mul, 2, .register(1), .constant(Int64(rb)))
-      e.load(xs.all, x[.range(.register(2), rb), .all])
+      rows.setLength(&e, start: 2)
+      e.load(xs[rows.local, .all], x[rows.at(2), .all])
       e.wait()
       e.vector(
-        .layernorm(xs.all, gamma: g.all, beta: b?.all, eps: s.epsilon, rms: s.style == .llama), out.all)
-      e.store(y[.range(.register(2), rb), .all], out.all)
+        .layernorm(xs[rows.local, .all], gamma: g.all, beta: b?.all, eps: s.epsilon, rms: s.style == .llama),
+        out[rows.local, .all])
+      e.store(y[rows.at(2), .all], out[rows.local, .all])
     }
     e.wait()
     e.halt()
@@ -162,6 +194,8 @@ enum DecoderKernels {
     let (t, d, q) = (s.rows, s.headSize, s.queries)
     let rotated = s.heads + s.keyValueHeads
     let rb = block(q, max(1, min(128, (sramBytes - 128) / (4 * d))))
+    // Blocks within each sequence, the last one of each shorter when rb does not divide q.
+    let rows = Axis(size: q, block: rb, length: 20)
     var e = Emitter(
       path: "rope.isa",
       header: ["Rotary embeddings of \(s.heads) query and \(s.keyValueHeads) key heads of \(d), \(t) rows."])
@@ -171,18 +205,30 @@ enum DecoderKernels {
     e.output(qkv)
     var base = 0
     if case .decode(let c) = s.phase { base = c }
-    // Item r1: rows r4 (row block r2 of t / rb), head r3, columns r5; position r6.
-    e.forEachItem(t / rb * rotated, register: 1, "item") { e in
+    let blocks = s.batch * rows.blocks
+    // Item r1: rows r4 (row block r2), head r3, columns r5; position r6.
+    e.forEachItem(blocks * rotated, register: 1, "item") { e in
       e.int(.div, 2, .register(1), .constant(Int64(rotated)))
       e.int(.rem, 3, .register(1), .constant(Int64(rotated)))
-      e.int(.mul, 4, .register(2), .constant(Int64(rb)))
+      if rows.ragged {
+        // Block r2 is block r7 of sequence r8: position r6 in it, row r4 = r8 · q + r6.
+        e.int(.div, 8, .register(2), .constant(Int64(rows.blocks)))
+        e.int(.rem, 7, .register(2), .constant(Int64(rows.blocks)))
+        e.int(.mul, 6, .register(7), .constant(Int64(rb)))
+        rows.setLength(&e, start: 6)
+        e.int(.mul, 4, .register(8), .constant(Int64(q)))
+        e.int(.add, 4, .register(4), .register(6))
+      } else {
+        e.int(.mul, 4, .register(2), .constant(Int64(rb)))
+        e.int(.rem, 6, .register(4), .constant(Int64(q)))
+      }
       e.int(.mul, 5, .register(3), .constant(Int64(d)))
-      e.int(.rem, 6, .register(4), .constant(Int64(q)))
       e.int(.add, 6, .register(6), .constant(Int64(base)))
-      e.load(a.all, qkv[.range(.register(4), rb), .range(.register(5), d)])
+      let view = qkv[rows.at(4), .range(.register(5), d)]
+      e.load(a[rows.local, .all], view)
       e.wait()
-      e.vector(.rope(a.all, position: .register(6), base: s.ropeBase), r.all)
-      e.store(qkv[.range(.register(4), rb), .range(.register(5), d)], r.all)
+      e.vector(.rope(a[rows.local, .all], position: .register(6), base: s.ropeBase), r[rows.local, .all])
+      e.store(view, r[rows.local, .all])
     }
     e.wait()
     e.halt()
@@ -201,13 +247,20 @@ enum DecoderKernels {
     // Per query row: q (2d), s and the mask (8bk), p (2bk), o (4d), out (2d), 4 columns (16);
     // two slots of k and v (8d per key row).
     func fits(_ b: Int) -> Bool { b * (8 * d + 10 * b + 16) + 8 * b * d + 1024 <= sramBytes }
-    let bq = LinearKernel.divisors(of: q, upTo: 128).first(where: fits) ?? 1
-    let blocks = q / bq
+    // A divisor of the tokens that is a multiple of 16 (or all of them) when one fits; else a
+    // power of two with a shorter last block (127 tokens: 64 and 63).
+    let divisor = LinearKernel.divisors(of: q, upTo: 128).first(where: fits)
+    let bq =
+      divisor.flatMap { $0 == q || $0 % 16 == 0 ? $0 : nil }
+      ?? [128, 64, 32, 16, 8, 4, 2, 1].first { $0 <= q && fits($0) } ?? 1
+    let ragged = q % bq != 0
+    let blocks = (q + bq - 1) / bq
     var e = Emitter(
       path: "attention.isa",
       header: [
         "Causal attention: \(s.batch) sequences of \(q) tokens × \(s.heads) heads of \(d)"
-          + (group > 1 ? " (\(s.keyValueHeads) key-value heads)" : "") + ", blocks of \(bq) queries and keys."
+          + (group > 1 ? " (\(s.keyValueHeads) key-value heads)" : "") + ", blocks of \(bq) queries and keys"
+          + (ragged ? " (the last \(q % bq))." : ".")
       ])
     let qkv = e.tensor("QKV", .format(.f16), [t, s.qkvWidth], .dram)
     let o = e.tensor("O", .format(.f16), [t, s.hidden], .dram)
@@ -225,6 +278,21 @@ enum DecoderKernels {
     let bm = e.tensor("bm", .format(.f32), [bq, 1], .sram)
     let tc = e.tensor("tc", .format(.f32), [bq, 1], .sram)
     e.output(o)
+    // Ragged: r21 rows in this query block; r24 keys in this key block, r25 in the next.
+    let rowsQ: ViewIndex = ragged ? .range(0, register: 21) : .all
+    func keys(_ register: Int) -> ViewIndex { ragged ? .range(0, register: register) : .all }
+    func dram(_ start: Int, _ register: Int) -> ViewIndex {
+      ragged ? .range(.register(start), register: register) : .range(.register(start), bq)
+    }
+    /// r`register` = the keys of block r`block`: bq, or r21 for the diagonal (last) block.
+    func keyCount(_ e: inout Emitter, into register: Int, block: Int) {
+      guard ragged else { return }
+      let full = e.label("full")
+      e.mov(register, .constant(Int64(bq)))
+      e.branch(.notEqual, .register(block), .register(8), full)
+      e.mov(register, .register(21))
+      e.place(full)
+    }
     let perSequence = s.heads * blocks
     e.forEachItem(s.batch * perSequence, register: 1, "item") { e in
       // The diagonal block's mask: −10^30 above the diagonal.
@@ -245,27 +313,32 @@ enum DecoderKernels {
       e.int(.rem, 8, .register(3), .constant(Int64(blocks)))
       e.int(.mul, 4, .register(2), .constant(Int64(q)))
       e.int(.mul, 16, .register(8), .constant(Int64(bq)))
+      if ragged {
+        e.int(.sub, 21, .constant(Int64(q)), .register(16))
+        e.int(.min, 21, .register(21), .constant(Int64(bq)))
+      }
       e.int(.add, 4, .register(4), .register(16))
       e.int(.mul, 5, .register(7), .constant(Int64(d)))
       e.int(.div, 9, .register(7), .constant(Int64(group)))
       e.int(.mul, 9, .register(9), .constant(Int64(d)))
       e.int(.add, 15, .register(9), .constant(Int64(s.hidden + s.keyValueHeads * d)))
       e.int(.add, 9, .register(9), .constant(Int64(s.hidden)))
-      e.load(qs.all, qkv[.range(.register(4), bq), .range(.register(5), d)])
+      e.load(qs[rowsQ, .all], qkv[dram(4, 21), .range(.register(5), d)])
       e.vector(.fill(.constant(-1e30)), m.all)
       e.vector(.fill(.constant(0)), l.all)
       e.vector(.fill(.constant(0)), acc.all)
       // r6 key block, r16 its first row, r17 its slot; r20, r19, r18 the next block's.
-      func loadBlock(_ e: inout Emitter, row: Int, slot: Int) {
+      func loadBlock(_ e: inout Emitter, row: Int, slot: Int, count: Int) {
         e.load(
-          ks[.index(.register(slot)), .all, .all], qkv[.range(.register(row), bq), .range(.register(9), d)])
+          ks[.index(.register(slot)), keys(count), .all], qkv[dram(row, count), .range(.register(9), d)])
         e.load(
-          vs[.index(.register(slot)), .all, .all], qkv[.range(.register(row), bq), .range(.register(15), d)])
+          vs[.index(.register(slot)), keys(count), .all], qkv[dram(row, count), .range(.register(15), d)])
       }
       e.mov(6, .constant(0))
       e.mov(17, .constant(0))
       e.int(.mul, 16, .register(2), .constant(Int64(q)))
-      loadBlock(&e, row: 16, slot: 17)
+      keyCount(&e, into: 24, block: 6)
+      loadBlock(&e, row: 16, slot: 17, count: 24)
       let top = e.label("keys")
       let last = e.label("last")
       let compute = e.label("compute")
@@ -274,29 +347,33 @@ enum DecoderKernels {
       e.int(.add, 19, .register(16), .constant(Int64(bq)))
       e.int(.sub, 18, .constant(1), .register(17))
       e.branch(.less, .register(8), .register(20), last)
-      loadBlock(&e, row: 19, slot: 18)
+      keyCount(&e, into: 25, block: 20)
+      loadBlock(&e, row: 19, slot: 18, count: 25)
       e.wait(keep: 2)
       e.jump(compute)
       e.place(last)
       e.wait()
       e.place(compute)
-      let k = ks[.index(.register(17)), .all, .all]
-      let v = vs[.index(.register(17)), .all, .all]
-      e.mma(scores.all, qs.all, k, transposeB: true)
-      e.binary(.mul, scores.all, scores.all, .value(.constant(1 / Double(d).squareRoot())))
+      let k = ks[.index(.register(17)), keys(24), .all]
+      let v = vs[.index(.register(17)), keys(24), .all]
+      let sv = scores[rowsQ, keys(24)]
+      e.mma(sv, qs[rowsQ, .all], k, transposeB: true)
+      e.binary(.mul, sv, sv, .value(.constant(1 / Double(d).squareRoot())))
       let unmasked = e.label("unmasked")
       e.branch(.notEqual, .register(6), .register(8), unmasked)
-      e.binary(.add, scores.all, scores.all, .view(mask.all))
+      e.binary(.add, sv, sv, .view(mask[rowsQ, keys(24)]))
       e.place(unmasked)
       onlineSoftmaxStep(
-        &e, scores: scores.all, p: p.all, v: v, acc: acc.all, m: m.all, l: l.all, bm: bm.all, tc: tc.all)
+        &e, scores: sv, p: p[rowsQ, keys(24)], v: v, acc: acc[rowsQ, .all], m: m[rowsQ, .all],
+        l: l[rowsQ, .all], bm: bm[rowsQ, .all], tc: tc[rowsQ, .all])
       e.mov(6, .register(20))
       e.mov(16, .register(19))
       e.mov(17, .register(18))
+      if ragged { e.mov(24, .register(25)) }
       e.branch(.greaterOrEqual, .register(8), .register(6), top)
-      e.binary(.div, acc.all, acc.all, .view(l.all))
-      e.cast(out.all, acc.all)
-      e.store(o[.range(.register(4), bq), .range(.register(5), d)], out.all)
+      e.binary(.div, acc[rowsQ, .all], acc[rowsQ, .all], .view(l[rowsQ, .all]))
+      e.cast(out[rowsQ, .all], acc[rowsQ, .all])
+      e.store(o[dram(4, 21), .range(.register(5), d)], out[rowsQ, .all])
     }
     e.wait()
     e.halt()

@@ -80,6 +80,8 @@ public struct LinearKernel: Sendable {
   /// X's (and R's) initial values: zeros where a chain hands them in, random for a program
   /// that runs on its own (`fp8sim gen linear`).
   public var inputValues: Initializer = .zeros
+  /// R's initial values, when not `inputValues`'s.
+  public var residualValues: Initializer?
 
   public init(
     _ name: String, rows: Int, inputs: Int, outputs: Int, weight: String, bias: String?,
@@ -141,9 +143,9 @@ public struct LinearKernel: Sendable {
   /// share of L2 bandwidth. Blocks are divisors of the sizes (up to 128 rows, 256 columns,
   /// slices of 256), preferring multiples of 16; nil when not even one row and column fit.
   public func plan(device: DeviceConfig) -> Plan? {
-    // The multiples of 16 and the two largest others, a few of each; every divisor only when
-    // none of those fits (a small SRAM). The estimate has no per-item cost, so it would
-    // otherwise pick blocks too small to pay for their instructions and transfers.
+    // Exact divisors first: the multiples of 16 and the two largest others, a few of each;
+    // every divisor only when none of those fits (a small SRAM). The estimate has no per-item
+    // cost, so it would otherwise pick blocks too small to pay for their instructions.
     func prefer16(_ ds: [Int]) -> [Int] {
       let aligned = ds.filter { $0 % 16 == 0 }
       return aligned.isEmpty ? ds : aligned + ds.filter { $0 % 16 != 0 }.prefix(2)
@@ -151,16 +153,38 @@ public struct LinearKernel: Sendable {
     let rowDivisors = Self.divisors(of: rows, upTo: 128)
     let columnDivisors = Self.divisors(of: outputs, upTo: 256)
     let sliceDivisors = Self.divisors(of: inputs, upTo: max(256, sliceUnit)).filter { $0 % sliceUnit == 0 }
-    return best(
-      rows: prefer16(rowDivisors).prefix(6), columns: prefer16(columnDivisors).prefix(6),
-      slices: prefer16(sliceDivisors).prefix(4), device: device)
+    let exact =
+      best(
+        rows: prefer16(rowDivisors).prefix(6), columns: prefer16(columnDivisors).prefix(6),
+        slices: prefer16(sliceDivisors).prefix(4), device: device)
       ?? best(rows: rowDivisors, columns: columnDivisors, slices: sliceDivisors, device: device)
+    // Sizes without a good divisor (127 tokens, a 1031-wide layer): blocks of powers of two
+    // that need not divide, the last block shorter.
+    // (At least 16 rows and columns and 64-wide slices: the estimate has no per-slice cost.)
+    func powers(_ size: Int, _ cap: Int, least: Int, unit: Int = 1) -> [Int] {
+      [256, 128, 64, 32, 16, 8, 4, 2, 1].filter {
+        $0 <= cap && $0 <= size && $0 >= min(least, size) && $0 % unit == 0
+      }
+        + (size <= cap && size % unit == 0 ? [size] : [])
+    }
+    let ragged = best(
+      rows: powers(rows, 128, least: 16), columns: powers(outputs, 256, least: 16),
+      slices: powers(inputs, max(256, sliceUnit), least: 64, unit: sliceUnit), device: device)
+    // Only where the divisors are poor: a dimension of 16 or more cut into blocks that are not
+    // multiples of 16 (2,047 rows in blocks of 89), which tensor units run at a fraction of
+    // their rate; there the powers of two win, their last block shorter.
+    guard let e = exact else { return ragged?.0 }
+    func poor(_ block: Int, _ size: Int) -> Bool { size >= 16 && block < size && block % 16 != 0 }
+    guard poor(e.0.rows, rows) || poor(e.0.columns, outputs) || poor(e.0.slice, inputs), let r = ragged else {
+      return e.0
+    }
+    return r.0
   }
 
-  /// The candidate with the least estimated time that fits, if any.
+  /// The candidate with the least estimated time that fits, and that time, if any fits.
   func best<R: Collection<Int>, C: Collection<Int>, S: Collection<Int>>(
     rows rowChoices: R, columns columnChoices: C, slices sliceChoices: S, device: DeviceConfig
-  ) -> Plan? {
+  ) -> (Plan, Double)? {
     let tiles = Double(device.tiles)
     var best: (Plan, Double)?
     for rb in rowChoices {
@@ -168,7 +192,7 @@ public struct LinearKernel: Sendable {
         for tk in sliceChoices {
           let p = Plan(rows: rb, columns: nb, slice: tk)
           guard sramBytes(p) <= device.sramBytesPerTile else { continue }
-          let items = Double((rows / rb) * (outputs / nb))
+          let items = Double(((rows + rb - 1) / rb) * ((outputs + nb - 1) / nb))
           let busy = min(items, tiles)
           let weightsPerItem = Double(gate == nil ? 1 : 2)
           let macs = Double(rb * nb * inputs) * weightsPerItem
@@ -180,7 +204,7 @@ public struct LinearKernel: Sendable {
         }
       }
     }
-    return best?.0
+    return best
   }
 
   public func builder(device: DeviceConfig) throws(ModelError) -> ProgramBuilder {
@@ -194,19 +218,24 @@ public struct LinearKernel: Sendable {
     }
     let (t, k, n) = (rows, inputs, outputs)
     let (rb, nb, tk) = (p.rows, p.columns, p.slice)
-    let (rowBlocks, columnBlocks, slices) = (t / rb, n / nb, k / tk)
+    // Rows of X and Y (length r20), columns of Y and rows of W (r21), K (r22; the next slice r23).
+    let rowAxis = Axis(size: t, block: rb, length: 20)
+    let columnAxis = Axis(size: n, block: nb, length: 21)
+    let kAxis = Axis(size: k, block: tk, length: 22)
+    let nextK = Axis(size: k, block: tk, length: 23)
     let act = activation == .none ? "" : " \(activation.rawValue)"
     var e = Emitter(
       path: "\(name).isa",
       header: [
         "\(name): Y[\(t), \(n)] =\(act) X·Wᵀ\(bias == nil ? "" : " + b")\(residual ? " + R" : ""), FP8 \(scaling);"
-          + " blocks of \(rb)×\(nb), K slices of \(tk)."
+          + " blocks of \(rb)×\(nb), K slices of \(tk)"
+          + (rowAxis.ragged || columnAxis.ragged || kAxis.ragged ? " (the last ones shorter)." : ".")
       ])
     let x = e.tensor("X", .format(.f16), [t, k], .dram, inputValues)
     let w = e.tensor("W", .format(.f16), [n, k], .dram, weights.initializer(weight, .matrix))
     let g = gate.map { e.tensor("G", .format(.f16), [n, k], .dram, weights.initializer($0, .matrix)) }
     let bv = bias.map { e.tensor("Bias", .format(.f16), [n], .dram, weights.initializer($0, .bias)) }
-    let r = residual ? e.tensor("R", .format(.f16), [t, n], .dram, inputValues) : nil
+    let r = residual ? e.tensor("R", .format(.f16), [t, n], .dram, residualValues ?? inputValues) : nil
     let y = e.tensor("Y", .format(.f16), [t, n], .dram)
     let x8d = e.tensor("X8", castType, [t, k], .dram)
     let w8d = e.tensor("W8", castType, [n, k], .dram)
@@ -226,17 +255,22 @@ public struct LinearKernel: Sendable {
     let ys = e.tensor("y", .format(.f16), [rb, nb], .sram)
     e.output(y)
 
-    // The slices of a [rows, k] tensor, `height` rows each, as work items: item r1 is the slice
-    // at rows r4, columns r5.
-    func slicesOf(_ height: Int, count: Int, _ name: String, _ body: (inout Emitter) -> Void) {
-      e.forEachItem(count / height * slices, register: 1, name) { e in
-        e.int(.div, 2, .register(1), .constant(Int64(slices)))
-        e.int(.rem, 3, .register(1), .constant(Int64(slices)))
-        e.int(.mul, 4, .register(2), .constant(Int64(height)))
+    // The slices of a [size, k] tensor in blocks of `axis` rows, as work items: item r1 is the
+    // slice at rows r4, columns r5 (lengths in the axes' registers when ragged).
+    func slicesOf(_ axis: Axis, _ name: String, _ body: (inout Emitter) -> Void) {
+      e.forEachItem(axis.blocks * kAxis.blocks, register: 1, name) { e in
+        e.int(.div, 2, .register(1), .constant(Int64(kAxis.blocks)))
+        e.int(.rem, 3, .register(1), .constant(Int64(kAxis.blocks)))
+        e.int(.mul, 4, .register(2), .constant(Int64(axis.block)))
         e.int(.mul, 5, .register(3), .constant(Int64(tk)))
+        axis.setLength(&e, start: 4)
+        kAxis.setLength(&e, start: 5)
         body(&e)
       }
     }
+    /// A slice of a stored [size, k] matrix and its staging buffer's matching part.
+    func slice(_ m: TensorHandle, _ axis: Axis) -> TensorView { m[axis.at(4), kAxis.at(5)] }
+    func staged(_ buffer: TensorHandle, _ axis: Axis) -> TensorView { buffer[axis.local, kAxis.local] }
     /// The weights: W with its bias register, and G with its own.
     let matrices = [(w, w8d, 10)] + (g.map { [($0, g8d!, 13)] } ?? [])
     switch scaling {
@@ -244,17 +278,17 @@ public struct LinearKernel: Sendable {
       // Pass 1: every slice of W (and G) and of X read once for its amax, over all tiles.
       for f in [1, 5, 7] { e.fmov(f, .constant(0)) }
       for (m, (source, _, _)) in matrices.enumerated() {
-        slicesOf(nb, count: n, "amax_w") { e in
-          e.load(ws.all, source[.range(.register(4), nb), .range(.register(5), tk)])
+        slicesOf(columnAxis, "amax_w") { e in
+          e.load(staged(ws, columnAxis), slice(source, columnAxis))
           e.wait()
-          e.amax(3, ws.all)
+          e.amax(3, staged(ws, columnAxis))
           e.float(.max, m == 0 ? 1 : 7, .register(m == 0 ? 1 : 7), .register(3))
         }
       }
-      slicesOf(rb, count: t, "amax_x") { e in
-        e.load(xs.all, x[.range(.register(4), rb), .range(.register(5), tk)])
+      slicesOf(rowAxis, "amax_x") { e in
+        e.load(staged(xs, rowAxis), slice(x, rowAxis))
         e.wait()
-        e.amax(3, xs.all)
+        e.amax(3, staged(xs, rowAxis))
         e.float(.max, 5, .register(5), .register(3))
       }
       e.allReduceMax(2, 1)
@@ -292,20 +326,20 @@ public struct LinearKernel: Sendable {
     }
     // Pass 2: each tensor cast to FP8 once, slice by slice, into DRAM.
     for (source, target, register) in matrices {
-      slicesOf(nb, count: n, "cast_w") { e in
-        e.load(ws.all, source[.range(.register(4), nb), .range(.register(5), tk)])
+      slicesOf(columnAxis, "cast_w") { e in
+        e.load(staged(ws, columnAxis), slice(source, columnAxis))
         e.wait()
-        e.cast(w8.all, ws.all, castOptions(register))
+        e.cast(staged(w8, columnAxis), staged(ws, columnAxis), castOptions(register))
         if delayed { e.float(.max, register == 10 ? 1 : 7, .register(register == 10 ? 1 : 7), .register(3)) }
-        e.store(target[.range(.register(4), nb), .range(.register(5), tk)], w8.all)
+        e.store(slice(target, columnAxis), staged(w8, columnAxis))
       }
     }
-    slicesOf(rb, count: t, "cast_x") { e in
-      e.load(xs.all, x[.range(.register(4), rb), .range(.register(5), tk)])
+    slicesOf(rowAxis, "cast_x") { e in
+      e.load(staged(xs, rowAxis), slice(x, rowAxis))
       e.wait()
-      e.cast(x8.all, xs.all, castOptions(11))
+      e.cast(staged(x8, rowAxis), staged(xs, rowAxis), castOptions(11))
       if delayed { e.float(.max, 5, .register(5), .register(3)) }
-      e.store(x8d[.range(.register(4), rb), .range(.register(5), tk)], x8.all)
+      e.store(slice(x8d, rowAxis), staged(x8, rowAxis))
     }
     e.wait()
     e.b.emit(.barrier)
@@ -325,6 +359,8 @@ public struct LinearKernel: Sendable {
     // r5); r6 walks K. Items running at once share the larger operand's blocks: the weight's
     // columns (blocks numbered down the columns) unless the activation is larger.
     let weightsLarger = n >= t
+    let (rowBlocks, columnBlocks) = (rowAxis.blocks, columnAxis.blocks)
+    let block = [rowAxis.local, columnAxis.local]
     e.forEachItem(rowBlocks * columnBlocks, register: 1, "block") { e in
       if weightsLarger {
         e.int(.rem, 2, .register(1), .constant(Int64(rowBlocks)))
@@ -335,23 +371,29 @@ public struct LinearKernel: Sendable {
       }
       e.int(.mul, 4, .register(2), .constant(Int64(rb)))
       e.int(.mul, 5, .register(3), .constant(Int64(nb)))
-      if let bv, let brow { e.load(brow.all, bv[.range(.register(5), nb)]) }
-      if let r, let rs { e.load(rs.all, r[.range(.register(4), rb), .range(.register(5), nb)]) }
+      rowAxis.setLength(&e, start: 4)
+      columnAxis.setLength(&e, start: 5)
+      if let bv, let brow { e.load(brow[columnAxis.local], bv[columnAxis.at(5)]) }
+      if let r, let rs { e.load(rs[rowAxis.local, columnAxis.local], r[rowAxis.at(4), columnAxis.at(5)]) }
       e.vector(.fill(.constant(0)), acc.all)
       if let accg { e.vector(.fill(.constant(0)), accg.all) }
-      // r6: this slice's K offset, r17 its slot; r19 the next slice's offset, r18 its slot.
-      func loadSlice(_ e: inout Emitter, offset: Int, slot: Int) {
+      // r6: this slice's K offset (length r22), r17 its slot; r19 the next slice's offset (r23),
+      // r18 its slot.
+      func loadSlice(_ e: inout Emitter, offset: Int, slot: Int, k: Axis) {
         let at = SliceStart.register(slot)
-        e.load(xr[.index(at), .all, .all], x8d[.range(.register(4), rb), .range(.register(offset), tk)])
-        e.load(wr[.index(at), .all, .all], w8d[.range(.register(5), nb), .range(.register(offset), tk)])
+        e.load(
+          xr[.index(at), rowAxis.local, k.local], x8d[rowAxis.at(4), k.at(offset)])
+        e.load(
+          wr[.index(at), columnAxis.local, k.local], w8d[columnAxis.at(5), k.at(offset)])
         if let g8d, let gr {
-          e.load(gr[.index(at), .all, .all], g8d[.range(.register(5), nb), .range(.register(offset), tk)])
+          e.load(gr[.index(at), columnAxis.local, k.local], g8d[columnAxis.at(5), k.at(offset)])
         }
       }
       let perSlice = g == nil ? 2 : 3
       e.mov(6, .constant(0))
       e.mov(17, .constant(0))
-      loadSlice(&e, offset: 6, slot: 17)
+      kAxis.setLength(&e, start: 6)
+      loadSlice(&e, offset: 6, slot: 17, k: kAxis)
       let slice = e.label("slice")
       let last = e.label("last")
       let multiply = e.label("multiply")
@@ -359,46 +401,74 @@ public struct LinearKernel: Sendable {
       e.int(.add, 19, .register(6), .constant(Int64(tk)))
       e.int(.sub, 18, .constant(1), .register(17))
       e.branch(.greaterOrEqual, .register(19), .constant(Int64(k)), last)
-      loadSlice(&e, offset: 19, slot: 18)
+      nextK.setLength(&e, start: 19)
+      loadSlice(&e, offset: 19, slot: 18, k: nextK)
       e.wait(keep: perSlice)
       e.jump(multiply)
       e.place(last)
       e.wait()
       e.place(multiply)
       let current = SliceStart.register(17)
+      let a = xr[.index(current), rowAxis.local, kAxis.local]
       e.mma(
-        acc.all, xr[.index(current), .all, .all], wr[.index(current), .all, .all], transposeB: true,
+        acc[block[0], block[1]], a, wr[.index(current), columnAxis.local, kAxis.local], transposeB: true,
         clear: false)
       if let gr, let accg {
         e.mma(
-          accg.all, xr[.index(current), .all, .all], gr[.index(current), .all, .all], transposeB: true,
+          accg[block[0], block[1]], a, gr[.index(current), columnAxis.local, kAxis.local], transposeB: true,
           clear: false)
       }
       e.mov(6, .register(19))
       e.mov(17, .register(18))
+      if kAxis.ragged { e.mov(22, .register(23)) }
       e.branch(.less, .register(6), .constant(Int64(k)), slice)
       // Epilogue: unscale, bias, activation, residual; the last step stores f16 (one rounding).
-      e.cast(acc.all, acc.all, OutputOptions(bias: .register(12)))
+      let accView = acc[block[0], block[1]]
+      e.cast(accView, accView, OutputOptions(bias: .register(12)))
       var steps: [(inout Emitter, TensorView) -> Void] = []
-      if let brow { steps.append { e, d in e.binary(.add, d, acc.all, .view(brow.all)) } }
+      if let brow { steps.append { e, d in e.binary(.add, d, accView, .view(brow[columnAxis.local])) } }
       switch activation {
       case .none: break
-      case .gelu: steps.append { e, d in e.vector(.unary(.gelu, a: acc.all), d) }
-      case .geluTanh: steps.append { e, d in e.vector(.unary(.geluTanh, a: acc.all), d) }
+      case .gelu: steps.append { e, d in e.vector(.unary(.gelu, a: accView), d) }
+      case .geluTanh: steps.append { e, d in e.vector(.unary(.geluTanh, a: accView), d) }
       case .swiglu:
         if let accg {
-          e.cast(accg.all, accg.all, OutputOptions(bias: .register(14)))
-          e.vector(.unary(.silu, a: accg.all), accg.all)
-          steps.append { e, d in e.binary(.mul, d, acc.all, .view(accg.all)) }
+          let gView = accg[block[0], block[1]]
+          e.cast(gView, gView, OutputOptions(bias: .register(14)))
+          e.vector(.unary(.silu, a: gView), gView)
+          steps.append { e, d in e.binary(.mul, d, accView, .view(gView)) }
         }
       }
-      if let rs { steps.append { e, d in e.binary(.add, d, acc.all, .view(rs.all)) } }
-      if steps.isEmpty { steps.append { e, d in e.cast(d, acc.all) } }
-      for (i, step) in steps.enumerated() { step(&e, i == steps.count - 1 ? ys.all : acc.all) }
-      e.store(y[.range(.register(4), rb), .range(.register(5), nb)], ys.all)
+      if let rs { steps.append { e, d in e.binary(.add, d, accView, .view(rs[block[0], block[1]])) } }
+      if steps.isEmpty { steps.append { e, d in e.cast(d, accView) } }
+      let out = ys[block[0], block[1]]
+      for (i, step) in steps.enumerated() { step(&e, i == steps.count - 1 ? out : accView) }
+      e.store(y[rowAxis.at(4), columnAxis.at(5)], out)
     }
     e.wait()
     e.halt()
     return e.b
+  }
+}
+
+/// One dimension of a kernel cut into blocks of `block` elements, the last one shorter when
+/// `block` does not divide `size` (its length then computed into register `length`).
+struct Axis {
+  var size: Int
+  var block: Int
+  var length: Int
+  var ragged: Bool { size % block != 0 }
+  var blocks: Int { (size + block - 1) / block }
+  /// The block starting at register `start`: `start:+block`, or `start:+rLENGTH` when ragged.
+  func at(_ start: Int) -> ViewIndex {
+    ragged ? .range(.register(start), register: length) : .range(.register(start), block)
+  }
+  /// The same extent from 0 of a `block`-long buffer: all of it, or `0:+rLENGTH`.
+  var local: ViewIndex { ragged ? .range(0, register: length) : .all }
+  /// `length = min(block, size − start)`, when ragged.
+  func setLength(_ e: inout Emitter, start: Int) {
+    guard ragged else { return }
+    e.int(.sub, length, .constant(Int64(size)), .register(start))
+    e.int(.min, length, .register(length), .constant(Int64(block)))
   }
 }

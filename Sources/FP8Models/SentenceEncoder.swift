@@ -7,7 +7,12 @@ import Foundation
 /// Why a model could not be loaded or run: a file problem, a fault of one of its kernels.
 public struct ModelError: Error, Sendable, CustomStringConvertible {
   public var message: String
-  public init(_ message: String) { self.message = message }
+  /// The problem is in the sizes asked for (batch, tokens), not in the model's description.
+  public var usage: Bool
+  public init(_ message: String, usage: Bool = false) {
+    self.message = message
+    self.usage = usage
+  }
   public var description: String { message }
 }
 

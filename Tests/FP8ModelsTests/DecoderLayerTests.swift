@@ -253,6 +253,47 @@ import Testing
     }
   }
 
+  /// Sizes without good divisors: 13 tokens (attention blocks of 4, the last 1 long), and a
+  /// linear layer of 131 rows, 263 inputs and 257 outputs, all prime (blocks of 128, 256 and
+  /// 256 with a short last block), against its f64 computation.
+  @Test func raggedSizesMatchTheReference() throws {
+    try Self.check(
+      DecoderShape(
+        style: .llama, hidden: 32, heads: 4, keyValueHeads: 2, intermediate: 48, batch: 2,
+        phase: .prefill(tokens: 13)))
+    let (t, k, n) = (131, 263, 257)
+    var kernel = LinearKernel(
+      "linear", rows: t, inputs: k, outputs: n, weight: "W", bias: "Bias", scaling: .amax(margin: 0),
+      weights: .random(seed: 0, std: 0))
+    kernel.activation = .geluTanh
+    kernel.residual = true
+    let builder = try kernel.builder(device: .h100)
+    let header = builder.header.joined()
+    #expect(header.contains("(the last ones shorter)"), "\(header)")
+    let x = Self.normal(t * k, seed: 1)
+    let w = Self.normal(n * k, seed: 2, scale: 0.1)
+    let b = Self.normal(n, seed: 3)
+    let r = Self.normal(t * n, seed: 4)
+    var options = RunOptions()
+    for (name, v) in [("X", x), ("W", w), ("Bias", b), ("R", r)] {
+      let f = v.map { Float($0) }
+      options.inputs[name] = HostTensor(values: f, reference: f)
+    }
+    let y = try Machine(program: builder.build(), device: .h100, options: options).run().outputs[0]
+    var worst = 0.0
+    for i in 0..<t {
+      for o in 0..<n {
+        var a = b[o]
+        for j in 0..<k { a += x[i * k + j] * w[o * k + j] }
+        let g =
+          0.5 * a * (1 + Foundation.tanh(0.7978845608028654 * (a + 0.044715 * a * a * a))) + r[i * n + o]
+        worst = max(worst, abs(Double(y.reference[i * n + o]) - g) / max(1, abs(g)))
+      }
+    }
+    #expect(worst < 1e-5, "FP32 shadow vs f64: \(worst)")
+    #expect(y.metrics.snrDB > 20)
+  }
+
   @Test func gpt2DecodeMatchesTheReference() throws {
     try Self.check(
       DecoderShape(

@@ -28,6 +28,11 @@ public struct ProgramBuilder: Sendable {
   private let path: String
   /// Comment lines printed above the program (`; ...`): what generated it, and how.
   public var header: [String] = []
+  /// The `.device` directive: a preset name or a JSON path (nil: none).
+  public var device: String? {
+    get { program.device }
+    set { program.device = newValue }
+  }
 
   /// A new, empty program; `device` is the `.device` directive (a preset name or a JSON path);
   /// `path` names the printed text in diagnostics and faults.

@@ -330,8 +330,8 @@ struct ResolvedView {
       var i = 0
       source.withUnsafeBufferPointer { src in
         forEachRun(in: range) { start, length, stride in
-          if stride == 1 {
-            for j in 0..<length { dst[i + j] = src[start + j] }
+          if stride == 1, length > 0, let d = dst.baseAddress, let s = src.baseAddress {
+            (d + i).initialize(from: s + start, count: length)
           } else {
             for j in 0..<length { dst[i + j] = src[start + j * stride] }
           }

@@ -129,6 +129,7 @@ enum GenCommand: Command {
     let deviceName = arguments.value("--device") ?? "teach"
     let device = try DeviceLoading.load(deviceName, relativeTo: nil)
     var files = OutputFiles(command: name)
+    if let path = arguments.value("--device") { files.addInput(path) }
     if let outputPath { try files.plan(outputPath, as: "-o") }
 
     let listed = try arguments.value("--candidates").map { _ in

@@ -26,10 +26,14 @@ extension ModelCommand {
     let label: String
     switch (arguments.value("--model"), arguments.value("--config")) {
     case (let name?, nil):
-      switch name {
-      case "gpt2": shape = .gpt2(batch: batch, phase: phase)
-      case "llama-2-7b": shape = .llama2_7b(batch: batch, phase: phase)
-      default: throw UsageError("--model is gpt2 or llama-2-7b, not '\(name)'")
+      do throws(ModelError) {
+        switch name {
+        case "gpt2": shape = try .gpt2(batch: batch, phase: phase)
+        case "llama-2-7b": shape = try .llama2_7b(batch: batch, phase: phase)
+        default: throw ModelError("--model is gpt2 or llama-2-7b, not '\(name)'")
+        }
+      } catch {
+        throw UsageError(error.description)
       }
       label = name
     case (nil, let path?):
@@ -39,6 +43,7 @@ extension ModelCommand {
       } catch let error as DataFileError {
         throw CommandFailure("fp8sim model: error: \(error.description)", status: .dataError)
       } catch let error as ModelError {
+        if error.usage { throw UsageError(error.description) }
         throw CommandFailure("fp8sim model: error: \(path): \(error.description)", status: .dataError)
       }
       label = path
