@@ -242,11 +242,43 @@ enum DecoderKernels {
   /// exponentials, `l` and `O` in f32, P in f16. Prefill only: queries and keys are the same
   /// tokens. A running maximum starts at −10^30, not −inf, so e^(m_old − m_new) is 0, not NaN.
   static func attentionPrefill(shape s: DecoderShape, sramBytes: Int) -> ProgramBuilder {
-    let (t, d, q) = (s.rows, s.headSize, s.queries)
+    flashAttention(
+      Attention(
+        batch: s.batch, sequence: s.queries, heads: s.heads, keyValueHeads: s.keyValueHeads,
+        headSize: s.headSize,
+        causal: true, fused: true, paddingMask: false), sramBytes: sramBytes)
+  }
+
+  /// What a flash-attention kernel computes: `batch` sequences of `sequence` tokens.
+  struct Attention {
+    var batch: Int
+    var sequence: Int
+    var heads: Int
+    var keyValueHeads: Int
+    var headSize: Int
+    /// Each query sees the keys up to its own (decoders); else every key (encoders).
+    var causal: Bool
+    /// Q, K and V side by side in one `QKV` tensor (decoders: `hidden + 2·kv·d` columns);
+    /// else three tensors `Q`, `K`, `V` of `hidden` columns (BERT's separate projections).
+    var fused: Bool
+    /// `M [batch, sequence]` (f32: 0 for a text's tokens, −inf for padding) added to the scores.
+    var paddingMask: Bool
+    var hidden: Int { heads * headSize }
+  }
+
+  /// Self-attention, flash-attention style (Dao et al. 2022): work items are (sequence, head,
+  /// block of `bq` queries); each streams its key and value blocks (up to its diagonal when
+  /// causal) through SRAM with a running row maximum `m` and sum `l` (`rowmax`, `rowsum`, column
+  /// operands), so scores never leave the tile: `O = softmax(Q·Kᵀ/√d + mask)·V`, scores,
+  /// exponentials, `l` and `O` in f32, P in f16. A running maximum starts at −10^30, not −inf,
+  /// so e^(m_old − m_new) is 0, not NaN.
+  static func flashAttention(_ s: Attention, sramBytes: Int) -> ProgramBuilder {
+    let (d, q) = (s.headSize, s.sequence)
+    let t = s.batch * q
     let group = s.heads / s.keyValueHeads
     // Per query row: q (2d), s and the mask (8bk), p (2bk), o (4d), out (2d), 4 columns (16);
-    // two slots of k and v (8d per key row).
-    func fits(_ b: Int) -> Bool { b * (8 * d + 10 * b + 16) + 8 * b * d + 1024 <= sramBytes }
+    // two slots of k and v (8d per key row) and of the padding mask (8 per key).
+    func fits(_ b: Int) -> Bool { b * (8 * d + 10 * b + 16) + 8 * b * d + 8 * b + 1024 <= sramBytes }
     // A divisor of the tokens that is a multiple of 16 (or all of them) when one fits; else a
     // power of two with a shorter last block (127 tokens: 64 and 63).
     let divisor = LinearKernel.divisors(of: q, upTo: 128).first(where: fits)
@@ -258,18 +290,26 @@ enum DecoderKernels {
     var e = Emitter(
       path: "attention.isa",
       header: [
-        "Causal attention: \(s.batch) sequences of \(q) tokens × \(s.heads) heads of \(d)"
+        "\(s.causal ? "Causal attention" : "Self-attention"): \(s.batch) \(s.causal ? "sequences" : "texts") of \(q) tokens × \(s.heads) heads of \(d)"
           + (group > 1 ? " (\(s.keyValueHeads) key-value heads)" : "") + ", blocks of \(bq) queries and keys"
           + (ragged ? " (the last \(q % bq))." : ".")
       ])
-    let qkv = e.tensor("QKV", .format(.f16), [t, s.qkvWidth], .dram)
+    // Where a head's Q, K and V columns are: tensor and first column (K and V: of its group).
+    let kvWidth = s.keyValueHeads * d
+    let qkv = s.fused ? e.tensor("QKV", .format(.f16), [t, s.hidden + 2 * kvWidth], .dram) : nil
+    let qt = qkv ?? e.tensor("Q", .format(.f16), [t, s.hidden], .dram)
+    let kt = qkv ?? e.tensor("K", .format(.f16), [t, kvWidth], .dram)
+    let vt = qkv ?? e.tensor("V", .format(.f16), [t, kvWidth], .dram)
+    let (kBase, vBase) = s.fused ? (s.hidden, s.hidden + kvWidth) : (0, 0)
+    let mt = s.paddingMask ? e.tensor("M", .format(.f32), [s.batch, q], .dram) : nil
     let o = e.tensor("O", .format(.f16), [t, s.hidden], .dram)
     let qs = e.tensor("q", .format(.f16), [bq, d], .sram)
     // Rings of two key and value blocks: block j + 1 loads while block j is used.
     let ks = e.tensor("k", .format(.f16), [2, bq, d], .sram)
     let vs = e.tensor("v", .format(.f16), [2, bq, d], .sram)
+    let ms = mt.map { _ in e.tensor("mk", .format(.f32), [2, 1, bq], .sram) }
     let scores = e.tensor("s", .format(.f32), [bq, bq], .sram)
-    let mask = e.tensor("mask", .format(.f32), [bq, bq], .sram)
+    let mask = s.causal ? e.tensor("mask", .format(.f32), [bq, bq], .sram) : nil
     let p = e.tensor("p", .format(.f16), [bq, bq], .sram)
     let acc = e.tensor("o", .format(.f32), [bq, d], .sram)
     let out = e.tensor("oh", .format(.f16), [bq, d], .sram)
@@ -284,17 +324,24 @@ enum DecoderKernels {
     func dram(_ start: Int, _ register: Int) -> ViewIndex {
       ragged ? .range(.register(start), register: register) : .range(.register(start), bq)
     }
-    /// r`register` = the keys of block r`block`: bq, or r21 for the diagonal (last) block.
+    /// r`register` = the keys of block r`block`: bq, or the short last block's (causal: the
+    /// diagonal, r21 rows; otherwise block `blocks − 1`).
     func keyCount(_ e: inout Emitter, into register: Int, block: Int) {
       guard ragged else { return }
       let full = e.label("full")
       e.mov(register, .constant(Int64(bq)))
-      e.branch(.notEqual, .register(block), .register(8), full)
-      e.mov(register, .register(21))
+      if s.causal {
+        e.branch(.notEqual, .register(block), .register(8), full)
+        e.mov(register, .register(21))
+      } else {
+        e.branch(.notEqual, .register(block), .constant(Int64(blocks - 1)), full)
+        e.mov(register, .constant(Int64(q - (blocks - 1) * bq)))
+      }
       e.place(full)
     }
     let perSequence = s.heads * blocks
     e.forEachItem(s.batch * perSequence, register: 1, "item") { e in
+      guard let mask else { return }
       // The diagonal block's mask: −10^30 above the diagonal.
       e.vector(.fill(.constant(0)), mask.all)
       for i in 0..<(bq - 1) {
@@ -306,7 +353,7 @@ enum DecoderKernels {
       }
     } _: { e in
       // r2 sequence, r7 head, r8 query block; r4 first query row; r5, r9, r15 the columns of
-      // the head's Q, K and V; r16 first key row of block r6.
+      // the head's Q, K and V; r16 first key row of block r6; r26 the sequence's first row.
       e.int(.div, 2, .register(1), .constant(Int64(perSequence)))
       e.int(.rem, 3, .register(1), .constant(Int64(perSequence)))
       e.int(.div, 7, .register(3), .constant(Int64(blocks)))
@@ -321,35 +368,45 @@ enum DecoderKernels {
       e.int(.mul, 5, .register(7), .constant(Int64(d)))
       e.int(.div, 9, .register(7), .constant(Int64(group)))
       e.int(.mul, 9, .register(9), .constant(Int64(d)))
-      e.int(.add, 15, .register(9), .constant(Int64(s.hidden + s.keyValueHeads * d)))
-      e.int(.add, 9, .register(9), .constant(Int64(s.hidden)))
-      e.load(qs[rowsQ, .all], qkv[dram(4, 21), .range(.register(5), d)])
+      e.int(.add, 15, .register(9), .constant(Int64(vBase)))
+      e.int(.add, 9, .register(9), .constant(Int64(kBase)))
+      e.load(qs[rowsQ, .all], qt[dram(4, 21), .range(.register(5), d)])
       e.vector(.fill(.constant(-1e30)), m.all)
       e.vector(.fill(.constant(0)), l.all)
       e.vector(.fill(.constant(0)), acc.all)
       // r6 key block, r16 its first row, r17 its slot; r20, r19, r18 the next block's.
       func loadBlock(_ e: inout Emitter, row: Int, slot: Int, count: Int) {
-        e.load(
-          ks[.index(.register(slot)), keys(count), .all], qkv[dram(row, count), .range(.register(9), d)])
-        e.load(
-          vs[.index(.register(slot)), keys(count), .all], qkv[dram(row, count), .range(.register(15), d)])
+        e.load(ks[.index(.register(slot)), keys(count), .all], kt[dram(row, count), .range(.register(9), d)])
+        e.load(vs[.index(.register(slot)), keys(count), .all], vt[dram(row, count), .range(.register(15), d)])
+        if let mt, let ms {
+          // The text's mask entries for these keys: columns row − r26 of its row r2.
+          e.int(.sub, 27, .register(row), .register(26))
+          let columns: ViewIndex = ragged ? .range(.register(27), register: count) : .range(.register(27), bq)
+          e.load(ms[.index(.register(slot)), .all, keys(count)], mt[.range(.register(2), 1), columns])
+        }
       }
       e.mov(6, .constant(0))
       e.mov(17, .constant(0))
       e.int(.mul, 16, .register(2), .constant(Int64(q)))
+      if s.paddingMask { e.mov(26, .register(16)) }
       keyCount(&e, into: 24, block: 6)
       loadBlock(&e, row: 16, slot: 17, count: 24)
       let top = e.label("keys")
       let last = e.label("last")
       let compute = e.label("compute")
+      let transfers = s.paddingMask ? 3 : 2
       e.place(top)
       e.int(.add, 20, .register(6), .constant(1))
       e.int(.add, 19, .register(16), .constant(Int64(bq)))
       e.int(.sub, 18, .constant(1), .register(17))
-      e.branch(.less, .register(8), .register(20), last)
+      if s.causal {
+        e.branch(.less, .register(8), .register(20), last)
+      } else {
+        e.branch(.greaterOrEqual, .register(20), .constant(Int64(blocks)), last)
+      }
       keyCount(&e, into: 25, block: 20)
       loadBlock(&e, row: 19, slot: 18, count: 25)
-      e.wait(keep: 2)
+      e.wait(keep: transfers)
       e.jump(compute)
       e.place(last)
       e.wait()
@@ -359,10 +416,13 @@ enum DecoderKernels {
       let sv = scores[rowsQ, keys(24)]
       e.mma(sv, qs[rowsQ, .all], k, transposeB: true)
       e.binary(.mul, sv, sv, .value(.constant(1 / Double(d).squareRoot())))
-      let unmasked = e.label("unmasked")
-      e.branch(.notEqual, .register(6), .register(8), unmasked)
-      e.binary(.add, sv, sv, .view(mask[rowsQ, keys(24)]))
-      e.place(unmasked)
+      if let ms { e.binary(.add, sv, sv, .view(ms[.index(.register(17)), .all, keys(24)])) }
+      if let mask {
+        let unmasked = e.label("unmasked")
+        e.branch(.notEqual, .register(6), .register(8), unmasked)
+        e.binary(.add, sv, sv, .view(mask[rowsQ, keys(24)]))
+        e.place(unmasked)
+      }
       onlineSoftmaxStep(
         &e, scores: sv, p: p[rowsQ, keys(24)], v: v, acc: acc[rowsQ, .all], m: m[rowsQ, .all],
         l: l[rowsQ, .all], bm: bm[rowsQ, .all], tc: tc[rowsQ, .all])
@@ -370,7 +430,11 @@ enum DecoderKernels {
       e.mov(16, .register(19))
       e.mov(17, .register(18))
       if ragged { e.mov(24, .register(25)) }
-      e.branch(.greaterOrEqual, .register(8), .register(6), top)
+      if s.causal {
+        e.branch(.greaterOrEqual, .register(8), .register(6), top)
+      } else {
+        e.branch(.less, .register(6), .constant(Int64(blocks)), top)
+      }
       e.binary(.div, acc[rowsQ, .all], acc[rowsQ, .all], .view(l[rowsQ, .all]))
       e.cast(out[rowsQ, .all], acc[rowsQ, .all])
       e.store(o[dram(4, 21), .range(.register(5), d)], out[rowsQ, .all])

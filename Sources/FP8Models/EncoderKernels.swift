@@ -79,17 +79,19 @@ enum EncoderKernels {
   /// table the texts use (`rows` of them, handed in by the caller; `ids` index them): the
   /// look-up moves the same bytes as from the whole table, which is not loaded for nothing.
   static func embedding(
-    ids: [[Int]], rows: Int, shape s: EncoderShape, weights: WeightFile, positions: Int
+    ids: [[Int]], rows: Int, shape s: EncoderShape, weights: WeightFile, positions: Int, sramBytes: Int
   )
     -> ProgramBuilder
   {
+    let h = s.hidden
+    // x and p (f32) and y (f16) per row: 10 bytes per element; the parameters and a type row.
+    let rb = min(s.sequence, max(1, (sramBytes - 12 * h - 1024) / (10 * h + 256)))
     var e = Emitter(
       path: "embedding.isa",
       header: [
-        "Embeddings and their layer norm: \(s.batch) texts of \(s.sequence) tokens.",
+        "Embeddings and their layer norm: \(s.batch) texts of \(s.sequence) tokens, blocks of \(rb) rows.",
         "WE: the \(rows) rows of the word-embedding table these texts use, handed in by the host.",
       ])
-    let h = s.hidden
     let word = e.tensor("WE", .format(.f32), [rows, h], .dram)
     let pos = e.tensor(
       "PE", .format(.f32), [positions, h], .dram, weights.initializer("embeddings.position_embeddings.weight")
@@ -99,34 +101,39 @@ enum EncoderKernels {
     let gamma = e.tensor("G", .format(.f32), [h], .dram, weights.initializer("embeddings.LayerNorm.weight"))
     let beta = e.tensor("B", .format(.f32), [h], .dram, weights.initializer("embeddings.LayerNorm.bias"))
     let y = e.tensor("Y", .format(.f16), [s.rows, h], .dram)
-    let x = e.tensor("x", .format(.f32), [s.sequence, h], .sram)
-    let p = e.tensor("p", .format(.f32), [s.sequence, h], .sram)
+    let x = e.tensor("x", .format(.f32), [rb, h], .sram)
+    let p = e.tensor("p", .format(.f32), [rb, h], .sram)
     let t = e.tensor("t", .format(.f32), [1, h], .sram)
     let g = e.tensor("g", .format(.f32), [h], .sram)
     let bb = e.tensor("b", .format(.f32), [h], .sram)
-    let out = e.tensor("y", .format(.f16), [s.sequence, h], .sram)
+    let out = e.tensor("y", .format(.f16), [rb, h], .sram)
     e.output(y)
+    // Work items: (text, block of rb rows), item k on tile k mod ntiles; the token ids are
+    // known, so each block is its own code (one row transfer per token).
+    let blocks = ids.enumerated().flatMap { i, text in
+      stride(from: 0, to: text.count, by: rb).map { (text: i, first: $0, count: min(rb, text.count - $0)) }
+    }
     let idle = e.label("idle")
-    e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(ids.count)), idle)
+    e.branch(.greaterOrEqual, .special(.tid), .constant(Int64(blocks.count)), idle)
     e.load(g.all, gamma.all)
     e.load(bb.all, beta.all)
-    e.load(p.all, pos[.range(0, s.sequence), .all])
     e.load(t.all, type[.range(0, 1), .all])
-    for (i, text) in ids.enumerated() {
-      // Text i on tile i mod ntiles: the others skip its block.
-      let skip = e.label("text")
-      e.int(.rem, 1, .constant(Int64(i)), .special(.ntiles))
+    func at(_ n: Int) -> SliceStart { SliceStart(integerLiteral: Int64(n)) }
+    for (k, block) in blocks.enumerated() {
+      let skip = e.label("block")
+      e.int(.rem, 1, .constant(Int64(k)), .special(.ntiles))
       e.branch(.notEqual, .special(.tid), .register(1), skip)
-      for (j, id) in text.enumerated() {
-        e.load(
-          x[.range(SliceStart(integerLiteral: Int64(j)), 1), .all],
-          word[.range(SliceStart(integerLiteral: Int64(id)), 1), .all])
+      let n = block.count
+      for j in 0..<n {
+        e.load(x[.range(at(j), 1), .all], word[.range(at(ids[block.text][block.first + j]), 1), .all])
       }
+      e.load(p[.range(0, n), .all], pos[.range(at(block.first), n), .all])
       e.wait()
-      e.binary(.add, x.all, x.all, .view(p.all))
-      e.binary(.add, x.all, x.all, .view(t.all))
-      e.vector(.layernorm(x.all, gamma: g.all, beta: bb.all, eps: s.epsilon), out.all)
-      e.store(y[.range(SliceStart(integerLiteral: Int64(i * s.sequence)), s.sequence), .all], out.all)
+      let (xv, pv, ov) = (x[.range(0, n), .all], p[.range(0, n), .all], out[.range(0, n), .all])
+      e.binary(.add, xv, xv, .view(pv))
+      e.binary(.add, xv, xv, .view(t.all))
+      e.vector(.layernorm(xv, gamma: g.all, beta: bb.all, eps: s.epsilon), ov)
+      e.store(y[.range(at(block.text * s.sequence + block.first), n), .all], ov)
       e.place(skip)
     }
     e.place(idle)
@@ -135,82 +142,44 @@ enum EncoderKernels {
     return e.b
   }
 
-  /// Self-attention of every text and head: `O = softmax(Q·Kᵀ/√d + mask)·V` with Q, K, V the
-  /// head's columns of `Q`, `K`, `V` (f16), scores and P·V accumulated in f32, P in f16; `M`
-  /// holds each text's mask row (0 for its tokens, −inf for padding). One (text, head) per
-  /// work item.
-  static func attention(shape s: EncoderShape) -> ProgramBuilder {
-    var e = Emitter(
-      path: "attention.isa",
-      header: ["Self-attention: \(s.batch) texts × \(s.heads) heads of \(s.headSize), in f16/f32."])
-    let (sq, d, h) = (s.sequence, s.headSize, s.hidden)
-    let q = e.tensor("Q", .format(.f16), [s.rows, h], .dram)
-    let k = e.tensor("K", .format(.f16), [s.rows, h], .dram)
-    let v = e.tensor("V", .format(.f16), [s.rows, h], .dram)
-    let m = e.tensor("M", .format(.f32), [s.batch, sq], .dram)
-    let o = e.tensor("O", .format(.f16), [s.rows, h], .dram)
-    let qs = e.tensor("q", .format(.f16), [sq, d], .sram)
-    let ks = e.tensor("k", .format(.f16), [sq, d], .sram)
-    let vs = e.tensor("v", .format(.f16), [sq, d], .sram)
-    let ms = e.tensor("m", .format(.f32), [1, sq], .sram)
-    let scores = e.tensor("s", .format(.f32), [sq, sq], .sram)
-    let p = e.tensor("p", .format(.f16), [sq, sq], .sram)
-    let acc = e.tensor("o", .format(.f32), [sq, d], .sram)
-    let out = e.tensor("oh", .format(.f16), [sq, d], .sram)
-    e.output(o)
-    e.forEachItem(s.batch * s.heads, register: 1, "item") { e in
-      e.int(.div, 2, .register(1), .constant(Int64(s.heads)))
-      e.int(.rem, 3, .register(1), .constant(Int64(s.heads)))
-      e.int(.mul, 4, .register(2), .constant(Int64(sq)))
-      e.int(.mul, 5, .register(3), .constant(Int64(d)))
-      e.load(qs.all, q[.range(.register(4), sq), .range(.register(5), d)])
-      e.load(ks.all, k[.range(.register(4), sq), .range(.register(5), d)])
-      e.load(vs.all, v[.range(.register(4), sq), .range(.register(5), d)])
-      e.load(ms.all, m[.range(.register(2), 1), .all])
-      e.wait()
-      e.mma(scores.all, qs.all, ks.all, transposeB: true)
-      e.binary(.mul, scores.all, scores.all, .value(.constant(1 / Double(d).squareRoot())))
-      e.binary(.add, scores.all, scores.all, .view(ms.all))
-      e.vector(.softmax(scores.all), p.all)
-      e.mma(acc.all, p.all, vs.all)
-      e.cast(out.all, acc.all)
-      e.store(o[.range(.register(4), sq), .range(.register(5), d)], out.all)
-    }
-    e.wait()
-    e.halt()
-    return e.b
-  }
-
-  /// `Y = layernorm(A + R)·γ + β` (BERT's residual and post-norm), one text per work item.
-  static func addNorm(shape s: EncoderShape, gamma: String, beta: String, weights: WeightSource)
+  /// `Y = layernorm(A + R)·γ + β` (BERT's residual and post-norm), blocks of rows per work item
+  /// (the last one shorter when the block does not divide the rows).
+  static func addNorm(
+    shape s: EncoderShape, gamma: String, beta: String, weights: WeightSource, sramBytes: Int
+  )
     -> ProgramBuilder
   {
     var e = Emitter(
       path: "add_norm.isa", header: ["Residual add and layer norm: \(s.rows) rows of \(s.hidden)."])
-    let (sq, h) = (s.sequence, s.hidden)
+    let h = s.hidden
+    // a, r (f16), the f32 sum and y (f16): 10 bytes per element; the parameters 8 per column.
+    let rb = DecoderKernels.block(s.rows, max(1, (sramBytes - 8 * h - 1024) / (10 * h + 256)))
+    let rows = Axis(size: s.rows, block: rb, length: 20)
     let a = e.tensor("A", .format(.f16), [s.rows, h], .dram)
     let r = e.tensor("R", .format(.f16), [s.rows, h], .dram)
     let gm = e.tensor("G", .format(.f32), [h], .dram, weights.initializer(gamma, .gain))
     let bt = e.tensor("B", .format(.f32), [h], .dram, weights.initializer(beta, .shift))
     let y = e.tensor("Y", .format(.f16), [s.rows, h], .dram)
-    let as_ = e.tensor("a", .format(.f16), [sq, h], .sram)
-    let rs = e.tensor("r", .format(.f16), [sq, h], .sram)
-    let sum = e.tensor("t", .format(.f32), [sq, h], .sram)
+    let as_ = e.tensor("a", .format(.f16), [rb, h], .sram)
+    let rs = e.tensor("r", .format(.f16), [rb, h], .sram)
+    let sum = e.tensor("t", .format(.f32), [rb, h], .sram)
     let g = e.tensor("g", .format(.f32), [h], .sram)
     let b = e.tensor("b", .format(.f32), [h], .sram)
-    let out = e.tensor("y", .format(.f16), [sq, h], .sram)
+    let out = e.tensor("y", .format(.f16), [rb, h], .sram)
     e.output(y)
-    e.forEachItem(s.batch, register: 1, "text") { e in
+    e.forEachItem(rows.blocks, register: 1, "rows") { e in
       e.load(g.all, gm.all)
       e.load(b.all, bt.all)
     } _: { e in
-      e.int(.mul, 2, .register(1), .constant(Int64(sq)))
-      e.load(as_.all, a[.range(.register(2), sq), .all])
-      e.load(rs.all, r[.range(.register(2), sq), .all])
+      e.int(.mul, 2, .register(1), .constant(Int64(rb)))
+      rows.setLength(&e, start: 2)
+      e.load(as_[rows.local, .all], a[rows.at(2), .all])
+      e.load(rs[rows.local, .all], r[rows.at(2), .all])
       e.wait()
-      e.binary(.add, sum.all, as_.all, .view(rs.all))
-      e.vector(.layernorm(sum.all, gamma: g.all, beta: b.all, eps: s.epsilon), out.all)
-      e.store(y[.range(.register(2), sq), .all], out.all)
+      e.binary(.add, sum[rows.local, .all], as_[rows.local, .all], .view(rs[rows.local, .all]))
+      e.vector(
+        .layernorm(sum[rows.local, .all], gamma: g.all, beta: b.all, eps: s.epsilon), out[rows.local, .all])
+      e.store(y[rows.at(2), .all], out[rows.local, .all])
     }
     e.wait()
     e.halt()
@@ -218,25 +187,38 @@ enum EncoderKernels {
   }
 
   /// Sentence embeddings as sentence-transformers makes them: the mean of each text's token
-  /// rows (`W` holds 1 for its tokens, 0 for padding; the sum by an f32-accumulated matmul),
-  /// then divided by its L2 norm (at least 10^-12, as `F.normalize`): `E [batch, hidden]`, f32.
-  static func pool(shape s: EncoderShape) -> ProgramBuilder {
+  /// rows (`W` holds 1 for its tokens, 0 for padding; the sum by f32-accumulated matmuls over
+  /// blocks of rows), then divided by its L2 norm (at least 10^-12, as `F.normalize`):
+  /// `E [batch, hidden]`, f32. One text per work item.
+  static func pool(shape s: EncoderShape, sramBytes: Int) -> ProgramBuilder {
     var e = Emitter(path: "pool.isa", header: ["Mean pooling and L2 normalisation of \(s.batch) texts."])
     let (sq, h) = (s.sequence, s.hidden)
+    let rb = DecoderKernels.block(sq, max(1, (sramBytes - 8 * h - 1024) / (2 * h + 4)))
+    let rows = Axis(size: sq, block: rb, length: 20)
     let x = e.tensor("X", .format(.f16), [s.rows, h], .dram)
     let w = e.tensor("W", .format(.f16), [s.batch, sq], .dram)
     let emb = e.tensor("E", .format(.f32), [s.batch, h], .dram)
-    let xs = e.tensor("x", .format(.f16), [sq, h], .sram)
+    let xs = e.tensor("x", .format(.f16), [rb, h], .sram)
     let ws = e.tensor("w", .format(.f16), [1, sq], .sram)
     let pooled = e.tensor("p", .format(.f32), [1, h], .sram)
     let squares = e.tensor("q", .format(.f32), [1, h], .sram)
     e.output(emb)
     e.forEachItem(s.batch, register: 1, "text") { e in
       e.int(.mul, 2, .register(1), .constant(Int64(sq)))
-      e.load(xs.all, x[.range(.register(2), sq), .all])
       e.load(ws.all, w[.range(.register(1), 1), .all])
+      e.vector(.fill(.constant(0)), pooled.all)
+      // Blocks of the text's rows: r3 the block's first row in the text, r2 + r3 in X.
+      e.mov(3, .constant(0))
+      let top = e.label("block")
+      e.place(top)
+      rows.setLength(&e, start: 3)
+      e.int(.add, 4, .register(2), .register(3))
+      e.load(xs[rows.local, .all], x[rows.at(4), .all])
       e.wait()
-      e.mma(pooled.all, ws.all, xs.all)
+      let weights: ViewIndex = rows.ragged ? .range(.register(3), register: 20) : .range(.register(3), rb)
+      e.mma(pooled.all, ws[.all, weights], xs[rows.local, .all], clear: false)
+      e.int(.add, 3, .register(3), .constant(Int64(rb)))
+      e.branch(.less, .register(3), .constant(Int64(sq)), top)
       e.sum(1, ws.all)
       e.float(.div, 2, .constant(1), .register(1))
       e.binary(.mul, pooled.all, pooled.all, .value(.register(2)))
@@ -289,7 +271,8 @@ public struct EncoderLayer: Sendable {
     }
     func norm(_ prefix: String) -> ProgramBuilder {
       EncoderKernels.addNorm(
-        shape: shape, gamma: prefix + ".weight", beta: prefix + ".bias", weights: weights)
+        shape: shape, gamma: prefix + ".weight", beta: prefix + ".bias", weights: weights,
+        sramBytes: device.sramBytesPerTile)
     }
     var k: [KernelLaunch] = []
     for part in ["query", "key", "value"] {
@@ -301,7 +284,12 @@ public struct EncoderLayer: Sendable {
     }
     k.append(
       KernelLaunch(
-        name: "\(name).attention", kind: .attention, builder: EncoderKernels.attention(shape: shape),
+        name: "\(name).attention", kind: .attention,
+        builder: DecoderKernels.flashAttention(
+          DecoderKernels.Attention(
+            batch: shape.batch, sequence: shape.sequence, heads: shape.heads, keyValueHeads: shape.heads,
+            headSize: shape.headSize, causal: false, fused: false, paddingMask: true),
+          sramBytes: device.sramBytesPerTile),
         inputs: ["Q": "query", "K": "key", "V": "value", "M": "mask"], output: "context"))
     k.append(
       KernelLaunch(

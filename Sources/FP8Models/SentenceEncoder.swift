@@ -110,7 +110,8 @@ public struct SentenceEncoder: Sendable {
     try chain.run(
       "embeddings", .embedding,
       EncoderKernels.embedding(
-        ids: localIDs, rows: used.count, shape: shape, weights: weights, positions: config.maxPositions),
+        ids: localIDs, rows: used.count, shape: shape, weights: weights, positions: config.maxPositions,
+        sramBytes: options.device.sramBytesPerTile),
       inputs: ["WE": "wordrows"], output: "hidden")
     // Masks: 0 for a text's tokens and −inf for its padding (scores), 1 and 0 (pooling).
     var scoreMask: [Float] = []
@@ -143,7 +144,8 @@ public struct SentenceEncoder: Sendable {
       }
     }
     try chain.run(
-      "pooling", .pooling, EncoderKernels.pool(shape: shape), inputs: ["X": "hidden", "W": "poolmask"],
+      "pooling", .pooling, EncoderKernels.pool(shape: shape, sramBytes: options.device.sramBytesPerTile),
+      inputs: ["X": "hidden", "W": "poolmask"],
       output: "embeddings")
 
     var result = EncoderResult(

@@ -33,12 +33,29 @@ import Testing
     return (folder, weights)
   }()
 
-  static func run(_ scaling: Scaling, timingOnly: Bool = false) throws -> EncoderResult {
+  static func run(_ scaling: Scaling, timingOnly: Bool = false, device: DeviceConfig = .h100) throws
+    -> EncoderResult
+  {
     let encoder = try SentenceEncoder(directory: model.folder)
     var options = SentenceEncoder.Options()
     options.scaling = scaling
     options.timingOnly = timingOnly
+    options.device = device
     return try encoder.run(texts, options: options)
+  }
+
+  /// 2 KiB of SRAM per tile: every kernel works in blocks of rows (embeddings, norms, pooling)
+  /// and attention in blocks of queries and keys, with short last blocks; the model is the same.
+  @Test func smallSRAMComputesTheSameModel() throws {
+    var device = DeviceConfig.teach
+    device.tiles = 4
+    device.sramBytesPerTile = 2048
+    let r = try Self.run(.amax(margin: 0), device: device)
+    let encoder = try SentenceEncoder(directory: Self.model.folder)
+    for (got, want) in zip(r.fp32Embeddings, Self.reference(try encoder.tokenIDs(Self.texts))) {
+      let error = zip(got, want).map { abs(Double($0) - $1) }.max()!
+      #expect(error < 2e-5, "max |shadow − reference| = \(error)")
+    }
   }
 
   // MARK: - An independent f64 computation of the model
