@@ -112,6 +112,34 @@ public struct ModelConfig: Sendable, Equatable {
       throw r.error(
         "num_key_value_heads", "\(heads) heads do not split into \(keyValueHeads) key-value groups")
     }
+    // What the layers are built with, and nothing they would silently ignore.
+    let supported: [Family: [String]] = [
+      .bert: ["gelu"], .gpt2: ["gelu_new", "gelu_pytorch_tanh"], .llama: ["silu"],
+    ]
+    let activationKey = family == .gpt2 ? "activation_function" : "hidden_act"
+    guard supported[family]!.contains(activation) else {
+      throw r.error(
+        activationKey,
+        "'\(activation)' is not built; a \(family.rawValue) layer uses \(supported[family]!.joined(separator: " or "))"
+      )
+    }
+    if let theta = ropeTheta, !(theta.isFinite && theta > 0) {
+      throw r.error("rope_theta", "must be a positive number, got \(theta)")
+    }
+    if r.member("head_dim") != nil {
+      let headDim = try r.size("head_dim")
+      guard headDim * heads == hiddenSize else {
+        throw r.error(
+          "head_dim",
+          "\(headDim) is not the hidden size over the heads (\(hiddenSize) / \(heads)); such layers are not built"
+        )
+      }
+    }
+    for key in ["rope_scaling", "attention_bias", "mlp_bias"] {
+      guard let node = r.member(key) else { continue }
+      if case .bool(false) = node.value { continue }
+      throw r.error(key, "is not modelled: only plain rope and bias-free Llama layers are built")
+    }
     guard normEpsilon.isFinite, normEpsilon >= 0 else {
       throw r.error(
         family == .llama ? "rms_norm_eps" : family == .gpt2 ? "layer_norm_epsilon" : "layer_norm_eps",

@@ -39,6 +39,8 @@ public struct DecoderLayer: Sendable {
   public var weights: WeightSource = .random(seed: 1, std: 0.02)
   /// Delayed scaling: each linear kernel's amax history, by kernel name (`calibrated`).
   public var histories: [String: LinearKernel.History] = [:]
+  /// Delayed scaling: the history of a kernel `histories` does not name.
+  public var defaultHistory = LinearKernel.History()
 
   public init(shape: DecoderShape, scaling: Scaling) {
     self.shape = shape
@@ -60,7 +62,7 @@ public struct DecoderLayer: Sendable {
       l.activation = activation
       l.residual = residual
       l.overflow = overflow
-      l.history = histories[name] ?? LinearKernel.History()
+      l.history = histories[name] ?? defaultHistory
       if activation == .swiglu { l.gate = "mlp.gate.weight" }
       return try l.builder(device: device)
     }

@@ -247,6 +247,8 @@ public struct EncoderLayer: Sendable {
   public var weights: WeightSource
   /// Delayed scaling: each linear kernel's amax history, by kernel name.
   public var histories: [String: LinearKernel.History] = [:]
+  /// Delayed scaling: the history of a kernel `histories` does not name.
+  public var defaultHistory = LinearKernel.History()
 
   public init(shape: EncoderShape, scaling: Scaling, weights: WeightSource) {
     self.shape = shape
@@ -266,7 +268,7 @@ public struct EncoderLayer: Sendable {
         scaling: scaling, weights: weights)
       lk.activation = gelu ? .gelu : .none
       lk.overflow = overflow
-      lk.history = histories[kernel] ?? LinearKernel.History()
+      lk.history = histories[kernel] ?? defaultHistory
       return try lk.builder(device: device)
     }
     func norm(_ prefix: String) -> ProgramBuilder {

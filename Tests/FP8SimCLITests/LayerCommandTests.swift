@@ -35,6 +35,8 @@ import Testing
     ])
     #expect(r.status == .success, "\(r.stderr)")
     let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    let first = try String(contentsOf: folder.appendingPathComponent("01-norm1.isa"), encoding: .utf8)
+    #expect(first.contains("\n.device h100\n"))
     #expect(
       files == [
         "01-norm1.isa", "02-qkv.isa", "03-attention.isa", "04-proj.isa", "05-norm2.isa", "06-mlp.in.isa",
@@ -159,7 +161,53 @@ import Testing
         "1:62: 'n_head': the hidden size 65 does not split into 4 heads"
       ),
     ]
-    for (arguments, status, message) in cases {
+    let relu = FileManager.default.temporaryDirectory.appendingPathComponent("relu-\(UUID().uuidString).json")
+    try? Data(
+      #"{"model_type": "gpt2", "n_embd": 64, "n_layer": 1, "n_head": 4, "vocab_size": 9, "n_positions": 8, "activation_function": "relu"}"#
+        .utf8
+    ).write(to: relu)
+    let full = FileManager.default.temporaryDirectory.appendingPathComponent("full-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: full, withIntermediateDirectories: true)
+    try? Data("keep".utf8).write(to: full.appendingPathComponent("notes.txt"))
+    let more: [([String], ExitCode, String)] = [
+      (
+        ["gen", "linear", "--rows", "4", "--inputs", "8", "--outputs", "8", "--block", "16x16"], .usage,
+        "does not apply"
+      ),
+      (
+        ["gen", "linear", "--rows", "4", "--inputs", "8", "--outputs", "8", "--bias", "2"], .usage,
+        "--bias does not apply to --scaling amax"
+      ),
+      (["gen", "attention", "--model", "gpt2", "--style", "llama", "--prefill", "8"], .usage, "not several"),
+      (
+        [
+          "gen", "attention", "--style", "gpt2", "--hidden", "64", "--heads", "4", "--kv-heads", "2",
+          "--prefill", "8",
+        ], .usage, "--kv-heads is for --style llama"
+      ),
+      (["gen", "gemm", "--shape", "8x8x8", "--scaling", "cscale"], .usage, "does not apply to gen gemm"),
+      (
+        ["gen", "attention", "--config", relu.path, "--prefill", "8"], .dataError,
+        "'activation_function': 'relu' is not built"
+      ),
+      (
+        ["gen", "attention", "--config", Self.config.path, "--prefill", "8", "-o", Self.config.path], .usage,
+        "refusing to overwrite"
+      ),
+      (
+        ["gen", "decoder-layer", "--config", Self.config.path, "--prefill", "8", "-o", full.path], .usage,
+        "is not empty"
+      ),
+      (
+        ["model", "cost", "--model", "gpt2", "--prefill", "8", "--scaling", "amax,amax"], .usage,
+        "different methods"
+      ),
+      (
+        ["model", "cost", "--model", "gpt2", "--prefill", "1024", "--batch", "16385"], .usage,
+        "batch × tokens must be at most"
+      ),
+    ]
+    for (arguments, status, message) in cases + more {
       let r = runCLI(arguments)
       #expect(r.status == status, "\(arguments): \(r.stderr)")
       #expect(r.stderr.contains(message), "\(arguments): \(r.stderr)")

@@ -11,8 +11,8 @@ enum GenCommand: Command {
     "Generate programs: a GEMM for any shape, configured (or tuned) for a device; FP8 transformer layers."
   static let synopsis =
     "gemm --shape MxNxK [--device D] [--a-type T] [--b-type T] [--out-type bf16|f16|f32] [--tune] [--candidates N] [-o FILE]\n"
-    + "       fp8sim gen linear --rows T --inputs K --outputs N [--activation A] [--with-bias] [--residual] [--scaling amax|cscale] [--bias B] [--device D] [-o FILE]\n"
-    + "       fp8sim gen ffn|attention|decoder-layer|encoder-layer (--model gpt2|llama-2-7b|minilm | --config FILE) (--prefill T | --decode C) [--batch B] [--scaling amax|cscale] [--bias B] [--device D] [-o FILE|DIR]"
+    + "       fp8sim gen linear --rows T --inputs K --outputs N [--activation A] [--with-bias] [--residual] [--scaling amax|cscale|delayed|BLOCK-TYPE] [--bias B] [--margin M] [--history A] [--device D] [-o FILE]\n"
+    + "       fp8sim gen ffn|attention|decoder-layer|encoder-layer (--model gpt2|llama-2-7b|minilm | --config FILE) (--prefill T | --decode C) [--batch B] [--scaling amax|cscale|delayed|BLOCK-TYPE] [--bias B] [--margin M] [--history A] [--device D] [-o FILE|DIR]"
   static let options: [CommandOption] = [
     DeviceLoading.deviceOption,
     CommandOption("--shape", value: "MxNxK", help: "The GEMM: C[M,N] = A[M,K]·B[K,N], e.g. 4096x4096x4096."),
@@ -56,6 +56,9 @@ enum GenCommand: Command {
       help: "Layers: FP8 biases by amax (default), cscale or delayed (from an amax history, here 1)."),
     CommandOption("--bias", value: "B", help: "Layers: CSCALE's constant bias (default 0)."),
     CommandOption("--margin", value: "M", help: "Layers: AMAX's margin (default 0)."),
+    CommandOption(
+      "--history", value: "A",
+      help: "Layers, --scaling delayed: the amax history every tensor is scaled by (default 1)."),
     CommandOption("--rows", value: "T", help: "linear: rows of X and Y."),
     CommandOption("--inputs", value: "K", help: "linear: X's columns (W's inputs)."),
     CommandOption("--outputs", value: "N", help: "linear: Y's columns (W's outputs)."),
@@ -74,6 +77,10 @@ enum GenCommand: Command {
     }
     if positionals.count == 1, layerKinds.contains(positionals[0]) {
       return try layer(positionals[0], arguments, context, output: outputPath)
+    }
+    for option in GenCommand.linearOptions + GenCommand.layerOptions + GenCommand.scalingOptions
+    where positionals == ["gemm"] && arguments.has(option) {
+      throw UsageError("\(option) does not apply to gen gemm")
     }
     guard positionals == ["gemm"] else {
       throw UsageError(

@@ -28,6 +28,15 @@ extension GenCommand {
     let deviceName = arguments.value("--device") ?? "teach"
     let device = try DeviceLoading.load(deviceName, relativeTo: nil)
     let scaling = try ModelCommand.scaling(arguments)
+    try checkLayerOptions(what, arguments, scaling: scaling)
+    // Delayed scaling's amax history: the programs stand alone, so it is given (default 1).
+    var history = LinearKernel.History()
+    if arguments.has("--history") {
+      guard let text = arguments.value("--history"), let v = Double(text), v.isFinite, v > 0 else {
+        throw UsageError("--history must be a positive number (an amax)")
+      }
+      history = LinearKernel.History(weight: v, activation: v, gate: v)
+    }
     let weights = WeightSource.random(seed: 1, std: 0.02)
     var kernels: [KernelLaunch] = []
     do {
@@ -45,13 +54,16 @@ extension GenCommand {
         if l.activation == .swiglu { l.gate = "linear.gate" }
         l.residual = arguments.has("--residual")
         l.inputValues = .randn(seed: 7, mean: 0, std: 1)
+        l.residualValues = .randn(seed: 8, mean: 0, std: 1)
+        l.history = history
         kernels = [
           KernelLaunch(
             name: "linear", kind: .linear, builder: try l.builder(device: device),
             inputs: l.residual ? ["X": "x", "R": "r"] : ["X": "x"], output: "y")
         ]
       } else {
-        kernels = try layerKernels(what, arguments, scaling: scaling, weights: weights, device: device)
+        kernels = try layerKernels(
+          what, arguments, scaling: scaling, weights: weights, device: device, history: history)
       }
     } catch let error as ModelError {
       throw UsageError(error.description)
@@ -119,9 +131,58 @@ extension GenCommand {
     return .success
   }
 
+  /// Options of `gen gemm`, of `gen linear` and of the layers; each kind refuses the others'.
+  static let gemmOptions = [
+    "--shape", "--a-type", "--b-type", "--out-type", "--tune", "--candidates", "--block", "--k-slice",
+    "--stages",
+    "--raster", "--cluster", "--split-k",
+  ]
+  static let linearOptions = ["--rows", "--inputs", "--outputs", "--activation", "--with-bias", "--residual"]
+  static let layerOptions = [
+    "--model", "--config", "--style", "--hidden", "--heads", "--kv-heads", "--intermediate", "--prefill",
+    "--decode",
+    "--batch",
+  ]
+  static let scalingOptions = ["--scaling", "--bias", "--margin", "--history"]
+
+  /// Refuses options that would be silently ignored.
+  static func checkLayerOptions(_ what: String, _ arguments: ParsedArguments, scaling: Scaling)
+    throws(UsageError)
+  {
+    let others = gemmOptions + (what == "linear" ? layerOptions : linearOptions)
+    for option in others where arguments.has(option) {
+      throw UsageError("\(option) does not apply to gen \(what)")
+    }
+    let sources = ["--model", "--config", "--style"].filter { arguments.has($0) }
+    if sources.count > 1 { throw UsageError("give one of \(sources.joined(separator: ", ")), not several") }
+    if !arguments.has("--style") {
+      for option in ["--hidden", "--heads", "--kv-heads", "--intermediate"] where arguments.has(option) {
+        throw UsageError("\(option) goes with --style (the sizes come from --model or --config)")
+      }
+    } else if arguments.has("--kv-heads") && arguments.value("--style") != "llama" {
+      throw UsageError("--kv-heads is for --style llama")
+    }
+    switch scaling {
+    case .cscale:
+      for option in ["--margin", "--history"] where arguments.has(option) {
+        throw UsageError("\(option) does not apply to --scaling cscale")
+      }
+    case .amax:
+      for option in ["--bias", "--history"] where arguments.has(option) {
+        throw UsageError("\(option) does not apply to --scaling amax")
+      }
+    case .delayed:
+      if arguments.has("--bias") { throw UsageError("--bias does not apply to --scaling delayed") }
+    case .block:
+      for option in ["--bias", "--margin", "--history"] where arguments.has(option) {
+        throw UsageError("\(option) does not apply to block scaling")
+      }
+    }
+  }
+
   static func layerKernels(
     _ what: String, _ arguments: ParsedArguments, scaling: Scaling, weights: WeightSource,
-    device: DeviceConfig
+    device: DeviceConfig, history: LinearKernel.History
   ) throws -> [KernelLaunch] {
     let config: ModelConfig
     switch (arguments.value("--model"), arguments.value("--config")) {
@@ -204,7 +265,12 @@ extension GenCommand {
       let shape = EncoderShape(
         batch: batch, sequence: tokens, hidden: config.hiddenSize, heads: config.heads,
         intermediate: config.intermediateSize, epsilon: config.normEpsilon)
-      let all = try EncoderLayer(shape: shape, scaling: scaling, weights: weights).kernels(
+      guard shape.rows <= 1 << 24 else {
+        throw ModelError("batch × tokens must be at most 2^24; got \(shape.rows)", usage: true)
+      }
+      var encoder = EncoderLayer(shape: shape, scaling: scaling, weights: weights)
+      encoder.defaultHistory = history
+      let all = try encoder.kernels(
         layer: 0, device: device)
       switch what {
       case "ffn": return all.filter { $0.name.hasSuffix(".ffn.in") || $0.name.hasSuffix(".ffn.out") }
@@ -215,8 +281,19 @@ extension GenCommand {
     guard what != "encoder-layer" else {
       throw ModelError("\(config.family.rawValue) is a decoder: gen decoder-layer")
     }
-    let shape = try DecoderShape(config: config, batch: batch, phase: phase)
-    let all = try DecoderLayer(shape: shape, scaling: scaling).kernels(device: device)
+    let shape: DecoderShape
+    do {
+      shape = try DecoderShape(config: config, batch: batch, phase: phase)
+    } catch {
+      // A size the config gives (not --batch or the tokens): the file is the problem.
+      if !error.usage, let path = arguments.value("--config") {
+        throw CommandFailure("fp8sim gen: error: \(path): \(error.description)", status: .dataError)
+      }
+      throw error
+    }
+    var layer = DecoderLayer(shape: shape, scaling: scaling)
+    layer.defaultHistory = history
+    let all = try layer.kernels(device: device)
     switch what {
     case "ffn": return all.filter { $0.name.hasPrefix("mlp.") }
     case "attention": return all.filter { $0.kind == .attention }

@@ -53,7 +53,9 @@ extension ModelCommand {
     let device = try DeviceLoading.load(arguments.value("--device") ?? "h100", relativeTo: nil)
     // The methods side by side: --scaling A,B,... (default amax, cscale, delayed).
     let names = (arguments.value("--scaling") ?? "amax,cscale,delayed").split(separator: ",").map(String.init)
-    guard !names.isEmpty, names.count <= 8 else { throw UsageError("--scaling lists 1 to 8 methods") }
+    guard !names.isEmpty, names.count <= 8, !names.contains(""), Set(names).count == names.count else {
+      throw UsageError("--scaling lists 1 to 8 different methods, separated by commas")
+    }
     let methods = try names.map { name throws(UsageError) in try scaling(arguments, name) }
     let outcomes = ParallelSlots<Result<DecoderLayer.Result, any Error>>(count: methods.count)
     DispatchQueue.concurrentPerform(iterations: methods.count) { i in
@@ -64,7 +66,8 @@ extension ModelCommand {
             return try DecoderLayer(shape: shape, scaling: methods[i]).run(
               device: device, input: nil, timingOnly: true)
           } catch {
-            throw CommandFailure("fp8sim model: error: \(error.description)", status: .runtimeFault)
+            throw CommandFailure(
+              "fp8sim model: error: \(names[i]): \(error.description)", status: .runtimeFault)
           }
         })
     }
