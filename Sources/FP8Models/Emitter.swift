@@ -70,9 +70,11 @@ struct Emitter {
     vector(.binary(f, a: a, b: c), dst)
   }
   mutating func mma(
-    _ d: TensorView, _ a: TensorView, _ bv: TensorView, transposeB: Bool = false, clear: Bool = true
+    _ d: TensorView, _ a: TensorView, _ bv: TensorView, transposeA: Bool = false, transposeB: Bool = false,
+    clear: Bool = true
   ) {
-    b.emit(.mma(MatrixMultiply(d: d, a: a, b: bv, transposeB: transposeB, clear: clear)))
+    b.emit(
+      .mma(MatrixMultiply(d: d, a: a, b: bv, transposeA: transposeA, transposeB: transposeB, clear: clear)))
   }
 
   /// `mov r, tid` then a loop over work items `r, r + ntiles, ...` below `count`: `body` sees the

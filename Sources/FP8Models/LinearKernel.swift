@@ -77,6 +77,14 @@ public struct LinearKernel: Sendable {
     }
   }
   public var history = History()
+  /// X's and W's (and G's) FP8 types under per-tensor scaling: E4M3, or E5M2 for gradients.
+  public var xType: DType = .fp8e4
+  public var wType: DType = .fp8e4
+  /// X stored K-first (`[inputs, rows]`: the GEMM multiplies its transpose) and W (and G)
+  /// stored K-first (`[inputs, outputs]`) instead of PyTorch's `[outputs, inputs]`: the
+  /// operands of the backward GEMMs, dX = dY·W and dW = dYᵀ·X.
+  public var xKFirst = false
+  public var wKFirst = false
   /// X's (and R's) initial values: zeros where a chain hands them in, random for a program
   /// that runs on its own (`fp8sim gen linear`).
   public var inputValues: Initializer = .zeros
@@ -99,10 +107,15 @@ public struct LinearKernel: Sendable {
 
   /// The FP8 element type of weights and activations (per-tensor scaling: its biases).
   static let fp8 = DType.fp8e4
-  /// The type X and W are cast to: E4M3, or the block-scaled type of `.block`.
-  var castType: DType {
+  /// The types X and W (and G) are cast to: their per-tensor FP8 types, or the block-scaled
+  /// type of `.block`.
+  var xCast: DType {
     if case .block(let b) = scaling { return .blocked(b) }
-    return Self.fp8
+    return xType
+  }
+  var wCast: DType {
+    if case .block(let b) = scaling { return .blocked(b) }
+    return wType
   }
   /// K slices are whole blocks of the block-scaled type.
   var sliceUnit: Int {
@@ -120,13 +133,13 @@ public struct LinearKernel: Sendable {
   /// SRAM bytes a tile needs for `p` (each tensor rounded up to 64 bytes).
   func sramBytes(_ p: Plan) -> Int {
     func bytes(_ count: Int) -> Int { (count + 63) / 64 * 64 }
-    func cast(_ shape: [Int]) -> Int { bytes(castType.bytes(shape: shape) ?? Int.max / 64) }
+    func cast(_ type: DType, _ shape: [Int]) -> Int { bytes(type.bytes(shape: shape) ?? Int.max / 64) }
     let (r, c, t) = (p.rows, p.columns, p.slice)
     // As `builder` declares them: x, x8, w, w8 (the casts' staging), the rings xr, wr (gr), the
     // accumulators acc (accg), the bias row, the residual block and y.
-    var total = bytes(2 * r * t) + cast([r, t]) + bytes(2 * c * t) + cast([c, t]) + cast([2, r, t])
-    total += cast([2, c, t]) + bytes(4 * r * c) + bytes(2 * r * c)
-    if gate != nil { total += cast([2, c, t]) + bytes(4 * r * c) }
+    var total = bytes(2 * r * t) + cast(xCast, [r, t]) + bytes(2 * c * t) + cast(wCast, [c, t])
+    total += cast(xCast, [2, r, t]) + cast(wCast, [2, c, t]) + bytes(4 * r * c) + bytes(2 * r * c)
+    if gate != nil { total += cast(wCast, [2, c, t]) + bytes(4 * r * c) }
     if bias != nil { total += bytes(2 * c) }
     if residual { total += bytes(2 * r * c) }
     return total
@@ -210,7 +223,10 @@ public struct LinearKernel: Sendable {
   public func builder(device: DeviceConfig) throws(ModelError) -> ProgramBuilder {
     guard inputs % sliceUnit == 0 else {
       throw ModelError(
-        "\(name): \(castType.name) scales blocks of \(sliceUnit) along K; \(inputs) is not a multiple")
+        "\(name): \(xCast.name) scales blocks of \(sliceUnit) along K; \(inputs) is not a multiple")
+    }
+    if case .block = scaling, xKFirst || wKFirst {
+      throw ModelError("\(name): block scaling of K-first operands is not built (its blocks run along rows)")
     }
     guard let p = plan(device: device) else {
       throw ModelError(
@@ -231,23 +247,28 @@ public struct LinearKernel: Sendable {
           + " blocks of \(rb)×\(nb), K slices of \(tk)"
           + (rowAxis.ragged || columnAxis.ragged || kAxis.ragged ? " (the last ones shorter)." : ".")
       ])
-    let x = e.tensor("X", .format(.f16), [t, k], .dram, inputValues)
-    let w = e.tensor("W", .format(.f16), [n, k], .dram, weights.initializer(weight, .matrix))
-    let g = gate.map { e.tensor("G", .format(.f16), [n, k], .dram, weights.initializer($0, .matrix)) }
+    // A [size, k] matrix's shape as stored: K last, or K first.
+    func stored(_ size: Int, _ kFirst: Bool) -> [Int] { kFirst ? [k, size] : [size, k] }
+    let x = e.tensor("X", .format(.f16), stored(t, xKFirst), .dram, inputValues)
+    let w = e.tensor("W", .format(.f16), stored(n, wKFirst), .dram, weights.initializer(weight, .matrix))
+    let g = gate.map {
+      e.tensor("G", .format(.f16), stored(n, wKFirst), .dram, weights.initializer($0, .matrix))
+    }
     let bv = bias.map { e.tensor("Bias", .format(.f16), [n], .dram, weights.initializer($0, .bias)) }
     let r = residual ? e.tensor("R", .format(.f16), [t, n], .dram, residualValues ?? inputValues) : nil
     let y = e.tensor("Y", .format(.f16), [t, n], .dram)
-    let x8d = e.tensor("X8", castType, [t, k], .dram)
-    let w8d = e.tensor("W8", castType, [n, k], .dram)
-    let g8d = g.map { _ in e.tensor("G8", castType, [n, k], .dram) }
-    let xs = e.tensor("x", .format(.f16), [rb, tk], .sram)
-    let x8 = e.tensor("x8", castType, [rb, tk], .sram)
-    let ws = e.tensor("w", .format(.f16), [nb, tk], .sram)
-    let w8 = e.tensor("w8", castType, [nb, tk], .sram)
+    let x8d = e.tensor("X8", xCast, stored(t, xKFirst), .dram)
+    let w8d = e.tensor("W8", wCast, stored(n, wKFirst), .dram)
+    let g8d = g.map { _ in e.tensor("G8", wCast, stored(n, wKFirst), .dram) }
+    func slot(_ size: Int, _ kFirst: Bool) -> [Int] { kFirst ? [tk, size] : [size, tk] }
+    let xs = e.tensor("x", .format(.f16), slot(rb, xKFirst), .sram)
+    let x8 = e.tensor("x8", xCast, slot(rb, xKFirst), .sram)
+    let ws = e.tensor("w", .format(.f16), slot(nb, wKFirst), .sram)
+    let w8 = e.tensor("w8", wCast, slot(nb, wKFirst), .sram)
     // Pass 3's ring of two slots per operand: slice j + 1 loads while slice j multiplies.
-    let xr = e.tensor("xr", castType, [2, rb, tk], .sram)
-    let wr = e.tensor("wr", castType, [2, nb, tk], .sram)
-    let gr = g.map { _ in e.tensor("gr", castType, [2, nb, tk], .sram) }
+    let xr = e.tensor("xr", xCast, [2] + slot(rb, xKFirst), .sram)
+    let wr = e.tensor("wr", wCast, [2] + slot(nb, wKFirst), .sram)
+    let gr = g.map { _ in e.tensor("gr", wCast, [2] + slot(nb, wKFirst), .sram) }
     let acc = e.tensor("acc", .format(.f32), [rb, nb], .sram)
     let accg = g.map { _ in e.tensor("accg", .format(.f32), [rb, nb], .sram) }
     let brow = bv.map { _ in e.tensor("b", .format(.f16), [nb], .sram) }
@@ -269,8 +290,14 @@ public struct LinearKernel: Sendable {
       }
     }
     /// A slice of a stored [size, k] matrix and its staging buffer's matching part.
-    func slice(_ m: TensorHandle, _ axis: Axis) -> TensorView { m[axis.at(4), kAxis.at(5)] }
-    func staged(_ buffer: TensorHandle, _ axis: Axis) -> TensorView { buffer[axis.local, kAxis.local] }
+    func slice(_ m: TensorHandle, _ axis: Axis) -> TensorView {
+      let kFirst = axis.length == rowAxis.length ? xKFirst : wKFirst
+      return kFirst ? m[kAxis.at(5), axis.at(4)] : m[axis.at(4), kAxis.at(5)]
+    }
+    func staged(_ buffer: TensorHandle, _ axis: Axis) -> TensorView {
+      let kFirst = axis.length == rowAxis.length ? xKFirst : wKFirst
+      return kFirst ? buffer[kAxis.local, axis.local] : buffer[axis.local, kAxis.local]
+    }
     /// The weights: W with its bias register, and G with its own.
     let matrices = [(w, w8d, 10)] + (g.map { [($0, g8d!, 13)] } ?? [])
     switch scaling {
@@ -293,11 +320,11 @@ public struct LinearKernel: Sendable {
       }
       e.allReduceMax(2, 1)
       e.allReduceMax(6, 5)
-      e.bias(10, amax: 2, Self.fp8, margin: margin)
-      e.bias(11, amax: 6, Self.fp8, margin: margin)
+      e.bias(10, amax: 2, wType, margin: margin)
+      e.bias(11, amax: 6, xType, margin: margin)
       if g != nil {
         e.allReduceMax(8, 7)
-        e.bias(13, amax: 8, Self.fp8, margin: margin)
+        e.bias(13, amax: 8, wType, margin: margin)
       }
     case .cscale(let b):
       for reg in [10, 11, 13] { e.mov(reg, .constant(Int64(b))) }
@@ -309,9 +336,9 @@ public struct LinearKernel: Sendable {
       for (f, amax) in [(2, history.weight), (6, history.activation), (8, history.gate)] {
         e.fmov(f, .constant(amax))
       }
-      e.bias(10, amax: 2, Self.fp8, margin: margin)
-      e.bias(11, amax: 6, Self.fp8, margin: margin)
-      e.bias(13, amax: 8, Self.fp8, margin: margin)
+      e.bias(10, amax: 2, wType, margin: margin)
+      e.bias(11, amax: 6, xType, margin: margin)
+      e.bias(13, amax: 8, wType, margin: margin)
       for f in [1, 5, 7] { e.fmov(f, .constant(0)) }
     }
     let delayed: Bool
@@ -381,13 +408,15 @@ public struct LinearKernel: Sendable {
       // r18 its slot.
       func loadSlice(_ e: inout Emitter, offset: Int, slot: Int, k: Axis) {
         let at = SliceStart.register(slot)
-        e.load(
-          xr[.index(at), rowAxis.local, k.local], x8d[rowAxis.at(4), k.at(offset)])
-        e.load(
-          wr[.index(at), columnAxis.local, k.local], w8d[columnAxis.at(5), k.at(offset)])
-        if let g8d, let gr {
-          e.load(gr[.index(at), columnAxis.local, k.local], g8d[columnAxis.at(5), k.at(offset)])
+        func part(_ m: TensorHandle, _ kFirst: Bool, _ axis: Axis, _ start: Int) -> TensorView {
+          kFirst ? m[k.at(offset), axis.at(start)] : m[axis.at(start), k.at(offset)]
         }
+        func ring(_ m: TensorHandle, _ kFirst: Bool, _ axis: Axis) -> TensorView {
+          kFirst ? m[.index(at), k.local, axis.local] : m[.index(at), axis.local, k.local]
+        }
+        e.load(ring(xr, xKFirst, rowAxis), part(x8d, xKFirst, rowAxis, 4))
+        e.load(ring(wr, wKFirst, columnAxis), part(w8d, wKFirst, columnAxis, 5))
+        if let g8d, let gr { e.load(ring(gr, wKFirst, columnAxis), part(g8d, wKFirst, columnAxis, 5)) }
       }
       let perSlice = g == nil ? 2 : 3
       e.mov(6, .constant(0))
@@ -409,14 +438,18 @@ public struct LinearKernel: Sendable {
       e.wait()
       e.place(multiply)
       let current = SliceStart.register(17)
-      let a = xr[.index(current), rowAxis.local, kAxis.local]
+      // A is [rows, K] (or stored [K, rows]: ta); B is [columns, K] (tb) or stored [K, columns].
+      func operand(_ m: TensorHandle, _ kFirst: Bool, _ axis: Axis) -> TensorView {
+        kFirst ? m[.index(current), kAxis.local, axis.local] : m[.index(current), axis.local, kAxis.local]
+      }
+      let a = operand(xr, xKFirst, rowAxis)
       e.mma(
-        acc[block[0], block[1]], a, wr[.index(current), columnAxis.local, kAxis.local], transposeB: true,
-        clear: false)
+        acc[block[0], block[1]], a, operand(wr, wKFirst, columnAxis), transposeA: xKFirst,
+        transposeB: !wKFirst, clear: false)
       if let gr, let accg {
         e.mma(
-          accg[block[0], block[1]], a, gr[.index(current), columnAxis.local, kAxis.local], transposeB: true,
-          clear: false)
+          accg[block[0], block[1]], a, operand(gr, wKFirst, columnAxis), transposeA: xKFirst,
+          transposeB: !wKFirst, clear: false)
       }
       e.mov(6, .register(19))
       e.mov(17, .register(18))
