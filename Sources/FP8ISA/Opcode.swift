@@ -14,7 +14,9 @@ public enum Opcode: String, Sendable, CaseIterable {
   // DMA
   case dmaLoad, dmaStore, dmaWait, fence
   // Vector
-  case vadd, vsub, vmul, vdiv, vmax, vfill, cast, relu, gelu, geluTanh, silu, exp, softmax, rope, layernorm,
+  case vadd, vsub, vmul, vdiv, vmax, vfill, cast, relu, gelu, geluTanh, silu, geluGrad, geluTanhGrad,
+    siluGrad, exp,
+    softmax, rope, layernorm,
     rmsnorm
   case amax, rmax, rsum, rowmax, rowsum
   // Tensor
@@ -197,6 +199,17 @@ public enum Opcode: String, Sendable, CaseIterable {
       return Opcode.vectorUnary(
         "gelu.tanh", .geluTanh, "x = 0.5·a·(1 + tanh(√(2/π)·(a + 0.044715·a³))) (GPT-2's GELU)")
     case .silu: return Opcode.vectorUnary("silu", .silu, "x = a · σ(a) = a / (1 + e^−a) (Llama's gate)")
+    case .geluGrad:
+      return Opcode.vectorUnary(
+        "gelu.grad", .geluGrad,
+        "x = gelu′(a) = Φ(a) + a·φ(a) (the backward pass: multiply by the output's gradient)")
+    case .geluTanhGrad:
+      return Opcode.vectorUnary(
+        "gelu.tanh.grad", .geluTanhGrad,
+        "x = gelu.tanh′(a) = 0.5·(1 + tanh u) + 0.5·a·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·a²), u = √(2/π)·(a + 0.044715·a³)"
+      )
+    case .siluGrad:
+      return Opcode.vectorUnary("silu.grad", .siluGrad, "x = silu′(a) = σ(a)·(1 + a·(1 − σ(a)))")
     case .exp: return Opcode.vectorUnary("exp", .exp, "x = e^a")
     case .softmax:
       return OpcodeSpec(

@@ -211,6 +211,12 @@ public enum UnaryFunction: String, Sendable, Hashable, CaseIterable {
   case relu, gelu, exp
   /// GELU's tanh approximation (GPT-2's `gelu_new`).
   case geluTanh
+  /// d gelu(a)/da = Φ(a) + a·φ(a): the backward pass's factor.
+  case geluGrad
+  /// d gelu.tanh(a)/da.
+  case geluTanhGrad
+  /// d silu(a)/da = σ(a)·(1 + a·(1 − σ(a))).
+  case siluGrad
   /// x · σ(x) (Llama's SwiGLU gate).
   case silu
 }

@@ -10,7 +10,9 @@ extension Machine {
     let t = device.vectorTranscendentalCost
     switch kind {
     case .binary, .cast, .fill, .unary(.relu, _): return 1
-    case .unary(.gelu, _), .unary(.exp, _), .unary(.geluTanh, _), .unary(.silu, _): return t
+    case .unary(.gelu, _), .unary(.exp, _), .unary(.geluTanh, _), .unary(.silu, _), .unary(.geluGrad, _),
+      .unary(.geluTanhGrad, _), .unary(.siluGrad, _):
+      return t
     case .softmax: return 2 + t  // max pass, exp-and-sum pass, scale pass
     case .rope: return t  // a sine and a cosine per pair, two products per element
     case .layernorm(_, _, _, _, let rms): return rms ? 3 : 4  // (mean,) variance, normalise, affine

@@ -84,6 +84,22 @@ enum VectorNumerics {
     case .geluTanh:
       return { a in 0.5 * a * (1 + Math.tanh(0.79788456080286535588 * (a + 0.044715 * a * a * a))) }
     case .silu: return { a in a / (1 + Math.exp(-a)) }
+    case .geluGrad:
+      // Φ(a) + a·φ(a), φ the standard normal density.
+      return { a in
+        0.5 * (1 + Math.erf(a * 0.70710678118654752440)) + a * 0.39894228040143267794 * Math.exp(-0.5 * a * a)
+      }
+    case .geluTanhGrad:
+      return { a in
+        let c = 0.79788456080286535588
+        let th = Math.tanh(c * (a + 0.044715 * a * a * a))
+        return 0.5 * (1 + th) + 0.5 * a * (1 - th * th) * c * (1 + 3 * 0.044715 * a * a)
+      }
+    case .siluGrad:
+      return { a in
+        let s = 1 / (1 + Math.exp(-a))
+        return s * (1 + a * (1 - s))
+      }
     }
   }
 
