@@ -61,3 +61,176 @@ public struct LinearBackward: Sendable {
     ]
   }
 }
+
+/// One SGD step of a two-layer MLP, `Y = gelu(X·W1ᵀ)·W2ᵀ`, mean-squared error against a target,
+/// every GEMM in FP8 (forward E4M3 × E4M3, backward E5M2 gradients × E4M3) as kernel launches on
+/// the simulated device:
+///
+///     Z = X·W1ᵀ          fc1              FP8 linear
+///     H = gelu(Z)        gelu             f32, stored f16
+///     Y = H·W2ᵀ          fc2              FP8 linear
+///     dY = (Y − T)·c     loss.grad        c = 2·2^lossScale / (rows · outputs)
+///     dH, dW2            fc2.dX, fc2.dW   FP8 backward GEMMs (`LinearBackward`)
+///     dZ = dH ⊙ gelu′(Z) gelu.grad
+///     dW1                fc1.dW
+///
+/// The update `W −= rate · dW / 2^lossScale` runs on the host, on f32 master weights. Values
+/// and FP32 shadow travel together, so one run trains twice: the device's FP8 numerics and an
+/// FP32 run of the same steps (the shadow's weights follow its own gradients).
+public struct MLPTraining: Sendable {
+  public var rows: Int
+  public var inputs: Int
+  public var hidden: Int
+  public var outputs: Int
+  public var scaling: Scaling
+  public var rate: Double
+  /// Static loss scaling: the gradient of the loss is multiplied by 2^lossScale.
+  public var lossScale = 0
+
+  public init(rows: Int, inputs: Int, hidden: Int, outputs: Int, scaling: Scaling, rate: Double) {
+    (self.rows, self.inputs, self.hidden, self.outputs) = (rows, inputs, hidden, outputs)
+    self.scaling = scaling
+    self.rate = rate
+  }
+
+  /// The weights, device values and FP32 shadow: W1 `[hidden, inputs]`, W2 `[outputs, hidden]`.
+  public struct Weights: Sendable {
+    public var w1: HostTensor
+    public var w2: HostTensor
+    public init(w1: HostTensor, w2: HostTensor) {
+      self.w1 = w1
+      self.w2 = w2
+    }
+  }
+
+  /// What a step measured before its update: the loss of the device run and of the shadow, the
+  /// gradients (device, shadow), and the kernels' records.
+  public struct Step: Sendable {
+    public var loss: Double
+    public var shadowLoss: Double
+    public var dw1: HostTensor
+    public var dw2: HostTensor
+    public var kernels: [KernelRecord]
+  }
+
+  /// An element-wise kernel over `[rows, width]` tensors, in blocks of rows: `body` gets the
+  /// SRAM views of the inputs (in order) and of the output.
+  static func elementwise(
+    _ name: String, rows t: Int, width w: Int, inputs: [String], outputType: DType = .format(.f16),
+    sramBytes: Int, _ body: (inout Emitter, [TensorView], TensorView) -> Void
+  ) -> ProgramBuilder {
+    var e = Emitter(path: "\(name).isa", header: ["\(name): element-wise over \(t) rows of \(w)."])
+    let rb = DecoderKernels.block(t, max(1, (sramBytes - 1024) / ((2 * inputs.count + 8) * w + 64)))
+    let rows = Axis(size: t, block: rb, length: 20)
+    let dram = inputs.map { e.tensor($0, .format(.f16), [t, w], .dram) }
+    let y = e.tensor("Y", outputType, [t, w], .dram)
+    let sram = inputs.map { e.tensor($0.lowercased(), .format(.f16), [rb, w], .sram) }
+    let work = e.tensor("work", .format(.f32), [rb, w], .sram)
+    let out = e.tensor("y", outputType, [rb, w], .sram)
+    e.output(y)
+    e.forEachItem(rows.blocks, register: 1, "rows") { e in
+      e.int(.mul, 2, .register(1), .constant(Int64(rb)))
+      rows.setLength(&e, start: 2)
+      for (d, s) in zip(dram, sram) { e.load(s[rows.local, .all], d[rows.at(2), .all]) }
+      e.wait()
+      _ = work
+      body(&e, sram.map { $0[rows.local, .all] } + [work[rows.local, .all]], out[rows.local, .all])
+      e.store(y[rows.at(2), .all], out[rows.local, .all])
+    }
+    e.wait()
+    e.halt()
+    return e.b
+  }
+
+  public func kernels(device: DeviceConfig) throws(ModelError) -> [KernelLaunch] {
+    let sram = device.sramBytesPerTile
+    func linear(_ name: String, rows: Int, inputs: Int, outputs: Int) throws(ModelError) -> ProgramBuilder {
+      try LinearKernel(
+        name, rows: rows, inputs: inputs, outputs: outputs, weight: name + ".weight", bias: nil,
+        scaling: scaling,
+        weights: .random(seed: 0, std: 0)
+      ).builder(device: device)
+    }
+    let c = 2 * ScalingBias.powerOfTwo(lossScale) / Double(rows * outputs)
+    var k: [KernelLaunch] = [
+      KernelLaunch(
+        name: "fc1", kind: .linear, builder: try linear("fc1", rows: rows, inputs: inputs, outputs: hidden),
+        inputs: ["X": "x", "W": "w1"], output: "z"),
+      KernelLaunch(
+        name: "gelu", kind: .norm,
+        builder: Self.elementwise("gelu", rows: rows, width: hidden, inputs: ["Z"], sramBytes: sram) {
+          e, v, out in
+          e.vector(.unary(.gelu, a: v[0]), out)
+        }, inputs: ["Z": "z"], output: "h"),
+      KernelLaunch(
+        name: "fc2", kind: .linear, builder: try linear("fc2", rows: rows, inputs: hidden, outputs: outputs),
+        inputs: ["X": "h", "W": "w2"], output: "y"),
+      KernelLaunch(
+        name: "loss.grad", kind: .norm,
+        builder: Self.elementwise(
+          "loss_grad", rows: rows, width: outputs, inputs: ["P", "T"], sramBytes: sram
+        ) { e, v, out in
+          e.binary(.sub, v[2], v[0], .view(v[1]))
+          e.binary(.mul, out, v[2], .value(.constant(c)))
+        }, inputs: ["P": "y", "T": "target"], output: "dy"),
+    ]
+    let fc2 = try LinearBackward(rows: rows, inputs: hidden, outputs: outputs, scaling: scaling).kernels(
+      device: device)
+    k.append(
+      KernelLaunch(
+        name: "fc2.dX", kind: .linear, builder: fc2[0].builder, inputs: ["X": "dy", "W": "w2"], output: "dh"))
+    k.append(
+      KernelLaunch(
+        name: "fc2.dW", kind: .linear, builder: fc2[1].builder, inputs: ["X": "dy", "W": "h"], output: "dw2"))
+    k.append(
+      KernelLaunch(
+        name: "gelu.grad", kind: .norm,
+        builder: Self.elementwise(
+          "gelu_grad", rows: rows, width: hidden, inputs: ["D", "Z"], sramBytes: sram
+        ) {
+          e, v, out in
+          e.vector(.unary(.geluGrad, a: v[1]), v[2])
+          e.binary(.mul, out, v[2], .view(v[0]))
+        }, inputs: ["D": "dh", "Z": "z"], output: "dz"))
+    let fc1 = try LinearBackward(rows: rows, inputs: inputs, outputs: hidden, scaling: scaling).kernels(
+      device: device)
+    k.append(
+      KernelLaunch(
+        name: "fc1.dW", kind: .linear, builder: fc1[1].builder, inputs: ["X": "dz", "W": "x"], output: "dw1"))
+    return k
+  }
+
+  /// Runs one step on `x` (`[rows, inputs]`) against `target` (`[rows, outputs]`) and applies
+  /// the update to `weights` (device values and shadow each by their own gradients).
+  public func step(x: HostTensor, target: HostTensor, weights: inout Weights, device: DeviceConfig)
+    throws(ModelError)
+    -> Step
+  {
+    var chain = KernelChain(device: device, timingOnly: false)
+    chain.values["x"] = x
+    chain.values["target"] = target
+    chain.values["w1"] = weights.w1
+    chain.values["w2"] = weights.w2
+    for k in try kernels(device: device) {
+      try chain.run(k.name, k.kind, k.builder, inputs: k.inputs, output: k.output)
+    }
+    guard let y = chain.values["y"], let dw1 = chain.values["dw1"], let dw2 = chain.values["dw2"] else {
+      throw ModelError("internal error: a training step's outputs are missing")
+    }
+    func mse(_ p: [Float], _ t: [Float]) -> Double {
+      zip(p, t).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(p.count)
+    }
+    let step = Step(
+      loss: mse(y.values, target.values), shadowLoss: mse(y.reference, target.reference), dw1: dw1, dw2: dw2,
+      kernels: chain.records)
+    let factor = Float(rate / ScalingBias.powerOfTwo(lossScale))
+    func update(_ w: HostTensor, _ g: HostTensor) -> HostTensor {
+      HostTensor(
+        values: zip(w.values, g.values).map { $0 - factor * $1 },
+        reference: zip(w.reference, g.reference).map { $0 - factor * $1 })
+    }
+    weights.w1 = update(weights.w1, dw1)
+    weights.w2 = update(weights.w2, dw2)
+    return step
+  }
+}
