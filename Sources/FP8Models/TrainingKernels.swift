@@ -111,7 +111,30 @@ public struct MLPTraining: Sendable {
     public var dw1: HostTensor
     public var dw2: HostTensor
     public var kernels: [KernelRecord]
+    /// The loss-scale exponent the step ran with.
+    public var lossScale: Int
+    /// A device gradient was infinite or NaN (the overflow check's amax was not finite): with
+    /// automatic loss scaling the update was skipped.
+    public var overflow: Bool
+    /// Whether the weights were updated.
+    public var applied: Bool
   }
+
+  /// Automatic loss scaling (the paper's §4 recipes): after `growthInterval` steps without
+  /// overflow the exponent grows by one (up to `maximum`); a step whose gradients overflow is
+  /// skipped and the exponent drops by one.
+  public struct AutomaticLossScaling: Sendable, Hashable {
+    public var growthInterval: Int
+    public var maximum: Int
+    /// Steps since the last overflow or growth.
+    public var goodSteps = 0
+    public init(growthInterval: Int = 100, maximum: Int = 24) {
+      self.growthInterval = growthInterval
+      self.maximum = maximum
+    }
+  }
+  /// nil: the loss scale stays `lossScale` (static loss scaling).
+  public var automatic: AutomaticLossScaling?
 
   /// An element-wise kernel over `[rows, width]` tensors, in blocks of rows: `body` gets the
   /// SRAM views of the inputs (in order) and of the output.
@@ -197,14 +220,52 @@ public struct MLPTraining: Sendable {
     k.append(
       KernelLaunch(
         name: "fc1.dW", kind: .linear, builder: fc1[1].builder, inputs: ["X": "dz", "W": "x"], output: "dw1"))
+    k.append(
+      KernelLaunch(
+        name: "overflow.check", kind: .norm, builder: overflowCheck(device: device),
+        inputs: ["A": "dw1", "B": "dw2"],
+        output: "amax"))
     return k
+  }
+
+  /// The gradients' amax on the device (`amax`, `allreduce.max`): not finite when any gradient
+  /// overflowed. Its cost is what automatic loss scaling adds to a step.
+  func overflowCheck(device: DeviceConfig) -> ProgramBuilder {
+    var e = Emitter(
+      path: "overflow_check.isa", header: ["The amax of dW1 and dW2: infinite or NaN on overflow."])
+    let a = e.tensor("A", .format(.f16), [hidden, inputs], .dram)
+    let b = e.tensor("B", .format(.f16), [outputs, hidden], .dram)
+    let out = e.tensor("Y", .format(.f32), [1], .dram)
+    let sa = e.tensor("a", .format(.f16), [hidden, inputs], .sram)
+    let sb = e.tensor("b", .format(.f16), [outputs, hidden], .sram)
+    let r = e.tensor("r", .format(.f32), [1], .sram)
+    e.output(out)
+    e.fmov(1, .constant(0))
+    let idle = e.label("idle")
+    e.branch(.notEqual, .special(.tid), .constant(0), idle)
+    e.load(sa.all, a.all)
+    e.load(sb.all, b.all)
+    e.wait()
+    e.amax(2, sa.all)
+    e.amax(3, sb.all)
+    e.float(.max, 1, .register(2), .register(3))
+    e.place(idle)
+    e.allReduceMax(4, 1)
+    let done = e.label("done")
+    e.branch(.notEqual, .special(.tid), .constant(0), done)
+    e.vector(.fill(.register(4)), r.all)
+    e.store(out.all, r.all)
+    e.place(done)
+    e.wait()
+    e.halt()
+    return e.b
   }
 
   /// Runs one step on `x` (`[rows, inputs]`) against `target` (`[rows, outputs]`) and applies
   /// the update to `weights` (device values and shadow each by their own gradients).
-  public func step(x: HostTensor, target: HostTensor, weights: inout Weights, device: DeviceConfig)
-    throws(ModelError)
-    -> Step
+  /// With automatic loss scaling the step changes `lossScale` and the scaler's count.
+  public mutating func step(x: HostTensor, target: HostTensor, weights: inout Weights, device: DeviceConfig)
+    throws(ModelError) -> Step
   {
     var chain = KernelChain(device: device, timingOnly: false)
     chain.values["x"] = x
@@ -214,16 +275,31 @@ public struct MLPTraining: Sendable {
     for k in try kernels(device: device) {
       try chain.run(k.name, k.kind, k.builder, inputs: k.inputs, output: k.output)
     }
-    guard let y = chain.values["y"], let dw1 = chain.values["dw1"], let dw2 = chain.values["dw2"] else {
+    guard let y = chain.values["y"], let dw1 = chain.values["dw1"], let dw2 = chain.values["dw2"],
+      let amax = chain.values["amax"]?.values.first
+    else {
       throw ModelError("internal error: a training step's outputs are missing")
     }
+    let overflow = !amax.isFinite
     func mse(_ p: [Float], _ t: [Float]) -> Double {
       zip(p, t).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(p.count)
     }
-    let step = Step(
+    var step = Step(
       loss: mse(y.values, target.values), shadowLoss: mse(y.reference, target.reference), dw1: dw1, dw2: dw2,
-      kernels: chain.records)
-    let factor = Float(rate / ScalingBias.powerOfTwo(lossScale))
+      kernels: chain.records, lossScale: lossScale, overflow: overflow, applied: true)
+    if var a = automatic {
+      if overflow {
+        // Skip the update; back off.
+        a.goodSteps = 0
+        lossScale -= 1
+        automatic = a
+        step.applied = false
+        return step
+      }
+      a.goodSteps += 1
+      automatic = a
+    }
+    let factor = Float(rate / ScalingBias.powerOfTwo(step.lossScale))
     func update(_ w: HostTensor, _ g: HostTensor) -> HostTensor {
       HostTensor(
         values: zip(w.values, g.values).map { $0 - factor * $1 },
@@ -231,6 +307,11 @@ public struct MLPTraining: Sendable {
     }
     weights.w1 = update(weights.w1, dw1)
     weights.w2 = update(weights.w2, dw2)
+    if var a = automatic, a.goodSteps >= a.growthInterval {
+      a.goodSteps = 0
+      lossScale = min(lossScale + 1, a.maximum)
+      automatic = a
+    }
     return step
   }
 }

@@ -50,7 +50,7 @@ import Testing
     let t = Self.values(Self.rows * Self.outputs, seed: 2, scale: 1)
     let w1 = Self.values(Self.hidden * Self.inputs, seed: 3, scale: 0.5)
     let w2 = Self.values(Self.outputs * Self.hidden, seed: 4, scale: 0.5)
-    let training = MLPTraining(
+    var training = MLPTraining(
       rows: Self.rows, inputs: Self.inputs, hidden: Self.hidden, outputs: Self.outputs,
       scaling: .amax(margin: 0),
       rate: 0)
@@ -79,10 +79,10 @@ import Testing
     }
     check(step.dw1.reference, w1, first: true)
     check(step.dw2.reference, w2, first: false)
-    // Nine kernel launches: forward, loss gradient, backward.
+    // Nine kernel launches: forward, loss gradient, backward, the overflow check.
     #expect(
       step.kernels.map(\.name) == [
-        "fc1", "gelu", "fc2", "loss.grad", "fc2.dX", "fc2.dW", "gelu.grad", "fc1.dW",
+        "fc1", "gelu", "fc2", "loss.grad", "fc2.dX", "fc2.dW", "gelu.grad", "fc1.dW", "overflow.check",
       ])
   }
 
@@ -111,7 +111,7 @@ import Testing
           t[r * Self.outputs + o] = Float(y)
         }
       }
-      let student = MLPTraining(
+      var student = MLPTraining(
         rows: Self.rows, inputs: Self.inputs, hidden: Self.hidden, outputs: Self.outputs,
         scaling: .amax(margin: 0),
         rate: 0.2)
@@ -132,5 +132,43 @@ import Testing
     #expect(last.1 < 0.5 * first.1, "FP32 shadow loss \(first.1) -> \(last.1)")
     let again = try train()
     #expect(again.map(\.0) == losses.map(\.0) && again.map(\.1) == losses.map(\.1))
+  }
+
+  /// Automatic loss scaling on constructed overflows: from 2^40 every step's loss gradient
+  /// overflows f16 (its largest value is 65,504) until the exponent is small enough; those steps
+  /// are skipped and leave the weights as they were, each backing off by one; after 2 good steps
+  /// it grows by one and overflows again: the exponent settles at the edge (19 and 20 here).
+  @Test func automaticLossScalingBacksOffSkipsAndGrows() throws {
+    let x = Self.tensor(Self.values(Self.rows * Self.inputs, seed: 21, scale: 1))
+    let t = Self.tensor(Self.values(Self.rows * Self.outputs, seed: 22, scale: 1))
+    var training = MLPTraining(
+      rows: Self.rows, inputs: Self.inputs, hidden: Self.hidden, outputs: Self.outputs,
+      scaling: .amax(margin: 0),
+      rate: 0.1)
+    training.lossScale = 40
+    training.automatic = .init(growthInterval: 2, maximum: 60)
+    var weights = MLPTraining.Weights(
+      w1: Self.tensor(Self.values(Self.hidden * Self.inputs, seed: 23, scale: 0.5)),
+      w2: Self.tensor(Self.values(Self.outputs * Self.hidden, seed: 24, scale: 0.5)))
+    var history: [(scale: Int, overflow: Bool)] = []
+    for _ in 0..<40 {
+      let before = weights.w1.values
+      let s = try training.step(x: x, target: t, weights: &weights, device: Self.device)
+      history.append((s.lossScale, s.overflow))
+      // A skipped step changes nothing; an applied one changes the weights.
+      #expect(s.applied == !s.overflow)
+      #expect((weights.w1.values == before) == s.overflow)
+    }
+    // Backed off one step at a time from 40 while overflowing.
+    let firstGood = try #require(history.firstIndex { !$0.overflow })
+    #expect(firstGood > 0)
+    #expect(history[0..<firstGood].map(\.scale) == Array((40 - firstGood + 1...40).reversed()))
+    // After two good steps the exponent grows by one.
+    if firstGood + 2 < history.count, !history[firstGood + 1].overflow {
+      #expect(history[firstGood + 2].scale == history[firstGood].scale + 1)
+    }
+    // It ends near the edge: some late steps overflow, most do not.
+    let late = history.suffix(20)
+    #expect(late.contains { $0.overflow } && late.filter { !$0.overflow }.count >= 10)
   }
 }
