@@ -33,8 +33,18 @@ public struct LinearBackward: Sendable {
     self.weights = weights
   }
 
+  /// Delayed scaling: each GEMM's amax history (nil: that GEMM scales just in time, AMAX).
+  public var dxHistory: LinearKernel.History?
+  public var dwHistory: LinearKernel.History?
+
   /// The gradients' FP8 type (E5M2; E5M2FNUZ on an IPU's `fp8e5`).
   static let gradient = DType.fp8e5
+
+  /// `scaling`, except that delayed scaling without a history scales just in time.
+  static func effective(_ scaling: Scaling, _ history: LinearKernel.History?) -> Scaling {
+    if case .delayed(let margin) = scaling, history == nil { return .amax(margin: margin) }
+    return scaling
+  }
 
   /// `dX` (inputs `X` ← dY, `W` ← the weight) and `dW` (`X` ← dY, `W` ← the saved activation).
   public func kernels(device: DeviceConfig) throws(ModelError) -> [KernelLaunch] {
@@ -42,16 +52,20 @@ public struct LinearBackward: Sendable {
       throw ModelError("block scaling of the backward GEMMs is not built (their operands run K-first)")
     }
     var dx = LinearKernel(
-      "dX", rows: rows, inputs: outputs, outputs: inputs, weight: weight, bias: nil, scaling: scaling,
+      "dX", rows: rows, inputs: outputs, outputs: inputs, weight: weight, bias: nil,
+      scaling: Self.effective(scaling, dxHistory),
       weights: weights)
     dx.xType = Self.gradient
     dx.wKFirst = true
+    if let h = dxHistory { dx.history = h }
     var dw = LinearKernel(
-      "dW", rows: outputs, inputs: rows, outputs: inputs, weight: "activation", bias: nil, scaling: scaling,
+      "dW", rows: outputs, inputs: rows, outputs: inputs, weight: "activation", bias: nil,
+      scaling: Self.effective(scaling, dwHistory),
       weights: .random(seed: 0, std: 0))
     dw.xType = Self.gradient
     dw.xKFirst = true
     dw.wKFirst = true
+    if let h = dwHistory { dw.history = h }
     return [
       KernelLaunch(
         name: "dX", kind: .linear, builder: try dx.builder(device: device), inputs: ["X": "dy"], output: "dx"),
@@ -135,6 +149,9 @@ public struct MLPTraining: Sendable {
   }
   /// nil: the loss scale stays `lossScale` (static loss scaling).
   public var automatic: AutomaticLossScaling?
+  /// Delayed scaling: each FP8 GEMM's amax from the previous step, by kernel name (a GEMM
+  /// without one, as at the first step, scales just in time); every step records its own.
+  public var histories: [String: LinearKernel.History] = [:]
 
   /// An element-wise kernel over `[rows, width]` tensors, in blocks of rows: `body` gets the
   /// SRAM views of the inputs (in order) and of the output.
@@ -168,11 +185,11 @@ public struct MLPTraining: Sendable {
   public func kernels(device: DeviceConfig) throws(ModelError) -> [KernelLaunch] {
     let sram = device.sramBytesPerTile
     func linear(_ name: String, rows: Int, inputs: Int, outputs: Int) throws(ModelError) -> ProgramBuilder {
-      try LinearKernel(
+      var l = LinearKernel(
         name, rows: rows, inputs: inputs, outputs: outputs, weight: name + ".weight", bias: nil,
-        scaling: scaling,
-        weights: .random(seed: 0, std: 0)
-      ).builder(device: device)
+        scaling: LinearBackward.effective(scaling, histories[name]), weights: .random(seed: 0, std: 0))
+      if let h = histories[name] { l.history = h }
+      return try l.builder(device: device)
     }
     let c = 2 * ScalingBias.powerOfTwo(lossScale) / Double(rows * outputs)
     var k: [KernelLaunch] = [
@@ -197,8 +214,9 @@ public struct MLPTraining: Sendable {
           e.binary(.mul, out, v[2], .value(.constant(c)))
         }, inputs: ["P": "y", "T": "target"], output: "dy"),
     ]
-    let fc2 = try LinearBackward(rows: rows, inputs: hidden, outputs: outputs, scaling: scaling).kernels(
-      device: device)
+    var fc2Backward = LinearBackward(rows: rows, inputs: hidden, outputs: outputs, scaling: scaling)
+    (fc2Backward.dxHistory, fc2Backward.dwHistory) = (histories["fc2.dX"], histories["fc2.dW"])
+    let fc2 = try fc2Backward.kernels(device: device)
     k.append(
       KernelLaunch(
         name: "fc2.dX", kind: .linear, builder: fc2[0].builder, inputs: ["X": "dy", "W": "w2"], output: "dh"))
@@ -215,8 +233,9 @@ public struct MLPTraining: Sendable {
           e.vector(.unary(.geluGrad, a: v[1]), v[2])
           e.binary(.mul, out, v[2], .view(v[0]))
         }, inputs: ["D": "dh", "Z": "z"], output: "dz"))
-    let fc1 = try LinearBackward(rows: rows, inputs: inputs, outputs: hidden, scaling: scaling).kernels(
-      device: device)
+    var fc1Backward = LinearBackward(rows: rows, inputs: inputs, outputs: hidden, scaling: scaling)
+    fc1Backward.dwHistory = histories["fc1.dW"]
+    let fc1 = try fc1Backward.kernels(device: device)
     k.append(
       KernelLaunch(
         name: "fc1.dW", kind: .linear, builder: fc1[1].builder, inputs: ["X": "dz", "W": "x"], output: "dw1"))
@@ -281,6 +300,10 @@ public struct MLPTraining: Sendable {
       throw ModelError("internal error: a training step's outputs are missing")
     }
     let overflow = !amax.isFinite
+    if case .delayed = scaling {
+      // This step's amax of every FP8 operand: the next step's history.
+      for k in chain.records where k.kind == .linear { if let a = k.amax { histories[k.name] = a } }
+    }
     func mse(_ p: [Float], _ t: [Float]) -> Double {
       zip(p, t).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(p.count)
     }
@@ -313,5 +336,78 @@ public struct MLPTraining: Sendable {
       automatic = a
     }
     return step
+  }
+}
+
+/// A training study the project makes itself: fit a random teacher MLP (targets the teacher's
+/// outputs on random inputs, computed in f64 on the host) with an `MLPTraining` student, one
+/// run per scaling method and seed. Each run gives two curves: the device's FP8 training and
+/// the FP32 training its shadow follows.
+public struct TeacherTask: Sendable {
+  public var rows = 32
+  public var inputs = 16
+  public var hidden = 32
+  public var outputs = 8
+  public var steps = 60
+  public var rate = 0.2
+  /// Static loss-scale exponent, or the automatic scaler's start.
+  public var lossScale = 0
+  public var automatic: MLPTraining.AutomaticLossScaling?
+  public init() {}
+
+  /// Uniform values in [−scale, scale] from a 64-bit LCG (the same on every platform).
+  static func values(_ n: Int, seed: UInt64, scale: Double) -> [Float] {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
+    return (0..<n).map { _ in
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Float(scale * (Double(state >> 11) * 0x1p-53 * 2 - 1))
+    }
+  }
+
+  /// One step of a run.
+  public struct Record: Sendable {
+    public var loss: Double
+    public var shadowLoss: Double
+    public var lossScale: Int
+    public var applied: Bool
+  }
+
+  /// Trains a student with `scaling` for `steps` steps; `seed` picks the data, the teacher and
+  /// the student's initial weights.
+  public func run(_ scaling: Scaling, seed: UInt64, device: DeviceConfig) throws(ModelError) -> [Record] {
+    let x = Self.values(rows * inputs, seed: seed &* 8 &+ 1, scale: 1)
+    let teacher = (
+      w1: Self.values(hidden * inputs, seed: seed &* 8 &+ 2, scale: 1),
+      w2: Self.values(outputs * hidden, seed: seed &* 8 &+ 3, scale: 1)
+    )
+    var target = [Float](repeating: 0, count: rows * outputs)
+    for r in 0..<rows {
+      var h = [Double](repeating: 0, count: hidden)
+      for j in 0..<hidden {
+        var z = 0.0
+        for i in 0..<inputs { z += Double(x[r * inputs + i]) * Double(teacher.w1[j * inputs + i]) }
+        h[j] = 0.5 * z * (1 + Math.erf(z * 0.70710678118654752440))
+      }
+      for o in 0..<outputs {
+        var y = 0.0
+        for j in 0..<hidden { y += h[j] * Double(teacher.w2[o * hidden + j]) }
+        target[r * outputs + o] = Float(y)
+      }
+    }
+    var training = MLPTraining(
+      rows: rows, inputs: inputs, hidden: hidden, outputs: outputs, scaling: scaling, rate: rate)
+    training.lossScale = lossScale
+    training.automatic = automatic
+    func tensor(_ v: [Float]) -> HostTensor { HostTensor(values: v, reference: v) }
+    var weights = MLPTraining.Weights(
+      w1: tensor(Self.values(hidden * inputs, seed: seed &* 8 &+ 4, scale: 0.5)),
+      w2: tensor(Self.values(outputs * hidden, seed: seed &* 8 &+ 5, scale: 0.5)))
+    var records: [Record] = []
+    for _ in 0..<steps {
+      let s = try training.step(x: tensor(x), target: tensor(target), weights: &weights, device: device)
+      records.append(
+        Record(loss: s.loss, shadowLoss: s.shadowLoss, lossScale: s.lossScale, applied: s.applied))
+    }
+    return records
   }
 }

@@ -16,6 +16,7 @@ public enum CLI {
       GenCommand.self,
       ValidateCommand.self,
       ModelCommand.self,
+      TrainCommand.self,
       DevicesCommand.self,
       BenchCommand.self,
     ]
