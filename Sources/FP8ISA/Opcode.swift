@@ -15,7 +15,7 @@ public enum Opcode: String, Sendable, CaseIterable {
   case dmaLoad, dmaStore, dmaWait, fence
   // Vector
   case vadd, vsub, vmul, vdiv, vmax, vfill, cast, relu, gelu, geluTanh, silu, geluGrad, geluTanhGrad,
-    siluGrad, exp,
+    siluGrad, vsqrt, exp,
     softmax, rope, layernorm,
     rmsnorm
   case amax, rmax, rsum, rowmax, rowsum
@@ -210,6 +210,7 @@ public enum Opcode: String, Sendable, CaseIterable {
       )
     case .siluGrad:
       return Opcode.vectorUnary("silu.grad", .siluGrad, "x = silu′(a) = σ(a)·(1 + a·(1 − σ(a)))")
+    case .vsqrt: return Opcode.vectorUnary("vsqrt", .sqrt, "x = √a (NaN for a < 0)")
     case .exp: return Opcode.vectorUnary("exp", .exp, "x = e^a")
     case .softmax:
       return OpcodeSpec(

@@ -217,6 +217,8 @@ public enum UnaryFunction: String, Sendable, Hashable, CaseIterable {
   case geluTanhGrad
   /// d silu(a)/da = σ(a)·(1 + a·(1 − σ(a))).
   case siluGrad
+  /// √a (NaN below 0): the optimizers' second-moment denominators.
+  case sqrt
   /// x · σ(x) (Llama's SwiGLU gate).
   case silu
 }

@@ -237,11 +237,21 @@ struct KernelChain {
   let timingOnly: Bool
   var values: [String: HostTensor] = [:]
   var records: [KernelRecord] = []
+  /// Every output of the last kernel run, in `.output` order (numeric runs).
+  var lastOutputs: [HostTensor] = []
 
   init(options: SentenceEncoder.Options) { self.init(device: options.device, timingOnly: options.timingOnly) }
   init(device: DeviceConfig, timingOnly: Bool) {
     self.device = device
     self.timingOnly = timingOnly
+  }
+
+  /// Runs `builder`'s program and returns all its outputs (values and shadow), in order.
+  mutating func runAll(
+    _ name: String, _ kind: KernelRecord.Kind, _ builder: ProgramBuilder, inputs: [String: String]
+  ) throws(ModelError) -> [HostTensor] {
+    try run(name, kind, builder, inputs: inputs, output: name)
+    return lastOutputs
   }
 
   /// Runs `builder`'s program with `inputs` (kernel tensor name → chain value name) and keeps its
@@ -279,6 +289,8 @@ struct KernelChain {
       values[output] = HostTensor(values: out.values, reference: out.reference)
       record.outputSNR = out.metrics.snrDB
     }
+    lastOutputs =
+      timingOnly ? [] : result.outputs.map { HostTensor(values: $0.values, reference: $0.reference) }
     if kind == .linear && !timingOnly {
       record.weightBias = Int(result.registers.ints[10])
       record.activationBias = Int(result.registers.ints[11])

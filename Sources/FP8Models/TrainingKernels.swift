@@ -1,6 +1,7 @@
 import FP8Formats
 import FP8ISA
 import FP8Sim
+import Foundation
 
 /// The backward pass of a linear layer `Y = X·Wᵀ` (W `[outputs, inputs]` as PyTorch stores it)
 /// in FP8, as the paper's Fig. 1: the output gradient dY cast to E5M2 (gradients need range),
@@ -152,6 +153,12 @@ public struct MLPTraining: Sendable {
   /// Delayed scaling: each FP8 GEMM's amax from the previous step, by kernel name (a GEMM
   /// without one, as at the first step, scales just in time); every step records its own.
   public var histories: [String: LinearKernel.History] = [:]
+  /// The update on the device (`Optimizer.kernel`, its state kept here); nil: plain SGD on the
+  /// host.
+  public var optimizer: Optimizer?
+  /// The optimizer's state per weight (W1, W2) and the steps it has taken.
+  public var optimizerState: [[HostTensor]] = [[], []]
+  public var optimizerSteps = 0
 
   /// An element-wise kernel over `[rows, width]` tensors, in blocks of rows: `body` gets the
   /// SRAM views of the inputs (in order) and of the output.
@@ -328,8 +335,20 @@ public struct MLPTraining: Sendable {
         values: zip(w.values, g.values).map { $0 - factor * $1 },
         reference: zip(w.reference, g.reference).map { $0 - factor * $1 })
     }
-    weights.w1 = update(weights.w1, dw1)
-    weights.w2 = update(weights.w2, dw2)
+    if let optimizer {
+      optimizerSteps += 1
+      for (i, g) in [dw1, dw2].enumerated() {
+        var w = i == 0 ? weights.w1 : weights.w2
+        step.kernels.append(
+          try optimizer.apply(
+            weights: &w, gradient: g, state: &optimizerState[i], step: optimizerSteps, rate: rate,
+            lossScale: step.lossScale, device: device))
+        if i == 0 { weights.w1 = w } else { weights.w2 = w }
+      }
+    } else {
+      weights.w1 = update(weights.w1, dw1)
+      weights.w2 = update(weights.w2, dw2)
+    }
     if var a = automatic, a.goodSteps >= a.growthInterval {
       a.goodSteps = 0
       lossScale = min(lossScale + 1, a.maximum)
@@ -353,6 +372,8 @@ public struct TeacherTask: Sendable {
   /// Static loss-scale exponent, or the automatic scaler's start.
   public var lossScale = 0
   public var automatic: MLPTraining.AutomaticLossScaling?
+  /// nil: plain SGD on the host.
+  public var optimizer: Optimizer?
   public init() {}
 
   /// Uniform values in [−scale, scale] from a 64-bit LCG (the same on every platform).
@@ -398,6 +419,7 @@ public struct TeacherTask: Sendable {
       rows: rows, inputs: inputs, hidden: hidden, outputs: outputs, scaling: scaling, rate: rate)
     training.lossScale = lossScale
     training.automatic = automatic
+    training.optimizer = optimizer
     func tensor(_ v: [Float]) -> HostTensor { HostTensor(values: v, reference: v) }
     var weights = MLPTraining.Weights(
       w1: tensor(Self.values(hidden * inputs, seed: seed &* 8 &+ 4, scale: 0.5)),
@@ -409,5 +431,121 @@ public struct TeacherTask: Sendable {
         Record(loss: s.loss, shadowLoss: s.shadowLoss, lossScale: s.lossScale, applied: s.applied))
     }
     return records
+  }
+}
+
+/// An optimizer step on the device: master weights `W` (f32), the gradient `G` (divided by the
+/// loss scale first), and the optimizer's state (f32), element by element in blocks.
+public enum Optimizer: Sendable, Hashable {
+  /// `W −= rate·G`.
+  case sgd
+  /// `M = β·M + G; W −= rate·M`.
+  case momentum(beta: Double)
+  /// AdamW (Loshchilov & Hutter): `M = β1·M + (1−β1)·G`, `V = β2·V + (1−β2)·G²`,
+  /// `W −= rate·(M̂ / (√V̂ + ε) + decay·W)` with the bias-corrected `M̂ = M / (1 − β1^t)`,
+  /// `V̂ = V / (1 − β2^t)`.
+  case adamW(beta1: Double, beta2: Double, epsilon: Double, decay: Double)
+
+  /// The state tensors it keeps per weight: none, `M`, or `M` and `V`.
+  public var stateCount: Int {
+    switch self {
+    case .sgd: return 0
+    case .momentum: return 1
+    case .adamW: return 2
+    }
+  }
+
+  /// The kernel of step `t` (from 1) over `count` weights: inputs `W` (f32), `G` (f16), `M`, `V`
+  /// (f32, as `stateCount` says); outputs `W`, then the state.
+  public func kernel(count n: Int, step t: Int, rate: Double, lossScale: Int, sramBytes: Int)
+    -> ProgramBuilder
+  {
+    var e = Emitter(path: "optimizer.isa", header: ["Optimizer step \(t) over \(n) weights: \(self)."])
+    // W, G (f16 and f32), M, V, two temporaries: at most 26 bytes per element.
+    let rb = DecoderKernels.block(n, max(1, (sramBytes - 1024) / 28))
+    let rows = Axis(size: n, block: rb, length: 20)
+    let f32 = DType.format(.f32)
+    let w = e.tensor("W", f32, [n], .dram)
+    let g = e.tensor("G", .format(.f16), [n], .dram)
+    let state = (0..<stateCount).map { e.tensor(["M", "V"][$0], f32, [n], .dram) }
+    let ws = e.tensor("w", f32, [rb], .sram)
+    let gh = e.tensor("g", .format(.f16), [rb], .sram)
+    let gs = e.tensor("gf", f32, [rb], .sram)
+    let ss = (0..<stateCount).map { e.tensor(["m", "v"][$0], f32, [rb], .sram) }
+    let t1 = e.tensor("t", f32, [rb], .sram)
+    let t2 = e.tensor("u", f32, [rb], .sram)
+    e.output(w)
+    for s in state { e.output(s) }
+    let unscale = 1 / ScalingBias.powerOfTwo(lossScale)
+    e.forEachItem(rows.blocks, register: 1, "block") { e in
+      e.int(.mul, 2, .register(1), .constant(Int64(rb)))
+      rows.setLength(&e, start: 2)
+      let (wv, gv, a, b) = (ws[rows.local], gs[rows.local], t1[rows.local], t2[rows.local])
+      e.load(wv, w[rows.at(2)])
+      e.load(gh[rows.local], g[rows.at(2)])
+      for (d, s) in zip(state, ss) { e.load(s[rows.local], d[rows.at(2)]) }
+      e.wait()
+      e.binary(.mul, gv, gh[rows.local], .value(.constant(unscale)))
+      switch self {
+      case .sgd:
+        e.binary(.mul, a, gv, .value(.constant(rate)))
+      case .momentum(let beta):
+        let m = ss[0][rows.local]
+        e.binary(.mul, m, m, .value(.constant(beta)))
+        e.binary(.add, m, m, .view(gv))
+        e.binary(.mul, a, m, .value(.constant(rate)))
+      case .adamW(let beta1, let beta2, let epsilon, let decay):
+        let (m, v) = (ss[0][rows.local], ss[1][rows.local])
+        e.binary(.mul, m, m, .value(.constant(beta1)))
+        e.binary(.mul, a, gv, .value(.constant(1 - beta1)))
+        e.binary(.add, m, m, .view(a))
+        e.binary(.mul, v, v, .value(.constant(beta2)))
+        e.binary(.mul, a, gv, .view(gv))
+        e.binary(.mul, a, a, .value(.constant(1 - beta2)))
+        e.binary(.add, v, v, .view(a))
+        // a = √(V / (1 − β2^t)) + ε; b = M / (1 − β1^t) / a + decay·W; a = rate·b.
+        e.binary(.mul, a, v, .value(.constant(1 / (1 - Foundation.pow(beta2, Double(t))))))
+        e.vector(.unary(.sqrt, a: a), a)
+        e.binary(.add, a, a, .value(.constant(epsilon)))
+        e.binary(.mul, b, m, .value(.constant(1 / (1 - Foundation.pow(beta1, Double(t))))))
+        e.binary(.div, b, b, .view(a))
+        e.binary(.mul, a, wv, .value(.constant(decay)))
+        e.binary(.add, b, b, .view(a))
+        e.binary(.mul, a, b, .value(.constant(rate)))
+      }
+      e.binary(.sub, wv, wv, .view(a))
+      e.store(w[rows.at(2)], wv)
+      for (d, s) in zip(state, ss) { e.store(d[rows.at(2)], s[rows.local]) }
+    }
+    e.wait()
+    e.halt()
+    return e.b
+  }
+
+  /// Runs step `t` on the device: updates `weights` and `state` (device values and shadow).
+  public func apply(
+    weights: inout HostTensor, gradient: HostTensor, state: inout [HostTensor], step t: Int, rate: Double,
+    lossScale: Int, device: DeviceConfig
+  ) throws(ModelError) -> KernelRecord {
+    let n = weights.values.count
+    while state.count < stateCount {
+      let zeros = [Float](repeating: 0, count: n)
+      state.append(HostTensor(values: zeros, reference: zeros))
+    }
+    var chain = KernelChain(device: device, timingOnly: false)
+    chain.values["w"] = weights
+    chain.values["g"] = gradient
+    var inputs = ["W": "w", "G": "g"]
+    for (i, s) in state.prefix(stateCount).enumerated() {
+      chain.values[["m", "v"][i]] = s
+      inputs[["M", "V"][i]] = ["m", "v"][i]
+    }
+    let outputs = try chain.runAll(
+      "optimizer", .norm,
+      kernel(count: n, step: t, rate: rate, lossScale: lossScale, sramBytes: device.sramBytesPerTile),
+      inputs: inputs)
+    weights = outputs[0]
+    for i in 0..<stateCount { state[i] = outputs[1 + i] }
+    return chain.records[0]
   }
 }

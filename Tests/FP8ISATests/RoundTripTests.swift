@@ -112,7 +112,7 @@ struct ProgramGenerator {
       }
       return "\(m) \(d), \(a), \(b)\(outputOptions())"
     case .vfill: return "\(m) \(view("V1", [8, 6]).0), \(floatSource())\(outputOptions())"
-    case .cast, .relu, .gelu, .geluTanh, .silu, .geluGrad, .geluTanhGrad, .siluGrad, .exp, .softmax:
+    case .cast, .relu, .gelu, .geluTanh, .silu, .geluGrad, .geluTanhGrad, .siluGrad, .vsqrt, .exp, .softmax:
       let (d, s) = view(pick(["V1", "V8"]), [8, 6], keep: [int(1...8), int(1...6)])
       let (a, _) = view("V2", [8, 6], keep: s)
       return "\(m) \(d), \(a)\(outputOptions())"

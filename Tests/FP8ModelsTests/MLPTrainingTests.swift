@@ -171,4 +171,22 @@ import Testing
     let late = history.suffix(20)
     #expect(late.contains { $0.overflow } && late.filter { !$0.overflow }.count >= 10)
   }
+
+  /// The optimizer on the device: its SGD gives the host's SGD (the device run exactly, the
+  /// shadow to rounding), and AdamW fits the teacher task to a lower loss than SGD.
+  @Test func deviceOptimizersTrain() throws {
+    var task = TeacherTask()
+    (task.rows, task.inputs, task.hidden, task.outputs, task.steps) = (16, 8, 16, 4, 20)
+    task.lossScale = 2
+    let host = try task.run(.amax(margin: 0), seed: 3, device: Self.device)
+    task.optimizer = .sgd
+    let device = try task.run(.amax(margin: 0), seed: 3, device: Self.device)
+    #expect(device.map(\.loss) == host.map(\.loss))
+    // The shadow's update rounds rate·G once in f64 on the device, twice in f32 on the host.
+    for (d, h) in zip(device, host) { #expect(abs(d.shadowLoss - h.shadowLoss) <= 1e-5 * h.shadowLoss) }
+    task.optimizer = .adamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, decay: 0.01)
+    task.rate = 0.02
+    let adam = try task.run(.amax(margin: 0), seed: 3, device: Self.device)
+    #expect(adam.last!.loss < 0.5 * adam.first!.loss && adam.last!.loss < host.last!.loss)
+  }
 }

@@ -25,7 +25,7 @@ import Testing
     ]
     for op in [
       "vadd", "vsub", "vmul", "vdiv", "vmax", "vfill", "cast", "relu", "gelu", "gelu.tanh", "silu", "exp",
-      "softmax", "gelu.grad", "gelu.tanh.grad", "silu.grad",
+      "softmax", "gelu.grad", "gelu.tanh.grad", "silu.grad", "vsqrt",
       "layernorm", "rmsnorm", "rope", "rowmax", "rowsum",
     ] {
       for (name, value) in output { expected["\(op) \(name)"] = value }

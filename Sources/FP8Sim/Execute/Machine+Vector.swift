@@ -11,7 +11,7 @@ extension Machine {
     switch kind {
     case .binary, .cast, .fill, .unary(.relu, _): return 1
     case .unary(.gelu, _), .unary(.exp, _), .unary(.geluTanh, _), .unary(.silu, _), .unary(.geluGrad, _),
-      .unary(.geluTanhGrad, _), .unary(.siluGrad, _):
+      .unary(.geluTanhGrad, _), .unary(.siluGrad, _), .unary(.sqrt, _):
       return t
     case .softmax: return 2 + t  // max pass, exp-and-sum pass, scale pass
     case .rope: return t  // a sine and a cosine per pair, two products per element

@@ -84,6 +84,7 @@ enum VectorNumerics {
     case .geluTanh:
       return { a in 0.5 * a * (1 + Math.tanh(0.79788456080286535588 * (a + 0.044715 * a * a * a))) }
     case .silu: return { a in a / (1 + Math.exp(-a)) }
+    case .sqrt: return { a in a.squareRoot() }
     case .geluGrad:
       // Φ(a) + a·φ(a), φ the standard normal density.
       return { a in

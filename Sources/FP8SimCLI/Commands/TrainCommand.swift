@@ -12,7 +12,7 @@ enum TrainCommand: Command {
   static let summary =
     "Train a small MLP with FP8 forward and backward GEMMs (AMAX, CSCALE, ...) against FP32."
   static let synopsis =
-    "[--methods amax,cscale:B,delayed,...] [--seeds N] [--steps N] [--rate R] [--loss-scale E] [--auto-loss-scale] [--rows T] [--inputs K] [--hidden F] [--outputs N] [--device D] [--csv FILE] [--format text|json]"
+    "[--methods amax,cscale:B,delayed,...] [--seeds N] [--steps N] [--rate R] [--optimizer O] [--loss-scale E] [--auto-loss-scale] [--rows T] [--inputs K] [--hidden F] [--outputs N] [--device D] [--csv FILE] [--format text|json]"
   static let options: [CommandOption] = [
     CommandOption(
       "--methods", value: "LIST",
@@ -20,6 +20,11 @@ enum TrainCommand: Command {
     CommandOption("--seeds", value: "N", help: "Runs per method, seeds 1...N (default 2)."),
     CommandOption("--steps", value: "N", help: "SGD steps per run (default 60)."),
     CommandOption("--rate", value: "R", help: "Learning rate (default 0.2)."),
+    CommandOption(
+      "--optimizer", value: "O",
+      help:
+        "host-sgd (default: plain SGD on the host), or on the device: sgd, momentum (β 0.9), adamw (0.9, 0.999, 1e-8, decay 0.01)."
+    ),
     CommandOption(
       "--loss-scale", value: "E", help: "Loss scale 2^E (default 0); the start with --auto-loss-scale."),
     CommandOption(
@@ -54,6 +59,13 @@ enum TrainCommand: Command {
       task.rate = r
     }
     if arguments.has("--auto-loss-scale") { task.automatic = .init(growthInterval: 20, maximum: 60) }
+    switch arguments.value("--optimizer") ?? "host-sgd" {
+    case "host-sgd": task.optimizer = nil
+    case "sgd": task.optimizer = .sgd
+    case "momentum": task.optimizer = .momentum(beta: 0.9)
+    case "adamw": task.optimizer = .adamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, decay: 0.01)
+    case let other: throw UsageError("--optimizer is host-sgd, sgd, momentum or adamw; not '\(other)'")
+    }
     let seeds = try arguments.integer("--seeds", default: 2, range: 1...100)
     let format = try arguments.choice("--format", default: Format.text)
     let device = try DeviceLoading.load(arguments.value("--device") ?? "teach", relativeTo: nil)
