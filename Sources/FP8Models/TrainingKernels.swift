@@ -549,3 +549,109 @@ public enum Optimizer: Sendable, Hashable {
     return chain.records[0]
   }
 }
+
+/// The backward pass of `Y = layernorm(X)·γ + β` over rows of `width` (LayerNorm; RMSNorm
+/// with `rms`): with x̂ the normalised row, σ its standard deviation and g = γ ⊙ dY,
+/// `dX = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / σ` (RMSNorm: no mean(g) term, x̂ = x / rms),
+/// `dγ = Σ_rows dY ⊙ x̂`, `dβ = Σ_rows dY`, in f32. One block of rows per work item; the
+/// column sums of each block go to a partial `P [blocks, 2, width]` the host (or a next
+/// kernel) adds up.
+public struct NormBackward: Sendable {
+  public var rows: Int
+  public var width: Int
+  public var epsilon: Double
+  public var rms = false
+  public init(rows: Int, width: Int, epsilon: Double) {
+    (self.rows, self.width, self.epsilon) = (rows, width, epsilon)
+  }
+
+  /// Inputs `X`, `DY` (f16) and `G` (γ, f32); outputs `DX` (f16), then `P` (f32 partial sums:
+  /// dγ then dβ per block).
+  public func kernel(sramBytes: Int) -> ProgramBuilder {
+    let (t, w) = (rows, width)
+    // x, dy (f16), five f32 rows of work: 24 bytes per element; γ and the sums per column.
+    let rb = DecoderKernels.block(t, max(1, (sramBytes - 16 * w - 1024) / (24 * w + 64)))
+    let axis = Axis(size: t, block: rb, length: 20)
+    var e = Emitter(
+      path: "norm_backward.isa", header: ["\(rms ? "RMS" : "Layer") norm backward: \(t) rows of \(w)."])
+    let f32 = DType.format(.f32)
+    let x = e.tensor("X", .format(.f16), [t, w], .dram)
+    let dy = e.tensor("DY", .format(.f16), [t, w], .dram)
+    let gamma = e.tensor("G", f32, [w], .dram)
+    let dx = e.tensor("DX", .format(.f16), [t, w], .dram)
+    let partial = e.tensor("P", f32, [axis.blocks, 2, w], .dram)
+    let xs = e.tensor("x", .format(.f16), [rb, w], .sram)
+    let dys = e.tensor("dy", .format(.f16), [rb, w], .sram)
+    let g = e.tensor("g", f32, [w], .sram)
+    let (xh, gg, a, b) = (
+      e.tensor("xh", f32, [rb, w], .sram), e.tensor("gg", f32, [rb, w], .sram),
+      e.tensor("a", f32, [rb, w], .sram),
+      e.tensor("b", f32, [rb, w], .sram)
+    )
+    let (c1, c2, sd) = (
+      e.tensor("c1", f32, [rb, 1], .sram), e.tensor("c2", f32, [rb, 1], .sram),
+      e.tensor("sd", f32, [rb, 1], .sram)
+    )
+    let ones = e.tensor("ones", f32, [1, rb], .sram)
+    let sums = e.tensor("s", f32, [2, w], .sram)
+    let dyf = e.tensor("dyf", f32, [rb, w], .sram)
+    e.output(dx)
+    e.output(partial)
+    let n = Double(w)
+    e.forEachItem(axis.blocks, register: 1, "rows") { e in
+      e.load(g.all, gamma.all)
+      e.vector(.fill(.constant(1)), ones.all)
+    } _: { e in
+      e.int(.mul, 2, .register(1), .constant(Int64(rb)))
+      axis.setLength(&e, start: 2)
+      let r = axis.local
+      let (xv, dyv, xhv, ggv, av, bv) = (
+        xs[r, .all], dys[r, .all], xh[r, .all], gg[r, .all], a[r, .all], b[r, .all]
+      )
+      let (c1v, c2v, sdv) = (c1[r, .all], c2[r, .all], sd[r, .all])
+      e.load(xv, x[axis.at(2), .all])
+      e.load(dyv, dy[axis.at(2), .all])
+      e.wait()
+      e.cast(dyf[r, .all], dyv)
+      // σ per row: √(mean((x − μ)²) + ε) (RMSNorm: √(mean(x²) + ε)); x̂ = (x − μ) / σ.
+      if rms {
+        e.cast(av, xv)
+      } else {
+        e.vector(.rowReduce(.sum, xv), c1v)
+        e.binary(.mul, c1v, c1v, .value(.constant(1 / n)))
+        e.binary(.sub, av, xv, .view(c1v))
+      }
+      e.binary(.mul, bv, av, .view(av))
+      e.vector(.rowReduce(.sum, bv), sdv)
+      e.binary(.mul, sdv, sdv, .value(.constant(1 / n)))
+      e.binary(.add, sdv, sdv, .value(.constant(epsilon)))
+      e.vector(.unary(.sqrt, a: sdv), sdv)
+      e.binary(.div, xhv, av, .view(sdv))
+      // g = γ ⊙ dY; dX = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / σ.
+      e.binary(.mul, ggv, dyv, .view(g.all))
+      e.binary(.mul, bv, ggv, .view(xhv))
+      e.vector(.rowReduce(.sum, bv), c2v)
+      e.binary(.mul, c2v, c2v, .value(.constant(1 / n)))
+      e.binary(.mul, bv, xhv, .view(c2v))
+      e.binary(.sub, av, ggv, .view(bv))
+      if !rms {
+        e.vector(.rowReduce(.sum, ggv), c1v)
+        e.binary(.mul, c1v, c1v, .value(.constant(1 / n)))
+        e.binary(.sub, av, av, .view(c1v))
+      }
+      e.binary(.div, av, av, .view(sdv))
+      let out = dys[r, .all]
+      e.cast(out, av)
+      e.store(dx[axis.at(2), .all], out)
+      // Column sums of the block: dγ = Σ dY ⊙ x̂, dβ = Σ dY (ones · M, f32 accumulation).
+      e.binary(.mul, bv, dyf[r, .all], .view(xhv))
+      let onesView = ones[.all, axis.local]
+      e.mma(sums[.range(0, 1), .all], onesView, bv, clear: true)
+      e.mma(sums[.range(1, 1), .all], onesView, dyf[r, .all], clear: true)
+      e.store(partial[.index(.register(1)), .all, .all], sums.all)
+    }
+    e.wait()
+    e.halt()
+    return e.b
+  }
+}
