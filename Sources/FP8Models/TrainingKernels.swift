@@ -655,3 +655,48 @@ public struct NormBackward: Sendable {
     return e.b
   }
 }
+
+/// The backward pass of a row-wise softmax `P = softmax(S)`: `dS = P ⊙ (dP − rowsum(dP ⊙ P))`,
+/// in f32, blocks of rows per work item (attention's backward applies it to each block of
+/// scores). Inputs `S` (the scores; P is recomputed with `softmax`, as flash attention's
+/// backward does) and `DP` (f32); output `DS` (f32).
+public struct SoftmaxBackward: Sendable {
+  public var rows: Int
+  public var width: Int
+  public init(rows: Int, width: Int) { (self.rows, self.width) = (rows, width) }
+
+  public func kernel(sramBytes: Int) -> ProgramBuilder {
+    let (t, w) = (rows, width)
+    let rb = DecoderKernels.block(t, max(1, (sramBytes - 1024) / (16 * w + 64)))
+    let axis = Axis(size: t, block: rb, length: 20)
+    var e = Emitter(path: "softmax_backward.isa", header: ["Softmax backward: \(t) rows of \(w)."])
+    let f32 = DType.format(.f32)
+    let s = e.tensor("S", f32, [t, w], .dram)
+    let dp = e.tensor("DP", f32, [t, w], .dram)
+    let ds = e.tensor("DS", f32, [t, w], .dram)
+    let (ss, dps, p, c) = (
+      e.tensor("s", f32, [rb, w], .sram), e.tensor("dp", f32, [rb, w], .sram),
+      e.tensor("p", f32, [rb, w], .sram),
+      e.tensor("c", f32, [rb, 1], .sram)
+    )
+    e.output(ds)
+    e.forEachItem(axis.blocks, register: 1, "rows") { e in
+      e.int(.mul, 2, .register(1), .constant(Int64(rb)))
+      axis.setLength(&e, start: 2)
+      let r = axis.local
+      let (sv, dpv, pv, cv) = (ss[r, .all], dps[r, .all], p[r, .all], c[r, .all])
+      e.load(sv, s[axis.at(2), .all])
+      e.load(dpv, dp[axis.at(2), .all])
+      e.wait()
+      e.vector(.softmax(sv), pv)
+      e.binary(.mul, sv, dpv, .view(pv))
+      e.vector(.rowReduce(.sum, sv), cv)
+      e.binary(.sub, dpv, dpv, .view(cv))
+      e.binary(.mul, dpv, dpv, .view(pv))
+      e.store(ds[axis.at(2), .all], dpv)
+    }
+    e.wait()
+    e.halt()
+    return e.b
+  }
+}
