@@ -237,8 +237,6 @@ struct KernelChain {
   let timingOnly: Bool
   var values: [String: HostTensor] = [:]
   var records: [KernelRecord] = []
-  /// Every output of the last kernel run, in `.output` order (numeric runs).
-  var lastOutputs: [HostTensor] = []
 
   init(options: SentenceEncoder.Options) { self.init(device: options.device, timingOnly: options.timingOnly) }
   init(device: DeviceConfig, timingOnly: Bool) {
@@ -246,20 +244,14 @@ struct KernelChain {
     self.timingOnly = timingOnly
   }
 
-  /// Runs `builder`'s program and returns all its outputs (values and shadow), in order.
-  mutating func runAll(
-    _ name: String, _ kind: KernelRecord.Kind, _ builder: ProgramBuilder, inputs: [String: String]
-  ) throws(ModelError) -> [HostTensor] {
-    try run(name, kind, builder, inputs: inputs, output: name)
-    return lastOutputs
-  }
-
   /// Runs `builder`'s program with `inputs` (kernel tensor name → chain value name) and keeps its
-  /// one output as `output`.
+  /// first output as `output`; returns every output, values and shadow, in `.output` order
+  /// (none in timing-only runs).
+  @discardableResult
   mutating func run(
     _ name: String, _ kind: KernelRecord.Kind, _ builder: ProgramBuilder, inputs: [String: String],
     output: String
-  ) throws(ModelError) {
+  ) throws(ModelError) -> [HostTensor] {
     let program: Program
     do {
       program = try builder.build()
@@ -289,8 +281,6 @@ struct KernelChain {
       values[output] = HostTensor(values: out.values, reference: out.reference)
       record.outputSNR = out.metrics.snrDB
     }
-    lastOutputs =
-      timingOnly ? [] : result.outputs.map { HostTensor(values: $0.values, reference: $0.reference) }
     if kind == .linear && !timingOnly {
       record.weightBias = Int(result.registers.ints[10])
       record.activationBias = Int(result.registers.ints[11])
@@ -300,5 +290,6 @@ struct KernelChain {
       record.activationCasts = result.casts.first { $0.name == "x8" }?.counts
     }
     records.append(record)
+    return timingOnly ? [] : result.outputs.map { HostTensor(values: $0.values, reference: $0.reference) }
   }
 }

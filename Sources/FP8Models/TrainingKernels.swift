@@ -11,8 +11,7 @@ import Foundation
 ///     dX = dY·W      [rows, inputs]     A = dY [rows, outputs]; B = W, stored [K, N]
 ///     dW = dYᵀ·X     [outputs, inputs]  A = dY, stored [K, M] (transposed); B = X, stored [K, N]
 ///
-/// The first step of issue 15's training generators: element-wise backward operations, the
-/// optimizer and loss scaling are not built yet.
+/// `MLPTraining` builds its backward pass from these two GEMMs.
 public struct LinearBackward: Sendable {
   public var rows: Int
   public var inputs: Int
@@ -49,9 +48,24 @@ public struct LinearBackward: Sendable {
 
   /// `dX` (inputs `X` ← dY, `W` ← the weight) and `dW` (`X` ← dY, `W` ← the saved activation).
   public func kernels(device: DeviceConfig) throws(ModelError) -> [KernelLaunch] {
+    [
+      KernelLaunch(
+        name: "dX", kind: .linear, builder: try dx(device: device), inputs: ["X": "dy"], output: "dx"),
+      KernelLaunch(
+        name: "dW", kind: .linear, builder: try dw(device: device), inputs: ["X": "dy", "W": "x"],
+        output: "dw"),
+    ]
+  }
+
+  func checkScaling() throws(ModelError) {
     if case .block = scaling {
       throw ModelError("block scaling of the backward GEMMs is not built (their operands run K-first)")
     }
+  }
+
+  /// dX = dY·W: `X` ← dY, `W` ← the weight (stored `[outputs, inputs]`, K first here).
+  public func dx(device: DeviceConfig) throws(ModelError) -> ProgramBuilder {
+    try checkScaling()
     var dx = LinearKernel(
       "dX", rows: rows, inputs: outputs, outputs: inputs, weight: weight, bias: nil,
       scaling: Self.effective(scaling, dxHistory),
@@ -59,6 +73,12 @@ public struct LinearBackward: Sendable {
     dx.xType = Self.gradient
     dx.wKFirst = true
     if let h = dxHistory { dx.history = h }
+    return try dx.builder(device: device)
+  }
+
+  /// dW = dYᵀ·X: `X` ← dY (K first), `W` ← the saved activation (K first).
+  public func dw(device: DeviceConfig) throws(ModelError) -> ProgramBuilder {
+    try checkScaling()
     var dw = LinearKernel(
       "dW", rows: outputs, inputs: rows, outputs: inputs, weight: "activation", bias: nil,
       scaling: Self.effective(scaling, dwHistory),
@@ -67,13 +87,7 @@ public struct LinearBackward: Sendable {
     dw.xKFirst = true
     dw.wKFirst = true
     if let h = dwHistory { dw.history = h }
-    return [
-      KernelLaunch(
-        name: "dX", kind: .linear, builder: try dx.builder(device: device), inputs: ["X": "dy"], output: "dx"),
-      KernelLaunch(
-        name: "dW", kind: .linear, builder: try dw.builder(device: device), inputs: ["X": "dy", "W": "x"],
-        output: "dw"),
-    ]
+    return try dw.builder(device: device)
   }
 }
 
@@ -89,8 +103,8 @@ public struct LinearBackward: Sendable {
 ///     dZ = dH ⊙ gelu′(Z) gelu.grad
 ///     dW1                fc1.dW
 ///
-/// The update `W −= rate · dW / 2^lossScale` runs on the host, on f32 master weights. Values
-/// and FP32 shadow travel together, so one run trains twice: the device's FP8 numerics and an
+/// The update `W −= rate · dW / 2^lossScale` runs on the host on f32 master weights, or on the
+/// device with `optimizer` (SGD, momentum, AdamW). Values and FP32 shadow travel together, so one run trains twice: the device's FP8 numerics and an
 /// FP32 run of the same steps (the shadow's weights follow its own gradients).
 public struct MLPTraining: Sendable {
   public var rows: Int
@@ -180,7 +194,6 @@ public struct MLPTraining: Sendable {
       rows.setLength(&e, start: 2)
       for (d, s) in zip(dram, sram) { e.load(s[rows.local, .all], d[rows.at(2), .all]) }
       e.wait()
-      _ = work
       body(&e, sram.map { $0[rows.local, .all] } + [work[rows.local, .all]], out[rows.local, .all])
       e.store(y[rows.at(2), .all], out[rows.local, .all])
     }
@@ -223,13 +236,16 @@ public struct MLPTraining: Sendable {
     ]
     var fc2Backward = LinearBackward(rows: rows, inputs: hidden, outputs: outputs, scaling: scaling)
     (fc2Backward.dxHistory, fc2Backward.dwHistory) = (histories["fc2.dX"], histories["fc2.dW"])
-    let fc2 = try fc2Backward.kernels(device: device)
     k.append(
       KernelLaunch(
-        name: "fc2.dX", kind: .linear, builder: fc2[0].builder, inputs: ["X": "dy", "W": "w2"], output: "dh"))
+        name: "fc2.dX", kind: .linear, builder: try fc2Backward.dx(device: device),
+        inputs: ["X": "dy", "W": "w2"],
+        output: "dh"))
     k.append(
       KernelLaunch(
-        name: "fc2.dW", kind: .linear, builder: fc2[1].builder, inputs: ["X": "dy", "W": "h"], output: "dw2"))
+        name: "fc2.dW", kind: .linear, builder: try fc2Backward.dw(device: device),
+        inputs: ["X": "dy", "W": "h"],
+        output: "dw2"))
     k.append(
       KernelLaunch(
         name: "gelu.grad", kind: .norm,
@@ -242,10 +258,12 @@ public struct MLPTraining: Sendable {
         }, inputs: ["D": "dh", "Z": "z"], output: "dz"))
     var fc1Backward = LinearBackward(rows: rows, inputs: inputs, outputs: hidden, scaling: scaling)
     fc1Backward.dwHistory = histories["fc1.dW"]
-    let fc1 = try fc1Backward.kernels(device: device)
+    // dX of the first layer is not needed: only its dW is built.
     k.append(
       KernelLaunch(
-        name: "fc1.dW", kind: .linear, builder: fc1[1].builder, inputs: ["X": "dz", "W": "x"], output: "dw1"))
+        name: "fc1.dW", kind: .linear, builder: try fc1Backward.dw(device: device),
+        inputs: ["X": "dz", "W": "x"],
+        output: "dw1"))
     k.append(
       KernelLaunch(
         name: "overflow.check", kind: .norm, builder: overflowCheck(device: device),
@@ -337,14 +355,14 @@ public struct MLPTraining: Sendable {
     }
     if let optimizer {
       optimizerSteps += 1
-      for (i, g) in [dw1, dw2].enumerated() {
-        var w = i == 0 ? weights.w1 : weights.w2
-        step.kernels.append(
-          try optimizer.apply(
-            weights: &w, gradient: g, state: &optimizerState[i], step: optimizerSteps, rate: rate,
-            lossScale: step.lossScale, device: device))
-        if i == 0 { weights.w1 = w } else { weights.w2 = w }
-      }
+      step.kernels.append(
+        try optimizer.apply(
+          weights: &weights.w1, gradient: dw1, state: &optimizerState[0], step: optimizerSteps, rate: rate,
+          lossScale: step.lossScale, device: device))
+      step.kernels.append(
+        try optimizer.apply(
+          weights: &weights.w2, gradient: dw2, state: &optimizerState[1], step: optimizerSteps, rate: rate,
+          lossScale: step.lossScale, device: device))
     } else {
       weights.w1 = update(weights.w1, dw1)
       weights.w2 = update(weights.w2, dw2)
@@ -540,10 +558,10 @@ public enum Optimizer: Sendable, Hashable {
       chain.values[["m", "v"][i]] = s
       inputs[["M", "V"][i]] = ["m", "v"][i]
     }
-    let outputs = try chain.runAll(
+    let outputs = try chain.run(
       "optimizer", .norm,
       kernel(count: n, step: t, rate: rate, lossScale: lossScale, sramBytes: device.sramBytesPerTile),
-      inputs: inputs)
+      inputs: inputs, output: "w")
     weights = outputs[0]
     for i in 0..<stateCount { state[i] = outputs[1 + i] }
     return chain.records[0]

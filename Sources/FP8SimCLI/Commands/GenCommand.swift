@@ -190,11 +190,13 @@ enum GenCommand: Command {
 
   /// The options that shaped the program beyond the device and shape, as written, for the
   /// header's command line.
-  static func fixedFlags(_ arguments: ParsedArguments) -> String {
+  static func fixedFlags(
+    _ arguments: ParsedArguments, excluding: [String] = ["--device", "--shape", "--candidates", "--output"]
+  ) -> String {
     var out = ""
-    // Every option of the table except those that do not change the program (the device and
-    // shape are written already).
-    for option in options where !["--device", "--shape", "--candidates", "--output"].contains(option.name) {
+    // Every option of the table except those that do not change the program (for a GEMM, the
+    // device and shape are written already).
+    for option in options where !excluding.contains(option.name) {
       if option.valueName == nil {
         if arguments.has(option.name) { out += " \(option.name)" }
       } else if let v = arguments.value(option.name) {

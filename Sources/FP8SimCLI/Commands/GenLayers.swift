@@ -68,7 +68,8 @@ extension GenCommand {
     } catch let error as ModelError {
       throw UsageError(error.description)
     }
-    let command = "fp8sim gen \(CommandLine.arguments.dropFirst(2).joined(separator: " "))"
+    // The options as parsed (not the process's arguments: a library caller has none of its own).
+    let command = "fp8sim gen \(what)\(fixedFlags(arguments, excluding: ["--output"]))"
     var texts: [(name: String, text: String)] = []
     // The programs name their device, so that `fp8sim run FILE` runs them where they were
     // planned (a device file by its absolute path).
